@@ -1,0 +1,1 @@
+"""analysis — coverage, underserved areas, siting and lawyer circuits. Never renders."""

@@ -1,0 +1,61 @@
+"""The ``doorstep`` command line: a thin layer over :mod:`geo`, :mod:`analysis` and :mod:`webmap`.
+
+Errors a user can fix (:class:`geo._errors.DoorstepError`) are printed as one message, in
+Chinese and English where the command has both, and exit with status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from geo._errors import DoorstepError
+
+from . import __version__, commands
+
+log = logging.getLogger("doorstep")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every sub-command found in :mod:`doorstep.commands`."""
+    parser = argparse.ArgumentParser(
+        prog="doorstep",
+        description="Doorstep 家门口法律服务规划 — coverage, siting and circuits for rural legal services",
+    )
+    parser.add_argument("--version", action="version", version=f"doorstep {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
+        mod.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``doorstep`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else (logging.WARNING if args.quiet else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args) or 0)
+    except DoorstepError as exc:
+        print(f"doorstep: 错误 error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("doorstep: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""geo — Doorstep's spatial model: loading, validating, projecting, road network, travel times."""

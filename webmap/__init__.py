@@ -1,0 +1,1 @@
+"""webmap — folium maps and the Flask app. Computes nothing itself: it calls :mod:`analysis`."""

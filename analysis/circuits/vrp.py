@@ -1,0 +1,391 @@
+"""Generic vehicle-routing layer over PyVRP (used by the circuits planner *and* the benchmarks).
+
+The model is a vehicle routing problem with time windows (VRPTW) on integer matrices:
+
+.. math::
+
+    \\min \\sum_{k} \\sum_{(i,j) \\in r_k} c_{ij} \\; - \\sum_{i \\in \\text{visited}} p_i
+
+subject to: each required client visited exactly once, optional clients at most once (prize
+:math:`p_i`); on every route the start of service :math:`S_i \\in [e_i, l_i]`,
+:math:`S_j \\ge S_i + s_i + t_{ij}`; route load :math:`\\le Q_k`; route duration
+:math:`\\le D_k`; route distance (cost units) :math:`\\le L_k`; start and end inside the vehicle's
+shift window; client ``i`` only on vehicles in its allowed set.
+
+A **break** (lunch) of length :math:`b` starting in :math:`[a, z]` is modelled soundly, without
+teleporting: every vehicle with a break gets a private routing profile and, for each location it
+may visit (its depot and every client location), a private copy of that location carrying one
+optional "break" client of service time :math:`b` and time window :math:`[a, z]`; the copies form
+a *required mutually exclusive group*, so exactly one break is taken, at a real place on the
+route (the travel times into and out of a copy are those of the original location). Vehicles
+with a break must therefore have ``count == 1``.
+
+Units are whatever the caller uses (the circuits planner uses seconds, the Solomon bench uses
+1/10000 of a distance unit); all inputs must be non-negative integers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyvrp import Model
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+from geo._errors import InputError, SolverError
+
+log = logging.getLogger(__name__)
+
+BIG = 2**40
+"""Stand-in for an unbounded time window or limit (integer units)."""
+
+
+@dataclass(frozen=True)
+class Break:
+    """A mandatory break: ``duration`` units starting between ``earliest`` and ``latest``."""
+
+    duration: int
+    earliest: int
+    latest: int
+
+    def __post_init__(self) -> None:
+        if self.duration <= 0 or self.earliest < 0 or self.latest < self.earliest:
+            raise InputError(f"break needs duration > 0 and 0 <= earliest <= latest (got {self})")
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """A vehicle type.
+
+    Parameters
+    ----------
+    depot, end_depot
+        Location indices where routes start and end (``end_depot`` defaults to ``depot``).
+    count
+        How many identical vehicles are available (must be 1 when ``brk`` is given).
+    capacity
+        Load limit; ``None`` means uncapacitated.
+    tw_early, tw_late
+        Shift window: routes leave no earlier than ``tw_early`` and return by ``tw_late``.
+    max_duration, max_distance
+        Limits on route duration (time units) and route distance (matrix ``distance`` units).
+    brk
+        Optional mandatory :class:`Break`.
+    """
+
+    depot: int
+    end_depot: int | None = None
+    count: int = 1
+    capacity: int | None = None
+    tw_early: int = 0
+    tw_late: int = BIG
+    max_duration: int | None = None
+    max_distance: int | None = None
+    brk: Break | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise InputError(f"vehicle {self.name!r}: count must be >= 1")
+        if self.brk is not None and self.count != 1:
+            raise InputError(f"vehicle {self.name!r}: a vehicle with a break must have count 1")
+        if self.tw_late < self.tw_early:
+            raise InputError(f"vehicle {self.name!r}: shift ends before it starts")
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """A client (stop) at matrix location ``location``.
+
+    ``vehicles`` restricts which :class:`VehicleSpec` indices may serve it (``None`` = any).
+    Optional clients (``required=False``) earn ``prize`` when visited.
+    """
+
+    location: int
+    demand: int = 0
+    service: int = 0
+    tw_early: int = 0
+    tw_late: int = BIG
+    required: bool = True
+    prize: int = 0
+    vehicles: tuple[int, ...] | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.service < 0 or self.demand < 0 or self.prize < 0:
+            raise InputError(f"client {self.name!r}: service, demand and prize must be >= 0")
+        if self.tw_late < self.tw_early:
+            raise InputError(f"client {self.name!r}: time window closes before it opens")
+
+
+@dataclass
+class RoutingProblem:
+    """Matrices (``distance`` = objective and distance-limit units, ``duration`` = time units)
+    plus clients and vehicles. Matrix entries must be non-negative integers; unreachable pairs may
+    be given as any value >= :data:`BIG`."""
+
+    distance: np.ndarray
+    duration: np.ndarray
+    clients: list[ClientSpec]
+    vehicles: list[VehicleSpec]
+
+    def __post_init__(self) -> None:
+        self.distance = np.asarray(self.distance)
+        self.duration = np.asarray(self.duration)
+        n = self.distance.shape[0]
+        if self.distance.shape != (n, n) or self.duration.shape != (n, n):
+            raise InputError("distance and duration matrices must be square and of equal shape")
+        for name, m in (("distance", self.distance), ("duration", self.duration)):
+            if not np.issubdtype(m.dtype, np.integer):
+                raise InputError(f"{name} matrix must be integer (scale and round it first)")
+            if (m < 0).any():
+                raise InputError(f"{name} matrix has negative entries")
+        if not self.vehicles:
+            raise InputError("at least one vehicle is needed")
+        for c in self.clients:
+            if not 0 <= c.location < n:
+                raise InputError(f"client {c.name!r}: location {c.location} outside the matrix")
+            for v in c.vehicles or ():
+                if not 0 <= v < len(self.vehicles):
+                    raise InputError(f"client {c.name!r}: unknown vehicle index {v}")
+        for v in self.vehicles:
+            for d in (v.depot, v.end_depot):
+                if d is not None and not 0 <= d < n:
+                    raise InputError(f"vehicle {v.name!r}: depot {d} outside the matrix")
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of a solved route: ``client`` index (or -1 for the break), where and when."""
+
+    client: int
+    location: int
+    is_break: bool
+    arrival: int
+    start: int
+    end: int
+
+
+@dataclass
+class VehicleRoute:
+    """A solved route of vehicle spec ``vehicle`` (``copy`` numbers identical vehicles)."""
+
+    vehicle: int
+    copy: int
+    stops: list[Stop]
+    start_time: int
+    end_time: int
+    distance: int
+    duration: int
+
+    @property
+    def clients(self) -> list[int]:
+        """Client indices in visiting order (breaks left out)."""
+        return [s.client for s in self.stops if not s.is_break]
+
+
+@dataclass
+class RoutingSolution:
+    """Result of :func:`solve_routing`; ``feasible`` is PyVRP's verdict on the whole solution."""
+
+    routes: list[VehicleRoute]
+    unvisited: list[int]
+    cost: float
+    feasible: bool
+    runtime: float
+    iterations: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _stop(time_limit: float, max_iterations: int | None) -> StoppingCriterion:
+    crit: list[StoppingCriterion] = [MaxRuntime(time_limit)]
+    if max_iterations is not None:
+        crit.append(MaxIterations(max_iterations))
+    return MultipleCriteria(crit) if len(crit) > 1 else crit[0]
+
+
+def solve_routing(
+    problem: RoutingProblem,
+    *,
+    time_limit: float = 1.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> RoutingSolution:
+    """Solve a :class:`RoutingProblem` with PyVRP's iterated local search.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit
+        Wall-clock limit in seconds.
+    seed
+        Random seed (results are reproducible for a given seed and iteration count).
+    max_iterations
+        Optional iteration cap (stops earlier on small instances).
+
+    Returns
+    -------
+    RoutingSolution
+        Routes with schedules; ``unvisited`` lists optional clients left out (and required
+        ones when PyVRP found no feasible solution — then ``feasible`` is False).
+    """
+    dist, dur = problem.distance, problem.duration
+    n = dist.shape[0]
+    need_profiles = any(v.brk is not None for v in problem.vehicles) or any(
+        c.vehicles is not None for c in problem.clients
+    )
+    m = Model()
+    base_locs = [m.add_location(x=0.0, y=0.0, name=str(i)) for i in range(n)]
+    depot_of: dict[int, object] = {}
+    for v in problem.vehicles:
+        for d in (v.depot, v.end_depot if v.end_depot is not None else v.depot):
+            if d not in depot_of:
+                depot_of[d] = m.add_depot(base_locs[d], name=f"depot{d}")
+    profiles = (
+        [m.add_profile(name=f"v{k}") for k in range(len(problem.vehicles))] if need_profiles else []
+    )
+    n_dims = 1 if any(v.capacity is not None for v in problem.vehicles) else 0
+    # base edges (shared by every profile)
+    for i in range(n):
+        di, ui = dist[i], dur[i]
+        li = base_locs[i]
+        for j in range(n):
+            if i != j:
+                m.add_edge(
+                    li, base_locs[j], distance=int(min(di[j], BIG)), duration=int(min(ui[j], BIG))
+                )
+    # private locations: (origin index, profile index)
+    private: dict[int, list[tuple[object, int]]] = {k: [] for k in range(len(problem.vehicles))}
+    client_map: list[tuple[int, int]] = []  # pyvrp client idx -> (client i, -1) | (-1, break place)
+    for ci, c in enumerate(problem.clients):
+        load = [c.demand] if n_dims else []
+        if c.vehicles is None:
+            loc = base_locs[c.location]
+        else:
+            loc = m.add_location(x=0.0, y=0.0, name=f"c{ci}")
+            for k in c.vehicles:
+                private[k].append((loc, c.location))
+        m.add_client(
+            loc,
+            delivery=load,
+            service_duration=c.service,
+            tw_early=c.tw_early,
+            tw_late=c.tw_late,
+            required=c.required,
+            prize=c.prize,
+            name=c.name or f"c{ci}",
+        )
+        client_map.append((ci, -1))
+    for k, v in enumerate(problem.vehicles):
+        if v.brk is None:
+            continue
+        group = m.add_client_group(required=True, name=f"break{k}")
+        places = sorted(
+            {v.depot}
+            | {c.location for c in problem.clients if c.vehicles is None or k in c.vehicles}
+        )
+        for p in places:
+            loc = m.add_location(x=0.0, y=0.0, name=f"b{k}@{p}")
+            private[k].append((loc, p))
+            m.add_client(
+                loc,
+                delivery=[0] * n_dims,
+                service_duration=v.brk.duration,
+                tw_early=v.brk.earliest,
+                tw_late=v.brk.latest,
+                required=False,
+                group=group,
+                name=f"break{k}@{p}",
+            )
+            client_map.append((-1, p))
+    if need_profiles:
+        for k, priv in private.items():
+            prof = profiles[k]
+            for loc, o in priv:
+                for j in range(n):
+                    m.add_edge(
+                        loc,
+                        base_locs[j],
+                        distance=int(min(dist[o, j], BIG)),
+                        duration=int(min(dur[o, j], BIG)),
+                        profile=prof,
+                    )
+                    m.add_edge(
+                        base_locs[j],
+                        loc,
+                        distance=int(min(dist[j, o], BIG)),
+                        duration=int(min(dur[j, o], BIG)),
+                        profile=prof,
+                    )
+                for loc2, o2 in priv:
+                    if loc2 is not loc:
+                        m.add_edge(
+                            loc,
+                            loc2,
+                            distance=int(min(dist[o, o2], BIG)),
+                            duration=int(min(dur[o, o2], BIG)),
+                            profile=prof,
+                        )
+    for k, v in enumerate(problem.vehicles):
+        end = v.end_depot if v.end_depot is not None else v.depot
+        m.add_vehicle_type(
+            num_available=v.count,
+            capacity=[v.capacity if v.capacity is not None else BIG] * n_dims,
+            start_depot=depot_of[v.depot],  # type: ignore[arg-type]
+            end_depot=depot_of[end],  # type: ignore[arg-type]
+            tw_early=v.tw_early,
+            tw_late=v.tw_late,
+            shift_duration=v.max_duration if v.max_duration is not None else BIG,
+            max_distance=v.max_distance if v.max_distance is not None else BIG,
+            profile=profiles[k] if need_profiles else None,
+            name=v.name or f"v{k}",
+        )
+    try:
+        res = m.solve(
+            _stop(time_limit, max_iterations), seed=seed, display=False, collect_stats=False
+        )
+    except (ValueError, RuntimeError) as exc:  # pragma: no cover - PyVRP internal failure
+        raise SolverError(f"PyVRP failed: {exc}") from exc
+    sol = res.best
+    routes: list[VehicleRoute] = []
+    copies: dict[int, int] = {}
+    visited: set[int] = set()
+    for r in sol.routes():
+        k = r.vehicle_type()
+        stops: list[Stop] = []
+        for act in r.schedule():
+            if not act.is_client():
+                continue
+            ref, place = client_map[act.idx]
+            arrival = act.start_time - act.wait_duration
+            if ref >= 0:
+                visited.add(ref)
+                loc = problem.clients[ref].location
+                stops.append(Stop(ref, loc, False, arrival, act.start_time, act.end_time))
+            else:
+                stops.append(Stop(-1, place, True, arrival, act.start_time, act.end_time))
+        c = copies.get(k, 0)
+        copies[k] = c + 1
+        routes.append(
+            VehicleRoute(
+                k,
+                c,
+                stops,
+                int(r.start_time()),
+                int(r.end_time()),
+                int(r.distance()),
+                int(r.duration()),
+            )
+        )
+    unvisited = [i for i in range(len(problem.clients)) if i not in visited]
+    log.debug("PyVRP: cost %s feasible %s in %.2f s", res.cost(), res.is_feasible(), res.runtime)
+    return RoutingSolution(
+        routes=routes,
+        unvisited=unvisited,
+        cost=float(res.cost()) if res.is_feasible() else float("inf"),
+        feasible=bool(res.is_feasible()),
+        runtime=float(res.runtime),
+        iterations=int(res.num_iterations),
+    )

@@ -41,7 +41,9 @@ _ALIASES: dict[str, CRSName] = {
 }
 
 
-def normalize_crs_name(value: object, *, path: str | None = None, row: int | None = None) -> CRSName:
+def normalize_crs_name(
+    value: object, *, path: str | None = None, row: int | None = None
+) -> CRSName:
     """Map a user-written CRS label (``"WGS84"``, ``"EPSG:4326"``, ``"gcj-02"``…) to a canonical name.
 
     Raises
@@ -61,7 +63,9 @@ def normalize_crs_name(value: object, *, path: str | None = None, row: int | Non
     )
 
 
-def _delta(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _delta(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     x = lon - 105.0
     y = lat - 35.0
     sq = np.sqrt(np.abs(x))
@@ -69,11 +73,15 @@ def _delta(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[
     dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sq
     dlat = dlat + s6 * 2.0 / 3.0
     dlat = dlat + (20.0 * np.sin(y * math.pi) + 40.0 * np.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
-    dlat = dlat + (160.0 * np.sin(y / 12.0 * math.pi) + 320.0 * np.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    dlat = (
+        dlat + (160.0 * np.sin(y / 12.0 * math.pi) + 320.0 * np.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    )
     dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sq
     dlon = dlon + s6 * 2.0 / 3.0
     dlon = dlon + (20.0 * np.sin(x * math.pi) + 40.0 * np.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    dlon = dlon + (150.0 * np.sin(x / 12.0 * math.pi) + 300.0 * np.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    dlon = (
+        dlon + (150.0 * np.sin(x / 12.0 * math.pi) + 300.0 * np.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * math.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     smagic = np.sqrt(magic)
@@ -89,7 +97,9 @@ def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     return (lo > 72.004) & (lo < 137.8347) & (la > 0.8293) & (la < 55.8271)
 
 
-def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def wgs84_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Convert WGS84 longitude/latitude (degrees) to GCJ-02. Points outside China are unchanged."""
     lo = np.asarray(lon, dtype=float)
     la = np.asarray(lat, dtype=float)
@@ -119,7 +129,9 @@ def gcj02_to_wgs84(
     return wlo, wla
 
 
-def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: CRSName) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def to_wgs84(
+    lon: ArrayLike, lat: ArrayLike, crs: CRSName
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return WGS84 coordinates for points given in ``crs`` (``"WGS84"`` or ``"GCJ02"``)."""
     if crs == "WGS84":
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
@@ -174,7 +186,9 @@ def looks_like_gcj02_shift(
     return np.asarray(d < tol_m)
 
 
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> NDArray[np.float64]:
     """Great-circle distance in metres (spherical Earth, R = 6,371,008.8 m)."""
     r = 6371008.8
     l1 = np.radians(np.asarray(lat1, dtype=float))

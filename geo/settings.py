@@ -41,14 +41,18 @@ def data_dir(explicit: str | Path | None = None) -> Path:
     if explicit is not None:
         p = Path(explicit)
         if not p.is_dir():
-            raise DataFileError(p, "data directory does not exist", fix="pass an existing folder to --data")
+            raise DataFileError(
+                p, "data directory does not exist", fix="pass an existing folder to --data"
+            )
         return p
     env = os.environ.get("DOORSTEP_DATA")
     if env:
         p = Path(env)
         if not p.is_dir():
             raise DataFileError(
-                p, "DOORSTEP_DATA points to a folder that does not exist", fix="unset it or fix the path"
+                p,
+                "DOORSTEP_DATA points to a folder that does not exist",
+                fix="unset it or fix the path",
             )
         return p
     for cand in (PROJECT_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):

@@ -1,0 +1,190 @@
+"""Validated modelling parameters, loaded from the TOML files in ``data/params``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import DataFileError
+from .settings import project_data_dir
+
+MODES: tuple[str, ...] = ("walk", "motorbike", "car")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise DataFileError(
+            path, "parameter file not found", fix="restore it from the repository"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(path, f"not valid TOML ({exc})", fix="correct the syntax") from None
+
+
+@dataclass(frozen=True)
+class SpeedParams:
+    """Speeds in km/h per road class and mode; 0 means the mode cannot use that class."""
+
+    classes: dict[str, dict[str, float]]
+    default: dict[str, float]
+    walk_kmh: float = 4.5
+    snap_limit_m: float = 1000.0
+    source: str = "data/params/speeds.toml"
+
+    def __post_init__(self) -> None:
+        for name, speeds in {"default": self.default, **self.classes}.items():
+            for mode in MODES:
+                v = speeds.get(mode)
+                if v is None or not (0.0 <= float(v) <= 200.0):
+                    raise DataFileError(
+                        self.source,
+                        f"speed for mode '{mode}' missing or out of 0–200 km/h",
+                        field=f"{name}.{mode}",
+                        fix="give a speed in km/h (0 = impassable)",
+                    )
+        if self.default["walk"] <= 0 or self.default["car"] <= 0:
+            raise DataFileError(self.source, "default speeds must be positive", field="default")
+        if not 0.5 <= self.walk_kmh <= 10:
+            raise DataFileError(
+                self.source, "walking speed must be 0.5–10 km/h", field="access.walk_kmh"
+            )
+        if self.snap_limit_m <= 0:
+            raise DataFileError(
+                self.source, "snap limit must be positive", field="access.snap_limit_m"
+            )
+
+    def speed(self, road_class: str, mode: str) -> float:
+        """Speed in km/h for a road class and mode (falls back to the default class)."""
+        return float(self.classes.get(road_class, self.default).get(mode, self.default[mode]))
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> SpeedParams:
+        p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
+        d = _read_toml(p)
+        acc = d.get("access", {})
+        return cls(
+            classes={
+                k: {m: float(x) for m, x in v.items()} for k, v in d.get("classes", {}).items()
+            },
+            default={m: float(x) for m, x in d.get("default", {}).items()},
+            walk_kmh=float(acc.get("walk_kmh", 4.5)),
+            snap_limit_m=float(acc.get("snap_limit_m", 1000.0)),
+            source=str(p),
+        )
+
+
+@dataclass(frozen=True)
+class PopulationParams:
+    """Class weights for distributing census totals over villages (see data/params/model.toml)."""
+
+    urban_weights: dict[int, float]
+    rural_weights: dict[int, float]
+    default_urban_class: int = 121
+    default_rural_class: int = 220
+
+    def __post_init__(self) -> None:
+        for k, w in {**self.urban_weights, **self.rural_weights}.items():
+            if not w > 0:
+                raise DataFileError(
+                    "data/params/model.toml",
+                    f"weight for class {k} must be > 0",
+                    field="population",
+                )
+
+    def weight(self, ur_code: int) -> float:
+        return self.urban_weights.get(ur_code, self.rural_weights.get(ur_code, 1.0))
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Parameters of the modelled road network."""
+
+    max_edge_km: float = 9.0
+    circuity_village: float = 1.45
+    circuity_trunk: float = 1.30
+    trunk_neighbours: int = 3
+    village_class: str = "village"
+    trunk_class: str = "secondary"
+    county_trunk_class: str = "primary"
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.max_edge_km <= 100:
+            raise DataFileError(
+                "data/params/model.toml", "max_edge_km must be 0.5–100", field="network.max_edge_km"
+            )
+        for name in ("circuity_village", "circuity_trunk"):
+            if not 1.0 <= getattr(self, name) <= 3.0:
+                raise DataFileError(
+                    "data/params/model.toml", f"{name} must be 1.0–3.0", field=f"network.{name}"
+                )
+        if self.trunk_neighbours < 1:
+            raise DataFileError(
+                "data/params/model.toml", "trunk_neighbours must be >= 1", field="network"
+            )
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """All modelling parameters of a county model."""
+
+    population: PopulationParams
+    network: NetworkParams
+    imputation_grid_m: float = 250.0
+    speeds: SpeedParams = field(default_factory=lambda: SpeedParams.from_file())
+
+    @classmethod
+    def from_files(
+        cls, model_toml: str | Path | None = None, speeds_toml: str | Path | None = None
+    ) -> ModelParams:
+        p = Path(model_toml) if model_toml else project_data_dir() / "params" / "model.toml"
+        d = _read_toml(p)
+        pop = d.get("population", {})
+        net = d.get("network", {})
+        return cls(
+            population=PopulationParams(
+                urban_weights={int(k): float(v) for k, v in pop.get("urban_weights", {}).items()},
+                rural_weights={int(k): float(v) for k, v in pop.get("rural_weights", {}).items()},
+                default_urban_class=int(pop.get("default_urban_class", 121)),
+                default_rural_class=int(pop.get("default_rural_class", 220)),
+            ),
+            network=NetworkParams(**net),
+            imputation_grid_m=float(d.get("imputation", {}).get("grid_m", 250.0)),
+            speeds=SpeedParams.from_file(speeds_toml),
+        )
+
+
+@dataclass(frozen=True)
+class TierDefaults:
+    label_zh: str
+    label_en: str
+    staff: int
+    hours_per_month: float
+    opening_hours: str
+    staffed: bool
+
+
+@dataclass(frozen=True)
+class ServiceDefaults:
+    hotline: str
+    online: str
+    tiers: dict[str, TierDefaults]
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> ServiceDefaults:
+        p = Path(path) if path else project_data_dir() / "params" / "service_points.toml"
+        d = _read_toml(p)
+        tiers = {k: TierDefaults(**v) for k, v in d.get("tiers", {}).items()}
+        need = {"county_centre", "correction_centre", "township_station", "village_room"}
+        if missing := need - tiers.keys():
+            raise DataFileError(
+                p,
+                f"tiers missing: {sorted(missing)}",
+                field="tiers",
+                fix="add a [tiers.NAME] table",
+            )
+        return cls(
+            hotline=str(d.get("hotline", "12348")), online=str(d.get("online", "")), tiers=tiers
+        )

@@ -59,16 +59,22 @@ def reachable_pieces(
     a, b, e = aug.a[road], aug.b[road], aug.edge[road]
     f0, f1, te = aug.f0[road], aug.f1[road], aug.minutes[road]
     ta, tb = times[a], times[b]
-    safe = np.where(te > 0, te, 1.0)
+    # meeting point of the two fronts (fraction from a): ta + s·te = tb + (1 − s)·te
+    both = (ta < brk) & (tb < brk) & (te > 0)
+    meet = np.ones_like(te)
+    meet[both] = np.clip((tb[both] - ta[both] + te[both]) / (2 * te[both]), 0.0, 1.0)
     out = []
-    for t_side, f_from, f_to in ((ta, f0, f1), (tb, f1, f0)):
+    for t_side, f_from, f_to, lim in ((ta, f0, f1, meet), (tb, f1, f0, 1.0 - meet)):
         hit = t_side < brk
-        r = np.where(te > 0, np.minimum(1.0, (brk - t_side) / safe), 1.0)
-        fs = f_from
-        fe = f_from + r * (f_to - f_from)
-        ts = t_side
-        tend = t_side + r * te
-        out.append((e[hit], fs[hit], fe[hit], ts[hit], tend[hit]))
+        ts, tt, ff, fto = t_side[hit], te[hit], f_from[hit], f_to[hit]
+        r = np.ones_like(ts)
+        pos = tt > 0
+        r[pos] = np.minimum(1.0, (brk - ts[pos]) / tt[pos])
+        r = np.where(both[hit], np.minimum(r, lim[hit]), r)
+        keep = (r > 0) | ~pos
+        out.append(
+            (e[hit][keep], ff[keep], (ff + r * (fto - ff))[keep], ts[keep], (ts + r * tt)[keep])
+        )
     return tuple(np.concatenate(z) for z in zip(*out, strict=True))  # type: ignore[return-value]
 
 

@@ -8,6 +8,7 @@ network used when no real or modelled network is at hand).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -25,7 +26,7 @@ TEST_CRS = (
 
 def graph_from_edges(
     xy: ArrayLike,
-    edges: Sequence[tuple[int, int]] | Sequence[tuple[int, int, dict]],
+    edges: Sequence[tuple[Any, ...]],
     *,
     crs: str = TEST_CRS,
     car_kmh: float = 30.0,
@@ -47,7 +48,7 @@ def graph_from_edges(
         g.add_node(i, x=float(x), y=float(y), lon=float(lon[i]), lat=float(lat[i]))
     for k, edge in enumerate(edges):
         a, b = int(edge[0]), int(edge[1])
-        extra = dict(edge[2]) if len(edge) > 2 else {}  # type: ignore[misc]
+        extra: dict[str, Any] = dict(edge[2]) if len(edge) > 2 else {}
         if a == b:
             raise InputError(f"edge {k} is a self-loop")
         length = float(extra.pop("length_m", circuity * float(np.hypot(*(pts[a] - pts[b])))))

@@ -15,6 +15,7 @@ time of the mode (partial at the two ends). Unreachable pairs (or beyond ``cutof
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,7 +324,7 @@ def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
     edges: list[int] = []
     names: list[str] = []
     length = 0.0
-    for p, q in zip(path[:-1], path[1:], strict=True):
+    for p, q in itertools.pairwise(path):
         r = aug.record(p, q)
         length += float(aug.length_m[r])
         e = int(aug.edge[r])

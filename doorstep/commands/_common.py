@@ -1,0 +1,76 @@
+"""Options and helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from geo.model import CountyModel, ModelInputs, build_county_model
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """Options that choose the county model (shared by every analysis command)."""
+    g = p.add_argument_group("county model")
+    g.add_argument("--vintage", choices=["2016", "2023"], default="2023",
+                   help="village list: NBS 2023 (228 units, default) or 2016 (241, the 2017 法务室 network)")
+    g.add_argument("--data", metavar="DIR", help="reference data folder (default $DOORSTEP_DATA or ../shared/data)")
+    g.add_argument("--boundary", metavar="FILE", help="county outline (GeoPackage/GeoJSON/Shapefile)")
+    g.add_argument("--townships", metavar="FILE", help="official township polygons with a 'code' column")
+    g.add_argument("--villages", metavar="FILE", help="surveyed village points CSV/XLSX (code,name,lon,lat,crs)")
+    g.add_argument("--population", metavar="FILE", help="population CSV/XLSX by village or township code")
+    g.add_argument("--service-points", metavar="FILE", help="CSV/XLSX editing or adding service points")
+    g.add_argument("--roads", metavar="FILE", help="OpenStreetMap extract (.osm.pbf/.osm) replacing the modelled roads")
+    g.add_argument("--crs", choices=["WGS84", "GCJ02"], help="coordinate system of tables without a crs column")
+
+
+def model_from_args(args: argparse.Namespace) -> CountyModel:
+    """Build the county model the options describe."""
+    def _p(v: str | None) -> Path | None:
+        return Path(v) if v else None
+
+    inputs = ModelInputs(boundary=_p(args.boundary), townships=_p(args.townships), villages=_p(args.villages),
+                         population=_p(args.population), service_points=_p(args.service_points),
+                         roads=_p(args.roads), crs=args.crs)
+    return build_county_model(vintage=args.vintage, data=args.data, inputs=inputs)
+
+
+def emit_json(obj: Any, out: str | None = None) -> None:
+    """Print JSON to stdout, or write it atomically to ``out``."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=_default)
+    if out is None:
+        sys.stdout.write(text + "\n")
+        return
+    write_text_atomic(Path(out), text + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        v = float(o)
+        return None if v != v or v in (float("inf"), float("-inf")) else v
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)

@@ -37,17 +37,30 @@ def atomic_path(target: str | Path) -> tuple[Path, Path]:
 def graph_to_gdfs(model: CountyModel) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Road graph as (nodes, edges) GeoDataFrames in WGS84."""
     G = model.graph
-    nodes = pd.DataFrame([{"node": n, **{k: v for k, v in d.items() if k not in ("x", "y")}} for n, d in G.nodes(data=True)])
-    ngdf = gpd.GeoDataFrame(nodes, geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]), crs="EPSG:4326")
+    nodes = pd.DataFrame(
+        [
+            {"node": n, **{k: v for k, v in d.items() if k not in ("x", "y")}}
+            for n, d in G.nodes(data=True)
+        ]
+    )
+    ngdf = gpd.GeoDataFrame(
+        nodes, geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]), crs="EPSG:4326"
+    )
     rows, geoms = [], []
     for u, v, d in G.edges(data=True):
         rows.append({"u": u, "v": v, **{k: val for k, val in d.items() if k != "geometry"}})
-        geoms.append(d.get("geometry") or shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
-                                                              (G.nodes[v]["x"], G.nodes[v]["y"])]))
+        geoms.append(
+            d.get("geometry")
+            or shapely.LineString(
+                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+            )
+        )
     edf = pd.DataFrame(rows)
     for c in edf.columns:
         if edf[c].dtype == float:
-            edf[c] = edf[c].replace(float("inf"), -1.0)  # GeoPackage has no infinity: -1 = impassable
+            edf[c] = edf[c].replace(
+                float("inf"), -1.0
+            )  # GeoPackage has no infinity: -1 = impassable
     egdf = gpd.GeoDataFrame(edf, geometry=geoms, crs=G.graph["crs"]).to_crs("EPSG:4326")
     return ngdf, egdf
 
@@ -73,7 +86,8 @@ def export_geopackage(model: CountyModel, target: str | Path) -> Path:
             gdf.to_file(tmp, layer=name, driver="GPKG")
         meta = pd.DataFrame([{"layer": k, **v.as_dict()} for k, v in model.layers.items()])
         gpd.GeoDataFrame(meta, geometry=[None] * len(meta), crs="EPSG:4326").to_file(
-            tmp, layer="layer_sources", driver="GPKG")
+            tmp, layer="layer_sources", driver="GPKG"
+        )
         os.replace(tmp, final)
     finally:
         if tmp.exists():

@@ -57,13 +57,13 @@ def grid_in_polygon(poly: shapely.Geometry, step: float) -> np.ndarray:
     minx, miny, maxx, maxy = poly.bounds
     xs = np.arange(minx + step / 2, maxx, step)
     ys = np.arange(miny + step / 2, maxy, step)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    mx, my = np.meshgrid(xs, ys)
+    gx, gy = mx.ravel(), my.ravel()
     inside = shapely.contains_xy(poly, gx, gy)
     pts = np.column_stack([gx[inside], gy[inside]])
     if len(pts) == 0:
         rp = poly.representative_point()
-        pts = np.array([[rp.x, rp.y]])
+        return np.array([[rp.x, rp.y]])
     return pts
 
 

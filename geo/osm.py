@@ -99,9 +99,9 @@ def graph_from_osm(
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for obj in fp:
-            if not obj.is_way():
+            if not isinstance(obj, osmium.osm.Way):
                 continue
-            hw = obj.tags.get("highway", "")
+            hw = obj.tags.get("highway", "") or ""
             if hw.removesuffix("_link") not in ROUTABLE and hw not in ROUTABLE:
                 continue
             refs = []
@@ -110,7 +110,7 @@ def graph_from_osm(
                     coords[nd.ref] = (nd.location.lon, nd.location.lat)
                     refs.append(nd.ref)
             if len(refs) >= 2:
-                name = obj.tags.get("name", "") or obj.tags.get("ref", "")
+                name = obj.tags.get("name", "") or obj.tags.get("ref", "") or ""
                 ways.append((refs, _road_class(hw), name))
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(
@@ -156,18 +156,12 @@ def graph_from_osm(
                 u, v = _node(seg[0]), _node(seg[-1])
                 line = shapely.LineString([xy[r] for r in seg])
                 length = float(line.length)
-                if u != v and length > 0:
-                    if not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length:
-                        G.add_edge(
-                            u,
-                            v,
-                            length_m=length,
-                            road_class=cls,
-                            name=name,
-                            geometry=line,
-                            edge_id=eid,
-                        )
-                        eid += 1
+                better = not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length
+                if u != v and length > 0 and better:
+                    G.add_edge(
+                        u, v, length_m=length, road_class=cls, name=name, geometry=line, edge_id=eid
+                    )
+                    eid += 1
                 start = i
     if largest_component and G.number_of_nodes():
         comps = sorted(nx.connected_components(G), key=len, reverse=True)

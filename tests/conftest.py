@@ -19,7 +19,9 @@ def _have_huayuan() -> bool:
         return False
 
 
-needs_shared = pytest.mark.skipif(not _have_huayuan(), reason="reference data ../shared/data/huayuan not present")
+needs_shared = pytest.mark.skipif(
+    not _have_huayuan(), reason="reference data ../shared/data/huayuan not present"
+)
 
 
 @pytest.fixture(scope="session")

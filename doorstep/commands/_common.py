@@ -16,26 +16,59 @@ from geo.model import CountyModel, ModelInputs, build_county_model
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options that choose the county model (shared by every analysis command)."""
     g = p.add_argument_group("county model")
-    g.add_argument("--vintage", choices=["2016", "2023"], default="2023",
-                   help="village list: NBS 2023 (228 units, default) or 2016 (241, the 2017 法务室 network)")
-    g.add_argument("--data", metavar="DIR", help="reference data folder (default $DOORSTEP_DATA or ../shared/data)")
-    g.add_argument("--boundary", metavar="FILE", help="county outline (GeoPackage/GeoJSON/Shapefile)")
-    g.add_argument("--townships", metavar="FILE", help="official township polygons with a 'code' column")
-    g.add_argument("--villages", metavar="FILE", help="surveyed village points CSV/XLSX (code,name,lon,lat,crs)")
-    g.add_argument("--population", metavar="FILE", help="population CSV/XLSX by village or township code")
-    g.add_argument("--service-points", metavar="FILE", help="CSV/XLSX editing or adding service points")
-    g.add_argument("--roads", metavar="FILE", help="OpenStreetMap extract (.osm.pbf/.osm) replacing the modelled roads")
-    g.add_argument("--crs", choices=["WGS84", "GCJ02"], help="coordinate system of tables without a crs column")
+    g.add_argument(
+        "--vintage",
+        choices=["2016", "2023"],
+        default="2023",
+        help="village list: NBS 2023 (228 units, default) or 2016 (241, the 2017 法务室 network)",
+    )
+    g.add_argument(
+        "--data",
+        metavar="DIR",
+        help="reference data folder (default $DOORSTEP_DATA or ../shared/data)",
+    )
+    g.add_argument(
+        "--boundary", metavar="FILE", help="county outline (GeoPackage/GeoJSON/Shapefile)"
+    )
+    g.add_argument(
+        "--townships", metavar="FILE", help="official township polygons with a 'code' column"
+    )
+    g.add_argument(
+        "--villages",
+        metavar="FILE",
+        help="surveyed village points CSV/XLSX (code,name,lon,lat,crs)",
+    )
+    g.add_argument(
+        "--population", metavar="FILE", help="population CSV/XLSX by village or township code"
+    )
+    g.add_argument(
+        "--service-points", metavar="FILE", help="CSV/XLSX editing or adding service points"
+    )
+    g.add_argument(
+        "--roads",
+        metavar="FILE",
+        help="OpenStreetMap extract (.osm.pbf/.osm) replacing the modelled roads",
+    )
+    g.add_argument(
+        "--crs", choices=["WGS84", "GCJ02"], help="coordinate system of tables without a crs column"
+    )
 
 
 def model_from_args(args: argparse.Namespace) -> CountyModel:
     """Build the county model the options describe."""
+
     def _p(v: str | None) -> Path | None:
         return Path(v) if v else None
 
-    inputs = ModelInputs(boundary=_p(args.boundary), townships=_p(args.townships), villages=_p(args.villages),
-                         population=_p(args.population), service_points=_p(args.service_points),
-                         roads=_p(args.roads), crs=args.crs)
+    inputs = ModelInputs(
+        boundary=_p(args.boundary),
+        townships=_p(args.townships),
+        villages=_p(args.villages),
+        population=_p(args.population),
+        service_points=_p(args.service_points),
+        roads=_p(args.roads),
+        crs=args.crs,
+    )
     return build_county_model(vintage=args.vintage, data=args.data, inputs=inputs)
 
 
@@ -49,7 +82,9 @@ def emit_json(obj: Any, out: str | None = None) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", dir=path.parent if str(path.parent) else "."
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

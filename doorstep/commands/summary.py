@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from geo.export import export_geopackage
 from geo.validate import quality_report
@@ -17,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_summary)
 
-    c = sub.add_parser("check", help="data-quality report 数据质量检查 (suspect geocodes, imputed points, modelled layers)")
+    c = sub.add_parser(
+        "check",
+        help="data-quality report 数据质量检查 (suspect geocodes, imputed points, modelled layers)",
+    )
     add_model_options(c)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
@@ -30,22 +34,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     model = model_from_args(args)
-    s = model.summary()
+    s: dict[str, Any] = model.summary()
     if args.json:
         emit_json(s)
         return 0
     w = sys.stdout.write
-    w(f"{s['county']['name']} ({s['county']['code']}) — 县域模型概况 county model summary, vintage {s['vintage']}\n")
+    w(
+        f"{s['county']['name']} ({s['county']['code']}) — 县域模型概况 county model summary, vintage {s['vintage']}\n"
+    )
     w(f"  乡镇 townships: {s['townships']}   村/社区 villages: {s['villages']}\n")
     w(f"  人口 population: {s['population']:,} (2020 census residents)\n")
     w(f"  面积 area: {s['area_km2']:,} km²   metric CRS: {s['crs']['metric']}\n")
     w(f"  服务点 service points: {s['service_points']}\n")
-    w(f"  道路 roads: {s['roads']['nodes']} nodes, {s['roads']['edges']} edges, {s['roads']['km']} km\n")
+    w(
+        f"  道路 roads: {s['roads']['nodes']} nodes, {s['roads']['edges']} edges, {s['roads']['km']} km\n"
+    )
     w("  图层 layers (real 真实 / modelled 模拟):\n")
-    for name, info in s["quality"]["layers"].items():  # type: ignore[index]
+    for name, info in s["quality"]["layers"].items():
         tag = "模拟 MODELLED" if info["modelled"] else "真实 real"
         w(f"    {name:15s} {tag:14s} {info['source']}\n")
-    w(f"  村点位质量 village location quality: {s['quality']['village_location_quality']}\n")  # type: ignore[index]
+    w(f"  村点位质量 village location quality: {s['quality']['village_location_quality']}\n")
     return 0
 
 
@@ -53,11 +61,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     rows = quality_report(model)
     if args.json:
-        emit_json({"county": model.code, "vintage": model.vintage, "issues": rows, "count": len(rows)})
+        emit_json(
+            {"county": model.code, "vintage": model.vintage, "issues": rows, "count": len(rows)}
+        )
         return 0
     for r in rows:
         sys.stdout.write(f"{r['level']:7s} {r['layer']:14s} {r['item']:24s} {r['message']}\n")
-    sys.stdout.write(f"{len(rows)} item(s); the model is valid (errors would have stopped the build)\n")
+    sys.stdout.write(
+        f"{len(rows)} item(s); the model is valid (errors would have stopped the build)\n"
+    )
     return 0
 
 

@@ -33,8 +33,16 @@ def test_outside_china_unchanged():
     assert float(lo) == 2.35 and float(la) == 48.85
 
 
-@pytest.mark.parametrize("label,expected", [("WGS84", "WGS84"), ("epsg:4326", "WGS84"), ("GCJ-02", "GCJ02"),
-                                            ("gcj02", "GCJ02"), ("火星坐标", "GCJ02")])
+@pytest.mark.parametrize(
+    "label,expected",
+    [
+        ("WGS84", "WGS84"),
+        ("epsg:4326", "WGS84"),
+        ("GCJ-02", "GCJ02"),
+        ("gcj02", "GCJ02"),
+        ("火星坐标", "GCJ02"),
+    ],
+)
 def test_crs_labels(label, expected):
     assert normalize_crs_name(label) == expected
 

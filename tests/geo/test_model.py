@@ -38,7 +38,9 @@ def test_every_village_inside_county_and_own_township(huayuan_model):
     cm = m.to_metric(m.county).geometry.iloc[0]
     assert shapely.contains_xy(cm.buffer(1), vm.geometry.x, vm.geometry.y).all()
     for code, grp in vm.groupby("town_code"):
-        assert shapely.contains_xy(tm.geometry[code].buffer(1), grp.geometry.x, grp.geometry.y).all(), code
+        assert shapely.contains_xy(
+            tm.geometry[code].buffer(1), grp.geometry.x, grp.geometry.y
+        ).all(), code
 
 
 def test_township_polygons_tile_the_county(huayuan_model):

@@ -57,7 +57,9 @@ def test_gcj02_column_converted(tmp_path):
 
 @needs_shared
 def test_surveyed_override(test_data):
-    m = build_county_model(inputs=ModelInputs(villages=test_data / "good" / "villages_surveyed.csv"))
+    m = build_county_model(
+        inputs=ModelInputs(villages=test_data / "good" / "villages_surveyed.csv")
+    )
     v = m.villages.set_index("code")
     assert v.loc["433124102202", "location_quality"] == "surveyed"
     assert abs(v.loc["433124102202"].geometry.x - 109.37) < 1e-9
@@ -65,7 +67,9 @@ def test_surveyed_override(test_data):
 
 @needs_shared
 def test_population_table_by_township(tmp_path, huayuan_model):
-    rows = ["code,population"] + [f"{c},{1000 + i}" for i, c in enumerate(huayuan_model.townships["code"])]
+    rows = ["code,population"] + [
+        f"{c},{1000 + i}" for i, c in enumerate(huayuan_model.townships["code"])
+    ]
     p = tmp_path / "pop.csv"
     p.write_text("\n".join(rows), encoding="utf-8")
     m = build_county_model(inputs=ModelInputs(population=p))
@@ -78,14 +82,18 @@ def test_population_table_by_township(tmp_path, huayuan_model):
 @needs_shared
 def test_service_point_edit(tmp_path):
     p = tmp_path / "sp.csv"
-    p.write_text("id,staff,hours_per_month,phone\n433124102-S,5,880,0743-7221234\n", encoding="utf-8")
+    p.write_text(
+        "id,staff,hours_per_month,phone\n433124102-S,5,880,0743-7221234\n", encoding="utf-8"
+    )
     m = build_county_model(inputs=ModelInputs(service_points=p))
     row = m.service_points.set_index("id").loc["433124102-S"]
     assert row["staff"] == 5 and row["hours_per_month"] == 880.0 and row["phone"] == "0743-7221234"
     assert not row["modelled"]
 
 
-@pytest.mark.skipif(not (SHARED / "bench/roads/test.osm.pbf").exists(), reason="OSM test extract absent")
+@pytest.mark.skipif(
+    not (SHARED / "bench/roads/test.osm.pbf").exists(), reason="OSM test extract absent"
+)
 def test_osm_import():
     from geo.osm import graph_from_osm
 
@@ -112,6 +120,13 @@ def test_export_geopackage(tmp_path, huayuan_model):
 
     out = export_geopackage(huayuan_model, tmp_path / "model.gpkg")
     names = [n for n, _ in pyogrio.list_layers(out)]
-    assert {"county", "townships", "villages", "service_points", "road_edges", "layer_sources"} <= set(names)
+    assert {
+        "county",
+        "townships",
+        "villages",
+        "service_points",
+        "road_edges",
+        "layer_sources",
+    } <= set(names)
     assert pyogrio.read_info(out, layer="villages")["features"] == 228
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -80,7 +80,11 @@ def quality_report(model: CountyModel) -> list[dict[str, object]]:
                 }
             )
     for w in model.warnings:
-        if not w.startswith(("village points are imputed", "village geocodes are suspect")):
+        if (
+            "village points are imputed" not in w
+            and "village geocodes are suspect" not in w
+            and "has no seat point" not in w
+        ):
             rows.append({"level": "info", "layer": "model", "item": "", "message": w})
     seats = model.townships[model.townships["seat_quality"] != "geocoded"]
     for _, t in seats.iterrows():

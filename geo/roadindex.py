@@ -38,6 +38,7 @@ from .settings import project_data_dir
 log = logging.getLogger(__name__)
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
+END_TOL_M = 0.01  # a snap this close (m) to an edge end joins the road node itself
 EPS_MIN = 0.0  # explicit zeros are kept as edges by scipy.sparse.csgraph (csr built directly)
 
 FloatArray = NDArray[np.float64]
@@ -306,7 +307,8 @@ class Augmented:
     Nodes ``0..n-1`` are road nodes; ``n + j`` is the on-edge node of point ``j`` and
     ``n + k + j`` the point node itself. Edge records ``a, b, edge, f0, f1`` give, for every
     (undirected) augmented edge, the road edge it lies on and the fractions it spans (``edge=-1``
-    for access legs).
+    for access legs, ``-2`` for a zero-length join of an on-edge node to the road node it sits
+    on).
     """
 
     n_road: int
@@ -321,6 +323,7 @@ class Augmented:
     length_m: FloatArray
     _keys: IntArray | None = None
     _len_data: FloatArray | None = None
+    _records: dict[tuple[int, int], int] | None = None
 
     @property
     def n_total(self) -> int:
@@ -342,9 +345,24 @@ class Augmented:
         return self._len_data[self._lookup(p, q)]
 
     def record(self, p: int, q: int) -> int:
-        """Index of the edge record joining p and q."""
-        hit = np.flatnonzero(((self.a == p) & (self.b == q)) | ((self.a == q) & (self.b == p)))
-        return int(hit[np.argmin(self.minutes[hit])])
+        """Index of the (fastest) edge record joining p and q."""
+        if self._records is None:
+            rec: dict[tuple[int, int], int] = {}
+            for i, (x, y) in enumerate(zip(self.a.tolist(), self.b.tolist(), strict=True)):
+                key = (x, y) if x < y else (y, x)
+                if key not in rec or self.minutes[i] < self.minutes[rec[key]]:
+                    rec[key] = i
+            self._records = rec
+        return self._records[(p, q) if p < q else (q, p)]
+
+    def csr_without(self, road_edges: IntArray) -> sp.csr_matrix:
+        """The search graph with the given road edges (RoadIndex edge indices) removed."""
+        keep = ~np.isin(self.edge, road_edges)
+        a, b, w = self.a[keep], self.b[keep], np.maximum(self.minutes[keep], EPS_MIN)
+        n = self.n_total
+        m = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+        m.sort_indices()
+        return m
 
 
 def augment(index: RoadIndex, snaps: Snaps, mode: str) -> Augmented:
@@ -352,16 +370,21 @@ def augment(index: RoadIndex, snaps: Snaps, mode: str) -> Augmented:
     n, k = index.n, len(snaps)
     t_all = index.times[check_mode(mode)]
     keep = np.isfinite(t_all)
+    # points snapped onto an edge end are joined to that road node (edge = -2), not split in
+    glen = shapely.length(index.geoms[snaps.edge]) if k else np.empty(0)
+    at_u = snaps.frac * glen <= END_TOL_M
+    at_v = ~at_u & ((1.0 - snaps.frac) * glen <= END_TOL_M)
+    mid = ~(at_u | at_v)
     touched = np.zeros(index.n_edges, dtype=bool)
-    touched[snaps.edge] = True
+    touched[snaps.edge[mid]] = True
     base = np.flatnonzero(keep & ~touched)
     recs_a = [index.u[base]]
     recs_b = [index.v[base]]
     recs_e = [base]
     recs_f0 = [np.zeros(base.size)]
     recs_f1 = [np.ones(base.size)]
-    if k:
-        order = np.lexsort((snaps.frac, snaps.edge))
+    if k and mid.any():
+        order = np.flatnonzero(mid)[np.lexsort((snaps.frac[mid], snaps.edge[mid]))]
         e_sorted = snaps.edge[order]
         on_node = n + order  # on-edge virtual node of each sorted point
         f_sorted = snaps.frac[order]
@@ -384,6 +407,15 @@ def augment(index: RoadIndex, snaps: Snaps, mode: str) -> Augmented:
     minutes = t_all[e] * span
     length = index.length_m[e] * span
     if k:
+        ends = np.flatnonzero(~mid)
+        end_node = np.where(at_u, index.u[snaps.edge], index.v[snaps.edge])[ends]
+        a = np.r_[a, n + ends]
+        b = np.r_[b, end_node]
+        e = np.r_[e, np.full(ends.size, -2, dtype=np.int64)]
+        f0 = np.r_[f0, np.zeros(ends.size)]
+        f1 = np.r_[f1, np.zeros(ends.size)]
+        minutes = np.r_[minutes, np.zeros(ends.size)]
+        length = np.r_[length, np.zeros(ends.size)]
         # access legs: point node <-> on-edge node
         pt = n + k + np.arange(k)
         a = np.r_[a, pt]

@@ -208,6 +208,27 @@ class NearestResult:
     origin_flagged: NDArray[np.bool_]
     facility_snap_m: FloatArray
     facility_flagged: NDArray[np.bool_]
+    roads: list[list[str]] | None = None  # road names along each path (with_paths=True)
+    km: FloatArray | None = None  # length of each path incl. access legs (with_paths=True)
+
+
+def _trace_roads(prep: Prepared, pred: NDArray[np.int32], start: int) -> tuple[list[str], float]:
+    """Road names (distinct, in order from the origin) and length (m) of a predecessor path."""
+    idx, aug = prep.index, prep.aug
+    names: list[str] = []
+    length = 0.0
+    node = start
+    while pred[node] >= 0:
+        p = int(pred[node])
+        r = aug.record(p, node)
+        length += float(aug.length_m[r])
+        e = int(aug.edge[r])
+        if e >= 0:
+            label = str(idx.name[e]) or str(idx.road_class[e])
+            if label and label not in names:
+                names.append(label)
+        node = p
+    return names, length
 
 
 def nearest_facility(
@@ -217,8 +238,13 @@ def nearest_facility(
     mode: str = "car",
     cutoff: float | None = None,
     access: AccessParams | None = None,
+    with_paths: bool = False,
 ) -> NearestResult:
-    """Time to the nearest facility for every origin, in ONE multi-source Dijkstra pass."""
+    """Time to the nearest facility for every origin, in ONE multi-source Dijkstra pass.
+
+    With ``with_paths`` the shortest-path forest of that same pass gives, per origin, the road
+    names along the way (``roads``, from the origin towards the facility) and the length (``km``).
+    """
     lim = _check_cutoff(cutoff)
     prep = prepare(model_or_graph, [origins, facilities], mode, access)
     o_nodes, f_nodes = prep.nodes(0), prep.nodes(1)
@@ -243,7 +269,15 @@ def nearest_facility(
     fac = np.where(s >= 0, lookup[np.maximum(s, 0)], -1)
     mins = dist[o_nodes]
     fac[~np.isfinite(mins)] = -1
-    return NearestResult(mins, fac, mode, so.snap_m, so.flagged, sf.snap_m, sf.flagged)
+    res = NearestResult(mins, fac, mode, so.snap_m, so.flagged, sf.snap_m, sf.flagged)
+    if with_paths:
+        traced = [
+            _trace_roads(prep, _pred, int(o)) if np.isfinite(mins[i]) else ([], np.inf)
+            for i, o in enumerate(o_nodes)
+        ]
+        res.roads = [t[0] for t in traced]
+        res.km = np.array([t[1] for t in traced], dtype=float) / 1000.0
+    return res
 
 
 def node_times(
@@ -328,6 +362,8 @@ def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
         r = aug.record(p, q)
         length += float(aug.length_m[r])
         e = int(aug.edge[r])
+        if e == -2:  # join of a snap position to the road node it sits on
+            continue
         if e < 0:  # access leg
             node = q if q >= n + k else p
             j = node - n - k

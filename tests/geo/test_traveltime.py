@@ -140,3 +140,12 @@ def test_index_cached_and_validated():
     bad = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)])
     with pytest.raises(InputError, match="CRS"):
         od_matrix(g, bad, bad, "car")
+
+
+def test_nearest_facility_paths_name_the_roads():
+    g = tiny()
+    nf = nearest_facility(
+        g, pts([(1500, -75), (1000, 990)]), pts([(0, 0)]), "car", access=ACCESS, with_paths=True
+    )
+    assert nf.roads == [["S1", "G209"], ["village", "G209"]]
+    np.testing.assert_allclose(nf.km, [0.075 + 0.5 + 1.0, 0.99 + 1.0])

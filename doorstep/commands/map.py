@@ -1,0 +1,58 @@
+"""``doorstep map``: the static atlas 地图 (a self-contained site that works offline)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import add_model_options, model_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("map", help="write the static atlas site 生成离线地图网站 (folium, no CDN)")
+    p.add_argument("--out", default="site", help="output folder (default: site/)")
+    p.add_argument(
+        "--mode",
+        choices=["walk", "motorbike", "car"],
+        default="car",
+        help="travel mode for village colours and bands (default car)",
+    )
+    p.add_argument(
+        "--basemap",
+        choices=["none", "osm", "tianditu", "amap"],
+        default="none",
+        help="background tiles: none = offline (default); amap is GCJ-02 (overlays shifted)",
+    )
+    p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
+    p.add_argument("--no-isochrones", action="store_true", help="skip isochrone bands")
+    p.add_argument(
+        "--siting-k",
+        type=int,
+        metavar="K",
+        help="add K proposed sites (MCLP over candidate villages, analysis.siting)",
+    )
+    p.add_argument(
+        "--circuits-month",
+        metavar="YYYY-MM",
+        help="add a month of lawyer circuit routes (analysis.circuits)",
+    )
+    add_model_options(p)
+    p.set_defaults(func=cmd_map)
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from webmap.atlas import build_atlas
+    from webmap.layers import collect_layers
+    from webmap.results import circuit_routes, proposed_sites
+
+    model = model_from_args(args)
+    proposed = proposed_sites(model, args.siting_k, mode=args.mode) if args.siting_k else None
+    routes = circuit_routes(model, args.circuits_month) if args.circuits_month else None
+    layers = collect_layers(
+        model, args.mode, isochrones=not args.no_isochrones, proposed=proposed, routes=routes
+    )
+    files = build_atlas(model, layers, args.out, basemap=args.basemap, key=args.tianditu_key)
+    for note in layers.notes:
+        sys.stderr.write(f"note: {note}\n")
+    sys.stdout.write(f"wrote {files[0]} (open it in a browser; works offline)\n")
+    return 0

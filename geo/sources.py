@@ -252,3 +252,25 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
         census=census,
         layers=layers,
     )
+
+
+def verify_registry(data: str | Path | None = None) -> list[dict[str, str]]:
+    """Compare reference files with ``data/sources.toml``; return one row per file that differs or is missing."""
+    import tomllib
+
+    from .settings import data_dir, project_data_dir
+
+    reg_path = project_data_dir() / "sources.toml"
+    with open(reg_path, "rb") as fh:
+        reg = tomllib.load(fh)
+    base = data_dir(data)
+    rows = []
+    for rel, info in reg.get("files", {}).items():
+        p = base / rel
+        if not p.is_file():
+            rows.append({"file": rel, "status": "missing", "expected": info["sha256"], "found": ""})
+            continue
+        h = file_sha256(p)
+        if h != info["sha256"]:
+            rows.append({"file": rel, "status": "changed", "expected": info["sha256"], "found": h})
+    return rows

@@ -96,6 +96,27 @@ def quality_report(model: CountyModel) -> list[dict[str, object]]:
                 "message": f"seat point modelled: {t['seat_note']}",
             }
         )
+    from .sources import verify_registry
+
+    try:
+        for r in verify_registry():
+            rows.append(
+                {
+                    "level": "warning",
+                    "layer": "sources",
+                    "item": r["file"],
+                    "message": f"reference file {r['status']} (sha256 differs from data/sources.toml)",
+                }
+            )
+    except OSError as exc:
+        rows.append(
+            {
+                "level": "info",
+                "layer": "sources",
+                "item": "",
+                "message": f"registry not checked: {exc}",
+            }
+        )
     pops = model.villages["population"].to_numpy()
     if len(pops) and np.any(pops == 0):
         rows.append(

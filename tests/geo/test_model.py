@@ -95,3 +95,24 @@ def test_layers_flag_real_and_modelled(huayuan_model):
     q = huayuan_model.quality()
     assert set(q["modelled_layers"]) == {"townships", "population", "service_points", "roads"}
     assert q["layers"]["county"]["status"] == "real"
+
+
+def test_source_registry_matches_shared_files(huayuan_model):
+    """The registered checksums match the reference files (a changed file would be reported)."""
+    from geo.sources import verify_registry
+
+    assert verify_registry() == []
+
+
+def test_registry_detects_changed_file(tmp_path, monkeypatch):
+    import shutil
+
+    from geo.settings import data_dir
+    from geo.sources import verify_registry
+
+    src = data_dir() / "huayuan"
+    dst = tmp_path / "huayuan"
+    shutil.copytree(src, dst)
+    (dst / "huayuan_townships_codes_nbs2023.csv").write_text("code,name\n", encoding="utf-8")
+    rows = verify_registry(tmp_path)
+    assert [r["status"] for r in rows] == ["changed"]

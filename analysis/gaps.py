@@ -55,7 +55,7 @@ def _reason(row: pd.Series) -> tuple[str, str]:
     mins = f"{row['min_staffed']:.0f}"
     zh = (
         f"最近的{TIER_ZH.get(tier, tier)}（{row['nearest_name']}）{mins} 分钟"
-        f"（{MODE_ZH.get(mode, mode)}），超出目标 {row['target_min']:.0f} 分钟"
+        f"（{MODE_ZH.get(mode, mode)}），目标 {row['target_min']:.0f} 分钟"
     )
     en = (
         f"nearest {TIER_EN.get(tier, tier)} ({row['nearest_name']}) {mins} min by {mode}, "

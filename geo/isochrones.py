@@ -99,8 +99,8 @@ def _band_polygon(
     seg_m: float,
 ) -> shapely.Geometry:
     """Union of the walking bands around the reachable pieces."""
-    lines = pieces[shapely.get_type_id(pieces) == 1]
-    keep = shapely.get_type_id(pieces) == 1
+    keep = (shapely.get_type_id(pieces) == 1) & (shapely.length(pieces) > 1e-6)
+    lines = pieces[keep]
     if lines.size == 0:
         pts = pieces[shapely.get_type_id(pieces) == 0]
         return shapely.union_all(shapely.buffer(pts, min(brk * v, cap), quad_segs=3))
@@ -231,7 +231,11 @@ def service_lines(
     for brk in bs:
         e, fs, fe, ts, tend = reachable_pieces(prep, t, brk)
         geoms = _piece_geoms(prep, e, fs, fe)
-        line = shapely.get_type_id(geoms) == 1 if geoms.size else np.zeros(0, dtype=bool)
+        line = (
+            (shapely.get_type_id(geoms) == 1) & (shapely.length(geoms) > 1e-6)
+            if geoms.size
+            else np.zeros(0, dtype=bool)
+        )
         frames.append(
             gpd.GeoDataFrame(
                 {

@@ -1,0 +1,222 @@
+"""``doorstep coverage`` and ``doorstep gaps``: travel-time coverage and underserved areas."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
+from analysis.equity import equity_summary
+from analysis.gaps import underserved_cells, underserved_villages
+from analysis.resilience import critical_links
+from geo._errors import InputError
+from geo.atomic import atomic_path
+from geo.isochrones import service_areas
+from geo.roadindex import MODES
+
+from ._common import add_model_options, emit_json, model_from_args
+
+MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=MODES, default="car", help="mode the target is judged by")
+    p.add_argument("--minutes", type=float, default=30.0, help="target for rural villages (min)")
+    p.add_argument("--urban-minutes", type=float, default=15.0, help="target for urban villages")
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p.add_argument("--out", metavar="DIR", help="also write GeoPackage/CSV/JSON files here")
+    add_model_options(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser(
+        "coverage", help="who reaches a staffed service point in 15/30/60 min 服务圈覆盖"
+    )
+    _add_target_options(c)
+    c.set_defaults(func=cmd_coverage)
+    g = sub.add_parser(
+        "gaps", help="underserved villages and grid cells, equity, critical roads 服务盲区"
+    )
+    _add_target_options(g)
+    g.add_argument("--cell", type=float, default=500.0, help="grid cell size (m)")
+    g.add_argument("--top", type=int, default=20, help="rows of the ranked lists to print")
+    g.set_defaults(func=cmd_gaps)
+
+
+def _target(args: argparse.Namespace) -> CoverageTarget:
+    if args.minutes <= 0 or args.urban_minutes <= 0:
+        raise InputError("--minutes and --urban-minutes must be positive")
+    return CoverageTarget(
+        mode=args.mode, rural_minutes=args.minutes, urban_minutes=min(args.urban_minutes, 600.0)
+    )
+
+
+def _out_dir(args: argparse.Namespace) -> Path | None:
+    if not args.out:
+        return None
+    d = Path(args.out)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            gdf.to_file(tmp, layer=name, driver="GPKG")
+
+
+def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
+    """Share of the population within each band, per mode, for the county and each township."""
+    doc = res.to_dict()
+    bands = [f"{b:g}" for b in res.target.breaks]
+    shares: dict[str, Any] = {"county": {}, "townships": {}}
+    for row in doc["county"]:
+        shares["county"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
+    for row in doc["townships"]:
+        t = shares["townships"].setdefault(
+            row["town_code"], {"name": row["town_name"], "modes": {}}
+        )
+        t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
+    return {
+        "county": {"code": model.code, "name": model.name},
+        "population_share_within": shares,
+        **doc,
+    }
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    target = _target(args)
+    res = coverage(model, target)
+    doc = coverage_json(model, res)
+    out = _out_dir(args)
+    if out is not None:
+        emit_json(doc, str(out / "coverage.json"))
+        _write_csv(res.villages, out / "coverage_villages.csv")
+        _write_csv(res.townships, out / "coverage_townships.csv")
+        _write_csv(res.county, out / "coverage_county.csv")
+        v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
+        v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
+        areas = service_areas(model, staffed_points(model), args.mode, target.breaks)
+        county = model.county.to_crs(areas.crs).geometry.union_all()
+        areas["geometry"] = areas.geometry.intersection(county)
+        _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
+    if args.json:
+        emit_json(doc)
+        return 0
+    w = sys.stdout.write
+    w(f"{model.name} ({model.code}) 公共法律服务圈覆盖 coverage — vintage {model.vintage}\n")
+    w(
+        f"目标 target: rural ≤ {target.rural_minutes:g} min, urban ≤ {target.urban_minutes:g} min "
+        f"by {args.mode} ({MODE_ZH[args.mode]})\n"
+    )
+    w("人口比例 population share within 15 / 30 / 60 min:\n")
+    for _, r in res.county.iterrows():
+        w(
+            f"  {r['mode']:10s} {r['share_within_15']:6.1%} {r['share_within_30']:6.1%} "
+            f"{r['share_within_60']:6.1%}   mean {r['mean_min']:.1f} min, p90 {r['p90_min']:.1f}\n"
+        )
+    w(f"乡镇 townships ({args.mode}):\n")
+    t = res.townships[res.townships["mode"] == args.mode]
+    for _, r in t.iterrows():
+        flag = "达标 OK " if r["complies"] else "未达标 NO"
+        w(
+            f"  {r['town_name']:8s} {r['population']:7,d} 人  ≤15 {r['share_within_15']:6.1%}  "
+            f"≤30 {r['share_within_30']:6.1%}  ≤60 {r['share_within_60']:6.1%}  "
+            f"p90 {r['p90_min']:5.1f} min  {flag}\n"
+        )
+    modelled = res.meta["quality"].get("modelled_layers", [])
+    if modelled:
+        w(f"注意 modelled layers (not measured): {', '.join(modelled)}\n")
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    target = _target(args)
+    res = coverage(model, target, modes=(args.mode,), with_paths=True)
+    vill = underserved_villages(model, args.mode, target=target, result=res)
+    cells = underserved_cells(model, args.mode, args.minutes, args.cell)
+    links = critical_links(model, args.mode, target=target, top=args.top)
+    eq = equity_summary(model, res)
+    doc = {
+        "county": {"code": model.code, "name": model.name},
+        "mode": args.mode,
+        "target": {"rural_minutes": target.rural_minutes, "urban_minutes": target.urban_minutes},
+        "units": {
+            "minutes": "min",
+            "population": "persons",
+            "person_minutes": "person-minutes",
+            "population_est": "persons (modelled, grid)",
+        },
+        "underserved_villages": _records(vill.drop(columns=["mode"], errors="ignore")),
+        "underserved_cells": {
+            "count": len(cells),
+            "cell_m": args.cell,
+            "population_share": cells.attrs.get("population_share_underserved"),
+            "top": _records(pd.DataFrame(cells.drop(columns="geometry")).head(args.top)),
+        },
+        "critical_links": _records(links),
+        "equity": eq,
+        "quality": res.meta["quality"],
+    }
+    out = _out_dir(args)
+    if out is not None:
+        emit_json(doc, str(out / "gaps.json"))
+        _write_csv(vill, out / "gaps_villages.csv")
+        _write_csv(links, out / "critical_links.csv")
+        v = model.villages[["code", "geometry"]].merge(vill, on="code")
+        layers = {
+            "underserved_villages": gpd.GeoDataFrame(
+                v, geometry="geometry", crs=model.villages.crs
+            ),
+            "underserved_cells": cells,
+        }
+        _write_gpkg({k: g for k, g in layers.items() if len(g)}, out / "gaps.gpkg")
+    if args.json:
+        emit_json(doc)
+        return 0
+    w = sys.stdout.write
+    w(
+        f"{model.name} 服务盲区 underserved villages beyond {target.rural_minutes:g} min (rural) / "
+        f"{target.urban_minutes:g} min (urban) by {args.mode}: {len(vill)}\n"
+    )
+    for _, r in vill.head(args.top).iterrows():
+        w(
+            f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
+            f"       {r['reason_en']}\n"
+        )
+    w(
+        f"网格 grid cells ({args.cell:g} m) beyond {args.minutes:g} min: {len(cells)} "
+        f"(≈{cells.attrs.get('population_share_underserved', 0):.1%} of the population, modelled)\n"
+    )
+    m = eq["modes"][args.mode]
+    w(
+        f"公平 equity: Gini of travel time {m['gini_travel_time']:.3f}; 65+ beyond target ≈ "
+        f"{m['persons65_beyond_target']} persons\n"
+    )
+    w("关键路段 critical road links (population losing coverage if closed):\n")
+    for _, r in links.head(10).iterrows():
+        if r["population_losing"] <= 0:
+            break
+        w(
+            f"  edge {r['edge_id']} ({r['name'] or r['road_class']}, {r['length_m'] / 1000:.1f} km"
+            f"{', bridge' if r['is_bridge'] else ''}): {r['population_losing']:,} persons\n"
+        )
+    return 0
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    from analysis.coverage import _json_records
+
+    return _json_records(pd.DataFrame(df))

@@ -379,7 +379,7 @@ def build_county_model(
         G = graph_from_osm(inputs.roads, crs=crs, speeds=params.speeds)
         layers["roads"] = LayerInfo(G.graph["source"], False)
     else:
-        G = _modelled_roads(vgdf, tgdf, src, crs, params)
+        G = _modelled_roads(vgdf, tgdf, src, crs, params, outline_m)
         layers["roads"] = LayerInfo(
             G.graph["source"], True, "no public road network; mountain circuity applied"
         )
@@ -414,7 +414,12 @@ def build_county_model(
 
 
 def _modelled_roads(
-    vgdf: gpd.GeoDataFrame, tgdf: gpd.GeoDataFrame, src: CountySource, crs: str, params: ModelParams
+    vgdf: gpd.GeoDataFrame,
+    tgdf: gpd.GeoDataFrame,
+    src: CountySource,
+    crs: str,
+    params: ModelParams,
+    outline_m: shapely.Geometry,
 ) -> nx.Graph:
     from .network import graph_from_points
 
@@ -462,4 +467,5 @@ def _modelled_roads(
         names=pts["name"].to_numpy()[keep],
         params=params.network,
         speeds=params.speeds,
+        within=outline_m,
     )

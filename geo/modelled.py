@@ -67,9 +67,13 @@ def grid_in_polygon(poly: shapely.Geometry, step: float) -> np.ndarray:
     return pts
 
 
-def farthest_points(candidates: np.ndarray, existing: np.ndarray, k: int) -> np.ndarray:
+def farthest_points(
+    candidates: np.ndarray, existing: np.ndarray, k: int, cap: np.ndarray | None = None
+) -> np.ndarray:
     """Pick ``k`` candidates greedily, each the farthest from all existing and already picked points.
 
+    ``cap`` (per candidate, metres) bounds each candidate's score from above — e.g. its distance
+    to the township boundary, so that points are not pushed onto the edge of the polygon.
     Deterministic: ties go to the lowest candidate index. Candidates may be reused only when
     ``k`` exceeds their number.
     """
@@ -84,7 +88,7 @@ def farthest_points(candidates: np.ndarray, existing: np.ndarray, k: int) -> np.
         picked.append(candidates[j0])
         dmin = np.hypot(candidates[:, 0] - candidates[j0, 0], candidates[:, 1] - candidates[j0, 1])
     while len(picked) < k:
-        j = int(np.argmax(dmin))
+        j = int(np.argmax(dmin if cap is None else np.minimum(dmin, cap)))
         picked.append(candidates[j])
         dmin = np.minimum(
             dmin, np.hypot(candidates[:, 0] - candidates[j, 0], candidates[:, 1] - candidates[j, 1])
@@ -131,14 +135,19 @@ def township_polygons_from_points(
 def impute_points(
     polygon_m: shapely.Geometry, existing_xy: np.ndarray, k: int, step: float
 ) -> np.ndarray:
-    """``k`` deterministic points inside ``polygon_m``, as far as possible from ``existing_xy``."""
+    """``k`` deterministic points inside ``polygon_m``, as far as possible from ``existing_xy``.
+
+    A candidate's score is min(distance to the nearest located settlement, distance to the
+    polygon boundary): settlements sit between their neighbours, not on township borders.
+    """
     cand = grid_in_polygon(polygon_m, step)
     inner = polygon_m.buffer(-step / 2)
     if not inner.is_empty:
         keep = shapely.contains_xy(inner, cand[:, 0], cand[:, 1])
         if keep.any():
             cand = cand[keep]
-    return farthest_points(cand, existing_xy, k)
+    edge = shapely.distance(polygon_m.boundary, shapely.points(cand[:, 0], cand[:, 1]))
+    return farthest_points(cand, existing_xy, k, cap=np.asarray(edge))
 
 
 def model_population(

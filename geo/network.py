@@ -44,6 +44,7 @@ def graph_from_points(
     names: np.ndarray | None = None,
     params: NetworkParams,
     speeds: SpeedParams,
+    within: shapely.Geometry | None = None,
 ) -> nx.Graph:
     """Model a road network over settlement points (metric coordinates).
 
@@ -52,6 +53,8 @@ def graph_from_points(
     ``circuity_village``; plus links from every seat (``kinds`` = "seat" or "county_seat") to its
     ``trunk_neighbours`` nearest seats as trunk roads with ``circuity_trunk`` (the class
     ``county_trunk_class`` where the county seat is an end). Deterministic for given inputs.
+    With ``within`` (the county outline, metric), triangulation edges that run mostly outside it
+    (across a concave bend of the border) are dropped unless the spanning tree needs them.
 
     Parameters
     ----------
@@ -79,6 +82,14 @@ def graph_from_points(
         pairs.add((0, 1))
     dist = {p: float(np.hypot(*(xy[p[0]] - xy[p[1]]))) for p in pairs}
     keep = {p for p, d in dist.items() if d <= params.max_edge_km * 1000.0}
+    if within is not None and keep:
+        area = within.buffer(500.0)
+        order = sorted(keep)
+        segs = shapely.linestrings([[xy[i], xy[j]] for i, j in order])
+        inside = shapely.length(shapely.intersection(segs, area)) / np.maximum(
+            shapely.length(segs), 1e-9
+        )
+        keep = {p for p, f in zip(order, inside, strict=True) if f >= 0.9}
     # Euclidean MST over the candidate (Delaunay) edges guarantees connectivity.
     if pairs:
         a = np.array([p[0] for p in pairs])
@@ -133,6 +144,10 @@ def graph_from_points(
                 sj = seats[j]
                 county = kinds[si] == "county_seat" or kinds[sj] == "county_seat"
                 cls = params.county_trunk_class if county else params.trunk_class
+                if within is not None:
+                    seg = shapely.LineString([xy[si], xy[sj]])
+                    if shapely.intersection(seg, within.buffer(500.0)).length < 0.9 * seg.length:
+                        continue  # would run outside the county
                 _add(int(si), int(sj), cls, params.circuity_trunk, "modelled trunk road")
     for i, j in sorted(keep):
         _add(int(i), int(j), params.village_class, params.circuity_village, "modelled village road")

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 STAFFED_TIERS: tuple[str, ...] = ("county_centre", "township_station")
 SUMMARY = "summary.json"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -236,7 +239,7 @@ def analyse_county(code: str, out_dir: str, params: ProvinceParams) -> dict[str,
             seconds=time.perf_counter() - t0,
             peak_rss_mb=_peak_rss_mb(),
         )
-        log.warning("county %s failed: %s", code, rec["reason"])
+        log.info("county %s failed: %s", code, rec["reason"])
     return rec
 
 
@@ -348,7 +351,8 @@ def run_province(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
+                    scheduler_kwargs={"dashboard": False},
                     silence_logs=logging.ERROR,
                 )
                 client = Client(cluster)

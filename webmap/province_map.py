@@ -139,7 +139,8 @@ def province_map(
     if townships is not None and len(townships):
         add(townships, "乡镇 townships (modelled polygons)", False, 0.4)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(folium.Element(_legend(column, title, modelled_note, failed)))
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(_legend(column, title, modelled_note, failed)))
     copy_vendor(out.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(fd)

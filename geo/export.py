@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,26 +10,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from ._errors import DataFileError
+from .atomic import atomic_path
 
 if TYPE_CHECKING:
     from .model import CountyModel
 
 log = logging.getLogger(__name__)
-
-
-def atomic_path(target: str | Path) -> tuple[Path, Path]:
-    """Return (final path, temporary path in the same folder) for a write-then-rename."""
-    final = Path(target)
-    if final.exists() and final.is_dir():
-        raise DataFileError(final, "is a folder", fix="give a file name")
-    parent = final.parent if str(final.parent) else Path(".")
-    if not parent.exists():
-        raise DataFileError(parent, "output folder does not exist", fix="create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix or ".tmp", dir=parent)
-    os.close(fd)
-    os.unlink(tmp)
-    return final, Path(tmp)
 
 
 def graph_to_gdfs(model: CountyModel) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -71,7 +55,7 @@ def export_geopackage(model: CountyModel, target: str | Path) -> Path:
     The file is written under a temporary name and renamed, so an interrupted export never leaves
     a half-written GeoPackage (an existing file stays intact).
     """
-    final, tmp = atomic_path(target)
+    final = Path(target)
     nodes, edges = graph_to_gdfs(model)
     layers = {
         "county": model.county,
@@ -81,16 +65,12 @@ def export_geopackage(model: CountyModel, target: str | Path) -> Path:
         "road_nodes": nodes,
         "road_edges": edges,
     }
-    try:
+    with atomic_path(final) as tmp:
         for name, gdf in layers.items():
             gdf.to_file(tmp, layer=name, driver="GPKG")
         meta = pd.DataFrame([{"layer": k, **v.as_dict()} for k, v in model.layers.items()])
         gpd.GeoDataFrame(meta, geometry=[None] * len(meta), crs="EPSG:4326").to_file(
             tmp, layer="layer_sources", driver="GPKG"
         )
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     log.info("wrote %s (%d layers)", final, len(layers) + 1)
     return final

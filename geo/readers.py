@@ -85,7 +85,35 @@ def read_table(path: str | Path, *, dtype_str: tuple[str, ...] = ("code",)) -> p
     else:
         raise DataFileError(p, f"unsupported table type '{suffix}'", fix="use .csv or .xlsx")
     df.columns = [str(c).strip() for c in df.columns]
+    if suffix in {".csv", ".txt"}:
+        _check_not_truncated(p, df)
     return df
+
+
+def _check_not_truncated(p: Path, df: pd.DataFrame) -> None:
+    """Refuse a CSV whose last line stops mid-row (an interrupted copy or download).
+
+    The signature is a file that does not end with a line break and whose last row has fewer
+    fields than the header; pandas would otherwise fill the missing fields with NaN silently.
+    """
+    if len(df) == 0:
+        return
+    with open(p, "rb") as fh:
+        fh.seek(max(0, p.stat().st_size - 1))
+        last = fh.read(1)
+    if last in (b"\n", b"\r"):
+        return
+    filled = df.iloc[-1].notna().to_numpy()
+    if not filled.all() and not filled[int(np.flatnonzero(~filled)[0]) :].any():
+        field = str(df.columns[int(np.flatnonzero(~filled)[0])])
+        raise DataFileError(
+            p,
+            f"the last row stops mid-row ({int(filled.sum())} of {len(df.columns)} fields) and the "
+            "file has no final line break — it looks truncated",
+            row=len(df) + 1,
+            field=field,
+            fix="copy or export the file again in full",
+        )
 
 
 def require_columns(df: pd.DataFrame, columns: list[str], path: str | Path) -> None:
@@ -176,7 +204,7 @@ def parse_points(
             i = int(np.flatnonzero(bad)[0])
             raise DataFileError(
                 path,
-                f"coordinate is empty or not a number ({df[name].iloc[i]!r})",
+                f"coordinate is empty or not a number ({_show(df[name].iloc[i])})",
                 row=i + 2,
                 field=name,
                 fix="write decimal degrees, e.g. 109.48",
@@ -292,7 +320,7 @@ def read_population_table(path: str | Path) -> pd.DataFrame:
         i = int(np.flatnonzero(bad)[0])
         raise DataFileError(
             path,
-            f"population {df['population'].iloc[i]!r} is not a non-negative number",
+            f"population {_show(df['population'].iloc[i])} is not a non-negative number",
             row=i + 2,
             field="population",
             fix="write a whole number of residents",
@@ -320,6 +348,15 @@ def read_population_table(path: str | Path) -> pd.DataFrame:
             fix="use NBS codes",
         )
     return out
+
+
+def _show(v: object) -> str:
+    """A cell value for an error message: plain Python repr, 'NaN/empty' for a missing value."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "NaN/empty"
+    return repr(v)
 
 
 def finite_or_none(x: object) -> float | None:

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ._errors import DataFileError
+from .crscheck import check_gcj02_mislabel
 from .params import ServiceDefaults
 from .readers import check_unique_codes, parse_points, read_table, require_columns
 from .sources import CountySource
@@ -150,12 +151,13 @@ def apply_service_overrides(
     has_xy = "lon" in df.columns and "lat" in df.columns
     if has_xy:
         xy_rows = df[df["lon"].notna() | df["lat"].notna()]
-        lon, lat, _ = (
+        lon, lat, crs_list = (
             parse_points(xy_rows, path, crs=crs)
             if len(xy_rows)
             else (np.array([]), np.array([]), [])
         )
         moved = dict(zip(xy_rows.index, zip(lon, lat, strict=True), strict=True))
+        _check_gcj02(out, xy_rows, lon, lat, crs_list, path)
     else:
         moved = {}
     for r, row in df.iterrows():
@@ -225,3 +227,25 @@ def apply_service_overrides(
             out.at[i, "location_quality"] = "user"
         out.at[i, "modelled"] = False
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def _check_gcj02(
+    sp: gpd.GeoDataFrame,
+    rows: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    crs_list: list,
+    path: str | Path,
+) -> None:
+    """Refuse GCJ-02 points labelled WGS84, using existing points placed at real geocodes."""
+    q = sp["location_quality"].astype(str)
+    trusted = (
+        q.str.contains("geocoded") | q.str.contains("surveyed") | (q == "modelled (town seat)")
+    ) & ~q.str.contains("suspect")
+    ref = sp[trusted.to_numpy()].set_index("id").geometry
+    ids = rows["id"].astype(str).str.strip()
+    rlon = ids.map(ref.x).to_numpy(float) if len(ref) else np.full(len(ids), np.nan)
+    rlat = ids.map(ref.y).to_numpy(float) if len(ref) else np.full(len(ids), np.nan)
+    check_gcj02_mislabel(
+        path, lon, lat, crs_list, rlon, rlat, rows=[int(i) + 2 for i in rows.index]
+    )

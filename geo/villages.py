@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from ._errors import DataFileError
+from .crscheck import check_gcj02_mislabel
 from .modelled import impute_points
 from .readers import points_table_to_gdf
 from .sources import LayerInfo
@@ -43,6 +44,16 @@ def apply_village_overrides(
             field="code",
             fix="use the 12-digit NBS code of the village (see doorstep summary --villages)",
         )
+    ref = villages.set_index("code")
+    check_gcj02_mislabel(
+        path,
+        user.geometry.x.to_numpy(),
+        user.geometry.y.to_numpy(),
+        list(user["source_crs"]),
+        user["code"].map(ref["lon"]).to_numpy(float),
+        user["code"].map(ref["lat"]).to_numpy(float),
+        rows=[int(i) + 2 for i in user.index],
+    )
     v = villages.copy()
     pos = {c: i for i, c in enumerate(v["code"])}
     for c, g in zip(user["code"], user.geometry, strict=True):

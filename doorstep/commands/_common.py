@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from geo.atomic import write_text
 from geo.model import CountyModel, ModelInputs, build_county_model
 
 
@@ -82,16 +81,8 @@ def emit_json(obj: Any, out: str | None = None) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", dir=path.parent if str(path.parent) else "."
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write ``text`` to ``path`` via a temporary file and rename (see :mod:`geo.atomic`)."""
+    write_text(path, text)
 
 
 def _default(o: Any) -> Any:

@@ -20,7 +20,11 @@ def _load_any(path: Path):
         return read_population_table(path)
     if path.suffix == ".geojson":
         return read_vector(path)
-    if name in ("outside_county.csv", "unknown_code.csv"):
+    if name.startswith("service"):
+        return build_county_model(inputs=ModelInputs(service_points=path))
+    if name in ("outside_county.csv", "unknown_code.csv") or name.startswith("gcj02_"):
+        if "service" in name:
+            return build_county_model(inputs=ModelInputs(service_points=path))
         return build_county_model(inputs=ModelInputs(villages=path))
     return points_table_to_gdf(path)
 

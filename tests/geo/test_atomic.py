@@ -1,0 +1,133 @@
+"""Write-then-rename: failures and kill -9 in the middle of a write keep the previous file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from geo._errors import DataFileError
+from geo.atomic import (
+    TEMP_MARK,
+    atomic_path,
+    atomic_write,
+    remove_stale_temps,
+    write_bytes,
+    write_text,
+)
+from geo.settings import PROJECT_ROOT
+
+from ..conftest import needs_shared
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_write_text_replaces(tmp_path):
+    p = tmp_path / "a.json"
+    write_text(p, "old")
+    write_text(p, "新的")
+    assert p.read_text(encoding="utf-8") == "新的"
+    assert [q.name for q in tmp_path.iterdir()] == ["a.json"]
+    write_bytes(p, b"\x00\x01")
+    assert p.read_bytes() == b"\x00\x01"
+
+
+def test_exception_keeps_previous_file(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("previous\n", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_write(p) as fh:
+        fh.write("half a ro")
+        raise RuntimeError("disk full")
+    assert p.read_text(encoding="utf-8") == "previous\n"
+    assert [q.name for q in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_atomic_path_keeps_suffix_and_cleans_up(tmp_path):
+    target = tmp_path / "m.gpkg"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp.suffix == ".gpkg" and TEMP_MARK in tmp.name
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x"
+    with pytest.raises(DataFileError, match="produced no output"), atomic_path(target):
+        pass
+    assert target.read_bytes() == b"x"
+
+
+def test_bad_targets(tmp_path):
+    with pytest.raises(DataFileError, match="is a folder"):
+        write_text(tmp_path, "x")
+    with pytest.raises(DataFileError, match="output folder does not exist"):
+        write_text(tmp_path / "nope" / "x.txt", "x")
+
+
+def test_remove_stale_temps(tmp_path):
+    stale = tmp_path / f".m.gpkg{TEMP_MARK}abc.gpkg"
+    stale.write_bytes(b"partial")
+    fresh = tmp_path / f".r.json{TEMP_MARK}def.json"
+    fresh.write_bytes(b"partial")
+    keep = tmp_path / ".gitignore"
+    keep.write_text("x")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    os.utime(keep, (old, old))
+    assert remove_stale_temps(tmp_path) == [stale]
+    assert fresh.exists() and keep.exists()
+
+
+@needs_shared
+@pytest.mark.slow
+def test_kill_9_during_export_keeps_previous_file(tmp_path):
+    """SIGKILL a real ``doorstep export`` while it writes; the old GeoPackage stays intact."""
+    out = tmp_path / "model.gpkg"
+    previous = b"previous export, must survive\n" * 1000
+    out.write_bytes(previous)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doorstep.cli", "-q", "export", str(out)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        temp = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            temps = [p for p in tmp_path.iterdir() if TEMP_MARK in p.name]
+            if temps and temps[0].stat().st_size > 0:
+                temp = temps[0]
+                break
+            time.sleep(0.002)
+        assert temp is not None, "export finished or never started writing; cannot kill mid-write"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert out.read_bytes() == previous  # same bytes: nothing replaced it
+    # the half-written temporary is hidden and recognisable, and can be swept
+    leftovers = [p for p in tmp_path.iterdir() if p != out]
+    assert all(p.name.startswith(".") and TEMP_MARK in p.name for p in leftovers)
+    assert leftovers
+    assert set(remove_stale_temps(tmp_path, older_than_s=0)) == set(leftovers)
+    # and a full export afterwards replaces the file cleanly
+    done = subprocess.run(
+        [sys.executable, "-m", "doorstep.cli", "-q", "export", str(out)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0
+    assert out.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert _sha(out) != hashlib.sha256(previous).hexdigest()

@@ -170,6 +170,7 @@ def village_times(
         if with_paths:
             df["via"] = [" / ".join(r) for r in (nf.roads or [])]
             df["km"] = nf.km
+            df["via_places"] = [" – ".join(pl[:4]) for pl in (nf.places or [])]
         for tier, col in TIER_COLUMNS.items():
             pts = sp[sp["tier"] == tier]
             df[col] = (

@@ -61,9 +61,13 @@ def _reason(row: pd.Series) -> tuple[str, str]:
         f"nearest {TIER_EN.get(tier, tier)} ({row['nearest_name']}) {mins} min by {mode}, "
         f"target {row['target_min']:.0f} min"
     )
+    places = str(row.get("via_places", "") or "")
     if via:
         zh += f"，经 {via}"
         en += f", via {via}"
+    if places:
+        zh += f"（途经 {places}）"
+        en += f" (through {places})"
     if row.get("snap_flagged", False):
         zh += f"；离最近道路 {row['snap_m']:.0f} 米"
         en += f"; {row['snap_m']:.0f} m from the nearest road"

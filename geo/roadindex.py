@@ -105,6 +105,7 @@ class RoadIndex:
     geoms: NDArray[np.object_]
     modelled: bool = False
     source: str = ""
+    node_name: NDArray[np.object_] | None = None  # optional node attribute "name" (places)
     _trees: dict[str, tuple[shapely.STRtree, IntArray]] = field(default_factory=dict, repr=False)
 
     @property
@@ -172,9 +173,11 @@ def _build_index(g: nx.Graph) -> RoadIndex:
         raise InputError("road graph nodes must be the integers 0..n-1")
     x = np.empty(n)
     y = np.empty(n)
+    node_name = np.empty(n, dtype=object)
     for i, d in g.nodes(data=True):
         x[i] = d["x"]
         y[i] = d["y"]
+        node_name[i] = str(d.get("name") or "")
     m = g.number_of_edges()
     u = np.empty(m, dtype=np.int64)
     v = np.empty(m, dtype=np.int64)
@@ -222,6 +225,7 @@ def _build_index(g: nx.Graph) -> RoadIndex:
         geoms=geoms,
         modelled=bool(g.graph.get("modelled", False)),
         source=str(g.graph.get("source", "")),
+        node_name=node_name,
     )
 
 

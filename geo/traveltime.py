@@ -210,16 +210,23 @@ class NearestResult:
     facility_flagged: NDArray[np.bool_]
     roads: list[list[str]] | None = None  # road names along each path (with_paths=True)
     km: FloatArray | None = None  # length of each path incl. access legs (with_paths=True)
+    places: list[list[str]] | None = None  # named road nodes passed, from the origin on
 
 
-def _trace_roads(prep: Prepared, pred: NDArray[np.int32], start: int) -> tuple[list[str], float]:
-    """Road names (distinct, in order from the origin) and length (m) of a predecessor path."""
+def _trace_roads(
+    prep: Prepared, pred: NDArray[np.int32], start: int
+) -> tuple[list[str], float, list[str]]:
+    """Road names (distinct, in order from the origin), length (m) and named places passed
+    along a predecessor path."""
     idx, aug = prep.index, prep.aug
     names: list[str] = []
+    places: list[str] = []
     length = 0.0
     node = start
     while pred[node] >= 0:
         p = int(pred[node])
+        if p < idx.n and idx.node_name is not None and idx.node_name[p]:
+            places.append(str(idx.node_name[p]))
         r = aug.record(p, node)
         length += float(aug.length_m[r])
         e = int(aug.edge[r])
@@ -228,7 +235,7 @@ def _trace_roads(prep: Prepared, pred: NDArray[np.int32], start: int) -> tuple[l
             if label and label not in names:
                 names.append(label)
         node = p
-    return names, length
+    return names, length, places
 
 
 def nearest_facility(
@@ -272,11 +279,12 @@ def nearest_facility(
     res = NearestResult(mins, fac, mode, so.snap_m, so.flagged, sf.snap_m, sf.flagged)
     if with_paths:
         traced = [
-            _trace_roads(prep, _pred, int(o)) if np.isfinite(mins[i]) else ([], np.inf)
+            _trace_roads(prep, _pred, int(o)) if np.isfinite(mins[i]) else ([], np.inf, [])
             for i, o in enumerate(o_nodes)
         ]
         res.roads = [t[0] for t in traced]
         res.km = np.array([t[1] for t in traced], dtype=float) / 1000.0
+        res.places = [t[2] for t in traced]
     return res
 
 

@@ -1,0 +1,121 @@
+"""The Doorstep web app (Flask application factory, Flask-tutorial style).
+
+Blueprints: ``resident`` (``/``), ``plan`` (``/plan``), ``circuits`` (``/circuits``), ``api``
+(``/api``) and ``auth`` (``/auth``). The county model and baseline analysis are built once per
+app (:mod:`webmap.app.state`). Configuration: ``instance/config.py``, ``DOORSTEP_*``
+environment variables, or ``test_config``. In production (``PRODUCTION = True``, set by
+``doorstep serve``) the default secret key is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
+
+from webmap.assets import STATIC_DIR
+
+DEFAULT_SECRET = "dev"
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://*.tile.openstreetmap.org https://*.tianditu.gov.cn; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def secret_key_file(instance_path: str | Path) -> Path:
+    return Path(instance_path) / "secret_key"
+
+
+def ensure_secret_key(instance_path: str | Path) -> str:
+    """Read ``instance/secret_key``, creating a random one (mode 600) if missing."""
+    p = secret_key_file(instance_path)
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.replace(tmp, p)
+    return p.read_text().strip()
+
+
+def instance_folder(path: str | None = None) -> str:
+    """The instance folder: ``path``, else ``$DOORSTEP_INSTANCE``, else ``./instance``."""
+    return os.path.abspath(path or os.environ.get("DOORSTEP_INSTANCE") or "instance")
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Create and configure the app (see module docstring).
+
+    ``instance_path`` (default :func:`instance_folder`) holds the SQLite database, the secret key
+    and an optional ``config.py``; tests pass a temporary folder.
+    """
+    app = Flask(
+        __name__,
+        instance_path=instance_folder(instance_path),
+        instance_relative_config=True,
+        static_folder=str(STATIC_DIR),
+        static_url_path="/static",
+    )
+    app.config.from_mapping(
+        SECRET_KEY=DEFAULT_SECRET,
+        DATABASE=os.path.join(app.instance_path, "doorstep.sqlite"),
+        PRODUCTION=False,
+        VINTAGE="2023",
+        DATA_DIR=None,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("DOORSTEP")
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET and secret_key_file(app.instance_path).exists():
+        app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
+    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in (DEFAULT_SECRET, "", None):
+        raise RuntimeError(
+            "refusing to start in production with the default SECRET_KEY: set it in "
+            "instance/config.py or DOORSTEP_SECRET_KEY (doorstep serve creates instance/secret_key)"
+        )
+    if app.config.get("PRODUCTION"):
+        app.config.setdefault("SESSION_COOKIE_SECURE", False)
+
+    from . import api, auth, circuits, db, errors, plan, resident, state
+
+    db.init_app(app)
+    state.init_app(app)
+    csrf.init_app(app)
+    errors.register(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(resident.bp)
+    app.register_blueprint(plan.bp)
+    app.register_blueprint(circuits.bp)
+    app.register_blueprint(api.bp)
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        h = resp.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        if resp.mimetype == "application/json":
+            h.setdefault("Cache-Control", "no-store")
+        return resp
+
+    return app

@@ -1,0 +1,21 @@
+"""Staff (``/circuits``): the month's lawyer routes, ledger and calendar downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from . import services
+from .auth import role_required
+from .state import get_state
+from .validate import month
+
+bp = Blueprint("circuits", __name__, url_prefix="/circuits")
+
+
+@bp.get("/")
+@role_required("staff", "planner")
+def index() -> Any:
+    m = month(request.args, default=services.default_month())
+    return render_template("circuits.html", county=get_state().model.name, month=m)

@@ -1,0 +1,352 @@
+"""The OpenAPI 3.0 description of ``/api`` (hand-written; validated in the tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODE = {"type": "string", "enum": ["walk", "motorbike", "car"], "default": "car"}
+MONTH = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$", "example": "2025-03"}
+
+
+def _q(name: str, schema: dict[str, Any], required: bool = False, desc: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": desc,
+    }
+
+
+def _ok(
+    desc: str, schema: dict[str, Any] | None = None, media: str = "application/json"
+) -> dict[str, Any]:
+    return {"description": desc, "content": {media: {"schema": schema or {"type": "object"}}}}
+
+
+ERR = {"$ref": "#/components/responses/Error"}
+
+
+def _op(
+    summary: str,
+    params: list[dict[str, Any]] | None = None,
+    ok: dict[str, Any] | None = None,
+    auth: bool = False,
+    body: dict[str, Any] | None = None,
+    tag: str = "public",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {"200": ok or _ok("OK"), "400": ERR},
+    }
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if auth:
+        op["security"] = [{"session": []}]
+        op["responses"]["401"] = ERR
+        op["responses"]["403"] = ERR
+    return op
+
+
+WHATIF = {
+    "type": "object",
+    "properties": {
+        "model": {
+            "type": "string",
+            "enum": ["mclp", "lscp", "pmedian", "pcenter"],
+            "default": "mclp",
+        },
+        "k": {"type": "integer", "minimum": 1, "maximum": 30, "default": 3},
+        "minutes": {"type": "number", "minimum": 1, "maximum": 240, "default": 30},
+        "mode": MODE,
+        "sites": {
+            "type": "array",
+            "maxItems": 30,
+            "items": {"type": "string", "maxLength": 20},
+            "description": "candidate village codes chosen by hand (instead of a model)",
+        },
+    },
+}
+
+NEAREST = {
+    "type": "object",
+    "required": ["origin", "mode", "results"],
+    "properties": {
+        "origin": {
+            "type": "object",
+            "properties": {
+                "lon": {"type": "number"},
+                "lat": {"type": "number"},
+                "snap_m": {"type": "number"},
+            },
+        },
+        "mode": MODE,
+        "modelled": {"type": "boolean"},
+        "units": {"type": "object"},
+        "online": {"type": "array", "items": {"type": "object"}},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "tier": {"type": "string"},
+                    "minutes": {"type": "number"},
+                    "km": {"type": "number", "nullable": True},
+                    "phone": {"type": "string"},
+                    "opening_hours": {"type": "string"},
+                    "address": {"type": "string"},
+                    "route": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": "GeoJSON Feature (LineString, WGS84); null unless requested",
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document."""
+    mode_q = _q("mode", MODE)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Doorstep 家门口法律服务 API",
+            "version": "0.1.0",
+            "description": "Nearest legal service points by travel time, coverage, what-if siting "
+            "and lawyer circuits for a county. Errors: {error: {status, code, message, field}}.",
+        },
+        "paths": {
+            "/api/health": {"get": _op("Service status and data quality (real/modelled layers)")},
+            "/api/villages": {
+                "get": _op(
+                    "Villages (searchable)",
+                    [
+                        _q(
+                            "q",
+                            {"type": "string", "maxLength": 40},
+                            desc="name, township or code prefix",
+                        ),
+                        _q("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    ],
+                )
+            },
+            "/api/service-points": {
+                "get": _op(
+                    "Service points as GeoJSON",
+                    [
+                        _q(
+                            "tier",
+                            {
+                                "type": "string",
+                                "enum": [
+                                    "county_centre",
+                                    "correction_centre",
+                                    "township_station",
+                                    "village_room",
+                                ],
+                            },
+                        )
+                    ],
+                )
+            },
+            "/api/layers/{name}": {
+                "get": {
+                    **_op(
+                        "A base layer as GeoJSON",
+                        [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {
+                                    "type": "string",
+                                    "enum": ["county", "townships", "villages", "service_points"],
+                                },
+                            }
+                        ],
+                    ),
+                    "responses": {"200": _ok("GeoJSON FeatureCollection"), "404": ERR},
+                }
+            },
+            "/api/nearest": {
+                "get": _op(
+                    "Nearest staffed service points by travel time, with routes",
+                    [
+                        _q(
+                            "lon",
+                            {"type": "number", "minimum": -180, "maximum": 180},
+                            True,
+                            "WGS84 longitude",
+                        ),
+                        _q(
+                            "lat",
+                            {"type": "number", "minimum": -90, "maximum": 90},
+                            True,
+                            "WGS84 latitude",
+                        ),
+                        mode_q,
+                        _q("n", {"type": "integer", "minimum": 1, "maximum": 5, "default": 3}),
+                        _q(
+                            "route",
+                            {
+                                "type": "string",
+                                "enum": ["first", "all", "none"],
+                                "default": "first",
+                            },
+                            desc="which results carry a route geometry",
+                        ),
+                    ],
+                    _ok("Nearest points", NEAREST),
+                )
+            },
+            "/api/coverage": {"get": _op("County and township coverage", [mode_q])},
+            "/api/underserved": {
+                "get": _op(
+                    "Villages beyond the travel-time target, ranked",
+                    [mode_q, _q("minutes", {"type": "number", "minimum": 1, "maximum": 240})],
+                )
+            },
+            "/api/whatif": {
+                "post": _op(
+                    "Coverage before/after new sites (model & k, or given villages)",
+                    auth=True,
+                    body=WHATIF,
+                    tag="planner",
+                )
+            },
+            "/api/scenarios": {
+                "get": _op("Saved scenarios", auth=True, tag="planner"),
+                "post": {
+                    **_op(
+                        "Save a named scenario",
+                        auth=True,
+                        tag="planner",
+                        body={
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string", "maxLength": 80},
+                                "params": WHATIF,
+                            },
+                        },
+                    ),
+                    "responses": {"201": _ok("Saved"), "400": ERR, "401": ERR, "403": ERR},
+                },
+            },
+            "/api/scenarios/{sid}": {
+                "get": {
+                    **_op(
+                        "One scenario",
+                        [
+                            {
+                                "name": "sid",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "integer"},
+                            }
+                        ],
+                        auth=True,
+                        tag="planner",
+                    ),
+                    "responses": {"200": _ok("Scenario"), "401": ERR, "403": ERR, "404": ERR},
+                }
+            },
+            "/api/scenarios/compare": {
+                "get": _op(
+                    "Compare scenarios",
+                    [_q("ids", {"type": "string", "pattern": "^[0-9]+(,[0-9]+){0,9}$"}, True)],
+                    auth=True,
+                    tag="planner",
+                )
+            },
+            "/api/circuits": {
+                "get": _op(
+                    "The month's lawyer routes", [_q("month", MONTH)], auth=True, tag="staff"
+                )
+            },
+            "/api/circuits/ledger.xlsx": {
+                "get": _op(
+                    "Excel ledger of the month",
+                    [_q("month", MONTH)],
+                    _ok(
+                        "Workbook",
+                        {"type": "string", "format": "binary"},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    auth=True,
+                    tag="staff",
+                )
+            },
+            "/api/circuits/calendar.ics": {
+                "get": _op(
+                    "iCalendar of the month",
+                    [_q("month", MONTH), _q("lawyer", {"type": "string", "maxLength": 40})],
+                    _ok("Calendar", {"type": "string"}, "text/calendar"),
+                    auth=True,
+                    tag="staff",
+                )
+            },
+            "/api/circuits/visits": {
+                "post": _op(
+                    "Mark a visit done (or not)",
+                    auth=True,
+                    tag="staff",
+                    body={
+                        "type": "object",
+                        "required": ["month", "lawyer", "date", "village"],
+                        "properties": {
+                            "month": MONTH,
+                            "lawyer": {"type": "string", "maxLength": 40},
+                            "date": {"type": "string", "format": "date"},
+                            "village": {"type": "string", "maxLength": 20},
+                            "done": {"type": "boolean"},
+                        },
+                    },
+                )
+            },
+            "/api/openapi.json": {"get": _op("This document")},
+        },
+        "components": {
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "log in at /auth/login; POSTs need the X-CSRFToken header",
+                }
+            },
+            "responses": {
+                "Error": {
+                    "description": "Error",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["error"],
+                                "properties": {
+                                    "error": {
+                                        "type": "object",
+                                        "required": ["status", "message"],
+                                        "properties": {
+                                            "status": {"type": "integer"},
+                                            "code": {"type": "string"},
+                                            "message": {"type": "string"},
+                                            "field": {"type": "string"},
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        },
+    }

@@ -1,0 +1,179 @@
+"""What the app computes once: the county model, the nearest-point engine and baseline results.
+
+Everything here is built on first use and cached on ``app.extensions["doorstep"]`` (and, for
+the model, process-wide per (vintage, data folder), so tests that create many apps build it
+once). Analysis is always delegated to :mod:`analysis` / :mod:`geo`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+from flask import Flask, current_app
+
+from webmap.layers import staffed_points
+
+from .engine import NearestEngine
+
+log = logging.getLogger(__name__)
+
+_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _load_model(vintage: str, data: str | None) -> Any:
+    from geo.model import build_county_model
+
+    key = (vintage, data or "")
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = build_county_model(vintage=vintage, data=data)
+        return _MODELS[key]
+
+
+def geojson_points(gdf: Any, cols: list[str]) -> dict[str, Any]:
+    """A FeatureCollection of points with the given properties (NaN/inf become null)."""
+    feats = []
+    for _, r in gdf.iterrows():
+        props: dict[str, Any] = {}
+        for c in cols:
+            v = r.get(c)
+            if isinstance(v, float | np.floating):
+                v = None if not np.isfinite(v) else round(float(v), 2)
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.bool_):
+                v = bool(v)
+            props[c] = v
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(r.geometry.x, 6), round(r.geometry.y, 6)],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+class AppState:
+    """Lazily built, cached county state for one app."""
+
+    def __init__(self, app: Flask) -> None:
+        self.vintage = str(app.config.get("VINTAGE", "2023"))
+        self.data = app.config.get("DATA_DIR")
+        self._lock = threading.RLock()
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, key: str, build: Any) -> Any:
+        if key in self._cache:
+            return self._cache[key]
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    @property
+    def model(self) -> Any:
+        return self._get("model", lambda: _load_model(self.vintage, self.data))
+
+    @property
+    def engine(self) -> NearestEngine:
+        return self._get("engine", lambda: NearestEngine(self.model, staffed_points(self.model)))  # type: ignore[no-any-return]
+
+    def coverage(self) -> Any:
+        """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car."""
+        from analysis.coverage import coverage
+
+        return self._get("coverage", lambda: coverage(self.model))
+
+    def underserved(self, mode: str, minutes: float | None) -> Any:
+        from analysis.gaps import underserved_villages
+
+        key = f"underserved:{mode}:{minutes}"
+        return self._get(
+            key, lambda: underserved_villages(self.model, mode=mode, minutes=minutes, result=None)
+        )
+
+    def villages(self) -> list[dict[str, Any]]:
+        def build() -> list[dict[str, Any]]:
+            v = self.model.villages
+            return [
+                {
+                    "code": str(r["code"]),
+                    "name": str(r["name"]),
+                    "town_code": str(r["town_code"]),
+                    "town_name": str(r["town_name"]),
+                    "population": int(r["population"]),
+                    "location_quality": str(r["location_quality"]),
+                    "lon": round(float(r.geometry.x), 6),
+                    "lat": round(float(r.geometry.y), 6),
+                }
+                for _, r in v.iterrows()
+            ]
+
+        return self._get("villages", build)  # type: ignore[no-any-return]
+
+    def layer(self, name: str) -> dict[str, Any]:
+        """GeoJSON of a base layer: county, townships, service_points, villages."""
+        import json
+
+        def build() -> dict[str, Any]:
+            m = self.model
+            if name == "county":
+                return json.loads(m.county[["code", "name", "geometry"]].to_json())  # type: ignore[no-any-return]
+            if name == "townships":
+                cols = ["code", "name", "population", "polygon_source", "geometry"]
+                t = m.townships[cols].copy()
+                t["geometry"] = t.geometry.simplify(0.0005)
+                return json.loads(t.to_json())  # type: ignore[no-any-return]
+            if name == "service_points":
+                return geojson_points(
+                    m.service_points,
+                    [
+                        "id",
+                        "tier",
+                        "name",
+                        "address",
+                        "opening_hours",
+                        "phone",
+                        "staff",
+                        "staffed",
+                        "modelled",
+                    ],
+                )
+            if name == "villages":
+                cov = self.coverage().villages
+                car = cov[cov["mode"] == "car"].set_index("code")
+                v = m.villages.copy()
+                v["minutes_car"] = car.loc[v["code"], "min_staffed"].to_numpy(float)
+                v["nearest_name"] = car.loc[v["code"], "nearest_name"].to_numpy()
+                return geojson_points(
+                    v,
+                    [
+                        "code",
+                        "name",
+                        "town_name",
+                        "population",
+                        "minutes_car",
+                        "nearest_name",
+                        "location_quality",
+                    ],
+                )
+            raise KeyError(name)
+
+        return self._get(f"layer:{name}", build)  # type: ignore[no-any-return]
+
+
+def get_state(app: Flask | None = None) -> AppState:
+    a = app or current_app
+    return a.extensions["doorstep"]  # type: ignore[no-any-return]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["doorstep"] = AppState(app)

@@ -1,0 +1,45 @@
+/* Staff: month routes per lawyer (map + table), downloads, mark visits done. */
+"use strict";
+(async function () {
+  const {api, esc, baseMap} = window.DS;
+  const root = document.getElementById("circuits-app");
+  const month = root.dataset.month;
+  const map = await baseMap("map");
+  const layer = L.layerGroup().addTo(map);
+  const COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf"];
+  let data;
+  try { data = await api(`/api/circuits?month=${month}`); }
+  catch (err) { document.getElementById("circuit-summary").innerHTML = `<p class="error">${esc(err.message)}</p>`; return; }
+  const routes = data.routes || [];
+  const lawyers = Array.from(new Set(routes.map(r => r.lawyer)));
+  const sel = document.getElementById("lawyer");
+  sel.innerHTML += lawyers.map(l => `<option value="${esc(l)}">${esc(l)}</option>`).join("");
+  const done = new Set((data.done || []).map(d => `${d.lawyer}|${d.date}|${d.village}`));
+  function draw() {
+    const who = sel.value;
+    layer.clearLayers();
+    const rows = routes.filter(r => !who || r.lawyer === who);
+    document.getElementById("dl-ics").href = `/api/circuits/calendar.ics?month=${month}` + (who ? `&lawyer=${encodeURIComponent(who)}` : "");
+    document.querySelector("#routes tbody").innerHTML = rows.map(r => {
+      const stops = (r.stops || []).filter(s => s.village);
+      return `<tr><td>${esc(r.date)}</td><td>${esc(r.lawyer_name || r.lawyer)}</td><td>${stops.map(s => esc(s.name || s.village)).join(" → ")}</td><td>${r.drive_min == null ? "" : Math.round(r.drive_min)}</td><td>${stops.map(s => {
+        const key = `${r.lawyer}|${r.date}|${s.village}`;
+        return `<label class="small"><input type="checkbox" class="done" data-lawyer="${esc(r.lawyer)}" data-date="${esc(r.date)}" data-village="${esc(s.village)}" ${done.has(key) ? "checked" : ""}>${esc(s.name || s.village)}</label>`;
+      }).join(" ")}</td></tr>`;
+    }).join("");
+    rows.forEach(r => {
+      const c = COLOURS[lawyers.indexOf(r.lawyer) % COLOURS.length];
+      const pts = r.geometry ? r.geometry.coordinates.map(p => [p[1], p[0]]) : (r.stops || []).filter(s => s.lat != null).map(s => [s.lat, s.lon]);
+      if (pts.length > 1) L.polyline(pts, {color: c, weight: 3, opacity: 0.8}).bindTooltip(`${esc(r.lawyer)} ${esc(r.date)}`).addTo(layer);
+      (r.stops || []).filter(s => s.village && s.lat != null).forEach(s => L.circleMarker([s.lat, s.lon], {radius: 5, color: c, fillOpacity: 1}).bindTooltip(esc(s.name || s.village)).addTo(layer));
+    });
+    document.getElementById("circuit-summary").textContent = `${rows.length} 天路线 day routes · ${lawyers.length} 律师 lawyers`;
+  }
+  sel.addEventListener("change", draw);
+  document.querySelector("#routes tbody").addEventListener("change", async e => {
+    const t = e.target; if (!t.classList.contains("done")) return;
+    try { await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: t.checked}}); }
+    catch (err) { t.checked = !t.checked; alert(err.message); }
+  });
+  draw();
+})();

@@ -1,0 +1,71 @@
+/* Residents: pick a village / tap the map / use location -> nearest points by travel time. */
+"use strict";
+(async function () {
+  const {api, esc, baseMap, TIER} = window.DS;
+  const map = await baseMap("map");
+  const sp = await api("/api/service-points");
+  L.geoJSON(sp, {
+    filter: f => f.properties.tier !== "village_room",
+    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 7, color: "#fff", weight: 1.5, fillColor: TIER[f.properties.tier][0], fillOpacity: 1}),
+    onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.name)}</b><br>${esc(f.properties.opening_hours)}<br>☎ ${esc(f.properties.phone)}`),
+  }).addTo(map);
+  const routeLayer = L.layerGroup().addTo(map);
+  const results = document.getElementById("results");
+  const list = document.getElementById("village-list");
+  const search = document.getElementById("village-search");
+  const villages = (await api("/api/villages")).villages;
+
+  function renderList() {
+    const q = search.value.trim();
+    const rows = villages.filter(v => !q || v.name.includes(q) || v.town_name.includes(q)).slice(0, q ? 50 : 12);
+    list.innerHTML = rows.map(v => `<li role="option" tabindex="0" data-code="${esc(v.code)}">${esc(v.name)} <span class="muted">${esc(v.town_name)}</span></li>`).join("");
+  }
+  search.addEventListener("input", renderList);
+  list.addEventListener("click", e => {
+    const li = e.target.closest("li"); if (!li) return;
+    const v = villages.find(x => x.code === li.dataset.code);
+    if (v) query(v.lon, v.lat, v.name);
+  });
+  list.addEventListener("keydown", e => { if (e.key === "Enter") e.target.click(); });
+  renderList();
+  map.on("click", e => query(e.latlng.lng, e.latlng.lat, "地图上的位置 map point"));
+  document.getElementById("locate").addEventListener("click", () => {
+    if (!navigator.geolocation) { results.innerHTML = `<p class="error">无法定位 Location unavailable</p>`; return; }
+    navigator.geolocation.getCurrentPosition(
+      p => query(p.coords.longitude, p.coords.latitude, "我的位置 my location"),
+      () => { results.innerHTML = `<p class="error">无法获取位置 Could not get your location</p>`; });
+  });
+
+  const MODES = [["walk", "步行 Walk", "#1b9e77"], ["car", "驾车 Car", "#d95f02"]];
+  async function query(lon, lat, label) {
+    results.innerHTML = `<p class="muted">计算中… Calculating…</p>`;
+    routeLayer.clearLayers();
+    L.circleMarker([lat, lon], {radius: 8, color: "#000", fillColor: "#ff0", fillOpacity: 1}).addTo(routeLayer);
+    try {
+      const answers = await Promise.all(MODES.map(m => api(`/api/nearest?lon=${lon}&lat=${lat}&mode=${m[0]}&n=3&route=first`)));
+      let html = `<h2 id="origin-label">${esc(label)}</h2>`;
+      const bounds = L.latLngBounds([[lat, lon]]);
+      answers.forEach((a, i) => {
+        const [mode, mlabel, colour] = MODES[i];
+        html += `<div class="mode" data-mode="${mode}"><h3 style="color:${colour}">${mlabel}</h3>`;
+        if (!a.results.length) html += `<p>无可达服务点 No reachable point</p>`;
+        a.results.forEach((r, j) => {
+          html += `<div class="card${j === 0 ? " best" : ""}" data-id="${esc(r.id)}">
+            <div class="card-h"><b class="name">${esc(r.name)}</b> <span class="minutes" data-minutes="${r.minutes}">${r.minutes} 分钟 min</span></div>
+            <div class="small">${r.km == null ? "" : r.km + " km · "}${esc(r.opening_hours)}</div>
+            <div class="small">☎ <a href="tel:${esc(r.phone)}">${esc(r.phone)}</a> · ${esc(r.address)}</div></div>`;
+          if (j === 0) {
+            const line = L.geoJSON(r.route, {style: {color: colour, weight: 5, opacity: 0.85}}).addTo(routeLayer);
+            bounds.extend(line.getBounds());
+          }
+        });
+        html += `</div>`;
+      });
+      html += `<p class="muted small">步行时间含步行到道路的时间 Times include walking to the road (${answers[0].origin.snap_m} m).</p>`;
+      results.innerHTML = html;
+      map.fitBounds(bounds.pad(0.2));
+    } catch (err) {
+      results.innerHTML = `<p class="error" role="alert">${esc(err.message)}</p>`;
+    }
+  }
+})();

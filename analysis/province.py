@@ -183,7 +183,7 @@ def analyse_county(code: str, out_dir: str, params: ProvinceParams) -> dict[str,
     from geo.hunan import hunan_county_source
     from geo.model import build_county_model
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rec: dict[str, Any] = {
         "code": code,
         "name": "",
@@ -226,6 +226,7 @@ def analyse_county(code: str, out_dir: str, params: ProvinceParams) -> dict[str,
             units={"min": "minutes", "population": "persons", "share": "fraction 0-1"},
         )
         rec["seconds"] = time.perf_counter() - t0
+        rec["cpu_s"] = time.process_time() - c0
         rec["peak_rss_mb"] = _peak_rss_mb()
         text = json.dumps(rec, ensure_ascii=False, indent=1)
         _atomic(d / SUMMARY, lambda p: p.write_text(text, encoding="utf-8"))
@@ -237,6 +238,7 @@ def analyse_county(code: str, out_dir: str, params: ProvinceParams) -> dict[str,
             reason=str(exc) if known else f"{type(exc).__name__}: {exc}",
             traceback="" if known else traceback.format_exc(limit=6),
             seconds=time.perf_counter() - t0,
+            cpu_s=time.process_time() - c0,
             peak_rss_mb=_peak_rss_mb(),
         )
         log.info("county %s failed: %s", code, rec["reason"])

@@ -1,0 +1,349 @@
+r"""p-median: minimise population-weighted travel cost with ``k`` new sites.
+
+Exact model (uncapacitated): the *radius* formulation of Elloumi (2010) / Garcia, Labbé &
+Marín (2011). For demand ``i`` let :math:`D_i^0 < D_i^1 < \dots < D_i^{K_i-1}` be the distinct
+costs to usable sites; :math:`z_i^k \in [0, 1]` means "no open site within :math:`D_i^k`":
+
+.. math::
+
+    \min \sum_i w_i \Big(D_i^0 + \sum_{k=0}^{L_i-2} (D_i^{k+1} - D_i^k)\, z_i^k\Big)
+
+    z_i^0 + \sum_{j: d_{ij} = D_i^0} y_j \ge 1, \qquad
+    z_i^k - z_i^{k-1} + \sum_{j: d_{ij} = D_i^k} y_j \ge 0 \quad (1 \le k \le L_i-2)
+
+    \sum_{j \in C} y_j = k, \quad y_j = 1\ (j \in E), \quad y \in \{0,1\}
+
+Each ``y_j`` appears once per demand (at its level), so the matrix has about ``n m`` non-zeros,
+against ``n m`` variables *and* ``n m`` linking rows in the assignment model. Levels are
+truncated at ``L_i`` (first: the heuristic's distance, capped at the nearest existing site);
+the truncated model is a relaxation, so its optimum is a lower bound. If the solution's true
+cost exceeds it, the levels of the demands served beyond their truncation are extended and the
+model re-solved (Garcia et al.'s iterative scheme); equality proves optimality.
+
+Capacitated variant (``problem.capacities``): the classical assignment model with splittable
+demand, :math:`x_{ij} \le y_j`, :math:`\sum_i w_i x_{ij} \le Q_j y_j`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from geo._errors import InputError
+
+from ._highs import Milp
+from ._lagrange import lagrangian_reduce
+from ._problem import SitingProblem
+from .heuristic import median_heuristic
+from .result import SitingResult, covered_share, nearest_assignment, relative_gap
+
+log = logging.getLogger(__name__)
+
+
+def _check_k(problem: SitingProblem, k: int) -> None:
+    if k < 0:
+        raise InputError(f"number of new sites must be >= 0, got {k}")
+    if k > problem.candidates.size:
+        raise InputError(
+            f"asked for {k} new sites but only {problem.candidates.size} candidates exist"
+        )
+    if problem.existing.size + k == 0:
+        raise InputError("no site would be open: add at least one new site or existing site")
+
+
+def _integral(problem: SitingProblem) -> bool:
+    d = problem.cost[np.isfinite(problem.cost)]
+    return bool(np.all(d == np.round(d)) and np.all(problem.weights == np.round(problem.weights)))
+
+
+class _Radius:
+    """Per-demand sorted distance levels over the usable sites."""
+
+    def __init__(self, problem: SitingProblem) -> None:
+        self.p = problem
+        self.cols = problem.usable
+        d = problem.cost[:, self.cols]
+        self.levels: list[npt.NDArray[np.float64]] = []
+        self.lev: list[npt.NDArray[np.intp]] = []
+        self.has_inf: npt.NDArray[np.bool_] = np.asarray(~np.isfinite(d).all(axis=1))
+        ex_local = np.flatnonzero(np.isin(self.cols, problem.existing))
+        self.cap = np.empty(problem.n_demand, dtype=np.intp)  # max useful number of levels
+        for i in range(problem.n_demand):
+            row = d[i]
+            lv = np.unique(row[np.isfinite(row)])
+            self.levels.append(lv)
+            self.lev.append(np.searchsorted(lv, row))  # inf -> len(lv)
+            if ex_local.size:
+                self.cap[i] = int(np.searchsorted(lv, row[ex_local].min())) + 1
+            else:
+                self.cap[i] = lv.size
+        self.d = d
+
+    def level_of(self, i: int, dist: float) -> int:
+        """Number of levels needed so that ``dist`` is the last one (capped)."""
+        if not np.isfinite(dist):
+            return int(self.cap[i])
+        return int(min(np.searchsorted(self.levels[i], dist) + 1, self.cap[i]))
+
+    def build(
+        self, nlev: npt.NDArray[np.intp], k: int
+    ) -> tuple[Milp, npt.NDArray[np.intp], list[npt.NDArray[np.intp]]]:
+        p = self.p
+        m = Milp("min")
+        lb = np.isin(self.cols, p.existing).astype(float)
+        y = m.add_cols(np.zeros(self.cols.size), lb, 1.0, integer=True)
+        zs: list[npt.NDArray[np.intp]] = []
+        lo_all, start_all, idx_all, val_all = [], [], [], []
+        nnz = 0
+        for i in range(p.n_demand):
+            lv, L, w = self.levels[i], int(nlev[i]), p.weights[i]
+            m.offset += w * lv[0] if lv.size else 0.0
+            closure = lv.size == L and self.has_inf[i]
+            nz = L - 1
+            z = m.add_cols(w * np.diff(lv[:L]), 0.0, 1.0) if nz > 0 else np.zeros(0, np.intp)
+            zs.append(z)
+            nrow = nz + (1 if closure else 0)
+            if nrow == 0 or w == 0:
+                continue
+            li = self.lev[i]
+            js = np.flatnonzero(li < nrow)
+            js = js[np.argsort(li[js], kind="stable")]
+            cnt = np.bincount(li[js], minlength=nrow)
+            # row r: [z_r] [-z_{r-1}] y_j (lev == r)
+            has_z = np.arange(nrow) < nz
+            has_prev = np.arange(nrow) >= 1
+            per_row = cnt + has_z + has_prev
+            starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])
+            idx = np.empty(int(per_row.sum()), dtype=np.int64)
+            val = np.empty(idx.size)
+            pos = starts.copy()
+            rz = np.flatnonzero(has_z)
+            idx[pos[rz]], val[pos[rz]] = z[rz], 1.0
+            pos[rz] += 1
+            rp = np.flatnonzero(has_prev)
+            idx[pos[rp]], val[pos[rp]] = z[rp - 1], -1.0
+            pos[rp] += 1
+            ystart = np.repeat(pos, cnt)
+            offs = np.arange(js.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            idx[ystart + offs], val[ystart + offs] = y[js], 1.0
+            lo = np.zeros(nrow)
+            lo[0] = 1.0
+            lo_all.append(lo)
+            start_all.append(starts + nnz)
+            idx_all.append(idx)
+            val_all.append(val)
+            nnz += idx.size
+        if lo_all:
+            m.add_rows(
+                np.concatenate(lo_all),
+                np.inf,
+                np.concatenate(start_all),
+                np.concatenate(idx_all),
+                np.concatenate(val_all),
+            )
+        cand = np.flatnonzero(np.isin(self.cols, p.candidates))
+        m.add_row(k, k, y[cand], np.ones(cand.size))
+        if p.budget is not None:
+            oc = p.site_cost()[self.cols]
+            m.add_row(-np.inf, p.budget, y[cand], oc[cand])
+        return m, y, zs
+
+    def start_vector(
+        self,
+        m: Milp,
+        y: npt.NDArray[np.intp],
+        zs: list[npt.NDArray[np.intp]],
+        open_local: npt.NDArray[np.intp],
+    ) -> npt.NDArray[np.float64]:
+        x = np.zeros(m.n_col)
+        x[y[open_local]] = 1.0
+        near = self.d[:, open_local].min(axis=1)
+        for i, z in enumerate(zs):
+            if z.size:
+                x[z] = (near[i] > self.levels[i][: z.size]).astype(float)
+        return x
+
+
+def pmedian(
+    problem: SitingProblem,
+    k: int,
+    *,
+    time_limit: float | None = 60.0,
+    radius: float | None = None,
+    seed: int = 0,
+) -> SitingResult:
+    """Open ``k`` new sites minimising :math:`\\sum_i w_i \\min_{j\\ open} d_{ij}`.
+
+    Parameters
+    ----------
+    problem
+        The siting problem; existing sites stay open, excluded ones never open.
+    k
+        Number of new sites.
+    time_limit
+        Seconds for the whole solve (``None`` = no limit). When hit, the best solution is
+        returned with status ``"feasible"`` and its proven lower bound.
+    radius
+        Optional coverage radius, only for reporting coverage before/after.
+    seed
+        HiGHS random seed.
+    """
+    _check_k(problem, k)
+    problem.check_reachable()
+    if problem.capacitated:
+        from ._capacitated import capacitated_pmedian
+
+        return capacitated_pmedian(problem, k, time_limit=time_limit, radius=radius, seed=seed)
+    t0 = time.perf_counter()
+    ex, cand = problem.existing, problem.candidates
+    oc = problem.site_cost() if problem.budget is not None else None
+    heur = median_heuristic(
+        problem.cost, problem.weights, ex, cand, k, opening_costs=oc, budget=problem.budget
+    )
+    best_open = np.array(sorted([*ex.tolist(), *heur]), dtype=int)
+    best_val = problem.objective_sum(best_open)
+    log.info("p-median: heuristic %g with k=%d (%.2fs)", best_val, k, time.perf_counter() - t0)
+    integral = _integral(problem)
+    slack = 1.0 - 1e-6 if integral else 1e-6 * max(1.0, abs(best_val))
+    bound, proven = -np.inf, False
+    if problem.budget is None and k > 0:
+        bound, closed, opened = lagrangian_reduce(
+            problem.cost, problem.weights, ex, cand, k, best_val, best_open, integral=integral
+        )
+        if bound > best_val - slack:
+            proven, bound = True, best_val
+        else:
+            roles = problem.roles.copy()
+            roles[cand[closed]] = "excluded"
+            roles[cand[opened]] = "existing"
+            red = replace(problem, roles=roles)
+            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+            r_open, r_val, r_bound, r_proven = _solve_radius(
+                red, k - int(opened.sum()), left, seed, integral
+            )
+            if r_val < best_val:
+                best_open, best_val = r_open, r_val
+            # fixings only discard solutions no better than the incumbent
+            bound = max(bound, min(r_bound, best_val))
+            proven = r_proven and bound > best_val - slack
+            if proven:
+                bound = best_val if integral else bound
+    elif k > 0:
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        best_open, best_val, bound, proven = _solve_radius(
+            problem, k, left, seed, integral, start=(best_open, best_val)
+        )
+    else:
+        proven, bound = True, best_val
+    secs = time.perf_counter() - t0
+    units = f"weight × {problem.units}"
+    return SitingResult(
+        model="pmedian",
+        open_sites=best_open.astype(np.intp),
+        new_sites=np.setdiff1d(best_open, ex).astype(np.intp),
+        assignment=nearest_assignment(problem, best_open),
+        objective=best_val,
+        status="optimal" if proven else "feasible",
+        lower_bound=float(bound),
+        gap=0.0 if proven else relative_gap(best_val, bound),
+        seconds=secs,
+        objective_units=units,
+        radius=radius,
+        coverage_before=None if radius is None else covered_share(problem, ex, radius),
+        coverage_after=None if radius is None else covered_share(problem, best_open, radius),
+        assumptions=[
+            "each demand point is served by its nearest open site",
+            "uncapacitated",
+        ],
+    )
+
+
+def _solve_radius(
+    problem: SitingProblem,
+    k: int,
+    time_limit: float | None,
+    seed: int,
+    integral: bool,
+    start: tuple[npt.NDArray[np.intp], float] | None = None,
+) -> tuple[npt.NDArray[np.intp], float, float, bool]:
+    """Iterated truncated radius MILP; returns ``(open, value, bound, proven)``."""
+    t0 = time.perf_counter()
+    ex = problem.existing
+    if start is None:
+        oc = problem.site_cost() if problem.budget is not None else None
+        heur = median_heuristic(
+            problem.cost,
+            problem.weights,
+            ex,
+            problem.candidates,
+            k,
+            opening_costs=oc,
+            budget=problem.budget,
+        )
+        best_open = np.array(sorted([*ex.tolist(), *heur]), dtype=int)
+        best_val = problem.objective_sum(best_open)
+    else:
+        best_open, best_val = start
+    rad = _Radius(problem)
+    col_of = {int(j): t for t, j in enumerate(rad.cols)}
+    near = problem.cost[:, best_open].min(axis=1)
+    nlev = np.array([rad.level_of(i, near[i]) for i in range(problem.n_demand)], dtype=np.intp)
+    bound, proven = -np.inf, False
+    # LP phase: extend truncations until the LP relaxation is the full model's LP
+    for rnd in range(60):
+        m, y, zs = rad.build(nlev, k)
+        lp = m.solve(relax=True, label="p-median LP")
+        grow = [
+            i for i, z in enumerate(zs) if z.size and nlev[i] < rad.cap[i] and lp.x[z[-1]] > 1e-7
+        ]
+        log.debug(
+            "p-median LP round %d: bound %g, %d truncations to extend", rnd, lp.objective, len(grow)
+        )
+        if not grow:
+            break
+        for i in grow:
+            nlev[i] = min(int(rad.cap[i]), 2 * int(nlev[i]))
+    for rnd in range(50):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0.05:
+            break
+        m, y, zs = rad.build(nlev, k)
+        x0 = rad.start_vector(m, y, zs, np.array([col_of[int(j)] for j in best_open]))
+        sol = m.solve(
+            time_limit=left, start=x0, integral_objective=integral, seed=seed, label="p-median"
+        )
+        bound = max(bound, sol.bound)
+        open_now = rad.cols[np.flatnonzero(sol.x[y] > 0.5)]
+        val = problem.objective_sum(open_now)
+        if val < best_val - 1e-9:
+            best_open, best_val = np.sort(open_now), val
+        log.info(
+            "p-median round %d: %d columns, truncated optimum %g, true %g, best %g, bound %g",
+            rnd,
+            m.n_col,
+            sol.objective,
+            val,
+            best_val,
+            bound,
+        )
+        tol = 1e-6 * max(1.0, abs(best_val)) + (1.0 - 1e-6 if integral else 0.0)
+        if sol.optimal and best_val - bound < tol:
+            proven = True
+            break
+        if not sol.optimal:
+            break
+        near = problem.cost[:, open_now].min(axis=1)
+        grew = False
+        for i in range(problem.n_demand):
+            lv = rad.level_of(i, near[i])
+            if lv > nlev[i]:
+                nlev[i] = min(int(rad.cap[i]), max(lv, 2 * int(nlev[i])))
+                grew = True
+        if not grew:
+            log.warning("p-median: truncation did not grow; reporting best found")
+            break
+    return best_open, best_val, bound, proven

@@ -49,8 +49,7 @@ def lagrangian_reduce(
     best, theta, stall = -np.inf, 2.0, 0
     nc = candidates.size
     done = 0
-    for _ in range(iterations):
-        done += 1
+    for done in range(1, iterations + 1):  # noqa: B007
         rho_c = np.minimum(0.0, wd_c - lam[:, None]).sum(axis=0)
         rho_e = np.minimum(0.0, wd_e - lam[:, None]).sum(axis=0)
         order = np.argsort(rho_c, kind="stable")
@@ -83,7 +82,7 @@ def lagrangian_reduce(
         "lagrangian: bound %g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",
         best,
         upper,
-        it + 1,
+        done,
         int(closed.sum()),
         int(opened.sum()),
         nc,

@@ -128,7 +128,7 @@ def province_map(
             }
 
         folium.GeoJson(
-            g.to_json(),
+            g.to_json(ensure_ascii=False),
             name=name,
             show=show,
             style_function=style,

@@ -240,7 +240,7 @@ class SitingProblem:
 
     def coverage(self, radius: float) -> npt.NDArray[np.bool_]:
         """Boolean ``(n_demand, n_sites)``: site ``j`` reaches demand ``i`` within ``radius``."""
-        cov = self.cost <= radius
+        cov = (self.cost <= radius) & np.isfinite(self.cost)
         cov[:, self.roles == "excluded"] = False
         return cov
 

@@ -1,0 +1,112 @@
+"""Solve OR-Library p-median files exactly and compare with the published optima.
+
+Usage: ``python bench/pmed.py FILE... [--time-limit S] [--spopt] [--spopt-limit S]``
+
+Prints one JSON line per instance (``instance, n, p, objective, optimal, lower_bound, seconds,
+sites`` with sites numbered as in the file), then a comparison with
+``pmedopt_1-20.txt`` (next to the files) when the instance is listed there. With ``--spopt``,
+also runs spopt's ``PMedian`` with HiGHS on the same distance matrix in the Python 3.12 venv
+(``/work/venv312``, override with ``SPOPT_PYTHON``) and prints ``spopt ratio: N.Nx``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis.siting.pmedian import pmedian
+from analysis.siting.readers import read_pmed
+
+SPOPT_SCRIPT = r"""
+import sys, time, json, numpy as np, pulp
+from spopt.locate import PMedian
+d = np.load(sys.argv[1]); p = int(sys.argv[2]); limit = float(sys.argv[3])
+t = time.perf_counter()
+m = PMedian.from_cost_matrix(d, np.ones(d.shape[0]), p_facilities=p)
+m = m.solve(pulp.HiGHS(msg=False, timeLimit=limit))
+print(json.dumps({"seconds": time.perf_counter() - t, "objective": float(pulp.value(m.problem.objective)),
+                  "status": pulp.LpStatus[m.problem.status]}))
+"""
+
+
+def published(path: Path) -> dict[str, float]:
+    table = path.parent / "pmedopt_1-20.txt"
+    out: dict[str, float] = {}
+    if table.is_file():
+        for line in table.read_text().splitlines()[1:]:
+            parts = line.split()
+            if len(parts) == 2:
+                out[parts[0]] = float(parts[1])
+    return out
+
+
+def run_spopt(dist: np.ndarray, p: int, limit: float) -> dict | None:
+    py = os.environ.get("SPOPT_PYTHON", "/work/venv312/bin/python")
+    if not Path(py).exists():
+        print(f"spopt: skipped ({py} not found)")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "d.npy"
+        np.save(f, dist)
+        try:
+            cp = subprocess.run(
+                [py, "-c", SPOPT_SCRIPT, str(f), str(p), str(limit)],
+                capture_output=True,
+                text=True,
+                timeout=limit * 3 + 120,
+            )
+        except subprocess.TimeoutExpired:
+            return {"seconds": limit * 3 + 120, "status": "killed"}
+    if cp.returncode != 0:
+        print("spopt failed:", cp.stderr.strip().splitlines()[-1:] or "?")
+        return None
+    return json.loads(cp.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--spopt", action="store_true", help="also time spopt PMedian + HiGHS")
+    ap.add_argument("--spopt-limit", type=float, default=120.0)
+    args = ap.parse_args(argv)
+    for path in args.files:
+        t0 = time.perf_counter()
+        inst = read_pmed(path)
+        res = pmedian(inst.problem, inst.p, time_limit=args.time_limit)
+        secs = time.perf_counter() - t0
+        line = {
+            "instance": inst.name,
+            "n": inst.n,
+            "p": inst.p,
+            "objective": res.objective,
+            "optimal": res.optimal,
+            "lower_bound": res.lower_bound,
+            "seconds": round(secs, 3),
+            "sites": [int(j) + 1 for j in res.new_sites],
+        }
+        print(json.dumps(line), flush=True)
+        known = published(path).get(inst.name)
+        if known is not None:
+            verdict = "matched" if abs(known - res.objective) < 1e-6 else "MISMATCH"
+            print(f"published optimum {known:g}: {verdict}", flush=True)
+        if args.spopt:
+            sp = run_spopt(inst.problem.cost, inst.p, args.spopt_limit)
+            if sp is not None:
+                print(f"spopt: {json.dumps(sp)}")
+                print(f"spopt ratio: {sp['seconds'] / secs:.1f}x", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

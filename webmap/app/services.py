@@ -228,9 +228,12 @@ def ledger_file(state: Any, month: str) -> Any:
 
 
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:
+    from .security import inside, safe_name
+
+    name = safe_name(lawyer, "lawyer") + ".ics" if lawyer else "all.ics"
     mod = _circuits_module()
-    name = f"{lawyer or 'all'}.ics"
-    return mod.write_ics(circuits_plan(state, month), state_dir(state, month) / name, lawyer=lawyer)
+    path = inside(state_dir(state, month), name)
+    return mod.write_ics(circuits_plan(state, month), path, lawyer=lawyer)
 
 
 def state_dir(state: Any, month: str) -> Any:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
+_SHARED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _load_model(vintage: str, data: str | None) -> Any:
@@ -68,7 +69,9 @@ class AppState:
         self.vintage = str(app.config.get("VINTAGE", "2023"))
         self.data = app.config.get("DATA_DIR")
         self._lock = threading.RLock()
-        self._cache: dict[str, Any] = {}
+        # results are pure functions of the model: apps on the same model share them
+        with _MODELS_LOCK:
+            self._cache = _SHARED.setdefault((self.vintage, str(self.data or "")), {})
 
     def _get(self, key: str, build: Any) -> Any:
         if key in self._cache:

@@ -1,0 +1,46 @@
+"""Guards for file names and paths derived from request values (downloads, exports).
+
+A value that ends up in a file name (a lawyer's name in ``<lawyer>.ics``, a month folder) must
+never let a request read or write outside its folder: no path separators, no ``..``, no hidden
+or absolute names, no control characters; and the joined path is re-checked with
+:func:`werkzeug.security.safe_join`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from werkzeug.security import safe_join
+
+from .errors import ApiError
+
+_FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}
+
+
+def safe_name(value: str, field: str, *, max_len: int = 64) -> str:
+    """Return ``value`` if it is usable as one file-name component, else a 400 naming ``field``."""
+    v = value.strip()
+    if (
+        not v
+        or len(v) > max_len
+        or v.startswith(".")
+        or ".." in v
+        or any(ch in _FORBIDDEN for ch in v)
+    ):
+        raise ApiError(
+            400,
+            f"'{field}' may not contain path characters (/ \\ : .. or a leading dot)",
+            field,
+        )
+    return v
+
+
+def inside(folder: str | Path, name: str) -> Path:
+    """``folder / name``, refused (404) if the result would leave ``folder``."""
+    joined = safe_join(str(folder), name)
+    if joined is None:
+        raise ApiError(404, "no such file")
+    p = Path(joined)
+    if Path(folder).resolve() not in p.resolve().parents:
+        raise ApiError(404, "no such file")
+    return p

@@ -1,0 +1,257 @@
+"""Glue between a county model (:mod:`geo.model`) and the siting models.
+
+Demand = villages weighted by population; existing sites = staffed service points (county
+centre, township stations, ...); candidates = village locations, or a user table of points.
+Travel times come from :func:`geo.traveltime.od_matrix` (minutes, access legs included).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo._errors import InputError
+
+from ._problem import SitingProblem
+from .curve import marginal_curve
+from .lscp import lscp
+from .mclp import mclp
+from .pcenter import pcenter
+from .pmedian import pmedian
+from .result import SitingResult
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("mclp", "lscp", "pmedian", "pcenter")
+STAFFED_TIERS = ("county_centre", "correction_centre", "township_station")
+
+
+@dataclass
+class CountySiting:
+    """A county siting problem with the tables its rows and columns come from."""
+
+    problem: SitingProblem
+    demand: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    mode: str
+
+
+def county_problem(
+    model: Any,
+    *,
+    mode: str = "car",
+    candidates: gpd.GeoDataFrame | None = None,
+    budget: float | None = None,
+    od: Any = None,
+) -> CountySiting:
+    """Build the Huayuan (or any county) siting problem.
+
+    Parameters
+    ----------
+    model
+        A :class:`geo.model.CountyModel` (or an object with the same fields).
+    mode
+        Travel mode for :func:`geo.traveltime.od_matrix`.
+    candidates
+        Points (``code``, ``name``, optional ``cost``, geometry) that may be opened; default:
+        every village location.
+    budget
+        Total opening budget (costs from ``candidates["cost"]``, else 1 per site).
+    od
+        Travel-time function (default :func:`geo.traveltime.od_matrix`), for tests.
+    """
+    if od is None:
+        from geo.traveltime import od_matrix as od
+    v = model.villages
+    sp = model.service_points
+    staffed = sp[sp["staffed"].astype(bool) & sp["tier"].isin(list(STAFFED_TIERS))]
+    ex = gpd.GeoDataFrame(
+        {
+            "id": staffed["id"].astype(str),
+            "name": staffed["name"].astype(str),
+            "town_code": staffed["town_code"].astype(str),
+            "role": "existing",
+            "cost": 0.0,
+        },
+        geometry=staffed.geometry.to_numpy(),
+        crs=sp.crs,
+    )
+    if candidates is None:
+        cand = gpd.GeoDataFrame(
+            {
+                "id": v["code"].astype(str),
+                "name": v["name"].astype(str),
+                "town_code": v["town_code"].astype(str),
+                "role": "candidate",
+                "cost": 1.0,
+            },
+            geometry=v.geometry.to_numpy(),
+            crs=v.crs,
+        )
+    else:
+        for col in ("code", "name"):
+            if col not in candidates.columns:
+                raise InputError(f"candidate table has no '{col}' column")
+        cost = (
+            pd.to_numeric(candidates["cost"], errors="coerce").fillna(1.0).to_numpy()
+            if "cost" in candidates.columns
+            else np.ones(len(candidates))
+        )
+        cand = gpd.GeoDataFrame(
+            {
+                "id": candidates["code"].astype(str),
+                "name": candidates["name"].astype(str),
+                "town_code": "",
+                "role": "candidate",
+                "cost": cost,
+            },
+            geometry=candidates.geometry.to_numpy(),
+            crs=candidates.crs,
+        )
+    sites = gpd.GeoDataFrame(pd.concat([ex, cand.to_crs(ex.crs)], ignore_index=True), crs=ex.crs)
+    demand = v.reset_index(drop=True)
+    log.info(
+        "siting: %d villages x %d sites (%d existing) by %s", len(demand), len(sites), len(ex), mode
+    )
+    minutes = od(model, demand, sites, mode=mode).minutes
+    if candidates is not None:  # township of a user candidate: the nearest village's township
+        cj = np.flatnonzero(sites["role"].to_numpy() == "candidate")
+        near = np.argmin(minutes[:, cj], axis=0)
+        sites.loc[cj, "town_code"] = demand["town_code"].astype(str).to_numpy()[near]
+    prob = SitingProblem.from_geodataframe(
+        demand,
+        sites,
+        minutes,
+        weight="population",
+        role="role",
+        opening_cost="cost" if budget is not None else None,
+        budget=budget,
+        demand_id="code",
+        site_id="id",
+        units="minutes",
+    )
+    return CountySiting(problem=prob, demand=demand, sites=sites, mode=mode)
+
+
+def solve_county(
+    cs: CountySiting,
+    objective: str,
+    *,
+    add: int,
+    minutes: float,
+    time_limit: float | None = 60.0,
+    curve: bool = True,
+) -> SitingResult:
+    """Run one objective (``mclp``, ``lscp``, ``pmedian``, ``pcenter``) on a county problem."""
+    p = cs.problem
+    if objective == "mclp":
+        res = mclp(p, add, minutes, time_limit=time_limit)
+    elif objective == "lscp":
+        res = lscp(p, minutes, time_limit=time_limit)
+    elif objective == "pmedian":
+        res = pmedian(p, add, time_limit=time_limit, radius=minutes)
+    elif objective == "pcenter":
+        res = pcenter(p, add, time_limit=time_limit, radius=minutes)
+    else:
+        raise InputError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+    if curve:
+        k_max = res.new_sites.size if objective == "lscp" else add
+        model = "mclp" if objective == "lscp" else objective
+        res.marginal = marginal_curve(p, model, k_max, radius=minutes, time_limit=time_limit)
+    return res
+
+
+def township_effect(cs: CountySiting, res: SitingResult, minutes: float) -> list[dict[str, Any]]:
+    """Per township: population, covered before/after, mean minutes before/after."""
+    p = cs.problem
+    d = p.cost
+    before = d[:, p.existing].min(axis=1) if p.existing.size else np.full(p.n_demand, np.inf)
+    after = d[:, res.open_sites].min(axis=1)
+    df = pd.DataFrame(
+        {
+            "town_code": cs.demand["town_code"].astype(str),
+            "town_name": cs.demand.get("town_name", cs.demand["town_code"]).astype(str),
+            "pop": p.weights,
+            "cov_b": p.weights * (before <= minutes),
+            "cov_a": p.weights * (after <= minutes),
+            "t_b": p.weights * np.where(np.isfinite(before), before, np.nan),
+            "t_a": p.weights * np.where(np.isfinite(after), after, np.nan),
+        }
+    )
+    out = []
+    for (code, name), g in df.groupby(["town_code", "town_name"], sort=True):
+        pop = float(g["pop"].sum())
+        out.append(
+            {
+                "town_code": code,
+                "town_name": name,
+                "population": round(float(pop)),
+                "covered_before": round(float(g["cov_b"].sum())),
+                "covered_after": round(float(g["cov_a"].sum())),
+                "newly_covered": round(float(g["cov_a"].sum() - g["cov_b"].sum())),
+                "mean_minutes_before": round(float(g["t_b"].sum() / pop), 1) if pop else None,
+                "mean_minutes_after": round(float(g["t_a"].sum() / pop), 1) if pop else None,
+            }
+        )
+    return out
+
+
+def site_report(
+    model: Any, cs: CountySiting, res: SitingResult, objective: str, minutes: float
+) -> dict[str, Any]:
+    """JSON-ready report: sites opened, population newly covered, township effect, quality."""
+    p = cs.problem
+    tnames = dict(
+        zip(model.townships["code"].astype(str), model.townships["name"].astype(str), strict=False)
+    )
+    opened = []
+    for j in res.new_sites:
+        row = cs.sites.iloc[int(j)]
+        opened.append(
+            {
+                "code": row["id"],
+                "name": row["name"],
+                "town_code": row["town_code"],
+                "township": tnames.get(str(row["town_code"]), ""),
+                "lon": round(float(row.geometry.x), 6),
+                "lat": round(float(row.geometry.y), 6),
+            }
+        )
+    total = float(p.weights.sum())
+    cb = res.coverage_before if res.coverage_before is not None else 0.0
+    ca = res.coverage_after if res.coverage_after is not None else 0.0
+    doc = {
+        "county": {"code": model.code, "name": model.name, "vintage": model.vintage},
+        "objective": objective,
+        "mode": cs.mode,
+        "minutes": minutes,
+        "status": res.status,
+        "objective_value": res.objective,
+        "objective_units": res.objective_units,
+        "lower_bound": res.lower_bound,
+        "gap": res.gap,
+        "seconds": round(res.seconds, 2),
+        "existing_sites": int(p.existing.size),
+        "candidates": int(p.candidates.size),
+        "sites_opened": opened,
+        "population": round(float(total)),
+        "population_newly_covered": round(float((ca - cb) * total)),
+        "coverage_before": cb,
+        "coverage_after": ca,
+        "townships": township_effect(cs, res, minutes),
+        "marginal_curve": res.marginal,
+        "assumptions": [
+            *res.assumptions,
+            "demand = village population (persons); existing = staffed service points",
+            f"travel times by {cs.mode} on the model's road network, access legs included",
+        ],
+        "quality": model.quality(),
+    }
+    if objective == "lscp":
+        doc["sites_needed_for_full_coverage"] = int(p.existing.size + res.new_sites.size)
+    return doc

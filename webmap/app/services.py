@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,78 +56,25 @@ def whatif_params(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _solver(name: str) -> Callable[..., Any]:
-    """The model function ``analysis.siting.<name>`` (exported or in its own module)."""
-    pkg = importlib.import_module("analysis.siting")
-    fn = getattr(pkg, name, None)
-    if fn is None:
-        for mod in (name, "cover", "coverage", "center", "pcenter", "lscp", "mclp"):
-            try:
-                fn = getattr(importlib.import_module(f"analysis.siting.{mod}"), name, None)
-            except ImportError:
-                continue
-            if fn is not None:
-                break
-    if fn is None:
-        raise ApiError(
-            503,
-            f"siting model {name!r} is not available in analysis.siting yet",
-            "model",
-            code="unavailable",
-        )
-    return fn  # type: ignore[no-any-return]
-
-
 def siting_problem(state: Any, mode: str) -> Any:
-    """Villages (demand, population) × staffed points (existing) + villages (candidates)."""
+    """The county siting problem of :func:`analysis.siting.county.county_problem` (cached)."""
+    from analysis.siting.county import county_problem
 
-    def build() -> Any:
-        import pandas as pd
-
-        from analysis.coverage import staffed_points
-        from analysis.siting import SitingProblem
-        from geo.traveltime import od_matrix
-
-        m = state.model
-        existing = staffed_points(m)
-        sites = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "id": existing["id"].astype(str),
-                        "name": existing["name"],
-                        "role": "existing",
-                        "geometry": existing.geometry,
-                    }
-                ),
-                pd.DataFrame(
-                    {
-                        "id": m.villages["code"].astype(str),
-                        "name": m.villages["name"],
-                        "role": "candidate",
-                        "geometry": m.villages.geometry,
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-        import geopandas as gpd
-
-        sites = gpd.GeoDataFrame(sites, geometry="geometry", crs="EPSG:4326")
-        od = od_matrix(m, m.villages, sites, mode=mode)
-        prob = SitingProblem.from_geodataframe(
-            m.villages, sites, od.minutes, weight="population", demand_id="code", site_id="id"
-        )
-        return prob, sites
-
-    return state._get(f"siting:{mode}", build)
+    return state._get(f"siting:{mode}", lambda: county_problem(state.model, mode=mode))
 
 
 def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """Coverage before/after opening sites chosen by a model (or clicked by the planner)."""
-    from analysis.siting.result import covered_share
+    """Coverage before/after opening sites chosen by a model (or clicked by the planner).
 
-    prob, sites = siting_problem(state, p["mode"])
+    Models run through :func:`analysis.siting.county.solve_county`; the per-township effect
+    comes from :func:`analysis.siting.county.township_effect`.
+    """
+    from types import SimpleNamespace
+
+    from analysis.siting.county import site_report, solve_county, township_effect
+
+    cs = siting_problem(state, p["mode"])
+    prob = cs.problem
     radius = float(p["minutes"])
     ids = list(prob.site_ids)
     if p["sites"] is not None:
@@ -137,59 +83,63 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
         if bad:
             raise ApiError(400, f"unknown candidate village code(s): {', '.join(bad[:5])}", "sites")
         new = np.array(sorted({pos[s] for s in p["sites"]}), dtype=np.intp)
-        status, seconds, model = "given", 0.0, "manual"
+        res: Any = SimpleNamespace(open_sites=np.union1d(prob.existing, new), new_sites=new)
+        status, seconds, model, objective = "given", 0.0, "manual", None
     else:
-        fn = _solver(p["model"])
-        kwargs: dict[str, Any] = {"time_limit": 20.0}
-        if p["model"] in ("mclp", "lscp"):
-            kwargs["radius"] = radius
-        try:
-            res = fn(prob, p["k"], **kwargs) if p["model"] != "lscp" else fn(prob, **kwargs)
-        except TypeError:
-            res = fn(prob, p["k"], radius=radius)
+        res = solve_county(
+            cs, p["model"], add=int(p["k"]), minutes=radius, time_limit=20.0, curve=False
+        )
         new = np.asarray(res.new_sites, dtype=np.intp)
-        status, seconds, model = res.status, float(res.seconds), res.model
-    existing = prob.existing
-    after_open = np.union1d(existing, new)
+        status, seconds, model = res.status, float(res.seconds), p["model"]
+        objective = site_report(state.model, cs, res, p["model"], radius)
     w = prob.weights
+    d = prob.cost
+    before = (
+        d[:, prob.existing].min(axis=1) if prob.existing.size else np.full(prob.n_demand, np.inf)
+    )
+    after = d[:, np.asarray(res.open_sites, dtype=np.intp)].min(axis=1)
+    cov_before, cov_after = before <= radius, after <= radius
     total = float(w.sum())
-    cov_before = prob.cost[:, existing].min(axis=1) <= radius
-    cov_after = prob.cost[:, after_open].min(axis=1) <= radius
-    share_b = covered_share(prob, existing, radius)
-    share_a = covered_share(prob, after_open, radius)
     new_rows = [
         {
             "code": ids[j],
-            "name": str(sites["name"].iloc[j]),
-            "lon": round(float(sites.geometry.iloc[j].x), 6),
-            "lat": round(float(sites.geometry.iloc[j].y), 6),
+            "name": str(cs.sites["name"].iloc[j]),
+            "lon": round(float(cs.sites.geometry.iloc[j].x), 6),
+            "lat": round(float(cs.sites.geometry.iloc[j].y), 6),
         }
         for j in new
     ]
-    return {
+    out = {
         "params": p,
         "model": model,
         "status": status,
         "seconds": round(seconds, 3),
         "units": {"minutes": "min", "population": "persons", "share": "fraction 0–1"},
         "summary": {
-            "population": int(total),
+            "population": round(total),
             "covered_before": round(float(w[cov_before].sum())),
             "covered_after": round(float(w[cov_after].sum())),
-            "share_before": round(float(share_b), 4),
-            "share_after": round(float(share_a), 4),
+            "share_before": round(float(w[cov_before].sum() / total), 4) if total else None,
+            "share_after": round(float(w[cov_after].sum() / total), 4) if total else None,
             "new_sites": len(new_rows),
         },
         "new_sites": new_rows,
+        "townships": township_effect(cs, res, radius),
         "villages_covered_before": [prob.demand_ids[i] for i in np.flatnonzero(cov_before)],
         "villages_covered_after": [prob.demand_ids[i] for i in np.flatnonzero(cov_after)],
         "assumptions": [
-            f"covered = nearest open staffed point within {radius:g} min by {p['mode']}",
-            "candidates = every village; existing = staffed points (county centre, "
-            "township workstations)",
+            f"covered = an open staffed point within {radius:g} min by {p['mode']}",
+            "candidates = every village; existing = staffed service points",
             "population and roads are modelled layers",
         ],
     }
+    if objective is not None:
+        out["objective"] = {
+            k: objective[k]
+            for k in ("objective_value", "objective_units", "lower_bound", "gap")
+            if k in objective
+        }
+    return out
 
 
 # ------------------------------------------------------------------------------ circuits

@@ -1,0 +1,257 @@
+"""Load test of the nearest-service-point API: ``doorstep serve`` on loopback, N requests.
+
+Starts ``python -m doorstep.cli serve`` (waitress) on 127.0.0.1 on a free port as a subprocess,
+waits for ``/api/health``, then drives ``GET /api/nearest`` with random points inside the county
+(drawn uniformly in the county polygon, seeded) from a bounded number of client threads, each
+with one keep-alive ``http.client`` connection. Prints requests/s, p50/p90/p99/max latency and the
+error count, then stops the server.
+
+Usage::
+
+    PYTHONPATH=. python bench/load.py                         # 10,000 requests, 8 clients
+    PYTHONPATH=. python bench/load.py --requests 2000 --clients 4 --mode walk
+    PYTHONPATH=. python bench/load.py --url http://127.0.0.1:8000   # an already running server
+
+Target on a 2-core machine: >= 200 requests/s, p99 < 100 ms, zero errors over 10,000 requests.
+An error is a non-200 answer, a connection failure or a body without ``results``.
+
+Equivalent with wrk (Debian package ``wrk``), with a fixed set of points in a Lua script::
+
+    wrk -t2 -c8 -d30s -s bench/nearest.lua http://127.0.0.1:PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def county_points(n: int, seed: int) -> np.ndarray:
+    """``n`` random (lon, lat) points inside the county polygon (rejection sampling)."""
+    import shapely
+
+    from geo.model import build_county_model
+
+    model = build_county_model()
+    poly = model.county.geometry.union_all()
+    minx, miny, maxx, maxy = poly.bounds
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    got = 0
+    while got < n:
+        xy = rng.uniform([minx, miny], [maxx, maxy], size=(4 * n, 2))
+        keep = xy[shapely.contains_xy(poly, xy[:, 0], xy[:, 1])]
+        out.append(keep)
+        got += len(keep)
+    return np.vstack(out)[:n]
+
+
+def start_server(port: int, threads: int, instance: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "DOORSTEP_INSTANCE": str(instance),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "doorstep.cli",
+        "-q",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--threads",
+        str(threads),
+        "--instance",
+        str(instance),
+    ]
+    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def wait_ready(host: str, port: int, proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"server exited with status {proc.returncode} before it was ready")
+        try:
+            c = http.client.HTTPConnection(host, port, timeout=5)
+            c.request("GET", "/api/health")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server not ready after {timeout:.0f} s")
+
+
+def warm_up(host: str, port: int, pts: np.ndarray, mode: str) -> None:
+    c = http.client.HTTPConnection(host, port, timeout=30)
+    for lon, lat in pts[:20]:
+        c.request("GET", f"/api/nearest?lon={lon:.6f}&lat={lat:.6f}&mode={mode}")
+        c.getresponse().read()
+    c.close()
+
+
+def drive(
+    host: str, port: int, pts: np.ndarray, clients: int, mode: str, timeout: float
+) -> tuple[np.ndarray, int, list[str], float]:
+    """Send one request per point from ``clients`` threads; return latencies (s), errors, wall."""
+    lat_s = np.full(len(pts), np.nan)
+    errors: list[str] = []
+    lock = threading.Lock()
+    nxt = iter(range(len(pts)))
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        while True:
+            with lock:
+                i = next(nxt, None)
+            if i is None:
+                break
+            lon, lat = pts[i]
+            path = f"/api/nearest?lon={lon:.6f}&lat={lat:.6f}&mode={mode}"
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                body = r.read()
+                lat_s[i] = time.perf_counter() - t0
+                if r.status != 200 or b'"results"' not in body:
+                    with lock:
+                        errors.append(f"{r.status} {path}: {body[:200]!r}")
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            except (OSError, http.client.HTTPException) as exc:
+                lat_s[i] = time.perf_counter() - t0
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc} on {path}")
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return lat_s, len(errors), errors[:5], wall
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--requests", type=int, default=10_000)
+    ap.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
+    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    ap.add_argument("--mode", default="car", choices=["walk", "motorbike", "car"])
+    ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--timeout", type=float, default=30.0, help="per-request timeout (s)")
+    ap.add_argument("--url", help="use a running server instead of starting one")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args(argv)
+    if not 1 <= args.clients <= 256 or not 1 <= args.requests <= 1_000_000:
+        ap.error("--clients must be 1..256 and --requests 1..1,000,000")
+
+    pts = county_points(args.requests, args.seed)
+    proc = None
+    tmp = None
+    if args.url:
+        u = urlsplit(args.url)
+        host, port = u.hostname or "127.0.0.1", u.port or 80
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="doorstep-load-")
+        host, port = "127.0.0.1", free_port()
+        proc = start_server(port, args.threads, Path(tmp.name))
+    try:
+        t_start = time.perf_counter()
+        wait_ready(host, port, proc, timeout=180)
+        ready_s = time.perf_counter() - t_start
+        warm_up(host, port, pts, args.mode)
+        lat_s, n_err, examples, wall = drive(host, port, pts, args.clients, args.mode, args.timeout)
+    finally:
+        if proc is not None:
+            stop_server(proc)
+            if proc.returncode not in (0, -signal.SIGTERM) and tmp is not None:
+                log = Path(tmp.name) / "server.log"
+                if log.exists():
+                    sys.stderr.write(log.read_text(errors="replace")[-2000:])
+        if tmp is not None:
+            tmp.cleanup()
+    ms = lat_s[np.isfinite(lat_s)] * 1000
+    fig = {
+        "requests": len(pts),
+        "clients": args.clients,
+        "server_threads": args.threads,
+        "mode": args.mode,
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(len(pts) / wall, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p90_ms": round(float(np.percentile(ms, 90)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "max_ms": round(float(ms.max()), 1),
+        "errors": n_err,
+        "server_ready_s": round(ready_s, 1) if proc is not None else None,
+        "cpus": os.cpu_count(),
+    }
+    if args.json:
+        print(json.dumps(fig))
+    else:
+        print(
+            f"nearest API load ({fig['mode']}): {fig['requests']} requests, {fig['clients']} clients, "
+            f"{fig['server_threads']} server threads, {fig['cpus']} CPUs"
+        )
+        print(
+            f"  {fig['requests_per_s']} req/s over {fig['wall_s']} s; latency p50 {fig['p50_ms']} ms, "
+            f"p90 {fig['p90_ms']} ms, p99 {fig['p99_ms']} ms, max {fig['max_ms']} ms; "
+            f"errors {fig['errors']}"
+        )
+        ok = fig["requests_per_s"] >= 200 and fig["p99_ms"] < 100 and n_err == 0
+        print(f"  target (>= 200 req/s, p99 < 100 ms, 0 errors): {'MET' if ok else 'MISSED'}")
+    for e in examples:
+        print("  error:", e)
+    return 0 if n_err == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -206,8 +206,11 @@ def site_report(
 ) -> dict[str, Any]:
     """JSON-ready report: sites opened, population newly covered, township effect, quality."""
     p = cs.problem
-    tnames = dict(
-        zip(model.townships["code"].astype(str), model.townships["name"].astype(str), strict=False)
+    towns = getattr(model, "townships", None)
+    tnames = (
+        {}
+        if towns is None
+        else dict(zip(towns["code"].astype(str), towns["name"].astype(str), strict=False))
     )
     opened = []
     for j in res.new_sites:

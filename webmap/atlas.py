@@ -299,7 +299,6 @@ def atlas_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=10,
         control_scale=True,
-        prefer_canvas=True,
     )
     url = bm.tiles_url(key)
     if url:

@@ -21,6 +21,14 @@
     },
   }).addTo(map);
   const newSites = L.layerGroup().addTo(map);
+  const legend = L.control({position: "bottomright"});
+  legend.onAdd = () => {
+    const d = L.DomUtil.create("div", "map-legend");
+    d.id = "plan-legend";
+    d.innerHTML = `<b>驾车到最近服务点 Car minutes</b><br><i style="background:#1a9850"></i>≤15 <i style="background:#91cf60"></i>≤30 <i style="background:#fee08b"></i>≤45 <i style="background:#fc8d59"></i>≤60 <i style="background:#d73027"></i>&gt;60`;
+    return d;
+  };
+  legend.addTo(map);
   const pct = x => x == null ? "—" : (100 * x).toFixed(1) + "%";
 
   async function loadCoverage() {
@@ -64,6 +72,7 @@
     r.new_sites.forEach(x => L.circleMarker([x.lat, x.lon], {radius: 10, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name)).addTo(newSites));
     const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
     Object.entries(markers).forEach(([code, m]) => m.setStyle({fillColor: before.has(code) ? "#1a9850" : (after.has(code) ? "#2c7fb8" : "#d73027")}));
+    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (≤${r.params.minutes} min)</b><br><i style="background:#1a9850"></i>原已覆盖 covered before<br><i style="background:#2c7fb8"></i>新覆盖 newly covered<br><i style="background:#d73027"></i>仍未覆盖 not covered<br><i style="background:#ffd700;border:1px solid #000"></i>新点 new site`;
     document.getElementById("scenario-form").hidden = false;
   }
   document.getElementById("whatif-form").addEventListener("submit", async e => {

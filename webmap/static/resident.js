@@ -10,6 +10,7 @@
     onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.name)}</b><br>${esc(f.properties.opening_hours)}<br>☎ ${esc(f.properties.phone)}`),
   }).addTo(map);
   const routeLayer = L.layerGroup().addTo(map);
+  const svg = L.svg();  // routes as SVG paths (points stay on the canvas)
   const results = document.getElementById("results");
   const list = document.getElementById("village-list");
   const search = document.getElementById("village-search");
@@ -55,7 +56,7 @@
             <div class="small">${r.km == null ? "" : r.km + " km · "}${esc(r.opening_hours)}</div>
             <div class="small">☎ <a href="tel:${esc(r.phone)}">${esc(r.phone)}</a> · ${esc(r.address)}</div></div>`;
           if (j === 0) {
-            const line = L.geoJSON(r.route, {style: {color: colour, weight: 5, opacity: 0.85}}).addTo(routeLayer);
+            const line = L.geoJSON(r.route, {style: {color: colour, weight: 5, opacity: 0.85, renderer: svg, className: `ds-route ds-route-${mode}`}}).addTo(routeLayer);
             bounds.extend(line.getBounds());
           }
         });

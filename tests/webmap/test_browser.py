@@ -1,0 +1,222 @@
+"""Browser tests: headless Debian Chromium driven by Playwright (no browser download).
+
+The app runs in a thread (werkzeug server on 127.0.0.1, port 0). Every request that is not
+to that server or a ``file://`` URL is blocked and recorded, so a CDN asset or online tile
+makes the test fail. Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.settings import PROJECT_ROOT
+from tests.conftest import needs_shared
+from tests.webmap.conftest import PLANNER, STAFF, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUT = PROJECT_ROOT / "test-output"
+OUT.mkdir(exist_ok=True)
+
+pytestmark = [
+    pytest.mark.browser,
+    needs_shared,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian chromium at /usr/bin/chromium "
+        "(apt-get install chromium; .ci/run installs it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    app = make_app(tmp_path_factory.mktemp("inst"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        t.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Page:
+    """A page that blocks (and records) every request outside file:// and the local server."""
+
+    def __init__(self, browser: Any, allowed: str = "", **ctx: Any) -> None:
+        self.context = browser.new_context(accept_downloads=True, **ctx)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r: Any) -> None:
+            url = r.request.url
+            if url.startswith(("file:", "data:")) or (allowed and url.startswith(allowed)):
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.context.route("**/*", route)
+
+    def shot(self, name: str) -> Path:
+        path = OUT / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+    def close(self) -> None:
+        assert not self.blocked, f"requests left the machine: {self.blocked[:5]}"
+        assert not self.errors, f"JavaScript errors: {self.errors[:3]}"
+        self.context.close()
+
+
+def login(pg: Any, server: str, who: tuple[str, str]) -> None:
+    pg.goto(f"{server}/auth/login")
+    pg.fill("#username", who[0])
+    pg.fill("#password", who[1])
+    pg.click("#login-submit")
+    pg.wait_for_load_state("networkidle")
+
+
+def test_resident_finds_nearest_point(browser: Any, server: str) -> None:
+    p = Page(
+        browser, server, viewport={"width": 412, "height": 915}, is_mobile=True, has_touch=True
+    )
+    pg = p.page
+    pg.goto(server + "/")
+    pg.wait_for_selector("#village-list li")
+    pg.fill("#village-search", "龙潭")
+    pg.wait_for_selector("#village-list li[data-code]")
+    first = pg.locator("#village-list li").first
+    code = first.get_attribute("data-code")
+    first.click()
+    best = pg.wait_for_selector(".mode[data-mode='car'] .card.best .minutes")
+    minutes = float(best.get_attribute("data-minutes") or "nan")
+    walk = float(
+        pg.locator(".mode[data-mode='walk'] .card.best .minutes").get_attribute("data-minutes")
+        or "nan"
+    )
+    # the page shows what the API answers for that village
+    v = pg.evaluate(f"fetch('/api/villages?q={code}').then(r => r.json())")["villages"][0]
+    api = pg.evaluate(
+        f"fetch('/api/nearest?lon={v['lon']}&lat={v['lat']}&mode=car').then(r => r.json())"
+    )
+    assert minutes == api["results"][0]["minutes"] > 0
+    assert walk > minutes
+    assert (
+        pg.locator(".mode[data-mode='car'] .card.best .name").inner_text()
+        == api["results"][0]["name"]
+    )
+    assert pg.locator("path.ds-route-car").count() == 1  # routes drawn
+    assert pg.locator("path.ds-route-walk").count() == 1
+    assert "12348" in pg.inner_text(".online")
+    p.page.screenshot(path=str(OUT / "resident_nearest.png"), full_page=True)
+    p.close()
+
+
+def test_planner_runs_mclp_whatif(browser: Any, server: str) -> None:
+    p = Page(browser, server, viewport={"width": 1400, "height": 1000})
+    pg = p.page
+    login(pg, server, PLANNER)
+    pg.goto(server + "/plan/")
+    pg.wait_for_selector("#town-table tbody tr")
+    assert pg.locator("#town-table tbody tr").count() == 12
+    pg.select_option("#wi-model", "mclp")
+    pg.fill("#wi-k", "3")
+    pg.fill("#wi-minutes", "30")
+    pg.click("#wi-run")
+    pg.wait_for_selector("#cov-after", timeout=60_000)
+
+    def num(sel: str) -> int:
+        return int(re.sub(r"[^0-9]", "", pg.inner_text(sel)))
+
+    before, after = num("#cov-before"), num("#cov-after")
+    assert after > before > 0
+    assert num("#cov-delta") == after - before
+    pg.fill("#sc-name", "MCLP k=3")
+    pg.click("#sc-save")
+    pg.wait_for_selector("#scenarios tbody tr")
+    assert "MCLP k=3" in pg.inner_text("#scenarios")
+    p.shot("planner_mclp_whatif")
+    p.close()
+
+
+def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path) -> None:
+    from webmap.app import services
+
+    try:
+        services._circuits_module()
+    except Exception as exc:
+        pytest.skip(f"county circuits not available in analysis.circuits yet: {exc}")
+    p = Page(browser, server, viewport={"width": 1400, "height": 1000})
+    pg = p.page
+    login(pg, server, STAFF)
+    pg.goto(server + "/circuits/")
+    pg.wait_for_selector("#routes tbody tr", timeout=120_000)
+    with pg.expect_download() as dl:
+        pg.click("#dl-ledger")
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    assert path.suffix == ".xlsx" and path.read_bytes()[:2] == b"PK"
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames
+    p.shot("staff_circuits")
+    p.close()
+
+
+def test_atlas_renders_offline(browser: Any, tmp_path: Path, huayuan_model: Any) -> None:
+    from webmap.atlas import build_atlas
+    from webmap.layers import collect_layers
+
+    build_atlas(huayuan_model, collect_layers(huayuan_model, "car"), tmp_path / "site")
+    p = Page(browser, "", viewport={"width": 1400, "height": 1000})
+    pg = p.page
+    pg.goto((tmp_path / "site" / "index.html").as_uri())
+    pg.wait_for_selector("#ds-legend")
+    pg.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 200")
+    legend = pg.inner_text("#ds-legend")
+    assert "真实 REAL" in legend and "模拟 MODELLED" in legend
+    assert pg.locator("#ds-legend tr[data-layer='county'] [data-status='real']").count() == 1
+    assert pg.locator("#ds-legend tr[data-layer='roads']").count() == 0
+    assert (
+        pg.locator("#ds-legend tr[data-layer='traveltime'] [data-status='modelled']").count() == 1
+    )
+    assert pg.locator(".leaflet-control-layers-overlays label").count() >= 6
+    assert pg.locator("img.leaflet-tile").count() == 0  # no basemap tiles fetched
+    p.shot("atlas_offline")
+    p.close()

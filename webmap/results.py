@@ -16,15 +16,31 @@ from geo._errors import InputError
 log = logging.getLogger(__name__)
 
 
-def proposed_sites(model: Any, k: int, mode: str = "car") -> gpd.GeoDataFrame:
-    """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting`."""
-    try:
-        from analysis.siting import county as siting_county  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise InputError(
-            "siting for the county model is not available yet (analysis.siting.county)"
-        ) from exc
-    raise InputError(f"siting adapter not wired yet ({siting_county.__name__})")
+def proposed_sites(
+    model: Any, k: int, mode: str = "car", minutes: float = 30.0, objective: str = "mclp"
+) -> gpd.GeoDataFrame:
+    """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting.county`."""
+    from analysis.siting.county import county_problem, site_report, solve_county
+
+    if not 1 <= k <= 50:
+        raise InputError(f"number of proposed sites must be 1–50, got {k}")
+    cs = county_problem(model, mode=mode)
+    res = solve_county(cs, objective, add=k, minutes=minutes, curve=False)
+    rep = site_report(model, cs, res, objective, minutes)
+    rows = rep["sites_opened"]
+    note = (
+        f"{objective.upper()} k={k}, ≤{minutes:g} min {mode}: coverage "
+        f"{rep['coverage_before']:.1%} → {rep['coverage_after']:.1%} ({res.status})"
+    )
+    return gpd.GeoDataFrame(
+        {
+            "name": [r["name"] for r in rows],
+            "tier": [r.get("township", "") for r in rows],
+            "note": [note] * len(rows),
+        },
+        geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]),
+        crs="EPSG:4326",
+    )
 
 
 def circuit_routes(model: Any, month: str) -> gpd.GeoDataFrame:

@@ -348,3 +348,23 @@ def test_openapi_document_validates(app: Any, client: Any) -> None:
         if r.rule.startswith("/api/")
     }
     assert rules == set(spec["paths"])
+
+
+def test_whatif_models(client: Any, auth: Any) -> None:
+    auth.login(PLANNER)
+    out = {}
+    for model in ("mclp", "pmedian", "pcenter"):
+        r = client.post("/api/whatif", json={"model": model, "k": 3, "minutes": 30, "mode": "car"})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        out[model] = r.get_json()
+        assert out[model]["summary"]["new_sites"] == 3
+    s = out["mclp"]["summary"]
+    # MCLP maximises covered population: no other 3-site answer covers more
+    assert s["covered_after"] >= max(o["summary"]["covered_after"] for o in out.values())
+    assert s["covered_after"] > s["covered_before"]
+    towns = out["mclp"]["townships"]
+    assert sum(t["covered_after"] - t["covered_before"] for t in towns) == pytest.approx(
+        s["covered_after"] - s["covered_before"], abs=len(towns)
+    )
+    r = client.post("/api/whatif", json={"model": "lscp", "minutes": 30}).get_json()
+    assert r["summary"]["share_after"] == 1.0

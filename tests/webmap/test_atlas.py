@@ -131,5 +131,11 @@ def test_doorstep_map_cli(tmp_path: Path) -> None:
     )
     page = (tmp_path / "s" / "index.html").read_text(encoding="utf-8")
     assert "autonavi" in page
+    assert (
+        main(["-q", "map", "--out", str(tmp_path / "p"), "--no-isochrones", "--siting-k", "2"]) == 0
+    )
+    assert json.dumps("建议选址 Proposed sites")[1:-1] in (tmp_path / "p" / "index.html").read_text(
+        encoding="utf-8"
+    )
     assert main(["-q", "map", "--out", str(tmp_path / "t"), "--basemap", "tianditu"]) == 2
     assert not (tmp_path / "t" / "index.html").exists()

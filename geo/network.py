@@ -148,12 +148,20 @@ def graph_from_points(
                     seg = shapely.LineString([xy[si], xy[sj]])
                     if shapely.intersection(seg, within.buffer(500.0)).length < 0.9 * seg.length:
                         continue  # would run outside the county
-                _add(int(si), int(sj), cls, params.circuity_trunk, "modelled trunk road")
+                _add(int(si), int(sj), cls, params.circuity_trunk, _road_name(names, si, sj, "公路"))
     for i, j in sorted(keep):
-        _add(int(i), int(j), params.village_class, params.circuity_village, "modelled village road")
+        _add(int(i), int(j), params.village_class, params.circuity_village, _road_name(names, i, j, "村道"))
     add_travel_times(G, speeds)
     log.info("modelled network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
     return G
+
+
+def _road_name(names: np.ndarray | None, i: int, j: int, kind: str) -> str:
+    """A modelled road is named by the settlements it joins, e.g. "龙门村—土地村村道"."""
+    if names is None:
+        return f"modelled {kind}"
+    a, b = str(names[i]), str(names[j])
+    return f"{a}—{b}{kind}"
 
 
 def check_graph(G: nx.Graph) -> list[str]:

@@ -145,13 +145,16 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ circuits
 
 
+PLAN_FUNCTIONS = ("plan_county_month", "county_month_plan", "plan_county")
+
+
 def _circuits_module() -> Any:
     for name in ("analysis.circuits.county", "analysis.circuits"):
         try:
             mod = importlib.import_module(name)
         except ImportError:
             continue
-        if hasattr(mod, "plan_county_month"):
+        if any(hasattr(mod, fn) for fn in PLAN_FUNCTIONS):
             return mod
     raise ApiError(
         503,
@@ -161,15 +164,80 @@ def _circuits_module() -> Any:
 
 
 def circuits_plan(state: Any, month: str) -> Any:
+    """The month's :class:`analysis.circuits.plan.MonthPlan` for the county (cached)."""
     mod = _circuits_module()
-    return state._get(f"circuits:{month}", lambda: mod.plan_county_month(state.model, month))
+    fn = next(getattr(mod, f) for f in PLAN_FUNCTIONS if hasattr(mod, f))
+    return state._get(f"circuits:{month}", lambda: fn(state.model, month))
 
 
 def circuits_json(state: Any, month: str) -> dict[str, Any]:
-    plan = circuits_plan(state, month)
-    out: dict[str, Any] = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
-    out["month"] = month
-    return out
+    """The month plan as JSON for the staff page: routes keyed by lawyer id, stops with
+    coordinates (from the model), plus the visits marked done in the database."""
+
+    def build() -> dict[str, Any]:
+        plan = circuits_plan(state, month)
+        out: dict[str, Any] = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
+        m = state.model
+        vxy = {
+            str(c): (round(float(g.x), 6), round(float(g.y), 6))
+            for c, g in zip(m.villages["code"], m.villages.geometry, strict=True)
+        }
+        sxy = {
+            str(c): (round(float(g.x), 6), round(float(g.y), 6))
+            for c, g in zip(m.service_points["id"], m.service_points.geometry, strict=True)
+        }
+        routes = []
+        for r in out.get("routes", []):
+            stops = []
+            for st in r.get("stops", []):
+                code = str(st.get("village_id", st.get("village", "")))
+                lon, lat = vxy.get(code, (None, None))
+                stops.append(
+                    {**st, "village": code, "name": st.get("village", code), "lon": lon, "lat": lat}
+                )
+            base = str(r.get("base", ""))  # a service point id or a village code
+            blon, blat = sxy.get(base, vxy.get(base, (None, None)))
+            line = [[blon, blat]] if blon is not None else []
+            line += [[s_["lon"], s_["lat"]] for s_ in stops if s_["lon"] is not None]
+            if blon is not None:
+                line.append([blon, blat])
+            routes.append(
+                {
+                    **r,
+                    "lawyer": str(r.get("lawyer_id", r.get("lawyer", ""))),
+                    "lawyer_name": r.get("lawyer", ""),
+                    "stops": stops,
+                    "geometry": {"type": "LineString", "coordinates": line}
+                    if len(line) > 1
+                    else None,
+                }
+            )
+        out["routes"] = routes
+        out["month"] = month
+        return out
+
+    data = dict(state._get(f"circuits-json:{month}", build))
+    from .db import get_db
+
+    rows = (
+        get_db()
+        .execute(
+            "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?",
+            (month,),
+        )
+        .fetchall()
+    )
+    data["done"] = [
+        {
+            "lawyer": r["lawyer"],
+            "date": r["day"],
+            "village": r["village"],
+            "by": r["done_by"],
+            "at": r["done_at"],
+        }
+        for r in rows
+    ]
+    return data
 
 
 def ledger_file(state: Any, month: str) -> Any:

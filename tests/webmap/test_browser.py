@@ -143,7 +143,10 @@ def test_resident_finds_nearest_point(browser: Any, server: str) -> None:
     assert pg.locator("path.ds-route-car").count() == 1  # routes drawn
     assert pg.locator("path.ds-route-walk").count() == 1
     assert "12348" in pg.inner_text(".online")
-    p.page.screenshot(path=str(OUT / "resident_nearest.png"), full_page=True)
+    pg.evaluate("window.scrollTo(0, 0)")
+    p.shot("resident_nearest_map")
+    pg.locator("#results").scroll_into_view_if_needed()
+    p.shot("resident_nearest_results")
     p.close()
 
 

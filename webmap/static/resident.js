@@ -56,7 +56,7 @@
             <div class="small">${r.km == null ? "" : r.km + " km · "}${esc(r.opening_hours)}</div>
             <div class="small">☎ <a href="tel:${esc(r.phone)}">${esc(r.phone)}</a> · ${esc(r.address)}</div></div>`;
           if (j === 0) {
-            const line = L.geoJSON(r.route, {style: {color: colour, weight: 5, opacity: 0.85, renderer: svg, className: `ds-route ds-route-${mode}`}}).addTo(routeLayer);
+            const line = L.geoJSON(r.route, {style: {color: colour, weight: mode === "walk" ? 7 : 4, dashArray: mode === "walk" ? null : "8 6", opacity: 0.9, renderer: svg, className: `ds-route ds-route-${mode}`}}).addTo(routeLayer);
             bounds.extend(line.getBounds());
           }
         });

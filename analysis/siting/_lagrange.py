@@ -1,27 +1,61 @@
-r"""Lagrangian bound and reduction tests for the uncapacitated p-median (Beasley 1993).
+r"""Lagrangian bound, Lagrangian heuristic and reduction tests for the uncapacitated p-median.
 
-Relaxing the assignment rows :math:`\sum_j x_{ij} = 1` with multipliers :math:`\lambda_i` gives
+Relaxing the assignment rows :math:`\sum_j x_{ij} = 1` with multipliers :math:`\lambda_i`
+(Beasley 1993) gives, with ``E`` the sites that are open anyway and ``C`` the free candidates,
 
 .. math::
 
     L(\lambda) = \sum_i \lambda_i + \sum_{j \in E} \rho_j + \min_{S \subseteq C, |S| = k}
     \sum_{j \in S} \rho_j, \qquad \rho_j = \sum_i \min(0, w_i d_{ij} - \lambda_i),
 
-a lower bound for every :math:`\lambda` (equal at best to the LP bound). Subgradient ascent with
-Polyak steps maximises it. With an incumbent of value ``UB``, forcing site ``j`` open (closed)
-raises the bound to :math:`L + \rho_j - \rho_{(k)}` (:math:`L - \rho_j + \rho_{(k+1)}`); if that
-reaches ``UB`` the site can be fixed closed (open) without losing any solution better than the
-incumbent.
+a lower bound for every :math:`\lambda` (at best the LP bound). Projecting
+:math:`\lambda_i` into :math:`[\min_j w_i d_{ij},\ \min_{j \in E} w_i d_{ij}]` never lowers
+:math:`L` and makes :math:`\rho_j = 0` on ``E``. Projected subgradient ascent with Polyak steps
+towards the incumbent value ``UB`` maximises it.
+
+Reduction (variable fixing): forcing site ``j`` open (closed) gives the bound
+:math:`L + \rho_j - \rho_{(k)}` (:math:`L - \rho_j + \rho_{(k+1)}`), with :math:`\rho_{(r)}` the
+``r``-th smallest. If that bound shows no solution *better than the incumbent* has ``j`` open
+(closed), ``j`` is fixed closed (open). With integer data "better" means at most ``UB - 1``.
+
+Lagrangian heuristic: the ``k`` sites of the relaxed solution are evaluated (and improved by
+interchange when promising), which often lowers ``UB`` and so strengthens the fixing.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class LagrangeOutcome:
+    """Result of :func:`lagrangian_reduce` (indices refer to the ``candidates`` array)."""
+
+    bound: float
+    closed: npt.NDArray[np.bool_]
+    opened: npt.NDArray[np.bool_]
+    lam: npt.NDArray[np.float64]
+    upper: float
+    upper_open: npt.NDArray[np.intp]
+    iterations: int
+
+
+def weighted_costs(
+    cost: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``w_i d_ij``, unreachable pairs replaced by a penalty above any all-reachable total."""
+    fin = np.isfinite(cost)
+    wd = np.where(fin, cost, 0.0) * weights[:, None]
+    if not fin.all():
+        penalty = 2.0 * float(weights.sum()) * float(cost[fin].max(initial=0.0)) + 1.0
+        wd[~fin] = np.where(weights > 0, penalty, 0.0)[np.nonzero(~fin)[0]]
+    return wd
 
 
 def lagrangian_reduce(
@@ -34,52 +68,115 @@ def lagrangian_reduce(
     start_open: npt.NDArray[np.intp],
     *,
     integral: bool = False,
-    iterations: int = 600,
-) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Return ``(bound, fixed_closed, fixed_open)`` masks over ``candidates``."""
-    fin = np.isfinite(cost)
-    big = (float(cost[fin].max()) + 1.0) * 10 if fin.any() else 1.0
-    wd = np.where(fin, cost, big) * weights[:, None]
-    wd_c = wd[:, candidates]
-    wd_e = wd[:, existing]
-    lam = wd[:, start_open].min(axis=1).copy()
+    iterations: int = 3000,
+    lam: npt.NDArray[np.float64] | None = None,
+    heuristic_every: int = 10,
+    wd: npt.NDArray[np.float64] | None = None,
+    theta: float = 2.0,
+    min_theta: float = 1e-3,
+) -> LagrangeOutcome:
+    """Maximise the Lagrangian bound and fix candidates.
+
+    Parameters
+    ----------
+    cost, weights
+        The full problem (``inf`` = unreachable).
+    existing
+        Sites open anyway (existing ones and candidates already fixed open).
+    candidates
+        Free candidate sites; ``k`` of them are to be opened.
+    upper, start_open
+        Incumbent value and its open sites (all of them, existing included).
+    integral
+        Every objective value is an integer (bounds are rounded up).
+    lam
+        Starting multipliers (default: the incumbent's weighted distances).
+    heuristic_every
+        Run the Lagrangian heuristic every so many iterations (0: never).
+    wd
+        Precomputed weighted costs (``inf`` replaced by a large penalty).
+    theta, min_theta
+        Initial and final Polyak step factor (halved after 30 iterations without progress).
+
+    Returns
+    -------
+    LagrangeOutcome
+        Best bound, fixing masks over ``candidates`` and the (possibly improved) incumbent.
+    """
+    from .heuristic import interchange
+
+    if wd is None:
+        wd = weighted_costs(cost, weights)
+    wd_c = np.ascontiguousarray(wd[:, candidates])
+    n, nc = wd_c.shape
+    hi = wd[:, existing].min(axis=1) if existing.size else np.full(n, np.inf)
+    lo = np.minimum(wd_c.min(axis=1) if nc else hi, hi)
+    lam = wd[:, start_open].min(axis=1) if lam is None else lam.copy()
+    lam = np.clip(lam, lo, hi)
     slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper))
-    closed = np.zeros(candidates.size, dtype=bool)
-    opened = np.zeros(candidates.size, dtype=bool)
-    best, theta, stall = -np.inf, 2.0, 0
-    nc = candidates.size
+    best_open = np.asarray(start_open, dtype=np.intp)
+    closed = np.zeros(nc, dtype=bool)
+    opened = np.zeros(nc, dtype=bool)
+    best, best_lam, stall = -np.inf, lam.copy(), 0
+    seen: set[tuple[int, ...]] = set()
+    polished = 0
     done = 0
-    for done in range(1, iterations + 1):  # noqa: B007
-        rho_c = np.minimum(0.0, wd_c - lam[:, None]).sum(axis=0)
-        rho_e = np.minimum(0.0, wd_e - lam[:, None]).sum(axis=0)
-        order = np.argsort(rho_c, kind="stable")
+    if k == 0 or nc == 0:
+        val = float(lam.sum()) if nc == 0 or k == 0 else -np.inf
+        return LagrangeOutcome(val, closed, opened, lam, upper, best_open, 0)
+    for done in range(1, iterations + 1):
+        red = np.minimum(wd_c - lam[:, None], 0.0)
+        rho = red.sum(axis=0)
+        order = np.argpartition(rho, min(k, nc - 1))
         sel = order[:k]
-        val = float(lam.sum() + rho_e.sum() + rho_c[sel].sum())
-        if val > best + 1e-9:
-            best, stall = val, 0
+        kth = float(rho[sel].max())
+        val = float(lam.sum() + rho[sel].sum())
+        if val > best + 1e-9 * max(1.0, abs(val)):
+            improved = val > best + 1e-4 * max(1.0, abs(upper - best))
+            best, best_lam = val, lam.copy()
+            stall = 0 if improved else stall + 1
         else:
             stall += 1
-            if stall >= 20:
-                theta, stall = theta / 2, 0
-        if k > 0:
-            kth = rho_c[order[k - 1]]
-            closed |= val + rho_c - kth > upper - slack
-            if k < nc:
-                nxt = rho_c[order[k]]
-                mask = np.zeros(nc, dtype=bool)
-                mask[sel] = True
-                opened |= mask & (val - rho_c + nxt > upper - slack)
-        if best > upper - slack or theta < 1e-4:
+        if stall >= 30:
+            theta, stall = theta / 2, 0
+        # reduction tests
+        closed |= val + rho - kth > upper - slack
+        if k < nc:
+            nxt = float(np.partition(rho, k)[k])
+            mask = np.zeros(nc, dtype=bool)
+            mask[sel] = True
+            opened |= mask & (val - rho + nxt > upper - slack)
+        # Lagrangian heuristic
+        every = heuristic_every * (1 if polished < 12 else 10)
+        if heuristic_every and done % every == 1:
+            key = tuple(sorted(sel.tolist()))
+            if key not in seen:
+                seen.add(key)
+                open_now = np.concatenate([existing, candidates[sel]])
+                v = float(wd[:, open_now].min(axis=1).sum())
+                if v < upper * 1.5 + 1e-9:
+                    polished += 1
+                    loc = interchange(cost, weights, existing, candidates, candidates[sel].tolist())
+                    open_now = np.concatenate([existing, np.asarray(loc, dtype=np.intp)])
+                    v = float(wd[:, open_now].min(axis=1).sum())
+                if v < upper - 1e-9 * max(1.0, abs(upper)):
+                    log.info("lagrangian heuristic: incumbent %g -> %g", upper, v)
+                    upper, best_open = v, np.sort(open_now)
+        if best > upper - slack or theta < min_theta:
             break
-        served = (wd_e < lam[:, None]).sum(axis=1) + (wd_c[:, sel] < lam[:, None]).sum(axis=1)
-        g = 1.0 - served
+        # projected subgradient
+        served = (red[:, sel] < 0).sum(axis=1)
+        g = 1.0 - served - (lam >= hi)
+        g[(lam >= hi) & (g > 0)] = 0.0
+        g[(lam <= lo) & (g < 0)] = 0.0
         norm = float(g @ g)
         if norm == 0:
             break
-        lam = np.maximum(lam + theta * (upper - val) / norm * g, 0.0)
+        step = theta * max(upper - val, 1e-6 * max(1.0, abs(upper))) / norm
+        lam = np.clip(lam + step * g, lo, hi)
     closed &= ~opened
     log.info(
-        "lagrangian: bound %g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",
+        "lagrangian: bound %.6g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",
         best,
         upper,
         done,
@@ -87,4 +184,4 @@ def lagrangian_reduce(
         int(opened.sum()),
         nc,
     )
-    return best, closed, opened
+    return LagrangeOutcome(best, closed, opened, best_lam, upper, best_open, done)

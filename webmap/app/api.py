@@ -198,6 +198,8 @@ def scenario_save() -> Any:
 @bp.get("/scenarios/<int:sid>")
 @role_required("planner")
 def scenario_get(sid: int) -> Any:
+    if not 0 < sid < 2**63:  # SQLite INTEGER range (a larger id would overflow: 500)
+        raise ApiError(404, f"no scenario {sid}")
     row = get_db().execute("SELECT * FROM scenario WHERE id = ?", (sid,)).fetchone()
     if row is None:
         raise ApiError(404, f"no scenario {sid}")
@@ -214,6 +216,8 @@ def scenario_compare() -> Any:
         raise ApiError(400, "'ids' must be comma-separated scenario ids", "ids") from None
     if not 1 <= len(ids) <= 10:
         raise ApiError(400, "'ids' must list 1–10 scenarios", "ids")
+    if not all(0 < i < 2**63 for i in ids):
+        raise ApiError(400, "'ids' must be positive scenario ids", "ids")
     out = []
     for sid in ids:
         row = get_db().execute("SELECT * FROM scenario WHERE id = ?", (sid,)).fetchone()

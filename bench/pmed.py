@@ -1,12 +1,20 @@
 """Solve OR-Library p-median files exactly and compare with the published optima.
 
-Usage: ``python bench/pmed.py FILE... [--time-limit S] [--spopt] [--spopt-limit S]``
+Usage: ``python bench/pmed.py FILE... [--time-limit S] [--spopt] [--spopt-limit S]
+[--generate N:P ...] [--seed S] [--out DIR]``
 
 Prints one JSON line per instance (``instance, n, p, objective, optimal, lower_bound, seconds,
 sites`` with sites numbered as in the file), then a comparison with
 ``pmedopt_1-20.txt`` (next to the files) when the instance is listed there. With ``--spopt``,
 also runs spopt's ``PMedian`` with HiGHS on the same distance matrix in the Python 3.12 venv
 (``/work/venv312``, override with ``SPOPT_PYTHON``) and prints ``spopt ratio: N.Nx``.
+
+``--generate N:P`` writes (to ``--out``, default a temporary folder) and then solves a
+*generated* instance in the OR-Library format, made as Beasley (1985) describes his: a random
+connected graph on ``N`` vertices with ``N*N/50`` edges (a random spanning tree plus random
+extra edges; repeated pairs allowed, the last cost wins), integer edge costs uniform on
+1..100, ``p = P``. These are not the published pmed21-40 (those files are not in shared/), so
+no published optimum is compared; the instance name says ``gen``.
 """
 
 from __future__ import annotations
@@ -73,14 +81,55 @@ def run_spopt(dist: np.ndarray, p: int, limit: float) -> dict | None:
     return json.loads(cp.stdout.strip().splitlines()[-1])
 
 
+def generate(n: int, p: int, seed: int, out: Path) -> Path:
+    """Write an OR-Library-style p-median instance (see the module docstring); return its path."""
+    rng = np.random.default_rng(seed)
+    m = max(n - 1, n * n // 50)
+    perm = rng.permutation(n)
+    tree_a = perm[1:]
+    tree_b = perm[(rng.random(n - 1) * np.arange(1, n)).astype(int)]  # an earlier vertex
+    extra = m - (n - 1)
+    ea = rng.integers(0, n, extra)
+    eb = (ea + rng.integers(1, n, extra)) % n  # never a loop
+    a = np.concatenate([tree_a, ea]) + 1
+    b = np.concatenate([tree_b, eb]) + 1
+    order = rng.permutation(m)
+    c = rng.integers(1, 101, m)
+    path = out / f"gen{n}_{p}_s{seed}.txt"
+    lines = [f" {n} {m} {p}"] + [f" {a[t]} {b[t]} {c[t]}" for t in order]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--spopt", action="store_true", help="also time spopt PMedian + HiGHS")
     ap.add_argument("--spopt-limit", type=float, default=120.0)
+    ap.add_argument(
+        "--generate",
+        action="append",
+        default=[],
+        metavar="N:P",
+        help="also solve a generated OR-Library-style instance with N vertices and P medians",
+    )
+    ap.add_argument("--seed", type=int, default=1, help="seed of generated instances")
+    ap.add_argument("--out", type=Path, help="folder for generated instances (default: temp)")
     args = ap.parse_args(argv)
-    for path in args.files:
+    files = list(args.files)
+    tmp = tempfile.TemporaryDirectory()
+    out = args.out or Path(tmp.name)
+    out.mkdir(parents=True, exist_ok=True)
+    for spec in args.generate:
+        try:
+            n, p = (int(v) for v in spec.split(":"))
+        except ValueError:
+            ap.error(f"--generate expects N:P (e.g. 900:90), got {spec!r}")
+        files.append(generate(n, p, args.seed, out))
+    if not files:
+        ap.error("give OR-Library files and/or --generate N:P")
+    for path in files:
         t0 = time.perf_counter()
         inst = read_pmed(path)
         res = pmedian(inst.problem, inst.p, time_limit=args.time_limit)
@@ -105,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             if sp is not None:
                 print(f"spopt: {json.dumps(sp)}")
                 print(f"spopt ratio: {sp['seconds'] / secs:.1f}x", flush=True)
+    tmp.cleanup()
     return 0
 
 

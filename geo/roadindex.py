@@ -19,7 +19,9 @@ Snap distances are reported and flagged above ``snap_limit_m``.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import tomllib
 import weakref
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
+from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
 from .settings import project_data_dir
@@ -65,10 +68,19 @@ class AccessParams:
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> AccessParams:
-        """Read ``[access]`` from ``data/params/speeds.toml`` (defaults when absent)."""
+        """Read ``[access]`` from ``data/params/speeds.toml`` (defaults when absent; the parsed
+        file is cached until it changes)."""
         p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
-        if not p.exists():
+        try:
+            st = os.stat(p)
+        except OSError:
             return cls()
+        return cls._read(str(p), st.st_mtime_ns, st.st_size)
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def _read(cls, path: str, _mtime_ns: int, _size: int) -> AccessParams:
+        p = Path(path)
         try:
             with open(p, "rb") as fh:
                 d = tomllib.load(fh)
@@ -107,6 +119,8 @@ class RoadIndex:
     source: str = ""
     node_name: NDArray[np.object_] | None = None  # optional node attribute "name" (places)
     _trees: dict[str, tuple[shapely.STRtree, IntArray]] = field(default_factory=dict, repr=False)
+    _road_csr: dict[str, sp.csr_matrix] = field(default_factory=dict, repr=False)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)  # prepared point sets
 
     @property
     def n_edges(self) -> int:
@@ -125,6 +139,17 @@ class RoadIndex:
                 raise InputError(f"no road in the network is passable by mode '{mode}'")
             self._trees[mode] = (shapely.STRtree(self.geoms[idx]), idx)
         return self._trees[mode]
+
+    def road_csr(self, mode: str) -> sp.csr_matrix:
+        """Symmetric ``n × n`` CSR of the road edges passable by ``mode`` (minutes, cached)."""
+        if mode not in self._road_csr:
+            t = self.times[check_mode(mode)]
+            ok = np.isfinite(t) & (self.u != self.v)
+            a, b, w = self.u[ok], self.v[ok], t[ok]
+            m = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(self.n, self.n))
+            m.sort_indices()
+            self._road_csr[mode] = m
+        return self._road_csr[mode]
 
 
 def check_mode(mode: str) -> str:
@@ -263,11 +288,23 @@ def point_xy(points: Any, crs: str) -> tuple[FloatArray, FloatArray]:
         return np.empty(0), np.empty(0)
     if geom.crs is None:
         raise InputError("points have no CRS; set it (e.g. gdf.set_crs('EPSG:4326'))")
-    geom = geom.to_crs(crs)
-    types = set(geom.geom_type.unique())
-    if not types <= {"Point"}:
-        raise InputError(f"points must be Point geometries, got {sorted(types)}")
-    return np.asarray(geom.x, dtype=float), np.asarray(geom.y, dtype=float)
+    arr = np.asarray(geom.values, dtype=object)
+    tid = shapely.get_type_id(arr)
+    bad = (tid != 0) & (tid != -1)  # -1: missing geometry (reported as invalid coordinates)
+    if bad.any():
+        types = sorted({str(t) for t in shapely.get_type_id(arr[bad])})
+        names = sorted({g.geom_type for g in arr[bad]})
+        raise InputError(f"points must be Point geometries, got {names or types}")
+    x, y = shapely.get_x(arr), shapely.get_y(arr)
+    src = str(geom.crs.srs)
+    if src != crs:
+        x, y = _transformer(src, crs).transform(x, y)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+@functools.lru_cache(maxsize=32)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def snap_points(
@@ -299,6 +336,62 @@ def snap_points(
         access_min=snap_m / access.walk_m_per_min,
         flagged=snap_m > access.snap_limit_m,
     )
+
+
+@dataclass
+class Ends:
+    """Where each snapped point joins the road graph, for searches on the road nodes only.
+
+    ``node[j]`` are the two road nodes at the ends of point ``j``'s edge and ``offset[j]`` the
+    minutes from the snap position ``P'`` to each (``f·t_e`` and ``(1 − f)·t_e``); a point
+    snapped onto an edge end uses that node with offset 0 and ``inf`` for the other column.
+    ``access`` is the walk time of the access leg, ``mid`` marks points strictly inside their
+    edge (two such points on one edge are also joined directly: ``|f₁ − f₂|·t_e``). Then::
+
+        T(o, d) = a_o + a_d + min( min_{i,j} off_o[i] + D(node_o[i], node_d[j]) + off_d[j],
+                                   |f_o − f_d|·t_e  if o, d inside the same edge e )
+
+    with ``D`` the road-node distances — exactly the augmented-graph time, because the virtual
+    nodes only split edges (no shortcut) and the point nodes are leaves.
+    """
+
+    node: IntArray  # (k, 2)
+    offset: FloatArray  # (k, 2) minutes
+    access: FloatArray
+    mid: NDArray[np.bool_]
+    edge: IntArray
+    frac: FloatArray
+    t_edge: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.access.size)
+
+    def take(self, j: IntArray | slice) -> Ends:
+        """The ends of a subset of the points."""
+        return Ends(*(getattr(self, f)[j] for f in Ends.__dataclass_fields__))
+
+
+def _end_flags(
+    index: RoadIndex, snaps: Snaps
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Points snapped onto the u end, the v end, or strictly inside their edge."""
+    glen = shapely.length(index.geoms[snaps.edge]) if len(snaps) else np.empty(0)
+    at_u = snaps.frac * glen <= END_TOL_M
+    at_v = ~at_u & ((1.0 - snaps.frac) * glen <= END_TOL_M)
+    return at_u, at_v, ~(at_u | at_v)
+
+
+def point_ends(index: RoadIndex, snaps: Snaps, mode: str) -> Ends:
+    """Road-node ends and offsets of snapped points (see :class:`Ends`)."""
+    t = index.times[check_mode(mode)][snaps.edge]
+    _at_u, at_v, mid = _end_flags(index, snaps)
+    u, v = index.u[snaps.edge], index.v[snaps.edge]
+    first = np.where(at_v, v, u)
+    node = np.column_stack([first, np.where(mid, v, first)]).astype(np.int64)
+    off = np.column_stack(
+        [np.where(mid, snaps.frac * t, 0.0), np.where(mid, (1.0 - snaps.frac) * t, np.inf)]
+    )
+    return Ends(node, off, snaps.access_min, mid, snaps.edge, snaps.frac, t)
 
 
 # -------------------------------------------------------------------------- augmented graph
@@ -375,10 +468,7 @@ def augment(index: RoadIndex, snaps: Snaps, mode: str) -> Augmented:
     t_all = index.times[check_mode(mode)]
     keep = np.isfinite(t_all)
     # points snapped onto an edge end are joined to that road node (edge = -2), not split in
-    glen = shapely.length(index.geoms[snaps.edge]) if k else np.empty(0)
-    at_u = snaps.frac * glen <= END_TOL_M
-    at_v = ~at_u & ((1.0 - snaps.frac) * glen <= END_TOL_M)
-    mid = ~(at_u | at_v)
+    at_u, _at_v, mid = _end_flags(index, snaps)
     touched = np.zeros(index.n_edges, dtype=bool)
     touched[snaps.edge[mid]] = True
     base = np.flatnonzero(keep & ~touched)

@@ -15,12 +15,14 @@ time of the mode (partial at the two ends). Unreachable pairs (or beyond ``cutof
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
@@ -30,12 +32,15 @@ from ._errors import InputError
 from .roadindex import (
     AccessParams,
     Augmented,
+    Ends,
     FloatArray,
     IntArray,
     RoadIndex,
     Snaps,
     augment,
     check_mode,
+    point_ends,
+    point_xy,
     road_index,
     snap_points,
 )
@@ -58,18 +63,52 @@ MAX_CELLS = 20_000_000  # rows x nodes per Dijkstra batch (~160 MB of float64)
 
 @dataclass
 class Prepared:
-    """A road index, the snapped point sets and the augmented graph for one mode."""
+    """A road index, the snapped point sets and (built on first use) the augmented graph."""
 
     index: RoadIndex
     mode: str
     sets: list[Snaps]
     offsets: list[int]
-    aug: Augmented
+    _aug: Augmented | None = field(default=None, repr=False)
+    _ends: dict[int, Ends] = field(default_factory=dict, repr=False)
+    _fac: dict[int, sp.csr_matrix] = field(default_factory=dict, repr=False)
+
+    @property
+    def aug(self) -> Augmented:
+        """Road graph plus every snapped point as virtual nodes (built once, then kept)."""
+        if self._aug is None:
+            self._aug = augment(self.index, _concat(self.sets), self.mode)
+        return self._aug
 
     def nodes(self, i: int) -> IntArray:
         """Point-node ids (in the augmented graph) of point set ``i``."""
         o = self.offsets[i]
         return self.aug.point_nodes(slice(o, o + len(self.sets[i])))
+
+    def ends(self, i: int) -> Ends:
+        """Road-node ends of point set ``i`` (see :class:`geo.roadindex.Ends`)."""
+        if i not in self._ends:
+            self._ends[i] = point_ends(self.index, self.sets[i], self.mode)
+        return self._ends[i]
+
+    def source_graph(self, i: int) -> sp.csr_matrix:
+        """Road CSR plus one node ``n + j`` per point ``j`` of set ``i`` with *directed* edges
+        to its road ends (weight access + offset), for one multi-source pass from the points."""
+        if i not in self._fac:
+            e = self.ends(i)
+            road = self.index.road_csr(self.mode)
+            n, k = self.index.n, len(e)
+            ok = np.isfinite(e.offset)
+            src = (n + np.repeat(np.arange(k), 2).reshape(k, 2))[ok]
+            w = (e.offset + e.access[:, None])[ok]
+            coo = road.tocoo()
+            m = sp.csr_matrix(
+                (np.r_[coo.data, w], (np.r_[coo.row, src], np.r_[coo.col, e.node[ok]])),
+                shape=(n + k, n + k),
+            )
+            m.sort_indices()
+            self._fac[i] = m
+        return self._fac[i]
 
 
 def _concat(sets: list[Snaps]) -> Snaps:
@@ -79,17 +118,107 @@ def _concat(sets: list[Snaps]) -> Snaps:
     return Snaps(*(cat(f) for f in ("x", "y", "edge", "frac", "snap_m", "access_min", "flagged")))
 
 
+CACHE_SIZE = 16  # prepared point sets kept per road index
+
+
 def prepare(
     model_or_graph: Any, point_sets: list[Any], mode: str, access: AccessParams | None = None
 ) -> Prepared:
-    """Snap several point sets and build one augmented search graph for ``mode``."""
+    """Snap several point sets for ``mode`` (the augmented graph is built on first use).
+
+    Results are cached on the road index, keyed by mode, access parameters and a digest of the
+    points' metric coordinates, so repeated questions on the same points skip the snapping.
+    """
     check_mode(mode)
     idx = road_index(model_or_graph)
     access = access or AccessParams.from_file()
-    sets = [snap_points(idx, p, mode, access) for p in point_sets]
+    xys = [np.column_stack(point_xy(p, idx.crs)) for p in point_sets]
+    key = (
+        mode,
+        access,
+        tuple(hashlib.blake2b(xy.tobytes(), digest_size=16).digest() for xy in xys),
+    )
+    hit = idx.cache.get(key)
+    if hit is not None:
+        return cast(Prepared, hit)
+    sets = [snap_points(idx, xy, mode, access) for xy in xys]
     offsets = list(np.cumsum([0] + [len(s) for s in sets])[:-1].astype(int))
-    aug = augment(idx, _concat(sets), mode)
-    return Prepared(idx, mode, sets, offsets, aug)
+    prep = Prepared(idx, mode, sets, offsets)
+    if len(idx.cache) >= CACHE_SIZE:
+        idx.cache.pop(next(iter(idx.cache)))
+    idx.cache[key] = prep
+    return prep
+
+
+def _batch_rows(n_cols: int) -> int:
+    return max(1, MAX_CELLS // max(n_cols, 1))
+
+
+def _end_distances(
+    prep: Prepared, src: Ends, dst_nodes: IntArray | None, lim: float
+) -> tuple[FloatArray, IntArray]:
+    """Road distances from the distinct end nodes of ``src`` to ``dst_nodes`` (all road nodes
+    when None): ``(D, row)`` with ``D[row[j, c]]`` the row of end ``c`` of point ``j``."""
+    road = prep.index.road_csr(prep.mode)
+    rows = np.unique(src.node)
+    cols = dst_nodes
+    out = np.empty((rows.size, prep.index.n if cols is None else cols.size))
+    b = _batch_rows(prep.index.n)
+    for s in range(0, rows.size, b):
+        d = dijkstra(road, indices=rows[s : s + b], limit=lim)
+        out[s : s + b] = d if cols is None else d[:, cols]
+    return out, np.searchsorted(rows, src.node)
+
+
+def _combine(d: FloatArray, row: IntArray, col: IntArray, so: FloatArray, to: FloatArray) -> Any:
+    """min over the end pairs (i, j) of ``d[row[:, i]][:, col[:, j]] + so[:, i] + to[:, j]``."""
+    out = d[row[:, 0]][:, col[:, 0]] + so[:, :1] + to[None, :, 0]
+    for i, j in ((0, 1), (1, 0), (1, 1)):
+        si = np.flatnonzero(np.isfinite(so[:, i]))
+        tj = np.flatnonzero(np.isfinite(to[:, j]))
+        if si.size == 0 or tj.size == 0:
+            continue
+        blk = d[row[si, i]][:, col[tj, j]] + so[si, i : i + 1] + to[None, tj, j]
+        if si.size == out.shape[0] and tj.size == out.shape[1]:
+            np.minimum(out, blk, out=out)
+        else:
+            out[np.ix_(si, tj)] = np.minimum(out[np.ix_(si, tj)], blk)
+    return out
+
+
+def _same_edge_pairs(a: Ends, b: Ends) -> tuple[IntArray, IntArray, FloatArray]:
+    """Pairs (i, j) of points strictly inside the same edge and their direct along-edge time."""
+    ai, bj = np.flatnonzero(a.mid), np.flatnonzero(b.mid)
+    if ai.size == 0 or bj.size == 0:
+        e = np.empty(0, dtype=np.int64)
+        return e, e, np.empty(0)
+    order = bj[np.argsort(b.edge[bj], kind="stable")]
+    be = b.edge[order]
+    lo = np.searchsorted(be, a.edge[ai], "left")
+    cnt = np.searchsorted(be, a.edge[ai], "right") - lo
+    i = np.repeat(ai, cnt)
+    j = order[np.repeat(lo, cnt) + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
+    return i, j, np.abs(a.frac[i] - b.frac[j]) * a.t_edge[i]
+
+
+def _od_minutes(prep: Prepared, lim: float) -> FloatArray:
+    """OD minutes on the road nodes only (:class:`geo.roadindex.Ends`), rows from the side with
+    fewer distinct end nodes."""
+    eo, ed = prep.ends(0), prep.ends(1)
+    if len(eo) == 0 or len(ed) == 0:
+        return np.full((len(eo), len(ed)), np.inf)
+    flip = np.unique(ed.node).size < np.unique(eo.node).size
+    es, et = (ed, eo) if flip else (eo, ed)
+    cols = np.unique(et.node)
+    d, row = _end_distances(prep, es, cols, lim)
+    out = _combine(d, row, np.searchsorted(cols, et.node), es.offset, et.offset)
+    i, j, direct = _same_edge_pairs(es, et)
+    if i.size:
+        out[i, j] = np.minimum(out[i, j], direct)
+    out += es.access[:, None]
+    out += et.access[None, :]
+    out[out > lim] = np.inf
+    return out.T.copy() if flip else out
 
 
 def _check_cutoff(cutoff: float | None) -> float:
@@ -147,6 +276,25 @@ class ODMatrix:
     )
 
 
+def _od_with_km(prep: Prepared, lim: float) -> tuple[FloatArray, FloatArray]:
+    """OD minutes and path km on the augmented graph (predecessors give the lengths)."""
+    o_nodes, d_nodes = prep.nodes(0), prep.nodes(1)
+    flip = d_nodes.size < o_nodes.size
+    src, dst = (d_nodes, o_nodes) if flip else (o_nodes, d_nodes)
+    out = np.full((src.size, dst.size), np.inf)
+    km = np.full((src.size, dst.size), np.inf)
+    batch = _batch_rows(prep.aug.n_total)
+    for s in range(0, src.size, batch):
+        ids = src[s : s + batch]
+        d, pred = dijkstra(prep.aug.csr, indices=ids, limit=lim, return_predecessors=True)
+        km[s : s + batch] = _path_lengths(prep.aug, pred)[:, dst] / 1000.0
+        out[s : s + batch] = d[:, dst]
+    km[~np.isfinite(out)] = np.inf
+    if flip:
+        return out.T.copy(), km.T.copy()
+    return out, km
+
+
 def od_matrix(
     model_or_graph: Any,
     origins: Any,
@@ -158,31 +306,19 @@ def od_matrix(
 ) -> ODMatrix:
     """Travel-time matrix between two point sets (see module docstring for the model).
 
-    The search runs from the smaller of the two sets (the graph is undirected) in batches of
-    at most ``MAX_CELLS`` rows × nodes.
+    Times only: one C Dijkstra (``scipy.sparse.csgraph``) per distinct road node at the ends of
+    the snapped edges of the side with fewer such nodes (the graph is undirected), on the road
+    graph alone, combined with the snap offsets (:class:`geo.roadindex.Ends`); batches of at
+    most ``MAX_CELLS`` rows × nodes; ``cutoff`` bounds every search. With ``with_distance`` the
+    search runs on the augmented graph and its predecessor trees give the path lengths.
     """
     lim = _check_cutoff(cutoff)
     prep = prepare(model_or_graph, [origins, destinations], mode, access)
-    o_nodes, d_nodes = prep.nodes(0), prep.nodes(1)
-    flip = d_nodes.size < o_nodes.size
-    src, dst = (d_nodes, o_nodes) if flip else (o_nodes, d_nodes)
-    out = np.full((src.size, dst.size), np.inf)
-    km = np.full((src.size, dst.size), np.inf) if with_distance else None
-    batch = max(1, MAX_CELLS // max(prep.aug.n_total, 1))
-    for s in range(0, src.size, batch):
-        ids = src[s : s + batch]
-        if with_distance:
-            d, pred = dijkstra(prep.aug.csr, indices=ids, limit=lim, return_predecessors=True)
-            assert km is not None
-            km[s : s + batch] = _path_lengths(prep.aug, pred)[:, dst] / 1000.0
-        else:
-            d = dijkstra(prep.aug.csr, indices=ids, limit=lim)
-        out[s : s + batch] = d[:, dst]
-    if km is not None:
-        km[~np.isfinite(out)] = np.inf
-    if flip:
-        out = out.T.copy()
-        km = km.T.copy() if km is not None else None
+    km = None
+    if not with_distance:
+        out = _od_minutes(prep, lim)
+    else:
+        out, km = _od_with_km(prep, lim)
     so, sd = prep.sets
     return ODMatrix(
         minutes=out,
@@ -238,6 +374,46 @@ def _trace_roads(
     return names, length, places
 
 
+def _from_sources(prep: Prepared, i: int, lim: float) -> tuple[FloatArray, IntArray]:
+    """ONE multi-source pass from the points of set ``i``: minutes (incl. their access legs)
+    to every road node and which point is nearest (-1 if none within ``lim``)."""
+    n = prep.index.n
+    k = len(prep.sets[i])
+    dist, _pred, srcs = dijkstra(
+        prep.source_graph(i),
+        directed=True,
+        indices=n + np.arange(k),
+        limit=lim,
+        min_only=True,
+        return_predecessors=True,
+    )
+    src = np.where(srcs[:n] >= n, srcs[:n] - n, -1).astype(np.int64)
+    return np.asarray(dist[:n]), src
+
+
+def _nearest(prep: Prepared, lim: float) -> tuple[FloatArray, IntArray]:
+    """Nearest facility (set 1) of every origin (set 0) from one multi-source pass."""
+    eo, ef = prep.ends(0), prep.ends(1)
+    dist, src = _from_sources(prep, 1, lim)
+    cand = dist[eo.node] + eo.offset  # (k, 2)
+    c = np.argmin(cand, axis=1)
+    r = np.arange(len(eo))
+    best = cand[r, c]
+    fac = src[eo.node[r, c]]
+    i, j, direct = _same_edge_pairs(eo, ef)
+    if i.size:
+        direct = direct + ef.access[j]
+        o = np.lexsort((direct, i))
+        first = np.r_[True, i[o][1:] != i[o][:-1]]
+        ii, jj, dd = i[o][first], j[o][first], direct[o][first]
+        better = dd < best[ii]
+        best[ii[better]] = dd[better]
+        fac[ii[better]] = jj[better]
+    best = best + eo.access
+    best[best > lim] = np.inf
+    return best, fac
+
+
 def nearest_facility(
     model_or_graph: Any,
     origins: Any,
@@ -254,27 +430,30 @@ def nearest_facility(
     """
     lim = _check_cutoff(cutoff)
     prep = prepare(model_or_graph, [origins, facilities], mode, access)
-    o_nodes, f_nodes = prep.nodes(0), prep.nodes(1)
     so, sf = prep.sets
-    if f_nodes.size == 0:
-        z = np.full(o_nodes.size, np.inf)
+    if len(sf) == 0:
+        z = np.full(len(so), np.inf)
         return NearestResult(
             z,
-            -np.ones(o_nodes.size, dtype=np.int64),
+            -np.ones(len(so), dtype=np.int64),
             mode,
             so.snap_m,
             so.flagged,
             sf.snap_m,
             sf.flagged,
         )
-    dist, _pred, srcs = dijkstra(
-        prep.aug.csr, indices=f_nodes, limit=lim, min_only=True, return_predecessors=True
-    )
-    lookup = -np.ones(prep.aug.n_total, dtype=np.int64)
-    lookup[f_nodes] = np.arange(f_nodes.size)
-    s = srcs[o_nodes]
-    fac = np.where(s >= 0, lookup[np.maximum(s, 0)], -1)
-    mins = dist[o_nodes]
+    if with_paths:
+        o_nodes, f_nodes = prep.nodes(0), prep.nodes(1)
+        dist, _pred, srcs = dijkstra(
+            prep.aug.csr, indices=f_nodes, limit=lim, min_only=True, return_predecessors=True
+        )
+        lookup = -np.ones(prep.aug.n_total, dtype=np.int64)
+        lookup[f_nodes] = np.arange(f_nodes.size)
+        s = srcs[o_nodes]
+        fac = np.where(s >= 0, lookup[np.maximum(s, 0)], -1)
+        mins = dist[o_nodes]
+    else:
+        mins, fac = _nearest(prep, lim)
     fac[~np.isfinite(mins)] = -1
     res = NearestResult(mins, fac, mode, so.snap_m, so.flagged, sf.snap_m, sf.flagged)
     if with_paths:
@@ -303,14 +482,24 @@ def node_times(
     """
     lim = _check_cutoff(cutoff)
     prep = prepare(model_or_graph, [sources], mode, access)
-    ids = prep.nodes(0)
     n = prep.index.n
     if min_only:
-        return np.asarray(dijkstra(prep.aug.csr, indices=ids, limit=lim, min_only=True))[:n]
-    out = np.full((ids.size, n), np.inf)
-    batch = max(1, MAX_CELLS // max(prep.aug.n_total, 1))
-    for s in range(0, ids.size, batch):
-        out[s : s + batch] = dijkstra(prep.aug.csr, indices=ids[s : s + batch], limit=lim)[:, :n]
+        if len(prep.sets[0]) == 0:
+            return np.full(n, np.inf)
+        return _from_sources(prep, 0, lim)[0]
+    e = prep.ends(0)
+    out = np.empty((len(e), n))
+    b = _batch_rows(n)
+    for s in range(0, len(e), b):
+        part = e.take(slice(s, s + b))
+        d, row = _end_distances(prep, part, None, lim)
+        o = out[s : s + b]
+        np.add(d[row[:, 0]], part.offset[:, :1], out=o)
+        two = np.flatnonzero(part.mid)
+        if two.size:
+            o[two] = np.minimum(o[two], d[row[two, 1]] + part.offset[two, 1:])
+        o += part.access[:, None]
+    out[out > lim] = np.inf
     return out
 
 

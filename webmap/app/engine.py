@@ -18,7 +18,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
 
 from geo._errors import InputError
 from geo.roadindex import MODES, AccessParams, Augmented, Snaps, augment, road_index, snap_points
@@ -80,6 +79,11 @@ class NearestEngine:
                 "lat": float(r.geometry.y),
             }
             for _, r in self.points.iterrows()
+        ]
+        self._edge_xy = [shapely.get_coordinates(g) for g in self.index.geoms]
+        self._edge_cum = [
+            np.r_[0.0, np.cumsum(np.hypot(np.diff(c[:, 0]), np.diff(c[:, 1])))]
+            for c in self._edge_xy
         ]
         county = model.county.geometry.union_all()
         shapely.prepare(county)
@@ -180,13 +184,21 @@ class NearestEngine:
         return out, length
 
     def _piece(self, e: int, f_from: float, f_to: float) -> list[tuple[float, float]]:
-        """Coordinates of edge ``e`` between two fractions, in travel order."""
-        g = self.index.geoms[e]
-        lo, hi = min(f_from, f_to), max(f_from, f_to)
-        pc = shapely.get_coordinates(substring(g, lo, hi, normalized=True))
-        if f_from > f_to:
-            pc = pc[::-1]
-        return [(float(c[0]), float(c[1])) for c in pc]
+        """Coordinates of edge ``e`` between two fractions of its length, in travel order."""
+        xy, cum = self._edge_xy[e], self._edge_cum[e]
+        total = cum[-1]
+        if total <= 0:
+            return [(float(xy[0, 0]), float(xy[0, 1]))]
+        d0, d1 = f_from * total, f_to * total
+        lo, hi = min(d0, d1), max(d0, d1)
+        inner = np.flatnonzero((cum > lo) & (cum < hi))
+        ends = [
+            np.array([np.interp(d, cum, xy[:, 0]), np.interp(d, cum, xy[:, 1])]) for d in (lo, hi)
+        ]
+        pts = [ends[0], *xy[inner], ends[1]]
+        if d0 > d1:
+            pts.reverse()
+        return [(float(q[0]), float(q[1])) for q in pts]
 
     def _path(self, tab: _ModeTable, path: list[int]) -> tuple[list[tuple[float, float]], float]:
         """Coordinates and length of a path in the facility-augmented graph (ends at a point)."""

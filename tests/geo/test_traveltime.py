@@ -7,11 +7,12 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from scipy.sparse.csgraph import dijkstra
 
 from geo._errors import InputError
 from geo.roadindex import AccessParams, road_index
 from geo.synthetic import TEST_CRS, graph_from_edges
-from geo.traveltime import nearest_facility, node_times, od_matrix, route
+from geo.traveltime import nearest_facility, node_times, od_matrix, prepare, route
 
 ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=100.0)  # 75 m/min
 
@@ -149,3 +150,52 @@ def test_nearest_facility_paths_name_the_roads():
     )
     assert nf.roads == [["S1", "G209"], ["village", "G209"]]
     np.testing.assert_allclose(nf.km, [0.075 + 0.5 + 1.0, 0.99 + 1.0])
+
+
+def test_nearest_same_edge_facility_and_cutoff():
+    g = tiny()
+    # origin 100 m along edge 0-1 (0.2 min from node 0); facilities: one at 900 m on the same
+    # edge (direct 1.6 min), one at node 2 (3.8 min)
+    nf = nearest_facility(g, pts([(100, 0)]), pts([(2000, 0), (900, 0)]), "car", access=ACCESS)
+    np.testing.assert_array_equal(nf.facility, [1])
+    np.testing.assert_allclose(nf.minutes, [1.6])
+    cut = nearest_facility(
+        g, pts([(100, 0)]), pts([(2000, 0), (900, 0)]), "car", cutoff=1.5, access=ACCESS
+    )
+    np.testing.assert_array_equal(cut.facility, [-1])
+    assert np.isinf(cut.minutes[0])
+    np.testing.assert_allclose(
+        node_times(g, pts([(100, 0)]), "car", cutoff=4.0, access=ACCESS),
+        [[0.2, 1.8, 3.8, np.inf]],
+    )
+
+
+def test_prepared_points_are_cached_per_point_set():
+    g = tiny()
+    a, b = pts([(250, 150)]), pts([(1500, -75)])
+    p1 = prepare(g, [a, b], "car", ACCESS)
+    assert prepare(g, [pts([(250, 150)]), pts([(1500, -75)])], "car", ACCESS) is p1
+    assert prepare(g, [a, pts([(1500, -70)])], "car", ACCESS) is not p1
+    assert prepare(g, [a, b], "walk", ACCESS) is not p1
+    with pytest.raises(InputError, match="Point"):
+        od_matrix(
+            g, a, gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=TEST_CRS)
+        )
+
+
+def test_road_node_search_equals_augmented_graph_search():
+    """The engine's road-node search (snap offsets added) = Dijkstra on the augmented graph."""
+    rng = np.random.default_rng(3)
+    g = tiny()
+    xy = rng.uniform([-100, -100], [2100, 1100], size=(12, 2))
+    xy[:2] = [(1000, 0), (500, 0)]  # on a node, and the same edge as others
+    a, b = pts(xy[:7]), pts(np.r_[xy[7:], xy[:2]])
+    for cutoff in (None, 4.0):
+        od = od_matrix(g, a, b, "walk", cutoff=cutoff, access=ACCESS).minutes
+        prep = prepare(g, [a, b], "walk", ACCESS)
+        ref = dijkstra(prep.aug.csr, indices=prep.nodes(0), limit=cutoff or np.inf)
+        np.testing.assert_allclose(od, ref[:, prep.nodes(1)], atol=1e-9)
+        nf = nearest_facility(g, a, b, "walk", cutoff=cutoff, access=ACCESS)
+        np.testing.assert_allclose(nf.minutes, ref[:, prep.nodes(1)].min(axis=1), atol=1e-9)
+        nt = node_times(g, a, "walk", cutoff=cutoff, access=ACCESS)
+        np.testing.assert_allclose(nt, ref[:, : prep.index.n], atol=1e-9)

@@ -144,7 +144,21 @@ def test_nearest_bad_inputs(client: Any, query: str, field: str) -> None:
     err(client.get(f"/api/nearest?{query}"), 400, field)
 
 
-def test_nearest_outside_county(client: Any) -> None:
+def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
+    import shapely
+    from pyproj import Transformer
+
+    from webmap.app.engine import BORDER_M
+
+    # west of the westernmost vertex: 0.6·BORDER_M away is accepted (GPS noise), 1.6· is not
+    outline = huayuan_model.to_metric(huayuan_model.county).geometry.union_all()
+    xy = shapely.get_coordinates(outline)
+    x0, y0 = xy[xy[:, 0].argmin()]
+    back = Transformer.from_crs(huayuan_model.crs, "EPSG:4326", always_xy=True)
+    for off, ok in ((BORDER_M * 0.6, True), (BORDER_M * 1.6, False)):
+        lon, lat = back.transform(x0 - off, y0)
+        r = client.get(f"/api/nearest?lon={lon}&lat={lat}&mode=car&n=1")
+        assert (r.status_code == 200) is ok, (off, r.get_json())
     body = err(client.get("/api/nearest?lon=110.5&lat=28.58"), 400)
     assert body["code"] == "outside_county"
     body = err(client.get("/api/nearest?lon=0&lat=0"), 400)  # null island, e.g. a GPS failure

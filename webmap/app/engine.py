@@ -22,6 +22,8 @@ from scipy.sparse.csgraph import dijkstra
 from geo._errors import InputError
 from geo.roadindex import MODES, AccessParams, Augmented, Snaps, augment, road_index, snap_points
 
+BORDER_M = 500.0  # GPS noise / border hamlets: accept points this close outside the outline
+
 
 @dataclass
 class NearestPoint:
@@ -85,7 +87,7 @@ class NearestEngine:
             np.r_[0.0, np.cumsum(np.hypot(np.diff(c[:, 0]), np.diff(c[:, 1])))]
             for c in self._edge_xy
         ]
-        county = model.county.geometry.union_all()
+        county = model.to_metric(model.county).geometry.union_all().buffer(BORDER_M)
         shapely.prepare(county)
         self.county = county
         for mode in MODES:  # build everything up front (thread safety, first-request latency)
@@ -93,8 +95,9 @@ class NearestEngine:
             self._table(mode)
 
     def inside(self, lon: float, lat: float) -> bool:
-        """Is the WGS84 point inside the county outline?"""
-        return bool(shapely.contains_xy(self.county, lon, lat))
+        """Is the WGS84 point inside the county outline (or within ``BORDER_M`` of it)?"""
+        x, y = self.to_metric(lon, lat)
+        return bool(np.isfinite(x) and shapely.contains_xy(self.county, x, y))
 
     def _table(self, mode: str) -> _ModeTable:
         """Per-mode precomputation: facility snaps, their augmented graph and trees (cached)."""

@@ -77,13 +77,14 @@ def lagrangian_branch_and_bound(
     """
     t0 = time.perf_counter()
     wd = weighted_costs(cost, weights)
-    tol = 1e-9 * max(1.0, abs(upper))
 
     def rounded(b: float) -> float:
         return float(math.ceil(b - 1e-6)) if integral and math.isfinite(b) else b
 
     best_open = np.sort(np.asarray(upper_open, dtype=np.intp))
-    ub = float(upper)
+    # the incumbent's value in the same (penalised) terms as the bounds
+    ub = min(float(upper), float(wd[:, best_open].min(axis=1).sum()))
+    tol = 1e-9 * max(1.0, abs(ub))
     stack = [
         _Node(
             np.asarray(existing, np.intp),

@@ -67,6 +67,13 @@ def _check_k(problem: SitingProblem, k: int) -> None:
         raise InputError("no site would be open: add at least one new site or existing site")
 
 
+def _value(problem: SitingProblem, open_sites: npt.ArrayLike) -> float:
+    """Weighted cost to the nearest open site; zero-weight demands count 0 even if unreachable."""
+    pos = problem.weights > 0
+    idx = np.asarray(open_sites, dtype=int)
+    return float(problem.weights[pos] @ problem.cost[np.ix_(pos, idx)].min(axis=1))
+
+
 def _integral(problem: SitingProblem) -> bool:
     d = problem.cost[np.isfinite(problem.cost)]
     return bool(np.all(d == np.round(d)) and np.all(problem.weights == np.round(problem.weights)))
@@ -217,7 +224,7 @@ def pmedian(
         problem.cost, problem.weights, ex, cand, k, opening_costs=oc, budget=problem.budget
     )
     best_open = np.array(sorted([*ex.tolist(), *heur]), dtype=int)
-    best_val = problem.objective_sum(best_open)
+    best_val = _value(problem, best_open)
     log.info("p-median: heuristic %g with k=%d (%.2fs)", best_val, k, time.perf_counter() - t0)
     integral = _integral(problem)
     bound, proven, nodes = -np.inf, False, 0
@@ -235,7 +242,7 @@ def pmedian(
             time_limit=left,
         )
         nodes = bb.nodes
-        val = problem.objective_sum(bb.open_sites)
+        val = _value(problem, bb.open_sites)
         if val < best_val:
             best_open, best_val = bb.open_sites, val
         if not np.isfinite(best_val):
@@ -306,7 +313,7 @@ def _solve_radius(
             budget=problem.budget,
         )
         best_open = np.array(sorted([*ex.tolist(), *heur]), dtype=int)
-        best_val = problem.objective_sum(best_open)
+        best_val = _value(problem, best_open)
     else:
         best_open, best_val = start
     rad = _Radius(problem)
@@ -339,7 +346,7 @@ def _solve_radius(
         )
         bound = max(bound, sol.bound)
         open_now = rad.cols[np.flatnonzero(sol.x[y] > 0.5)]
-        val = problem.objective_sum(open_now)
+        val = _value(problem, open_now)
         if val < best_val - 1e-9:
             best_open, best_val = np.sort(open_now), val
         log.info(

@@ -29,6 +29,18 @@ def test_pmed1_published_optimum() -> None:
 
 
 @needs_bench
+@pytest.mark.parametrize(("name", "p", "opt"), [("pmed6", 5, 7824), ("pmed16", 5, 8162)])
+def test_small_p_needs_branching_and_is_proven(name: str, p: int, opt: int) -> None:
+    # the Lagrangian (= LP) bound is below the optimum here, so the search must branch
+    inst = read_pmed(BENCH / "pmed" / f"{name}.txt")
+    assert inst.p == p
+    r = pmedian(inst.problem, inst.p, time_limit=60)
+    assert r.optimal and r.objective == opt and r.lower_bound == opt
+    assert inst.problem.objective_sum(r.open_sites) == opt
+    assert r.new_sites.size == p
+
+
+@needs_bench
 def test_scp41_published_optimum() -> None:
     inst = read_setcover(BENCH / "setcover" / "scp41.txt")
     s = solve_set_cover(inst.cover, inst.costs, time_limit=60)

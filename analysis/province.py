@@ -163,7 +163,15 @@ def county_coverage(
         out[f"within_{_band(b)}"] = out["min_staffed"] <= b
     out["meets_target"] = out["min_staffed"] <= params.minutes
     towns = _coverage_table(out, "town_code", params)
-    county = _coverage_table(out, None, params).iloc[0].to_dict()
+    county = {
+        k: (
+            int(x)
+            if k in ("villages", "imputed", "population", "unreachable")
+            or k.startswith("pop_within_")
+            else float(x)
+        )
+        for k, x in _coverage_table(out, None, params).iloc[0].to_dict().items()
+    }
     return out, towns, county
 
 

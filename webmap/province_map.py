@@ -146,6 +146,9 @@ def province_map(
     os.close(fd)
     try:
         m.save(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

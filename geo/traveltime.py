@@ -487,6 +487,12 @@ def node_times(
         if len(prep.sets[0]) == 0:
             return np.full(n, np.inf)
         return _from_sources(prep, 0, lim)[0]
+    return _node_times(prep, lim)
+
+
+def _node_times(prep: Prepared, lim: float) -> FloatArray:
+    """Minutes from every point of set 0 to every road node (rows batched)."""
+    n = prep.index.n
     e = prep.ends(0)
     out = np.empty((len(e), n))
     b = _batch_rows(n)

@@ -79,7 +79,7 @@ def test_mclp_budget_and_excluded() -> None:
 def test_pmedian_matches_brute_force() -> None:
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 100, (14, 2))
-    d = np.round(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    d = np.asarray(np.round(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))), float)
     w = rng.integers(1, 9, 14).astype(float)
     p = SitingProblem.from_cost_matrix(d, w, existing=[0], excluded=[1, 2])
     for k in (1, 2, 3):

@@ -8,7 +8,7 @@ error count, then stops the server.
 
 Usage::
 
-    PYTHONPATH=. python bench/load.py                         # 10,000 requests, 8 clients
+    PYTHONPATH=. python bench/load.py                         # 10,000 requests, 4 clients
     PYTHONPATH=. python bench/load.py --requests 2000 --clients 4 --mode walk
     PYTHONPATH=. python bench/load.py --url http://127.0.0.1:8000   # an already running server
 
@@ -182,7 +182,7 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=10_000)
-    ap.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
+    ap.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     ap.add_argument("--mode", default="car", choices=["walk", "motorbike", "car"])
     ap.add_argument("--seed", type=int, default=8)

@@ -8,6 +8,7 @@ Travel times come from :func:`geo.traveltime.od_matrix` (minutes, access legs in
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +150,14 @@ def solve_county(
 ) -> SitingResult:
     """Run one objective (``mclp``, ``lscp``, ``pmedian``, ``pcenter``) on a county problem."""
     p = cs.problem
+    n_cand = int(p.candidates.size)
+    if objective != "lscp" and not 0 <= add <= n_cand:
+        raise InputError(
+            f"add = {add} new sites is impossible: there are {n_cand} candidate sites "
+            f"(give 0..{n_cand})"
+        )
+    if not (math.isfinite(minutes) and 0 < minutes <= 600):
+        raise InputError(f"minutes = {minutes} must be in (0, 600]")
     if objective == "mclp":
         res = mclp(p, add, minutes, time_limit=time_limit)
     elif objective == "lscp":

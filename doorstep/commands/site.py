@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
@@ -37,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    if args.add < 0 or args.minutes <= 0:
-        raise InputError("--add must be >= 0 and --minutes > 0")
+    if args.add < 0 or not (math.isfinite(args.minutes) and 0 < args.minutes <= 600):
+        raise InputError("--add must be >= 0 and --minutes in (0, 600]")
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(model, mode=args.mode, candidates=cand, budget=args.budget)

@@ -224,3 +224,23 @@ def test_cli_subprocess_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
     assert not out.exists()
+
+
+ABSURD = [
+    (["site", "--add", "1000000"], "add = 1000000 new sites is impossible: there are 228"),
+    (["site", "--minutes", "-5"], "--minutes in (0, 600]"),
+    (["site", "--minutes", "nan"], "--minutes in (0, 600]"),
+    (["coverage", "--minutes", "-5"], "must be positive"),
+    (["coverage", "--minutes", "inf"], "target minutes must be in (0, 600]"),
+    (["gaps", "--minutes", "1e9"], "target minutes must be in (0, 600]"),
+]
+
+
+@needs_shared
+@pytest.mark.parametrize(("argv", "words"), ABSURD, ids=[" ".join(a) for a, _ in ABSURD])
+def test_cli_absurd_values(argv, words, capsys):
+    """k = 10⁶ and minutes = −5 / NaN / ∞ are refused up front (k = 10⁶ used to run for ever)."""
+    code = main(["-q", *argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert words in err and "Traceback" not in err

@@ -101,10 +101,13 @@ def test_kill_9_during_export_keeps_previous_file(tmp_path):
         deadline = time.monotonic() + 120
         temp = None
         while time.monotonic() < deadline and proc.poll() is None:
-            temps = [p for p in tmp_path.iterdir() if TEMP_MARK in p.name]
-            if temps and temps[0].stat().st_size > 0:
-                temp = temps[0]
-                break
+            temps = [p for p in tmp_path.iterdir() if TEMP_MARK in p.name and p.suffix == ".gpkg"]
+            try:
+                if temps and temps[0].stat().st_size > 0:
+                    temp = temps[0]
+                    break
+            except FileNotFoundError:  # renamed or removed between listing and stat
+                pass
             time.sleep(0.002)
         assert temp is not None, "export finished or never started writing; cannot kill mid-write"
         proc.send_signal(signal.SIGKILL)

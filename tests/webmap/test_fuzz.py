@@ -81,6 +81,7 @@ def _fuzz(schema, call, only_protected: bool = False) -> list[str]:
     """
     failures: list[str] = []
     ops = 0
+    calls = [0]
     circuits = _circuits_available()
     for result in schema.get_all_operations():
         op = result.ok()
@@ -107,6 +108,7 @@ def _fuzz(schema, call, only_protected: bool = False) -> list[str]:
                 database=None,
             )
             def run(case) -> None:
+                calls[0] += 1
                 call(
                     case, case.operation.label, bool(case.operation.definition.raw.get("security"))
                 )
@@ -117,7 +119,7 @@ def _fuzz(schema, call, only_protected: bool = False) -> list[str]:
                 continue
             except Exception as exc:
                 failures.append(f"{name} ({mode.value}): {type(exc).__name__}: {str(exc)[:600]}")
-    assert ops > 0
+    assert ops > 0 and calls[0] >= 5 * ops, (ops, calls[0])  # the fuzzer really ran
     return failures
 
 

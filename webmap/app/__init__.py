@@ -14,19 +14,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from webmap.assets import STATIC_DIR
 
 DEFAULT_SECRET = "dev"
 csrf = CSRFProtect()
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https://*.tile.openstreetmap.org https://*.tianditu.gov.cn; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
 
 
 def secret_key_file(instance_path: str | Path) -> Path:
@@ -94,7 +88,7 @@ def create_app(
     if app.config.get("PRODUCTION"):
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
-    from . import api, auth, circuits, db, errors, plan, resident, state
+    from . import api, auth, circuits, db, errors, plan, resident, security, state
 
     db.init_app(app)
     state.init_app(app)
@@ -106,16 +100,6 @@ def create_app(
     app.register_blueprint(circuits.bp)
     app.register_blueprint(api.bp)
 
-    @app.after_request
-    def _headers(resp: Response) -> Response:
-        h = resp.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        if resp.mimetype == "application/json":
-            h.setdefault("Cache-Control", "no-store")
-        return resp
+    security.register(app)
 
     return app

@@ -1,4 +1,11 @@
-"""Guards for file names and paths derived from request values (downloads, exports).
+"""Security headers on every response, and guards for file names taken from requests.
+
+:func:`register` adds an ``after_request`` hook setting a Content-Security-Policy that allows
+only this site (plus map tiles as images; no inline or remote scripts, no framing),
+``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, a same-origin referrer policy
+and ``Cache-Control: no-store`` on JSON.
+
+File names and paths derived from request values (downloads, exports):
 
 A value that ends up in a file name (a lawyer's name in ``<lawyer>.ics``, a month folder) must
 never let a request read or write outside its folder: no path separators, no ``..``, no hidden
@@ -10,9 +17,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask, Response
 from werkzeug.security import safe_join
 
 from .errors import ApiError
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://*.tile.openstreetmap.org https://*.tianditu.gov.cn; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": CSP,
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
+}
+
+
+def register(app: Flask) -> None:
+    """Add the security headers to every response (a view may set its own stricter ones)."""
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        for k, v in HEADERS.items():
+            resp.headers.setdefault(k, v)
+        if resp.mimetype == "application/json":
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
 
 _FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}
 

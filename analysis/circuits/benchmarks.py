@@ -65,7 +65,9 @@ def read_solomon(path: str | Path) -> SolomonInstance:
                 raise DataFileError(p, "customer row needs 7 numbers", row=j)
             rows.append([float(v) for v in vals[:7]])
     except (StopIteration, ValueError, IndexError) as exc:
-        raise DataFileError(p, f"not a Solomon VRPTW file ({exc})", fix="pass a Solomon .txt file") from exc
+        raise DataFileError(
+            p, f"not a Solomon VRPTW file ({exc})", fix="pass a Solomon .txt file"
+        ) from exc
     a = np.array(rows)
     if (a[:, 0] != np.arange(len(a))).any():
         raise DataFileError(p, "customer numbers must run 0..n in order", field="CUST NO.")
@@ -112,7 +114,9 @@ def solution_routes(sol: RoutingSolution, problem: RoutingProblem) -> list[list[
     return [[problem.clients[c].location for c in r.clients] for r in sol.routes if r.clients]
 
 
-def check_solomon(inst: SolomonInstance, routes: list[list[int]], tol: float = 1e-6) -> tuple[bool, float, list[str]]:
+def check_solomon(
+    inst: SolomonInstance, routes: list[list[int]], tol: float = 1e-6
+) -> tuple[bool, float, list[str]]:
     """Independently check a Solomon solution in floating point.
 
     Returns ``(feasible, distance, problems)``: capacity, time windows (service may start no
@@ -137,7 +141,9 @@ def check_solomon(inst: SolomonInstance, routes: list[list[int]], tol: float = 1
             total += d[prev, c]
             t = max(t + d[prev, c], inst.ready[c])
             if t > inst.due[c] + tol:
-                problems.append(f"route {k}: customer {c} served at {t:.3f} after due {inst.due[c]}")
+                problems.append(
+                    f"route {k}: customer {c} served at {t:.3f} after due {inst.due[c]}"
+                )
             t += inst.service[c]
             prev = c
         total += d[prev, 0]
@@ -150,7 +156,9 @@ def check_solomon(inst: SolomonInstance, routes: list[list[int]], tol: float = 1
     return (not problems, total, problems)
 
 
-def solve_solomon(inst: SolomonInstance, time_limit: float, seed: int = 0) -> tuple[list[list[int]], RoutingSolution]:
+def solve_solomon(
+    inst: SolomonInstance, time_limit: float, seed: int = 0
+) -> tuple[list[list[int]], RoutingSolution]:
     """Solve a Solomon instance through :func:`solve_routing`; routes use customer numbers."""
     prob = solomon_problem(inst)
     sol = solve_routing(prob, time_limit=time_limit, seed=seed)
@@ -216,7 +224,9 @@ def read_cvrp(path: str | Path) -> CVRPInstance:
             elif sec == "DEPOT_SECTION" and int(vals[0]) > 0:
                 depot.append(int(vals[0]))
         except (ValueError, IndexError) as exc:
-            raise DataFileError(p, f"bad line in {sec}", row=j, fix="check the CVRPLIB format") from exc
+            raise DataFileError(
+                p, f"bad line in {sec}", row=j, fix="check the CVRPLIB format"
+            ) from exc
     if head.get("EDGE_WEIGHT_TYPE", "EUC_2D") != "EUC_2D":
         raise DataFileError(p, "only EUC_2D instances are supported", field="EDGE_WEIGHT_TYPE")
     if not coords or "CAPACITY" not in head:
@@ -245,14 +255,18 @@ def read_cvrp_cost(path: str | Path) -> float | None:
     return None
 
 
-def solve_cvrp(inst: CVRPInstance, time_limit: float, seed: int = 0) -> tuple[list[list[int]], RoutingSolution]:
+def solve_cvrp(
+    inst: CVRPInstance, time_limit: float, seed: int = 0
+) -> tuple[list[list[int]], RoutingSolution]:
     """Solve through :func:`solve_routing`; routes are lists of node ids as in the file."""
     d = inst.distances().astype(np.int64)
     clients = [
         ClientSpec(location=i, demand=int(inst.demand[i]), name=str(inst.node_ids[i]))
         for i in range(1, len(inst.node_ids))
     ]
-    prob = RoutingProblem(d, d, clients, [VehicleSpec(depot=0, count=len(clients), capacity=inst.capacity)])
+    prob = RoutingProblem(
+        d, d, clients, [VehicleSpec(depot=0, count=len(clients), capacity=inst.capacity)]
+    )
     sol = solve_routing(prob, time_limit=time_limit, seed=seed)
     return [[inst.node_ids[i] for i in r] for r in solution_routes(sol, prob)], sol
 

@@ -37,8 +37,9 @@ from geo._errors import InputError, SolverError
 
 log = logging.getLogger(__name__)
 
-BIG = 2**40
-"""Stand-in for an unbounded time window or limit (integer units)."""
+BIG = 10**9
+"""Stand-in for an unbounded time window or limit, and the value of missing edges (integer
+units). Kept far below int64 so PyVRP's penalised costs cannot overflow."""
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,11 @@ def solve_routing(
         )
     try:
         res = m.solve(
-            _stop(time_limit, max_iterations), seed=seed, display=False, collect_stats=False
+            _stop(time_limit, max_iterations),
+            seed=seed,
+            display=False,
+            collect_stats=False,
+            missing_value=BIG,
         )
     except (ValueError, RuntimeError) as exc:  # pragma: no cover - PyVRP internal failure
         raise SolverError(f"PyVRP failed: {exc}") from exc

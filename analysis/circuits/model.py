@@ -1,0 +1,308 @@
+"""Planning model for lawyer circuits: lawyers, village visits, the month's calendar, travel.
+
+Times of day are minutes after midnight (``int``); ``parse_hhmm("08:30") == 510``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geo._errors import DataFileError, InputError
+from geo.settings import project_data_dir
+
+MODES = ("car", "motorbike")
+
+
+def parse_hhmm(text: str | int) -> int:
+    """``"08:30"`` -> 510 (minutes after midnight); ints pass through."""
+    if isinstance(text, int):
+        return text
+    try:
+        h, m = str(text).strip().split(":")
+        val = int(h) * 60 + int(m)
+    except ValueError as exc:
+        raise InputError(f"time {text!r} is not HH:MM") from exc
+    if not 0 <= val <= 24 * 60:
+        raise InputError(f"time {text!r} is outside 00:00–24:00")
+    return val
+
+
+def hhmm(minutes: float) -> str:
+    """510 -> ``"08:30"`` (rounded to the minute)."""
+    m = round(minutes)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Lawyer:
+    """A lawyer (or legal adviser) who drives circuits from a home base.
+
+    Parameters
+    ----------
+    id, name
+        Identifier (used by assignments and the ledger) and display name.
+    base
+        Key of the home base in the :class:`TravelMatrix` (law firm in the county seat, or a
+        township workstation).
+    mode
+        ``"car"`` or ``"motorbike"`` (which travel-time matrix applies).
+    weekdays
+        Working weekdays (0 = Monday); public holidays come from the :class:`MonthCalendar`.
+    shift_start, shift_end
+        Working day, minutes after midnight (default 08:30–17:30 = 9 h including lunch).
+    lunch_earliest, lunch_latest, lunch_minutes
+        A break of ``lunch_minutes`` lying wholly inside ``[lunch_earliest, lunch_latest]``
+        (default 60 min within 11:30–13:30), taken at a real place (base or a village on the
+        route); no driving and no on-site work during it.
+    max_drive_minutes
+        Daily limit on driving time.
+    leave
+        Dates the lawyer is not available (leave, training, court days).
+    """
+
+    id: str
+    name: str
+    base: str
+    mode: str = "car"
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    shift_start: int = 8 * 60 + 30
+    shift_end: int = 17 * 60 + 30
+    lunch_earliest: int = 11 * 60 + 30
+    lunch_latest: int = 13 * 60 + 30
+    lunch_minutes: int = 60
+    max_drive_minutes: float = 300.0
+    leave: tuple[dt.date, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise InputError("lawyer id must not be empty")
+        if self.mode not in MODES:
+            raise InputError(f"lawyer {self.id}: mode {self.mode!r} not one of {MODES}")
+        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+            raise InputError(f"lawyer {self.id}: weekdays must be 0 (Mon) .. 6 (Sun)")
+        if not 0 <= self.shift_start < self.shift_end <= 24 * 60:
+            raise InputError(f"lawyer {self.id}: shift must satisfy 00:00 <= start < end <= 24:00")
+        if self.lunch_minutes < 0:
+            raise InputError(f"lawyer {self.id}: lunch_minutes must be >= 0")
+        if self.lunch_minutes and not (
+            self.shift_start <= self.lunch_earliest
+            and self.lunch_earliest + self.lunch_minutes <= self.lunch_latest <= self.shift_end
+        ):
+            raise InputError(
+                f"lawyer {self.id}: the lunch window {hhmm(self.lunch_earliest)}–{hhmm(self.lunch_latest)} "
+                f"must hold {self.lunch_minutes} min and lie inside the shift"
+            )
+        if self.max_drive_minutes <= 0:
+            raise InputError(f"lawyer {self.id}: max_drive_minutes must be > 0")
+
+    @property
+    def shift_minutes(self) -> int:
+        """Length of the working day including lunch (minutes)."""
+        return self.shift_end - self.shift_start
+
+
+@dataclass(frozen=True)
+class VillageVisit:
+    """A village that must be visited ``visits`` times in the month.
+
+    ``window`` = (open, close) minutes after midnight: the on-site time must lie inside it.
+    ``weekdays`` / ``dates`` restrict the days (preferred market days, meeting days);
+    ``adviser`` = id of the assigned lawyer (一村一顾问) or ``None`` for free assignment.
+    """
+
+    id: str
+    name: str
+    location: str
+    township: str = ""
+    visits: int = 1
+    service_minutes: int = 120
+    window: tuple[int, int] | None = None
+    weekdays: tuple[int, ...] | None = None
+    dates: tuple[dt.date, ...] | None = None
+    adviser: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise InputError("village id must not be empty")
+        if self.visits < 0:
+            raise InputError(f"village {self.id}: visits must be >= 0")
+        if self.service_minutes <= 0:
+            raise InputError(f"village {self.id}: service_minutes must be > 0")
+        if self.window is not None and not 0 <= self.window[0] < self.window[1] <= 24 * 60:
+            raise InputError(
+                f"village {self.id}: time window must satisfy open < close within a day"
+            )
+        if self.weekdays is not None and any(not 0 <= d <= 6 for d in self.weekdays):
+            raise InputError(f"village {self.id}: weekdays must be 0 (Mon) .. 6 (Sun)")
+
+
+def load_holidays(path: str | Path | None = None) -> dict[int, tuple[set[dt.date], set[dt.date]]]:
+    """Read ``data/params/holidays.toml``: ``{year: (days_off, make_up_workdays)}``."""
+    p = Path(path) if path is not None else project_data_dir() / "params" / "holidays.toml"
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DataFileError(p, f"cannot read holidays: {exc}", fix="fix the TOML syntax") from exc
+    out: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
+    for year, block in raw.items():
+        sets: list[set[dt.date]] = []
+        for key in ("off", "workdays"):
+            vals = set()
+            for s in block.get(key, []):
+                try:
+                    vals.add(dt.date.fromisoformat(s))
+                except (TypeError, ValueError) as exc:
+                    raise DataFileError(
+                        p, f"bad date {s!r}", field=f"{year}.{key}", fix="use YYYY-MM-DD"
+                    ) from exc
+            sets.append(vals)
+        out[int(year)] = (sets[0], sets[1])
+    return out
+
+
+@dataclass
+class MonthCalendar:
+    """Working days of one month: weekdays minus public holidays plus make-up workdays.
+
+    Build with :meth:`for_month`; ``holidays`` and ``makeup`` may be edited (configurable).
+    """
+
+    year: int
+    month: int
+    holidays: set[dt.date] = field(default_factory=set)
+    makeup: set[dt.date] = field(default_factory=set)
+    holidays_known: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise InputError(f"month {self.month} is not 1..12")
+
+    @classmethod
+    def for_month(
+        cls, month: str | tuple[int, int], holidays_file: str | Path | None = None
+    ) -> MonthCalendar:
+        """``MonthCalendar.for_month("2026-12")`` with holidays from the TOML file."""
+        if isinstance(month, str):
+            try:
+                y, m = (int(x) for x in month.split("-"))
+            except ValueError as exc:
+                raise InputError(f"month {month!r} is not YYYY-MM") from exc
+        else:
+            y, m = month
+        table = load_holidays(holidays_file)
+        off, work = table.get(y, (set(), set()))
+        return cls(y, m, set(off), set(work), holidays_known=y in table)
+
+    def days(self) -> list[dt.date]:
+        """All dates of the month."""
+        n = calendar.monthrange(self.year, self.month)[1]
+        return [dt.date(self.year, self.month, d) for d in range(1, n + 1)]
+
+    def is_working(self, day: dt.date) -> bool:
+        """Whether ``day`` is an official working day."""
+        if day in self.makeup:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def working_days(self) -> list[dt.date]:
+        """Official working days of the month, in order."""
+        return [d for d in self.days() if self.is_working(d)]
+
+    def label(self) -> str:
+        """``"2026-12"``."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass
+class TravelMatrix:
+    """Door-to-door travel between named places for one mode.
+
+    ``minutes[i, j]`` (``np.inf`` = unreachable) and ``km[i, j]`` between ``keys[i]`` and
+    ``keys[j]``; ``coords`` maps keys to (lon, lat) for GeoJSON output, ``names`` to display names.
+    """
+
+    keys: list[str]
+    minutes: np.ndarray
+    km: np.ndarray
+    coords: dict[str, tuple[float, float]] = field(default_factory=dict)
+    mode: str = "car"
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.minutes = np.asarray(self.minutes, dtype=float)
+        self.km = np.asarray(self.km, dtype=float)
+        n = len(self.keys)
+        if self.minutes.shape != (n, n) or self.km.shape != (n, n):
+            raise InputError(f"travel matrices must be {n}x{n} to match the keys")
+        if len(set(self.keys)) != n:
+            raise InputError("travel matrix keys must be unique")
+        if (self.minutes < 0).any() or np.isnan(self.minutes).any():
+            raise InputError("travel minutes must be >= 0 (np.inf for unreachable)")
+        self._index = {k: i for i, k in enumerate(self.keys)}
+
+    def index(self, key: str) -> int:
+        """Row of ``key``; raises :class:`InputError` naming the missing place."""
+        try:
+            return self._index[key]
+        except KeyError:
+            raise InputError(f"place {key!r} is not in the travel matrix") from None
+
+    def name(self, key: str) -> str:
+        """Display name of a place (its key when no name is known)."""
+        return self.names.get(key, key)
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """Parameters of the month planner.
+
+    ``min_gap_days``: repeat visits to the same village at least this many calendar days apart;
+    ``balance_weight``: weight of a day's load in the insertion score (higher = spread visits
+    over more days); ``day_time_limit``: PyVRP seconds per day; ``seed``: solver seed.
+    """
+
+    min_gap_days: int = 7
+    balance_weight: float = 0.3
+    day_time_limit: float = 0.5
+    day_max_iterations: int = 400
+    seed: int = 0
+    use_pyvrp: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_gap_days < 0:
+            raise InputError("min_gap_days must be >= 0")
+        if self.balance_weight < 0:
+            raise InputError("balance_weight must be >= 0")
+        if self.day_time_limit <= 0:
+            raise InputError("day_time_limit must be > 0")
+
+
+def check_inputs(
+    lawyers: Sequence[Lawyer], visits: Sequence[VillageVisit], travel: TravelMatrix
+) -> None:
+    """Cross-check ids: unique lawyers and villages, known advisers and places."""
+    ids = [lw.id for lw in lawyers]
+    if not ids:
+        raise InputError("at least one lawyer is needed")
+    if len(set(ids)) != len(ids):
+        raise InputError("lawyer ids must be unique")
+    vids = [v.id for v in visits]
+    if len(set(vids)) != len(vids):
+        dup = sorted({x for x in vids if vids.count(x) > 1})[:5]
+        raise InputError(f"village ids must be unique (duplicates: {dup})")
+    for lw in lawyers:
+        travel.index(lw.base)
+    known = set(ids)
+    for v in visits:
+        travel.index(v.location)
+        if v.adviser is not None and v.adviser not in known:
+            raise InputError(
+                f"village {v.id} ({v.name}) is assigned to adviser {v.adviser!r}, who is not among the lawyers {sorted(known)}"
+            )

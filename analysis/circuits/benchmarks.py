@@ -10,6 +10,7 @@ distance is recomputed in floating point from the routes. CVRPLIB set A uses rou
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -101,12 +102,12 @@ def solomon_problem(inst: SolomonInstance, scale: int = SOLOMON_SCALE) -> Routin
     ]
     veh = VehicleSpec(
         depot=0,
-        count=max(inst.vehicles, len(clients)),
+        count=inst.vehicles,
         capacity=inst.capacity,
         tw_early=round(inst.ready[0] * scale),
         tw_late=round(inst.due[0] * scale),
     )
-    return RoutingProblem(dist, dur, clients, [veh])
+    return RoutingProblem(dist, dur, clients, [veh], xy=inst.xy)
 
 
 def solution_routes(sol: RoutingSolution, problem: RoutingProblem) -> list[list[int]]:
@@ -287,7 +288,7 @@ def check_cvrp(inst: CVRPInstance, routes: list[list[int]]) -> tuple[bool, float
         if load > inst.capacity:
             problems.append(f"route {k}: load {load} > capacity {inst.capacity}")
         path = [0, *idx, 0]
-        total += float(sum(d[a, b] for a, b in zip(path, path[1:], strict=False)))
+        total += float(sum(d[a, b] for a, b in itertools.pairwise(path)))
         for i in idx:
             seen[i] = seen.get(i, 0) + 1
     for i in range(1, len(inst.node_ids)):

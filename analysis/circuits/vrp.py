@@ -123,15 +123,21 @@ class ClientSpec:
 @dataclass
 class RoutingProblem:
     """Matrices (``distance`` = objective and distance-limit units, ``duration`` = time units)
-    plus clients and vehicles. Matrix entries must be non-negative integers; unreachable pairs may
+    plus clients and vehicles, and optional planar coordinates ``xy`` (only used to guide the
+    search). Matrix entries must be non-negative integers; unreachable pairs may
     be given as any value >= :data:`BIG`."""
 
     distance: np.ndarray
     duration: np.ndarray
     clients: list[ClientSpec]
     vehicles: list[VehicleSpec]
+    xy: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.xy is not None:
+            self.xy = np.asarray(self.xy, dtype=float)
+            if self.xy.shape != (len(self.distance), 2):
+                raise InputError("xy must hold one (x, y) pair per matrix location")
         self.distance = np.asarray(self.distance)
         self.duration = np.asarray(self.duration)
         n = self.distance.shape[0]
@@ -238,7 +244,11 @@ def solve_routing(
         c.vehicles is not None for c in problem.clients
     )
     m = Model()
-    base_locs = [m.add_location(x=0.0, y=0.0, name=str(i)) for i in range(n)]
+    xy = problem.xy if problem.xy is not None else np.zeros((n, 2))
+    # coordinates only steer PyVRP's SWAP* neighbourhood (polar sectors); costs come from matrices
+    base_locs = [
+        m.add_location(x=float(xy[i, 0]), y=float(xy[i, 1]), name=str(i)) for i in range(n)
+    ]
     depot_of: dict[int, object] = {}
     for v in problem.vehicles:
         for d in (v.depot, v.end_depot if v.end_depot is not None else v.depot):
@@ -265,7 +275,9 @@ def solve_routing(
         if c.vehicles is None:
             loc = base_locs[c.location]
         else:
-            loc = m.add_location(x=0.0, y=0.0, name=f"c{ci}")
+            loc = m.add_location(
+                x=float(xy[c.location, 0]), y=float(xy[c.location, 1]), name=f"c{ci}"
+            )
             for k in c.vehicles:
                 private[k].append((loc, c.location))
         m.add_client(
@@ -288,7 +300,7 @@ def solve_routing(
             | {c.location for c in problem.clients if c.vehicles is None or k in c.vehicles}
         )
         for p in places:
-            loc = m.add_location(x=0.0, y=0.0, name=f"b{k}@{p}")
+            loc = m.add_location(x=float(xy[p, 0]), y=float(xy[p, 1]), name=f"b{k}@{p}")
             private[k].append((loc, p))
             m.add_client(
                 loc,

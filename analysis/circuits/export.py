@@ -1,0 +1,302 @@
+"""Write a :class:`~.plan.MonthPlan` as a visit ledger (台账, xlsx), iCalendar files and GeoJSON.
+
+All writes are atomic: a temporary file in the target folder, then :func:`os.replace`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from geo._errors import InputError
+
+from .model import hhmm
+from .plan import MonthPlan
+
+LEDGER_COLUMNS = [
+    ("date", "日期 date"),
+    ("weekday", "星期 weekday"),
+    ("order", "顺序 order"),
+    ("village_id", "村代码 village code"),
+    ("village", "村 village"),
+    ("township", "乡镇 township"),
+    ("visit_no", "第几次 visit no."),
+    ("arrival", "计划到达 planned arrival"),
+    ("departure", "计划离开 planned departure"),
+    ("travel_min", "车程 travel (min)"),
+    ("travel_km", "里程 distance (km)"),
+    ("visited", "已走访 visited"),
+    ("notes", "备注 notes"),
+]
+"""Ledger columns: (key, header). Staff fill in ``visited`` (是/否) and ``notes``."""
+
+_WEEKDAYS = "一二三四五六日"
+TZ = "Asia/Shanghai"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:28] or "lawyer"
+    title, i = base, 2
+    while title.lower() in used:
+        title = f"{base[:25]}~{i}"
+        i += 1
+    used.add(title.lower())
+    return title
+
+
+def write_ledger(plan: MonthPlan, path: str | Path) -> Path:
+    """Write the visit ledger: a summary sheet, one sheet per lawyer, and an unscheduled sheet.
+
+    Lawyer sheets carry the lawyer id in cell ``B1`` so :func:`.ledger.read_ledger` can read
+    them back whatever the sheet is renamed to.
+    """
+    wb = Workbook()
+    summary = wb.active
+    assert summary is not None
+    summary.title = "汇总 summary"
+    bold = Font(bold=True)
+    summary.append([f"{plan.month} 法律顾问走访计划 lawyer circuits"])
+    summary["A1"].font = Font(bold=True, size=13)
+    summary.append(
+        [
+            "required visits",
+            plan.required_visits,
+            "scheduled",
+            plan.scheduled_visits,
+            "unscheduled",
+            len(plan.unscheduled),
+        ]
+    )
+    summary.append([])
+    lrows = plan.lawyer_summary()
+    head = [
+        "律师 lawyer",
+        "id",
+        "驻点 base",
+        "工作日 working days",
+        "出行天数 days out",
+        "走访次数 visits",
+        "村数 villages",
+        "驾车小时 drive h",
+        "驻村小时 on-site h",
+        "里程 km",
+        "最长一天 longest day h",
+    ]
+    summary.append(head)
+    for c in summary[summary.max_row]:
+        c.font = bold
+    for r in lrows:
+        summary.append(
+            [
+                r["lawyer"],
+                r["lawyer_id"],
+                r["base"],
+                r["working_days"],
+                r["days_out"],
+                r["visits"],
+                r["villages"],
+                r["drive_hours"],
+                r["onsite_hours"],
+                r["km"],
+                r["max_day_hours"],
+            ]
+        )
+    summary.append([])
+    summary.append(
+        [
+            "乡镇 township",
+            "走访次数 visits",
+            "村数 villages",
+            "驻村小时 on-site h",
+            "未排 unscheduled",
+        ]
+    )
+    for c in summary[summary.max_row]:
+        c.font = bold
+    for t in plan.township_summary():
+        summary.append(
+            [t["township"], t["visits"], t["villages"], t["onsite_hours"], t["unscheduled"]]
+        )
+    summary.column_dimensions["A"].width = 22
+    used = {summary.title.lower()}
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for lw in plan.lawyers:
+        ws = wb.create_sheet(_sheet_title(lw.name or lw.id, used))
+        ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
+        ws.append([h for _, h in LEDGER_COLUMNS])
+        for c in ws[2]:
+            c.font = bold
+        for r in plan.routes_of(lw.id):
+            for i, s in enumerate(r.stops, start=1):
+                ws.append(
+                    [
+                        r.date,
+                        f"周{_WEEKDAYS[r.date.weekday()]}",
+                        i,
+                        s.village_id,
+                        s.village,
+                        s.township,
+                        s.visit_no,
+                        hhmm(s.arrival),
+                        hhmm(s.departure),
+                        round(s.travel_min),
+                        round(s.travel_km, 1),
+                        "",
+                        "",
+                    ]
+                )
+                ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
+                ws.cell(ws.max_row, 12).fill = fill
+                ws.cell(ws.max_row, 13).fill = fill
+        for j, w in enumerate([12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30], start=1):
+            ws.column_dimensions[get_column_letter(j)].width = w
+        ws.freeze_panes = "A3"
+    if plan.unscheduled:
+        ws = wb.create_sheet(_sheet_title("未排 unscheduled", used))
+        ws.append(
+            [
+                "村代码 village code",
+                "村 village",
+                "乡镇 township",
+                "第几次 visit no.",
+                "原因 reason",
+            ]
+        )
+        for c in ws[1]:
+            c.font = bold
+        for u in plan.unscheduled:
+            ws.append([u.village_id, u.village, u.township, u.visit_no, u.reason])
+            ws.cell(ws.max_row, 5).alignment = Alignment(wrap_text=True)
+        ws.column_dimensions["E"].width = 90
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    return atomic_write_bytes(path, data)
+
+
+def write_ics(plan: MonthPlan, folder: str | Path) -> list[Path]:
+    """One iCalendar file per lawyer (``<id>.ics``), one event per village visit (on-site time),
+    in Asia/Shanghai time, with travel and lunch in the description."""
+    from zoneinfo import ZoneInfo
+
+    from icalendar import Calendar, Event
+
+    tz = ZoneInfo(TZ)
+    out = []
+    for lw in plan.lawyers:
+        cal = Calendar()
+        cal.add("prodid", "-//Doorstep//lawyer circuits//ZH")
+        cal.add("version", "2.0")
+        cal.add("x-wr-calname", f"{lw.name} {plan.month} 走访")
+        stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        for r in plan.routes_of(lw.id):
+            for i, s in enumerate(r.stops, start=1):
+                ev = Event()
+                start = dt.datetime.combine(r.date, dt.time()) + dt.timedelta(
+                    minutes=round(s.start)
+                )
+                end = dt.datetime.combine(r.date, dt.time()) + dt.timedelta(
+                    minutes=round(s.departure)
+                )
+                ev.add("uid", f"{lw.id}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep")
+                ev.add("dtstamp", stamp)
+                ev.add("dtstart", start.replace(tzinfo=tz))
+                ev.add("dtend", end.replace(tzinfo=tz))
+                ev.add("summary", f"法律顾问走访 {s.village}（{s.township}）")
+                ev.add("location", f"{s.township} {s.village}")
+                desc = (
+                    f"Stop {i} of {len(r.stops)}; drive {round(s.travel_min)} min / {s.travel_km:.1f} km "
+                    f"from the previous stop. Leave base {r.base_name} {hhmm(r.depart)}, back {hhmm(r.back)}."
+                )
+                if r.lunch_start is not None and r.lunch_end is not None:
+                    desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
+                ev.add("description", desc)
+                cal.add_component(ev)
+        safe = re.sub(r"[^\w.-]", "_", lw.id)
+        out.append(atomic_write_bytes(Path(folder) / f"{safe}.ics", cal.to_ical()))
+    return out
+
+
+def routes_geojson(
+    plan: MonthPlan,
+    coords: dict[str, tuple[float, float]],
+    road_path: Callable[[str, str], list[tuple[float, float]] | None] | None = None,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection: one LineString per lawyer-day (WGS84 lon/lat).
+
+    The line follows the stop coordinates, or the road geometry returned by ``road_path(a, b)``
+    for each leg when given (a list of (lon, lat); ``None`` falls back to the straight leg).
+    """
+    feats = []
+    for r in sorted(plan.routes, key=lambda x: (x.lawyer_id, x.date)):
+        missing = [k for k in r.path if k not in coords]
+        if missing:
+            raise InputError(
+                f"no coordinates for places {missing[:5]} (route of {r.lawyer_id} on {r.date})"
+            )
+        line: list[tuple[float, float]] = [coords[r.path[0]]]
+        for a, b in zip(r.path, r.path[1:], strict=False):
+            seg = road_path(a, b) if road_path is not None else None
+            line.extend(seg[1:] if seg else [coords[b]])
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [list(p) for p in line]},
+                "properties": {
+                    "lawyer_id": r.lawyer_id,
+                    "lawyer": r.lawyer,
+                    "date": r.date.isoformat(),
+                    "stops": [s.village for s in r.stops],
+                    "village_ids": [s.village_id for s in r.stops],
+                    "depart": hhmm(r.depart),
+                    "back": hhmm(r.back),
+                    "drive_min": round(r.drive_min, 1),
+                    "km": round(r.drive_km, 2),
+                    "geometry_source": "roads"
+                    if road_path is not None
+                    else "straight legs between stops",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def write_geojson(
+    plan: MonthPlan, path: str | Path, coords: dict[str, tuple[float, float]], **kw: Any
+) -> Path:
+    """Write :func:`routes_geojson` to ``path`` atomically."""
+    data = json.dumps(routes_geojson(plan, coords, **kw), ensure_ascii=False).encode("utf-8")
+    return atomic_write_bytes(path, data)
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write any JSON-ready object atomically (UTF-8, Chinese kept readable)."""
+    return atomic_write_bytes(
+        path, json.dumps(obj, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    )

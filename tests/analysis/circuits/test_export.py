@@ -1,0 +1,110 @@
+"""Ledger round trip, iCalendar parse-back, GeoJSON routes, carrying missed visits over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from icalendar import Calendar
+from openpyxl import load_workbook
+
+from analysis.circuits.export import write_geojson, write_ics, write_ledger
+from analysis.circuits.ledger import carry_over, read_ledger
+from analysis.circuits.model import Lawyer, MonthCalendar, PlanParams, VillageVisit
+from analysis.circuits.planner import plan_month
+from geo._errors import DataFileError
+
+from .conftest import make_travel
+
+
+@pytest.fixture(scope="module")
+def plan_and_visits():
+    keys = ["b", "v1", "v2", "v3"]
+    tm = make_travel({("b", "v1"): 30, ("b", "v2"): 40, ("b", "v3"): 50}, keys)
+    vs = [VillageVisit(k, f"村{k}", k, township="花垣镇") for k in keys[1:]]
+    lawyers = [Lawyer("L1", "张律师", "b"), Lawyer("L2", "李律师", "b")]
+    plan = plan_month(lawyers, vs, MonthCalendar.for_month("2026-12"), tm, PlanParams(day_time_limit=0.2))
+    assert plan.scheduled_visits == 3
+    return plan, vs, tm
+
+
+def test_ledger_round_trip_and_carry_over(tmp_path, plan_and_visits):
+    plan, vs, _ = plan_and_visits
+    path = write_ledger(plan, tmp_path / "ledger.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames[0] == "汇总 summary"
+    assert {"张律师", "李律师"} <= set(wb.sheetnames)
+    # staff mark the visits: first 是, second 否 with a note, the rest left blank
+    marks = iter([("是", ""), ("否", "road closed 塌方")])
+    for ws in wb.worksheets[1:]:
+        for row in range(3, ws.max_row + 1):
+            v, note = next(marks, (None, None))
+            ws.cell(row, 12, v)
+            ws.cell(row, 13, note)
+    wb.save(path)
+    entries = read_ledger(path)
+    assert len(entries) == 3
+    assert {e.village_id for e in entries} == {"v1", "v2", "v3"}
+    assert sorted(str(e.visited) for e in entries) == ["False", "None", "True"]
+    planned = {(s.village_id, r.date) for r in plan.routes for s in r.stops}
+    assert {(e.village_id, e.date) for e in entries} == planned
+    assert any(e.notes == "road closed 塌方" for e in entries)
+    nxt, notes = carry_over(vs, entries)
+    extra = {v.id: v.visits for v in nxt}
+    assert sum(extra.values()) == 3 + 2  # one missed (否) + one blank
+    assert notes == []
+    strict, _ = carry_over(vs, entries, blank_is_missed=False)
+    assert sum(v.visits for v in strict) == 4
+
+
+def test_ledger_rejects_unreadable_visited_value(tmp_path, plan_and_visits):
+    plan, _, _ = plan_and_visits
+    path = write_ledger(plan, tmp_path / "l.xlsx")
+    wb = load_workbook(path)
+    ws = next(w for w in wb.worksheets[1:] if w.max_row >= 3)
+    ws.cell(3, 12, "maybe")
+    wb.save(path)
+    with pytest.raises(DataFileError, match="row 3"):
+        read_ledger(path)
+
+
+def test_ics_parse_back(tmp_path, plan_and_visits):
+    plan, _, _ = plan_and_visits
+    files = write_ics(plan, tmp_path / "ics")
+    assert sorted(f.name for f in files) == ["L1.ics", "L2.ics"]
+    events = []
+    for f in files:
+        cal = Calendar.from_ical(f.read_bytes())
+        events += [c for c in cal.walk("VEVENT")]
+    assert len(events) == 3
+    by_uid = {str(e["uid"]): e for e in events}
+    for r in plan.routes:
+        for s in r.stops:
+            e = by_uid[f"{r.lawyer_id}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep"]
+            start = e.decoded("dtstart")
+            assert start.date() == r.date
+            assert start.hour * 60 + start.minute == round(s.start)
+            assert start.utcoffset() == dt.timedelta(hours=8)
+            assert (e.decoded("dtend") - start) == dt.timedelta(minutes=120)
+            assert s.village in str(e["summary"])
+
+
+def test_geojson_routes(tmp_path, plan_and_visits):
+    plan, _, tm = plan_and_visits
+    path = write_geojson(plan, tmp_path / "routes.geojson", tm.coords)
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    assert len(fc["features"]) == len(plan.routes)
+    for f, r in zip(fc["features"], sorted(plan.routes, key=lambda x: (x.lawyer_id, x.date)), strict=True):
+        coords = f["geometry"]["coordinates"]
+        assert f["geometry"]["type"] == "LineString"
+        assert len(coords) == len(r.stops) + 2 and coords[0] == coords[-1] == list(tm.coords["b"])
+    # with road geometry: each leg gets a midpoint
+    def road(a, b):
+        (x0, y0), (x1, y1) = tm.coords[a], tm.coords[b]
+        return [(x0, y0), ((x0 + x1) / 2, y0 + 0.001), (x1, y1)]
+
+    fc2 = json.loads(write_geojson(plan, tmp_path / "r2.geojson", tm.coords, road_path=road).read_text())
+    assert all(
+        len(f["geometry"]["coordinates"]) == 2 * len(f["properties"]["stops"]) + 3 for f in fc2["features"]
+    )

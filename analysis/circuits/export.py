@@ -111,20 +111,20 @@ def write_ledger(plan: MonthPlan, path: str | Path) -> Path:
     summary.append(head)
     for c in summary[summary.max_row]:
         c.font = bold
-    for r in lrows:
+    for lr in lrows:
         summary.append(
             [
-                r["lawyer"],
-                r["lawyer_id"],
-                r["base"],
-                r["working_days"],
-                r["days_out"],
-                r["visits"],
-                r["villages"],
-                r["drive_hours"],
-                r["onsite_hours"],
-                r["km"],
-                r["max_day_hours"],
+                lr["lawyer"],
+                lr["lawyer_id"],
+                lr["base"],
+                lr["working_days"],
+                lr["days_out"],
+                lr["visits"],
+                lr["villages"],
+                lr["drive_hours"],
+                lr["onsite_hours"],
+                lr["km"],
+                lr["max_day_hours"],
             ]
         )
     summary.append([])

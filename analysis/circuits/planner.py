@@ -254,8 +254,8 @@ def plan_month(
     placed: dict[int, list[dt.date]] = {}  # vi -> dates used
     where: dict[int, tuple[int, dt.date]] = {}
     for li in range(len(lawyers)):
-        r = _spread_rank(len(days[li]))
-        ranks[li] = {d: r[i] for i, d in enumerate(days[li])}
+        rk = _spread_rank(len(days[li]))
+        ranks[li] = {d: rk[i] for i, d in enumerate(days[li])}
 
     def try_place(inst: _Inst, li: int) -> tuple[float, dt.date, TimedDay] | None:
         v = visits[inst.vi]

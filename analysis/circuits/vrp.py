@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from pyvrp import Model
+from pyvrp import Location, Model
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from geo._errors import InputError, SolverError
@@ -153,9 +153,9 @@ class RoutingProblem:
         for c in self.clients:
             if not 0 <= c.location < n:
                 raise InputError(f"client {c.name!r}: location {c.location} outside the matrix")
-            for v in c.vehicles or ():
-                if not 0 <= v < len(self.vehicles):
-                    raise InputError(f"client {c.name!r}: unknown vehicle index {v}")
+            for vk in c.vehicles or ():
+                if not 0 <= vk < len(self.vehicles):
+                    raise InputError(f"client {c.name!r}: unknown vehicle index {vk}")
         for v in self.vehicles:
             for d in (v.depot, v.end_depot):
                 if d is not None and not 0 <= d < n:
@@ -268,7 +268,7 @@ def solve_routing(
                     li, base_locs[j], distance=int(min(di[j], BIG)), duration=int(min(ui[j], BIG))
                 )
     # private locations: (origin index, profile index)
-    private: dict[int, list[tuple[object, int]]] = {k: [] for k in range(len(problem.vehicles))}
+    private: dict[int, list[tuple[Location, int]]] = {k: [] for k in range(len(problem.vehicles))}
     client_map: list[tuple[int, int]] = []  # pyvrp client idx -> (client i, -1) | (-1, break place)
     for ci, c in enumerate(problem.clients):
         load = [c.demand] if n_dims else []
@@ -379,16 +379,24 @@ def solve_routing(
             arrival = act.start_time - act.wait_duration
             if ref >= 0:
                 visited.add(ref)
-                loc = problem.clients[ref].location
-                stops.append(Stop(ref, loc, False, arrival, act.start_time, act.end_time))
+                stops.append(
+                    Stop(
+                        ref,
+                        problem.clients[ref].location,
+                        False,
+                        arrival,
+                        act.start_time,
+                        act.end_time,
+                    )
+                )
             else:
                 stops.append(Stop(-1, place, True, arrival, act.start_time, act.end_time))
-        c = copies.get(k, 0)
-        copies[k] = c + 1
+        cp = copies.get(k, 0)
+        copies[k] = cp + 1
         routes.append(
             VehicleRoute(
                 k,
-                c,
+                cp,
                 stops,
                 int(r.start_time()),
                 int(r.end_time()),

@@ -18,7 +18,9 @@ from analysis.circuits.benchmarks import (
 from geo.settings import PROJECT_ROOT
 
 BENCH = PROJECT_ROOT.parent / "shared" / "bench"
-needs_bench = pytest.mark.skipif(not (BENCH / "solomon" / "C101.txt").is_file(), reason="../shared/bench absent")
+needs_bench = pytest.mark.skipif(
+    not (BENCH / "solomon" / "C101.txt").is_file(), reason="../shared/bench absent"
+)
 
 
 @needs_bench

@@ -24,7 +24,9 @@ def plan_and_visits():
     tm = make_travel({("b", "v1"): 30, ("b", "v2"): 40, ("b", "v3"): 50}, keys)
     vs = [VillageVisit(k, f"村{k}", k, township="花垣镇") for k in keys[1:]]
     lawyers = [Lawyer("L1", "张律师", "b"), Lawyer("L2", "李律师", "b")]
-    plan = plan_month(lawyers, vs, MonthCalendar.for_month("2026-12"), tm, PlanParams(day_time_limit=0.2))
+    plan = plan_month(
+        lawyers, vs, MonthCalendar.for_month("2026-12"), tm, PlanParams(day_time_limit=0.2)
+    )
     assert plan.scheduled_visits == 3
     return plan, vs, tm
 
@@ -95,16 +97,22 @@ def test_geojson_routes(tmp_path, plan_and_visits):
     path = write_geojson(plan, tmp_path / "routes.geojson", tm.coords)
     fc = json.loads(path.read_text(encoding="utf-8"))
     assert len(fc["features"]) == len(plan.routes)
-    for f, r in zip(fc["features"], sorted(plan.routes, key=lambda x: (x.lawyer_id, x.date)), strict=True):
+    for f, r in zip(
+        fc["features"], sorted(plan.routes, key=lambda x: (x.lawyer_id, x.date)), strict=True
+    ):
         coords = f["geometry"]["coordinates"]
         assert f["geometry"]["type"] == "LineString"
         assert len(coords) == len(r.stops) + 2 and coords[0] == coords[-1] == list(tm.coords["b"])
+
     # with road geometry: each leg gets a midpoint
     def road(a, b):
         (x0, y0), (x1, y1) = tm.coords[a], tm.coords[b]
         return [(x0, y0), ((x0 + x1) / 2, y0 + 0.001), (x1, y1)]
 
-    fc2 = json.loads(write_geojson(plan, tmp_path / "r2.geojson", tm.coords, road_path=road).read_text())
+    fc2 = json.loads(
+        write_geojson(plan, tmp_path / "r2.geojson", tm.coords, road_path=road).read_text()
+    )
     assert all(
-        len(f["geometry"]["coordinates"]) == 2 * len(f["properties"]["stops"]) + 3 for f in fc2["features"]
+        len(f["geometry"]["coordinates"]) == 2 * len(f["properties"]["stops"]) + 3
+        for f in fc2["features"]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -28,7 +29,7 @@ def assert_rules_hold(plan: MonthPlan) -> None:
         assert r.lunch_end - r.lunch_start == pytest.approx(law.lunch_minutes)
         assert law.lunch_earliest - 1e-6 <= r.lunch_start and r.lunch_end <= law.lunch_latest + 1e-6
         spans = sorted([(s.start, s.departure) for s in r.stops] + [(r.lunch_start, r.lunch_end)])
-        for (a0, a1), (b0, _) in zip(spans, spans[1:], strict=False):
+        for (_a0, a1), (b0, _) in itertools.pairwise(spans):
             assert a1 <= b0 + 1e-6
         assert all(s.arrival >= r.depart for s in r.stops)
 
@@ -36,7 +37,9 @@ def assert_rules_hold(plan: MonthPlan) -> None:
 def test_two_near_villages_share_one_day_known_by_hand():
     tm = make_travel({("b", "v1"): 30, ("b", "v2"): 30, ("v1", "v2"): 20}, ["b", "v1", "v2"])
     law = Lawyer("L1", "Li", "b")
-    plan = plan_month([law], [VillageVisit("v1", "V1", "v1"), VillageVisit("v2", "V2", "v2")], DEC, tm, P0)
+    plan = plan_month(
+        [law], [VillageVisit("v1", "V1", "v1"), VillageVisit("v2", "V2", "v2")], DEC, tm, P0
+    )
     assert not plan.unscheduled
     (r,) = plan.routes
     assert r.date == dt.date(2026, 12, 1)
@@ -46,7 +49,11 @@ def test_two_near_villages_share_one_day_known_by_hand():
     # 30 + 120 + 20 min must bring the lawyer to V2 at 11:30 (the second village) at 11:30 -> leave 08:40 without waiting
     assert r.depart == pytest.approx(520)
     assert [s.start for s in r.stops] == pytest.approx([550, 750])  # 09:10, 12:30
-    assert (r.lunch_start, r.lunch_end, r.lunch_place) == (pytest.approx(690), pytest.approx(750), r.stops[1].village)
+    assert (r.lunch_start, r.lunch_end, r.lunch_place) == (
+        pytest.approx(690),
+        pytest.approx(750),
+        r.stops[1].village,
+    )
     assert r.back == pytest.approx(900)  # 15:00 = 08:40 + 80 drive + 240 on site + 60 lunch
     assert_rules_hold(plan)
 
@@ -75,7 +82,13 @@ def test_lunch_break_bites():
     no_lunch = plan_month([Lawyer("L1", "Li", "b", lunch_minutes=0)], [v], DEC, tm, P0)
     assert no_lunch.scheduled_visits == 1
     # a window that leaves room: lunch is placed and respected
-    ok = plan_month([Lawyer("L1", "Li", "b")], [VillageVisit("v1", "V1", "v1", window=(9 * 60, 12 * 60))], DEC, tm, P0)
+    ok = plan_month(
+        [Lawyer("L1", "Li", "b")],
+        [VillageVisit("v1", "V1", "v1", window=(9 * 60, 12 * 60))],
+        DEC,
+        tm,
+        P0,
+    )
     assert ok.scheduled_visits == 1
     assert_rules_hold(ok)
 
@@ -113,7 +126,10 @@ def test_unschedulable_village_reported_with_reason():
     # ... but not a 4 h driving limit, nor a day that ends at 15:00
     limited = plan_month([Lawyer("L1", "Li", "b", max_drive_minutes=240)], vs, DEC, tm, P0)
     (u,) = limited.unscheduled
-    assert u.reason == "village Far (T) is 4.6 h round trip from base B, over the 4.0 h daily driving limit"
+    assert (
+        u.reason
+        == "village Far (T) is 4.6 h round trip from base B, over the 4.0 h daily driving limit"
+    )
     short = plan_month([Lawyer("L1", "Li", "b", shift_end=15 * 60)], vs, DEC, tm, P0)
     (u,) = short.unscheduled
     assert u.reason == (

@@ -31,11 +31,14 @@ def test_shift_duration_holds_and_bites():
     # customers at 5 and 6 with 4 units of service each
     d = line([0, 5, 6])
     clients = [ClientSpec(location=1, service=4), ClientSpec(location=2, service=4)]
-    free = solve_routing(RoutingProblem(d, d, clients, [VehicleSpec(depot=0, count=2)]), time_limit=0.2)
+    free = solve_routing(
+        RoutingProblem(d, d, clients, [VehicleSpec(depot=0, count=2)]), time_limit=0.2
+    )
     assert len([r for r in free.routes if r.clients]) == 1  # 0-5-6-0: 12 travel + 8 service = 20
     assert sum(r.distance for r in free.routes) == 12
     capped = solve_routing(
-        RoutingProblem(d, d, clients, [VehicleSpec(depot=0, count=2, max_duration=18)]), time_limit=0.2
+        RoutingProblem(d, d, clients, [VehicleSpec(depot=0, count=2, max_duration=18)]),
+        time_limit=0.2,
     )
     assert capped.feasible
     routes = [r for r in capped.routes if r.clients]
@@ -72,7 +75,8 @@ def test_client_restricted_to_a_far_vehicle_and_multi_depot():
     served = {c: r.vehicle for r in sol.routes for c in r.clients}
     assert served == {0: 1, 1: 1}
     free = solve_routing(
-        RoutingProblem(d, d, [ClientSpec(location=2), ClientSpec(location=3)], vehicles), time_limit=0.3
+        RoutingProblem(d, d, [ClientSpec(location=2), ClientSpec(location=3)], vehicles),
+        time_limit=0.3,
     )
     assert {c: r.vehicle for r in free.routes for c in r.clients} == {0: 0, 1: 1}
     assert sum(r.distance for r in free.routes) == 20 + 10

@@ -1,0 +1,168 @@
+"""Build the month's circuit problem from a :class:`geo.model.CountyModel`.
+
+Lawyers are based at the county public legal service centre and township workstations (chosen
+farthest-first by travel time so N lawyers spread over the county); villages are
+``model.villages``; door-to-door minutes and km come from :func:`geo.traveltime.od_matrix`.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo._errors import DataFileError, InputError
+
+from .model import Lawyer, TravelMatrix, VillageVisit
+
+log = logging.getLogger(__name__)
+
+BASE_TIERS = ("county_centre", "township_station")
+
+
+def base_points(model: Any) -> gpd.GeoDataFrame:
+    """Candidate home bases: the county centre first, then staffed township workstations."""
+    sp = model.service_points
+    sel = sp[sp["tier"].isin(BASE_TIERS)].copy()
+    if sel.empty:
+        raise InputError(
+            "the county model has no county centre or township workstation to base lawyers at"
+        )
+    sel["_order"] = sel["tier"].map({t: i for i, t in enumerate(BASE_TIERS)})
+    return sel.sort_values(["_order", "id"]).drop(columns="_order").reset_index(drop=True)
+
+
+def county_travel(model: Any, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
+    """Travel matrix over all bases and villages (keys ``base:<id>`` and village codes)."""
+    from geo.traveltime import od_matrix
+
+    bases = base_points(model)
+    vil = model.villages
+    pts = pd.concat([bases[["geometry"]], vil[["geometry"]]], ignore_index=True)
+    pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=vil.crs)
+    keys = [f"base:{i}" for i in bases["id"]] + [str(c) for c in vil["code"]]
+    names = {f"base:{i}": str(n) for i, n in zip(bases["id"], bases["name"], strict=True)}
+    names.update({str(c): str(n) for c, n in zip(vil["code"], vil["name"], strict=True)})
+    od = od_matrix(model, pts, pts, mode=mode, with_distance=True)
+    km = od.km if od.km is not None else np.zeros_like(od.minutes)
+    minutes = np.array(od.minutes, dtype=float)
+    np.fill_diagonal(minutes, 0.0)
+    km = np.array(km, dtype=float)
+    np.fill_diagonal(km, 0.0)
+    wgs = pts.to_crs("EPSG:4326")
+    coords = {k: (float(g.x), float(g.y)) for k, g in zip(keys, wgs.geometry, strict=True)}
+    return TravelMatrix(keys, minutes, km, coords=coords, mode=mode, names=names), bases
+
+
+def spread_bases(travel: TravelMatrix, base_keys: list[str], n: int) -> list[str]:
+    """``n`` bases, farthest-first from the first one (the county centre), cycling if n > bases."""
+    chosen = [base_keys[0]]
+    idx = [travel.index(k) for k in base_keys]
+    m = travel.minutes[np.ix_(idx, idx)]
+    while len(chosen) < min(n, len(base_keys)):
+        ci = [base_keys.index(c) for c in chosen]
+        d = np.where(np.isfinite(m[ci]), m[ci], 1e9).min(axis=0)
+        d[ci] = -1
+        chosen.append(base_keys[int(np.argmax(d))])
+    return [chosen[i % len(chosen)] for i in range(n)]
+
+
+def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
+    """CSV with ``village_code,lawyer`` and optional ``visits``, ``service_minutes``.
+
+    ``lawyer`` is a lawyer id (``L1`` … ``LN``); blank = free assignment.
+    """
+    p = Path(path)
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise DataFileError(p, f"cannot read assignments: {exc}") from exc
+    out: dict[str, dict[str, str]] = {}
+    for i, r in enumerate(rows, start=2):
+        code = (r.get("village_code") or "").strip()
+        if not code:
+            raise DataFileError(
+                p,
+                "missing village_code",
+                row=i,
+                field="village_code",
+                fix="columns: village_code,lawyer[,visits,service_minutes]",
+            )
+        for f in ("visits", "service_minutes"):
+            v = (r.get(f) or "").strip()
+            if v and not v.isdigit():
+                raise DataFileError(p, f"{f} must be a whole number (got {v!r})", row=i, field=f)
+        out[code] = {k: (v or "").strip() for k, v in r.items() if k}
+    return out
+
+
+def county_problem(
+    model: Any,
+    n_lawyers: int,
+    *,
+    mode: str = "car",
+    assignments: dict[str, dict[str, str]] | None = None,
+    visits_per_month: int = 1,
+    service_minutes: int = 120,
+    lawyer_defaults: dict[str, Any] | None = None,
+) -> tuple[list[Lawyer], list[VillageVisit], TravelMatrix]:
+    """Lawyers, village visits and travel for a county.
+
+    Parameters
+    ----------
+    model
+        A :class:`geo.model.CountyModel` (or anything with the same fields).
+    n_lawyers
+        Number of lawyers; ids ``L1`` … ``LN``, based farthest-first at the bases.
+    mode
+        ``"car"`` or ``"motorbike"``.
+    assignments
+        From :func:`read_assignments`: village code -> {lawyer, visits, service_minutes}.
+    """
+    if n_lawyers < 1:
+        raise InputError("--lawyers must be at least 1")
+    travel, bases = county_travel(model, mode)
+    keys = [f"base:{i}" for i in bases["id"]]
+    homes = spread_bases(travel, keys, n_lawyers)
+    extra = lawyer_defaults or {}
+    lawyers = [
+        Lawyer(f"L{i + 1}", f"律师{i + 1}（{travel.name(h)}）", h, mode=mode, **extra)
+        for i, h in enumerate(homes)
+    ]
+    ids = {lw.id for lw in lawyers}
+    assignments = assignments or {}
+    codes = {str(c) for c in model.villages["code"]}
+    unknown = sorted(set(assignments) - codes)
+    if unknown:
+        raise InputError(f"assignments name villages not in the model: {unknown[:5]}")
+    visits = []
+    for _, v in model.villages.iterrows():
+        code = str(v["code"])
+        a = assignments.get(code, {})
+        adv = a.get("lawyer") or None
+        if adv is not None and adv not in ids:
+            raise InputError(f"village {code} is assigned to {adv!r}; lawyers are L1..L{n_lawyers}")
+        visits.append(
+            VillageVisit(
+                id=code,
+                name=str(v["name"]),
+                location=code,
+                township=str(v.get("town_name", "")),
+                visits=int(a.get("visits") or visits_per_month),
+                service_minutes=int(a.get("service_minutes") or service_minutes),
+                adviser=adv,
+            )
+        )
+    log.info(
+        "%d lawyers at %d bases, %d villages (%s)", n_lawyers, len(set(homes)), len(visits), mode
+    )
+    return lawyers, visits, travel
+
+
+__all__ = ["base_points", "county_problem", "county_travel", "read_assignments", "spread_bases"]

@@ -1,0 +1,119 @@
+"""``doorstep circuits``: monthly lawyer circuits (routes, schedule, ledger) 律师巡回走访计划."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.circuits.county import county_problem, read_assignments
+from analysis.circuits.export import write_geojson, write_ics, write_ledger
+from analysis.circuits.ledger import carry_over, read_ledger
+from analysis.circuits.model import MonthCalendar, PlanParams, hhmm
+from analysis.circuits.planner import plan_month
+from geo._errors import InputError
+
+from ._common import add_model_options, emit_json, model_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("circuits", help="plan a month of lawyer village visits 律师巡回走访")
+    s.add_argument("--lawyers", type=int, required=True, help="number of lawyers (L1..LN)")
+    s.add_argument("--month", required=True, help="month to plan, YYYY-MM")
+    s.add_argument(
+        "--assignments", metavar="FILE", help="CSV village_code,lawyer[,visits,service_minutes]"
+    )
+    s.add_argument("--xlsx", metavar="OUT", help="write the visit ledger 台账 (.xlsx)")
+    s.add_argument("--ics", metavar="DIR", help="write one iCalendar file per lawyer")
+    s.add_argument("--geojson", metavar="OUT", help="write the routes as GeoJSON")
+    s.add_argument(
+        "--ledger",
+        metavar="DONE.xlsx",
+        help="completed ledger of last month: missed visits carried over",
+    )
+    s.add_argument("--mode", choices=["car", "motorbike"], default="car")
+    s.add_argument("--visits", type=int, default=1, help="required visits per village per month")
+    s.add_argument("--onsite", type=int, default=120, help="minutes on site per visit")
+    s.add_argument("--min-gap", type=int, default=7, help="days between repeat visits to a village")
+    s.add_argument("--max-drive", type=float, default=300.0, help="daily driving limit (minutes)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print the JSON report")
+    s.add_argument("--out", metavar="FILE", help="also write the JSON report to FILE")
+    add_model_options(s)
+    s.set_defaults(func=cmd_circuits)
+
+
+def cmd_circuits(args: argparse.Namespace) -> int:
+    if not 1 <= args.lawyers <= 500:
+        raise InputError("--lawyers must be between 1 and 500")
+    if args.visits < 0 or args.onsite <= 0 or args.min_gap < 0 or not args.max_drive > 0:
+        raise InputError(
+            "--visits >= 0, --onsite > 0, --min-gap >= 0 and --max-drive > 0 are required"
+        )
+    cal = MonthCalendar.for_month(args.month)
+    model = model_from_args(args)
+    assignments = read_assignments(args.assignments) if args.assignments else None
+    lawyers, visits, travel = county_problem(
+        model,
+        args.lawyers,
+        mode=args.mode,
+        assignments=assignments,
+        visits_per_month=args.visits,
+        service_minutes=args.onsite,
+        lawyer_defaults={"max_drive_minutes": args.max_drive},
+    )
+    notes: list[str] = []
+    if args.ledger:
+        entries = read_ledger(args.ledger)
+        visits, notes = carry_over(visits, entries)
+    plan = plan_month(
+        lawyers, visits, cal, travel, PlanParams(min_gap_days=args.min_gap, seed=args.seed)
+    )
+    files: dict[str, object] = {}
+    if args.xlsx:
+        files["xlsx"] = str(write_ledger(plan, args.xlsx))
+    if args.ics:
+        files["ics"] = [str(p) for p in write_ics(plan, Path(args.ics))]
+    if args.geojson:
+        files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords))
+    doc = plan.to_dict()
+    doc["county"] = {"code": model.code, "name": model.name, "vintage": model.vintage}
+    doc["lawyers"] = [
+        {
+            "id": lw.id,
+            "name": lw.name,
+            "base": lw.base,
+            "mode": lw.mode,
+            "shift": f"{hhmm(lw.shift_start)}–{hhmm(lw.shift_end)}",
+            "lunch": f"{lw.lunch_minutes} min within {hhmm(lw.lunch_earliest)}–{hhmm(lw.lunch_latest)}",
+            "max_drive_minutes": lw.max_drive_minutes,
+        }
+        for lw in lawyers
+    ]
+    doc["carried_over"] = {"ledger": args.ledger, "notes": notes} if args.ledger else None
+    doc["files"] = files
+    doc["quality"] = model.quality()
+    if not cal.holidays_known:
+        doc["assumptions"]["holidays"] = (
+            f"no holiday list for {cal.year} in data/params/holidays.toml: weekends only"
+        )
+    if args.out:
+        emit_json(doc, args.out)
+    if args.json:
+        emit_json(doc)
+        return 0
+    w = sys.stdout.write
+    w(
+        f"{model.name} {plan.month}: {plan.scheduled_visits} of {plan.required_visits} visits scheduled "
+        f"with {len(lawyers)} lawyers ({args.mode})\n"
+    )
+    for r in plan.lawyer_summary():
+        w(
+            f"  {r['lawyer_id']} {r['lawyer']}: {r['visits']} visits on {r['days_out']} of {r['working_days']} days, "
+            f"{r['drive_hours']} h driving, {r['km']} km\n"
+        )
+    for u in plan.unscheduled:
+        w(f"  unscheduled: {u.reason}\n")
+    for k, v in files.items():
+        w(f"  wrote {k}: {v if isinstance(v, str) else f'{len(v)} files'}\n")  # type: ignore[arg-type]
+    return 0

@@ -1,0 +1,79 @@
+"""Glue from a county model to the month plan, and the ``doorstep circuits`` command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from analysis.circuits.county import county_problem, read_assignments
+from analysis.circuits.model import MonthCalendar, PlanParams
+from analysis.circuits.planner import plan_month
+from geo._errors import DataFileError, InputError
+from geo.settings import PROJECT_ROOT
+
+from ..fakecounty import line_county
+
+
+def test_fake_county_month_plan():
+    model = line_county()
+    lawyers, visits, travel = county_problem(model, 2)
+    # county centre first, then the workstation (farthest-first)
+    assert [lw.base for lw in lawyers] == ["base:C", "base:S"]
+    assert [v.id for v in visits] == ["V0", "V1", "V3", "V4"]
+    i, j = travel.index("base:C"), travel.index("V3")
+    assert travel.minutes[i, j] == pytest.approx(40, abs=1.0)  # 20 km at 2 min/km
+    assert travel.km[i, j] == pytest.approx(20, abs=0.5)
+    plan = plan_month(
+        lawyers, visits, MonthCalendar.for_month("2026-12"), travel, PlanParams(day_time_limit=0.2)
+    )
+    assert plan.scheduled_visits == 4 and not plan.unscheduled
+
+
+def test_assignments_file(tmp_path):
+    model = line_county()
+    f = tmp_path / "a.csv"
+    f.write_text("village_code,lawyer,visits\nV3,L1,2\nV0,,\n", encoding="utf-8")
+    lawyers, visits, _ = county_problem(model, 2, assignments=read_assignments(f))
+    v3 = next(v for v in visits if v.id == "V3")
+    assert (v3.adviser, v3.visits) == ("L1", 2)
+    f.write_text("village_code,lawyer\nV3,L9\n", encoding="utf-8")
+    with pytest.raises(InputError, match="L9"):
+        county_problem(model, 2, assignments=read_assignments(f))
+    f.write_text("village_code,lawyer,visits\nV3,L1,two\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="row 2"):
+        read_assignments(f)
+
+
+@pytest.mark.skipif(
+    not (PROJECT_ROOT.parent / "shared" / "data" / "huayuan").is_dir(),
+    reason="../shared/data absent",
+)
+def test_cli_huayuan_december(tmp_path, capsys):
+    from doorstep.cli import main
+
+    rc = main(
+        [
+            "-q",
+            "circuits",
+            "--lawyers",
+            "8",
+            "--month",
+            "2026-12",
+            "--json",
+            "--xlsx",
+            str(tmp_path / "l.xlsx"),
+        ]
+    )
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["required_visits"] == 228
+    assert doc["scheduled_visits"] + len(doc["unscheduled"]) == 228
+    assert all(u["reason"] for u in doc["unscheduled"])
+    assert "layers" in doc["quality"]
+    for r in doc["routes"]:
+        assert r["depart_hhmm"] >= "08:30" and r["back_hhmm"] <= "17:30"
+        assert r["lunch"][:5] >= "11:30" and r["lunch"][6:11] <= "13:30"
+    wb = load_workbook(tmp_path / "l.xlsx")
+    assert len(wb.sheetnames) >= 9  # summary + 8 lawyers

@@ -35,7 +35,7 @@ def test_assignments_file(tmp_path):
     model = line_county()
     f = tmp_path / "a.csv"
     f.write_text("village_code,lawyer,visits\nV3,L1,2\nV0,,\n", encoding="utf-8")
-    lawyers, visits, _ = county_problem(model, 2, assignments=read_assignments(f))
+    _, visits, _ = county_problem(model, 2, assignments=read_assignments(f))
     v3 = next(v for v in visits if v.id == "V3")
     assert (v3.adviser, v3.visits) == ("L1", 2)
     f.write_text("village_code,lawyer\nV3,L9\n", encoding="utf-8")

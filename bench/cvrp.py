@@ -20,7 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.circuits.benchmarks import check_cvrp, gap_percent, read_cvrp, read_cvrp_cost, solve_cvrp
+from analysis.circuits.benchmarks import (
+    check_cvrp,
+    gap_percent,
+    read_cvrp,
+    read_cvrp_cost,
+    solve_cvrp,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.circuits.benchmarks import check_solomon, gap_percent, read_bks, read_solomon, solve_solomon
+from analysis.circuits.benchmarks import (
+    check_solomon,
+    gap_percent,
+    read_bks,
+    read_solomon,
+    solve_solomon,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

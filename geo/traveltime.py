@@ -15,9 +15,11 @@ time of the mode (partial at the two ends). Unreachable pairs (or beyond ``cutof
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -56,6 +58,7 @@ __all__ = [
     "od_matrix",
     "prepare",
     "route",
+    "routes",
 ]
 
 MAX_CELLS = 20_000_000  # rows x nodes per Dijkstra batch (~160 MB of float64)
@@ -553,11 +556,63 @@ def route(
     return _route_from_path(prep, path, float(dist[d]))
 
 
-def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
+def routes(
+    model_or_graph: Any,
+    points: Any,
+    pairs: Sequence[tuple[int, int]],
+    mode: str = "car",
+    access: AccessParams | None = None,
+) -> dict[tuple[int, int], Route | None]:
+    """Fastest routes between pairs ``(i, j)`` of rows of one point set.
+
+    One Dijkstra (with predecessors) per distinct origin over a graph holding every point, so a
+    month of lawyer routes costs a few dozen searches, not one per leg. Unreachable pairs map to
+    ``None``.
+    """
+    prep = prepare(model_or_graph, [points], mode, access)
+    k = len(prep.sets[0])
+    bad = [(i, j) for i, j in pairs if not (0 <= i < k and 0 <= j < k)]
+    if bad:
+        raise InputError(f"route pairs {bad[:3]} refer to rows outside the {k} points")
+    nodes = prep.nodes(0)
+    by_origin: dict[int, list[int]] = {}
+    for i, j in pairs:
+        by_origin.setdefault(int(i), []).append(int(j))
+    out: dict[tuple[int, int], Route | None] = {}
+    for i, dests in by_origin.items():
+        o = int(nodes[i])
+        dist, pred = dijkstra(prep.aug.csr, indices=o, return_predecessors=True)
+        for j in dests:
+            d = int(nodes[j])
+            if not np.isfinite(dist[d]):
+                out[(i, j)] = None
+                continue
+            path = [d]
+            while path[-1] != o:
+                path.append(int(pred[path[-1]]))
+            path.reverse()
+            out[(i, j)] = _route_from_path(prep, path, float(dist[d]), i, j)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _to_wgs84(crs: str) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+def _route_from_path(
+    prep: Prepared, path: list[int], minutes: float, origin: int = 0, dest: int = -1
+) -> Route:
+    """Route along an augmented-graph ``path``; ``origin`` / ``dest`` index the concatenated
+    point sets (default: the first point of the first set, the first point of the last set)."""
     idx, aug = prep.index, prep.aug
     n, k = aug.n_road, aug.n_points
-    so, sd = prep.sets
-    coords: list[tuple[float, float]] = [(float(so.x[0]), float(so.y[0]))]
+    allp = _concat(prep.sets) if len(prep.sets) > 1 else prep.sets[0]
+    if dest < 0:
+        dest = prep.offsets[-1]
+    coords: list[tuple[float, float]] = [(float(allp.x[origin]), float(allp.y[origin]))]
     edges: list[int] = []
     names: list[str] = []
     length = 0.0
@@ -570,10 +625,8 @@ def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
         if e < 0:  # access leg
             node = q if q >= n + k else p
             j = node - n - k
-            snaps = so if j < len(so) else sd
-            jj = j if j < len(so) else j - len(so)
             if node == q:
-                coords.append((float(snaps.x[jj]), float(snaps.y[jj])))
+                coords.append((float(allp.x[j]), float(allp.y[j])))
             continue
         f0, f1 = float(aug.f0[r]), float(aug.f1[r])
         forward = p == aug.a[r]
@@ -593,9 +646,7 @@ def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
         if len(_dedupe(coords)) > 1
         else shapely.LineString([coords[0], coords[0]])
     )
-    from pyproj import Transformer
-
-    tf = Transformer.from_crs(idx.crs, "EPSG:4326", always_xy=True)
+    tf = _to_wgs84(idx.crs)
     wgs = shapely.transform(geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1])))
     road_nodes = [p for p in path if p < n]
     return Route(
@@ -607,8 +658,8 @@ def _route_from_path(prep: Prepared, path: list[int], minutes: float) -> Route:
         geometry=geom,
         geometry_wgs84=wgs,
         mode=prep.mode,
-        origin_snap_m=float(so.snap_m[0]),
-        dest_snap_m=float(sd.snap_m[0]),
+        origin_snap_m=float(allp.snap_m[origin]),
+        dest_snap_m=float(allp.snap_m[dest]),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,10 @@ import pandas as pd
 
 from geo._errors import DataFileError, InputError
 
-from .model import Lawyer, TravelMatrix, VillageVisit
+from .ledger import carry_over, read_ledger
+from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
+from .plan import MonthPlan
+from .planner import plan_month
 
 log = logging.getLogger(__name__)
 
@@ -165,4 +170,127 @@ def county_problem(
     return lawyers, visits, travel
 
 
-__all__ = ["base_points", "county_problem", "county_travel", "read_assignments", "spread_bases"]
+DEFAULT_LAWYERS = 8
+
+
+@dataclass
+class CountyMonth:
+    """A county's month of circuits: the plan plus what is needed to draw and export it.
+
+    ``plan`` is the :class:`~analysis.circuits.plan.MonthPlan`; ``travel`` the door-to-door
+    matrix it was planned on (``travel.coords`` holds WGS84 lon/lat of every place key);
+    ``notes`` say what was carried over from a completed ledger.
+    """
+
+    plan: MonthPlan
+    travel: TravelMatrix
+    lawyers: list[Lawyer]
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_county_month(
+    model: Any,
+    month: str,
+    *,
+    n_lawyers: int = DEFAULT_LAWYERS,
+    mode: str = "car",
+    assignments: dict[str, dict[str, str]] | None = None,
+    visits_per_month: int = 1,
+    service_minutes: int = 120,
+    max_drive_minutes: float = 300.0,
+    min_gap_days: int = 7,
+    ledger: str | Path | None = None,
+    seed: int = 0,
+) -> CountyMonth:
+    """Plan a county's month of lawyer circuits end to end.
+
+    Builds the problem with :func:`county_problem`, carries over the visits a completed ledger
+    (``ledger``, an .xlsx written by :func:`~analysis.circuits.export.write_ledger`) marks as
+    missed, and runs :func:`~analysis.circuits.planner.plan_month` on the month's working days
+    (weekends and the public holidays of ``data/params/holidays.toml`` off).
+    """
+    if not 1 <= n_lawyers <= 500:
+        raise InputError("the number of lawyers must be between 1 and 500")
+    if visits_per_month < 0 or service_minutes <= 0 or min_gap_days < 0:
+        raise InputError("visits >= 0, on-site minutes > 0 and min-gap days >= 0 are required")
+    if not max_drive_minutes > 0:
+        raise InputError("the daily driving limit must be > 0 minutes")
+    cal = MonthCalendar.for_month(month)
+    lawyers, visits, travel = county_problem(
+        model,
+        n_lawyers,
+        mode=mode,
+        assignments=assignments,
+        visits_per_month=visits_per_month,
+        service_minutes=service_minutes,
+        lawyer_defaults={"max_drive_minutes": max_drive_minutes},
+    )
+    notes: list[str] = []
+    if ledger is not None:
+        visits, notes = carry_over(visits, read_ledger(ledger))
+    plan = plan_month(
+        lawyers, visits, cal, travel, PlanParams(min_gap_days=min_gap_days, seed=seed)
+    )
+    if not cal.holidays_known:
+        plan.assumptions["holidays"] = (
+            f"no holiday list for {cal.year} in data/params/holidays.toml: weekends only"
+        )
+    return CountyMonth(plan, travel, lawyers, notes)
+
+
+def road_path_function(
+    model: Any, travel: TravelMatrix, plan: MonthPlan | None = None
+) -> Callable[[str, str], list[tuple[float, float]] | None]:
+    """``road_path(a, b)``: the fastest road geometry (WGS84 lon/lat) between two place keys of
+    ``travel``, for :func:`~analysis.circuits.export.routes_geojson`.
+
+    With ``plan``, every leg of the plan is routed up front by :func:`geo.traveltime.routes`
+    (one search per distinct origin); other legs are routed on demand. An unreachable or unknown
+    leg gives ``None`` (drawn straight).
+    """
+    from geo.traveltime import routes
+
+    keys = list(travel.coords)
+    pts = gpd.GeoDataFrame(
+        {"key": keys},
+        geometry=gpd.points_from_xy(
+            [travel.coords[k][0] for k in keys], [travel.coords[k][1] for k in keys]
+        ),
+        crs="EPSG:4326",
+    )
+    row = {k: i for i, k in enumerate(keys)}
+    cache: dict[tuple[str, str], list[tuple[float, float]] | None] = {}
+
+    def fill(legs: set[tuple[str, str]]) -> None:
+        todo = sorted({(a, b) for a, b in legs if a != b and a in row and b in row} - set(cache))
+        if not todo:
+            return
+        got = routes(model, pts, [(row[a], row[b]) for a, b in todo], mode=travel.mode)
+        for a, b in todo:
+            r = got[(row[a], row[b])]
+            cache[(a, b)] = (
+                None if r is None else [(float(x), float(y)) for x, y in r.geometry_wgs84.coords]
+            )
+
+    if plan is not None:
+        fill({(a, b) for r in plan.routes for a, b in zip(r.path, r.path[1:], strict=False)})
+
+    def road_path(a: str, b: str) -> list[tuple[float, float]] | None:
+        if (a, b) not in cache:
+            fill({(a, b)})
+        return cache.get((a, b))
+
+    return road_path
+
+
+__all__ = [
+    "DEFAULT_LAWYERS",
+    "CountyMonth",
+    "base_points",
+    "county_problem",
+    "county_travel",
+    "plan_county_month",
+    "read_assignments",
+    "road_path_function",
+    "spread_bases",
+]

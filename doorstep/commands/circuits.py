@@ -6,11 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.circuits.county import county_problem, read_assignments
+from analysis.circuits.county import plan_county_month, read_assignments, road_path_function
 from analysis.circuits.export import write_geojson, write_ics, write_ledger
-from analysis.circuits.ledger import carry_over, read_ledger
-from analysis.circuits.model import MonthCalendar, PlanParams, hhmm
-from analysis.circuits.planner import plan_month
+from analysis.circuits.model import MonthCalendar, hhmm
 from geo._errors import InputError
 
 from ._common import add_model_options, emit_json, model_from_args
@@ -31,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DONE.xlsx",
         help="completed ledger of last month: missed visits carried over",
     )
+    s.add_argument(
+        "--straight",
+        action="store_true",
+        help="GeoJSON legs as straight lines between stops (default: along the roads)",
+    )
     s.add_argument("--mode", choices=["car", "motorbike"], default="car")
     s.add_argument("--visits", type=int, default=1, help="required visits per village per month")
     s.add_argument("--onsite", type=int, default=120, help="minutes on site per visit")
@@ -50,32 +53,31 @@ def cmd_circuits(args: argparse.Namespace) -> int:
         raise InputError(
             "--visits >= 0, --onsite > 0, --min-gap >= 0 and --max-drive > 0 are required"
         )
-    cal = MonthCalendar.for_month(args.month)
+    MonthCalendar.for_month(args.month)  # a bad month fails before the model is built
     model = model_from_args(args)
     assignments = read_assignments(args.assignments) if args.assignments else None
-    lawyers, visits, travel = county_problem(
+    cm = plan_county_month(
         model,
-        args.lawyers,
+        args.month,
+        n_lawyers=args.lawyers,
         mode=args.mode,
         assignments=assignments,
         visits_per_month=args.visits,
         service_minutes=args.onsite,
-        lawyer_defaults={"max_drive_minutes": args.max_drive},
+        max_drive_minutes=args.max_drive,
+        min_gap_days=args.min_gap,
+        ledger=args.ledger,
+        seed=args.seed,
     )
-    notes: list[str] = []
-    if args.ledger:
-        entries = read_ledger(args.ledger)
-        visits, notes = carry_over(visits, entries)
-    plan = plan_month(
-        lawyers, visits, cal, travel, PlanParams(min_gap_days=args.min_gap, seed=args.seed)
-    )
+    plan, travel, lawyers, notes = cm.plan, cm.travel, cm.lawyers, cm.notes
     files: dict[str, object] = {}
     if args.xlsx:
         files["xlsx"] = str(write_ledger(plan, args.xlsx))
     if args.ics:
         files["ics"] = [str(p) for p in write_ics(plan, Path(args.ics))]
     if args.geojson:
-        files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords))
+        road = None if args.straight else road_path_function(model, travel, plan)
+        files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords, road_path=road))
     doc = plan.to_dict()
     doc["county"] = {"code": model.code, "name": model.name, "vintage": model.vintage}
     doc["lawyers"] = [
@@ -93,10 +95,6 @@ def cmd_circuits(args: argparse.Namespace) -> int:
     doc["carried_over"] = {"ledger": args.ledger, "notes": notes} if args.ledger else None
     doc["files"] = files
     doc["quality"] = model.quality()
-    if not cal.holidays_known:
-        doc["assumptions"]["holidays"] = (
-            f"no holiday list for {cal.year} in data/params/holidays.toml: weekends only"
-        )
     if args.out:
         emit_json(doc, args.out)
     if args.json:

@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo._errors import InputError
 from geo.roadindex import AccessParams, road_index
 from geo.synthetic import TEST_CRS, graph_from_edges
-from geo.traveltime import nearest_facility, node_times, od_matrix, prepare, route
+from geo.traveltime import nearest_facility, node_times, od_matrix, prepare, route, routes
 
 ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=100.0)  # 75 m/min
 
@@ -199,3 +199,26 @@ def test_road_node_search_equals_augmented_graph_search():
         np.testing.assert_allclose(nf.minutes, ref[:, prep.nodes(1)].min(axis=1), atol=1e-9)
         nt = node_times(g, a, "walk", cutoff=cutoff, access=ACCESS)
         np.testing.assert_allclose(nt, ref[:, : prep.index.n], atol=1e-9)
+
+
+def test_routes_batch_equals_single_routes():
+    g = tiny()
+    p = pts([(250, 150), (1500, -75), (1000, 900), (2000, 0)])
+    pairs = [(0, 1), (0, 2), (1, 2), (3, 0)]
+    got = routes(g, p, [*pairs, (2, 2)], "car", access=ACCESS)
+    assert set(got) == {*pairs, (2, 2)}
+    assert got[(2, 2)].minutes == 0.0 and got[(2, 2)].km == 0.0
+    for i, j in pairs:
+        one = route(g, p.iloc[[i]], p.iloc[[j]], "car", access=ACCESS)
+        r = got[(i, j)]
+        assert r is not None and one is not None
+        assert r.minutes == pytest.approx(one.minutes)
+        assert r.km == pytest.approx(one.km)
+        assert r.road_names == one.road_names
+        assert r.origin_snap_m == pytest.approx(one.origin_snap_m)
+        assert r.dest_snap_m == pytest.approx(one.dest_snap_m)
+        # the same line; the batch graph may carry extra vertices where other points snap
+        assert r.geometry.equals(one.geometry)
+    assert got[(0, 1)].minutes == pytest.approx(5.5)
+    with pytest.raises(InputError, match="outside"):
+        routes(g, p, [(0, 9)], "car", access=ACCESS)

@@ -7,7 +7,6 @@ functions ask for (from the cached county model), call them and reshape the answ
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from typing import Any
 
@@ -145,75 +144,66 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ circuits
 
 
-PLAN_FUNCTIONS = ("plan_county_month", "county_month_plan", "plan_county")
+def circuits_month(state: Any, month: str) -> Any:
+    """The county's :class:`analysis.circuits.county.CountyMonth` for ``month`` (cached per
+    app; the number of lawyers and mode come from the app config ``CIRCUIT_LAWYERS`` /
+    ``CIRCUIT_MODE``)."""
+    from flask import current_app
 
+    from analysis.circuits.county import DEFAULT_LAWYERS, plan_county_month
 
-def _circuits_module() -> Any:
-    for name in ("analysis.circuits.county", "analysis.circuits"):
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        if any(hasattr(mod, fn) for fn in PLAN_FUNCTIONS):
-            return mod
-    raise ApiError(
-        503,
-        "monthly circuits for the county are not available in analysis.circuits yet",
-        code="unavailable",
+    n = int(current_app.config.get("CIRCUIT_LAWYERS", DEFAULT_LAWYERS))
+    mode = str(current_app.config.get("CIRCUIT_MODE", "car"))
+    return state._get(
+        f"circuits:{month}:{n}:{mode}",
+        lambda: plan_county_month(state.model, month, n_lawyers=n, mode=mode),
     )
 
 
 def circuits_plan(state: Any, month: str) -> Any:
     """The month's :class:`analysis.circuits.plan.MonthPlan` for the county (cached)."""
-    mod = _circuits_module()
-    fn = next(getattr(mod, f) for f in PLAN_FUNCTIONS if hasattr(mod, f))
-    return state._get(f"circuits:{month}", lambda: fn(state.model, month))
+    return circuits_month(state, month).plan
 
 
 def circuits_json(state: Any, month: str) -> dict[str, Any]:
-    """The month plan as JSON for the staff page: routes keyed by lawyer id, stops with
-    coordinates (from the model), plus the visits marked done in the database."""
+    """The month plan as JSON for the staff page: the plan's own dict (units in ``units``) with
+    each day route given ``lawyer`` (id), ``lawyer_name``, stop coordinates and a road
+    ``geometry`` (WGS84), plus the visits marked done in the database."""
 
     def build() -> dict[str, Any]:
-        plan = circuits_plan(state, month)
-        out: dict[str, Any] = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
-        m = state.model
-        vxy = {
-            str(c): (round(float(g.x), 6), round(float(g.y), 6))
-            for c, g in zip(m.villages["code"], m.villages.geometry, strict=True)
-        }
-        sxy = {
-            str(c): (round(float(g.x), 6), round(float(g.y), 6))
-            for c, g in zip(m.service_points["id"], m.service_points.geometry, strict=True)
+        from analysis.circuits.county import road_path_function
+        from analysis.circuits.export import routes_geojson
+
+        cm = circuits_month(state, month)
+        out: dict[str, Any] = cm.plan.to_dict()
+        coords = cm.travel.coords
+        lines = routes_geojson(cm.plan, coords, road_path_function(state.model, cm.travel, cm.plan))
+        geoms = {
+            (f["properties"]["lawyer_id"], f["properties"]["date"]): f["geometry"]
+            for f in lines["features"]
         }
         routes = []
         for r in out.get("routes", []):
             stops = []
             for st in r.get("stops", []):
-                code = str(st.get("village_id", st.get("village", "")))
-                lon, lat = vxy.get(code, (None, None))
-                stops.append(
-                    {**st, "village": code, "name": st.get("village", code), "lon": lon, "lat": lat}
-                )
-            base = str(r.get("base", ""))  # a service point id or a village code
-            blon, blat = sxy.get(base, vxy.get(base, (None, None)))
-            line = [[blon, blat]] if blon is not None else []
-            line += [[s_["lon"], s_["lat"]] for s_ in stops if s_["lon"] is not None]
-            if blon is not None:
-                line.append([blon, blat])
+                code = str(st["village_id"])
+                lon, lat = coords.get(code, (None, None))
+                stops.append({**st, "village": code, "name": st["village"], "lon": lon, "lat": lat})
             routes.append(
                 {
                     **r,
-                    "lawyer": str(r.get("lawyer_id", r.get("lawyer", ""))),
-                    "lawyer_name": r.get("lawyer", ""),
+                    "lawyer": str(r["lawyer_id"]),
+                    "lawyer_name": r["lawyer"],
                     "stops": stops,
-                    "geometry": {"type": "LineString", "coordinates": line}
-                    if len(line) > 1
-                    else None,
+                    "geometry": geoms.get((r["lawyer_id"], r["date"])),
                 }
             )
         out["routes"] = routes
         out["month"] = month
+        out["lawyers"] = [
+            {"id": lw.id, "name": lw.name, "base": lw.base, "mode": lw.mode} for lw in cm.lawyers
+        ]
+        out["quality"] = state.model.quality()
         return out
 
     data = dict(state._get(f"circuits-json:{month}", build))
@@ -241,17 +231,34 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
 
 
 def ledger_file(state: Any, month: str) -> Any:
-    mod = _circuits_module()
-    return mod.write_ledger(circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx")
+    """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically)."""
+    from analysis.circuits.export import write_ledger
+
+    return write_ledger(circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx")
 
 
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:
+    """One lawyer's iCalendar file (or all lawyers' events in one file when ``lawyer`` is None)."""
+    from analysis.circuits.export import write_ics
+
     from .security import inside, safe_name
 
-    name = safe_name(lawyer, "lawyer") + ".ics" if lawyer else "all.ics"
-    mod = _circuits_module()
-    path = inside(state_dir(state, month), name)
-    return mod.write_ics(circuits_plan(state, month), path, lawyer=lawyer)
+    plan = circuits_plan(state, month)
+    folder = state_dir(state, month) / "ics"
+    if lawyer is None:
+        import dataclasses
+
+        merged = dataclasses.replace(
+            plan, lawyers=[dataclasses.replace(plan.lawyers[0], id="all", name="全部律师 all")]
+        )
+        merged.routes = [dataclasses.replace(r, lawyer_id="all") for r in plan.routes]
+        return write_ics(merged, folder)[0]
+    name = safe_name(lawyer, "lawyer") + ".ics"
+    if lawyer not in {lw.id for lw in plan.lawyers}:
+        raise ApiError(404, f"no lawyer {lawyer!r} in the {month} plan", "lawyer")
+    paths = write_ics(plan, folder)
+    by_name = {p.name: p for p in paths}
+    return by_name.get(name) or inside(folder, name)
 
 
 def state_dir(state: Any, month: str) -> Any:

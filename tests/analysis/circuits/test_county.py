@@ -77,3 +77,26 @@ def test_cli_huayuan_december(tmp_path, capsys):
         assert r["lunch"][:5] >= "11:30" and r["lunch"][6:11] <= "13:30"
     wb = load_workbook(tmp_path / "l.xlsx")
     assert len(wb.sheetnames) >= 9  # summary + 8 lawyers
+
+
+def test_plan_county_month_and_road_paths():
+    from analysis.circuits.county import plan_county_month, road_path_function
+    from analysis.circuits.export import routes_geojson
+
+    model = line_county()
+    cm = plan_county_month(model, "2026-12", n_lawyers=2, min_gap_days=7)
+    assert cm.plan.scheduled_visits == 4 and not cm.plan.unscheduled
+    assert [lw.id for lw in cm.lawyers] == ["L1", "L2"]
+    road = road_path_function(model, cm.travel, cm.plan)
+    gj = routes_geojson(cm.plan, cm.travel.coords, road)
+    assert len(gj["features"]) == len(cm.plan.routes)
+    for f, r in zip(gj["features"], sorted(cm.plan.routes, key=lambda x: (x.lawyer_id, x.date))):
+        line = f["geometry"]["coordinates"]
+        # the road line starts and ends at the base and passes every stop of the day
+        assert line[0] == pytest.approx(list(cm.travel.coords[r.path[0]]), abs=1e-9)
+        assert line[-1] == pytest.approx(list(cm.travel.coords[r.path[-1]]), abs=1e-9)
+        for key in r.path[1:-1]:
+            assert any(p == pytest.approx(list(cm.travel.coords[key]), abs=1e-9) for p in line)
+        assert len(line) >= len(r.path)
+    with pytest.raises(InputError, match="between 1 and 500"):
+        plan_county_month(model, "2026-12", n_lawyers=0)

@@ -148,9 +148,21 @@ def graph_from_points(
                     seg = shapely.LineString([xy[si], xy[sj]])
                     if shapely.intersection(seg, within.buffer(500.0)).length < 0.9 * seg.length:
                         continue  # would run outside the county
-                _add(int(si), int(sj), cls, params.circuity_trunk, _road_name(names, si, sj, "公路"))
+                _add(
+                    int(si),
+                    int(sj),
+                    cls,
+                    params.circuity_trunk,
+                    _road_name(names, int(si), int(sj), "公路"),
+                )
     for i, j in sorted(keep):
-        _add(int(i), int(j), params.village_class, params.circuity_village, _road_name(names, i, j, "村道"))
+        _add(
+            int(i),
+            int(j),
+            params.village_class,
+            params.circuity_village,
+            _road_name(names, i, j, "村道"),
+        )
     add_travel_times(G, speeds)
     log.info("modelled network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
     return G

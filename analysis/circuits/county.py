@@ -201,13 +201,15 @@ def plan_county_month(
     min_gap_days: int = 7,
     ledger: str | Path | None = None,
     seed: int = 0,
+    params: PlanParams | None = None,
 ) -> CountyMonth:
     """Plan a county's month of lawyer circuits end to end.
 
     Builds the problem with :func:`county_problem`, carries over the visits a completed ledger
     (``ledger``, an .xlsx written by :func:`~analysis.circuits.export.write_ledger`) marks as
     missed, and runs :func:`~analysis.circuits.planner.plan_month` on the month's working days
-    (weekends and the public holidays of ``data/params/holidays.toml`` off).
+    (weekends and the public holidays of ``data/params/holidays.toml`` off). ``params``
+    overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored).
     """
     if not 1 <= n_lawyers <= 500:
         raise InputError("the number of lawyers must be between 1 and 500")
@@ -228,9 +230,8 @@ def plan_county_month(
     notes: list[str] = []
     if ledger is not None:
         visits, notes = carry_over(visits, read_ledger(ledger))
-    plan = plan_month(
-        lawyers, visits, cal, travel, PlanParams(min_gap_days=min_gap_days, seed=seed)
-    )
+    params = params or PlanParams(min_gap_days=min_gap_days, seed=seed)
+    plan = plan_month(lawyers, visits, cal, travel, params)
     if not cal.holidays_known:
         plan.assumptions["holidays"] = (
             f"no holiday list for {cal.year} in data/params/holidays.toml: weekends only"

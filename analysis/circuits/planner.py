@@ -6,7 +6,7 @@ Three layers:
    adviser, or everyone). A visit that fits nobody's day is reported with the reason in words.
 2. **Assignment and day filling.** Free villages go to lawyers by regret order under balanced
    workload caps (estimated on-site plus travel minutes, proportional to each lawyer's working
-   days). Each lawyer's visits are then inserted, hardest first, into the working day with the
+   days), then rebalanced so no lawyer carries under 92 % of a fair share. Each lawyer's visits are then inserted, hardest first, into the working day with the
    lowest score ``added driving + balance_weight * day length`` where the insertion is feasible
    (exact timing with the lunch break, shift end and driving limit — :mod:`.schedule`) and repeat
    visits to a village stay ``min_gap_days`` apart. What fits no day of its lawyer is offered to
@@ -104,6 +104,54 @@ def explain_unfit(lw: Lawyer, v: VillageVisit, travel: TravelMatrix) -> str:
             f"({hhmm(lw.shift_start)}–{hhmm(lw.shift_end)})"
         )
     return f"{who} cannot be timed into a working day from base {base} (lunch break and shift)"
+
+
+def _rebalance(
+    owner: dict[int, int],
+    load: np.ndarray,
+    est: dict[tuple[int, int], float],
+    free: list[int],
+    ndays: np.ndarray,
+    by_village: dict[int, list[_Inst]],
+    floor: float = 0.92,
+) -> int:
+    """Move free villages to the least-loaded lawyer until every lawyer carries at least
+    ``floor`` of a fair share (estimated minutes, proportional to working days).
+
+    Each move takes, from a lawyer above the fair share, the village whose transfer adds the
+    least estimated time, and only if the pair's larger load goes down. Returns the moves made.
+    """
+    if len(load) < 2 or not free:
+        return 0
+    share = ndays / max(float(ndays.sum()), 1.0)
+    moves = 0
+    for _ in range(4 * len(free)):
+        fair = float(load.sum()) * share
+        rel = load / np.maximum(fair, 1e-9)
+        lo = int(np.argmin(rel))
+        if rel[lo] >= floor:
+            break
+        best: tuple[float, int] | None = None
+        for vi in free:
+            o = owner[vi]
+            if o == lo or lo not in by_village[vi][0].candidates or load[o] <= fair[o]:
+                continue
+            if load[lo] + est[(vi, lo)] >= load[o]:
+                continue  # would only swap which of the two is overloaded
+            delta = est[(vi, lo)] - est[(vi, o)]
+            if best is None or delta < best[0]:
+                best = (delta, vi)
+        if best is None:
+            break
+        vi = best[1]
+        o = owner[vi]
+        load[o] -= est[(vi, o)]
+        load[lo] += est[(vi, lo)]
+        owner[vi] = lo
+        moves += 1
+    if moves:
+        log.info("workload balance: %d villages moved to less loaded lawyers", moves)
+    return moves
 
 
 def _instances(
@@ -246,6 +294,7 @@ def plan_month(
         )
         owner[vi] = li
         load[li] += est[(vi, li)]
+    _rebalance(owner, load, est, free, ndays, by_village)
 
     # 2b. day filling
     ranks = {}

@@ -1,135 +1,114 @@
-"""Staff circuits API with a stand-in county planner (the wiring, not the planner itself)."""
+"""Staff circuits API on the real county planner (Huayuan, a month of 8 lawyers)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.webmap.conftest import PLANNER, STAFF
 
+from ..conftest import needs_shared
 
-def fake_module(model: Any) -> Any:
-    from analysis.circuits.model import Lawyer
-    from analysis.circuits.plan import DayRoute, MonthPlan, PlannedStop
+pytestmark = needs_shared
 
-    v = model.villages.iloc[:2]
-    stops = [
-        PlannedStop(
-            str(r["code"]),
-            str(r["name"]),
-            str(r["town_name"]),
-            1,
-            1,
-            600.0 + 120 * i,
-            600.0 + 120 * i,
-            700.0 + 120 * i,
-            20.0,
-            9.5,
-        )
-        for i, (_, r) in enumerate(v.iterrows())
-    ]
-    day = DayRoute(
-        "L1",
-        "张律师",
-        dt.date(2025, 3, 3),
-        "433124-C",
-        "县中心",
-        510.0,
-        1000.0,
-        stops,
-        720.0,
-        780.0,
-        "base",
-        80.0,
-        40.0,
-        20.0,
-        10.0,
-        "test",
-    )
-    plan = MonthPlan(
-        "2025-03", [Lawyer("L1", "张律师", "433124-C")], [day], [], {"L1": [dt.date(2025, 3, 3)]}, 2
-    )
-
-    def write_ledger(_plan: Any, path: Path) -> Path:
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        wb.active.append(["lawyer", "date", "village"])  # type: ignore[union-attr]
-        wb.save(path)
-        return path
-
-    def write_ics(_plan: Any, path: Path, lawyer: str | None = None) -> Path:
-        path.write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
-        return path
-
-    return SimpleNamespace(
-        plan_county_month=lambda _m, _month: plan, write_ledger=write_ledger, write_ics=write_ics
-    ), stops
+MONTH = "2026-12"
 
 
-@pytest.fixture
-def fake(monkeypatch: Any, huayuan_model: Any) -> Iterator[Any]:
-    from webmap.app import services, state
+@pytest.fixture(scope="module")
+def plan_json() -> Any:
+    """The month as the API serves it (planned once per module on a throw-away app)."""
+    import tempfile
+    from pathlib import Path
 
-    def forget() -> None:  # the stand-in plan must not stay in the process-wide cache
-        for cache in state._SHARED.values():
-            for key in [k for k in cache if k.startswith("circuits")]:
-                del cache[key]
+    from tests.webmap.conftest import Auth, make_app
 
-    mod, stops = fake_module(huayuan_model)
-    monkeypatch.setattr(services, "_circuits_module", lambda: mod)
-    forget()
-    yield stops
-    forget()
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(Path(tmp))
+        c = app.test_client()
+        Auth(c).login(STAFF)
+        r = c.get(f"/api/circuits?month={MONTH}")
+        assert r.status_code == 200, r.data[:300]
+        return r.get_json()
 
 
-def test_circuits_json_and_visits(client: Any, auth: Any, fake: Any, huayuan_model: Any) -> None:
+def test_month_plan_covers_every_village(plan_json: Any, huayuan_model: Any) -> None:
+    d = plan_json
+    codes = [str(c) for c in huayuan_model.villages["code"]]
+    visited = [s["village"] for r in d["routes"] for s in r["stops"]]
+    assert sorted(visited) == sorted(codes)  # 228 villages, one visit each, nobody twice
+    assert d["scheduled_visits"] == d["required_visits"] == len(codes) and not d["unscheduled"]
+    assert [lw["id"] for lw in d["lawyers"]] == [f"L{i}" for i in range(1, 9)]
+    assert d["units"]["travel"] == "minutes" and "quality" in d
+    wgs = huayuan_model.villages.to_crs("EPSG:4326").set_index("code").geometry
+    for r in d["routes"]:
+        assert r["lawyer"].startswith("L") and r["lawyer_name"].startswith("律师")
+        assert r["date"].startswith(MONTH)
+        line = r["geometry"]["coordinates"]
+        assert line[0] == pytest.approx(line[-1], abs=1e-9)  # leaves from and returns to base
+        for s in r["stops"]:
+            g = wgs[s["village"]]
+            assert s["lon"] == pytest.approx(g.x, abs=1e-6)
+            assert s["lat"] == pytest.approx(g.y, abs=1e-6)
+            # the road line passes the village's own point (its access leg ends there)
+            assert any(p == pytest.approx([s["lon"], s["lat"]], abs=1e-6) for p in line)
+    # December 2026: 23 working days, nobody works weekends
+    import datetime as dt
+
+    assert all(dt.date.fromisoformat(r["date"]).weekday() < 5 for r in d["routes"])
+
+
+def test_visits_marked_done(client: Any, auth: Any, plan_json: Any) -> None:
     auth.login(STAFF)
-    d = client.get("/api/circuits?month=2025-03").get_json()
-    (r,) = d["routes"]
-    assert r["lawyer"] == "L1" and r["lawyer_name"] == "张律师" and r["date"] == "2025-03-03"
-    code = fake[0].village_id
-    g = huayuan_model.villages.set_index("code").geometry[code]
-    assert r["stops"][0]["village"] == code
-    assert r["stops"][0]["lon"] == pytest.approx(g.x, abs=1e-6)
-    line = r["geometry"]["coordinates"]
-    assert len(line) == 4 and line[0] == line[-1]  # base -> 2 villages -> base
-    assert d["done"] == []
-    body = {"month": "2025-03", "lawyer": "L1", "date": "2025-03-03", "village": code}
+    r0 = plan_json["routes"][0]
+    code = r0["stops"][0]["village"]
+    body = {"month": MONTH, "lawyer": r0["lawyer"], "date": r0["date"], "village": code}
+    assert client.get(f"/api/circuits?month={MONTH}").get_json()["done"] == []
     assert client.post("/api/circuits/visits", json=body).get_json()["done"] is True
-    done = client.get("/api/circuits?month=2025-03").get_json()["done"]
+    done = client.get(f"/api/circuits?month={MONTH}").get_json()["done"]
     assert [(x["village"], x["by"]) for x in done] == [(code, STAFF[0])]
     assert client.post("/api/circuits/visits", json={**body, "done": False}).status_code == 200
-    assert client.get("/api/circuits?month=2025-03").get_json()["done"] == []
-    r404 = client.post("/api/circuits/visits", json={**body, "date": "2025-03-04"})
+    assert client.get(f"/api/circuits?month={MONTH}").get_json()["done"] == []
+    other = next(r for r in plan_json["routes"] if r["date"] != r0["date"])
+    r404 = client.post("/api/circuits/visits", json={**body, "date": other["date"]})
     assert r404.status_code == 404 and r404.is_json
     assert client.post("/api/circuits/visits", json={**body, "done": "yes"}).status_code == 400
 
 
-def test_downloads(client: Any, auth: Any, fake: Any) -> None:
+def test_downloads(client: Any, auth: Any, plan_json: Any) -> None:
     auth.login(STAFF)
-    x = client.get("/api/circuits/ledger.xlsx?month=2025-03")
+    x = client.get(f"/api/circuits/ledger.xlsx?month={MONTH}")
     assert x.status_code == 200 and x.data[:2] == b"PK"
-    assert "doorstep-ledger-2025-03.xlsx" in x.headers["Content-Disposition"]
-    ics = client.get("/api/circuits/calendar.ics?month=2025-03&lawyer=L1")
+    assert f"doorstep-ledger-{MONTH}.xlsx" in x.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(x.data))
+    assert sum(1 for n in wb.sheetnames if n.startswith("律师")) == 8
+    l1 = sum(len(r["stops"]) for r in plan_json["routes"] if r["lawyer"] == "L1")
+    ics = client.get(f"/api/circuits/calendar.ics?month={MONTH}&lawyer=L1")
     assert ics.status_code == 200 and ics.data.startswith(b"BEGIN:VCALENDAR")
-    assert client.get("/api/circuits/calendar.ics?month=2025-03&lawyer=../x").status_code == 400
+    assert ics.data.count(b"BEGIN:VEVENT") == l1
+    every = client.get(f"/api/circuits/calendar.ics?month={MONTH}")
+    assert every.data.count(b"BEGIN:VEVENT") == 228
+    assert client.get(f"/api/circuits/calendar.ics?month={MONTH}&lawyer=../x").status_code == 400
+    assert client.get(f"/api/circuits/calendar.ics?month={MONTH}&lawyer=L99").status_code == 404
 
 
-def test_planner_reads_but_cannot_mark(client: Any, auth: Any, fake: Any) -> None:
+def test_planner_reads_but_cannot_mark(client: Any, auth: Any, plan_json: Any) -> None:
     auth.login(PLANNER)
-    assert client.get("/api/circuits?month=2025-03").status_code == 200
-    body = {"month": "2025-03", "lawyer": "L1", "date": "2025-03-03", "village": fake[0].village_id}
+    assert client.get(f"/api/circuits?month={MONTH}").status_code == 200
+    r0 = plan_json["routes"][0]
+    body = {
+        "month": MONTH,
+        "lawyer": r0["lawyer"],
+        "date": r0["date"],
+        "village": r0["stops"][0]["village"],
+    }
     assert client.post("/api/circuits/visits", json=body).status_code == 403
 
 
-def test_staff_page(client: Any, auth: Any, fake: Any) -> None:
+def test_staff_page(client: Any, auth: Any) -> None:
     auth.login(STAFF)
-    page = client.get("/circuits/?month=2025-03").get_data(as_text=True)
-    assert 'data-month="2025-03"' in page and "ledger.xlsx?month=2025-03" in page
+    page = client.get(f"/circuits/?month={MONTH}").get_data(as_text=True)
+    assert f'data-month="{MONTH}"' in page and f"ledger.xlsx?month={MONTH}" in page
     assert client.get("/circuits/?month=bad").status_code == 400

@@ -144,19 +144,32 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ circuits
 
 
-def circuits_month(state: Any, month: str) -> Any:
-    """The county's :class:`analysis.circuits.county.CountyMonth` for ``month`` (cached per
-    app; the number of lawyers and mode come from the app config ``CIRCUIT_LAWYERS`` /
-    ``CIRCUIT_MODE``)."""
+def _circuit_config() -> tuple[int, str, bool]:
     from flask import current_app
 
-    from analysis.circuits.county import DEFAULT_LAWYERS, plan_county_month
+    from analysis.circuits.county import DEFAULT_LAWYERS
 
-    n = int(current_app.config.get("CIRCUIT_LAWYERS", DEFAULT_LAWYERS))
-    mode = str(current_app.config.get("CIRCUIT_MODE", "car"))
+    cfg = current_app.config
+    return (
+        int(cfg.get("CIRCUIT_LAWYERS", DEFAULT_LAWYERS)),
+        str(cfg.get("CIRCUIT_MODE", "car")),
+        bool(cfg.get("CIRCUIT_USE_PYVRP", True)),
+    )
+
+
+def circuits_month(state: Any, month: str) -> Any:
+    """The county's :class:`analysis.circuits.county.CountyMonth` for ``month`` (cached per
+    model). App config: ``CIRCUIT_LAWYERS`` (default 8), ``CIRCUIT_MODE`` (car/motorbike),
+    ``CIRCUIT_USE_PYVRP`` (False: insertion routes only, for quick test instances)."""
+    from analysis.circuits.county import plan_county_month
+    from analysis.circuits.model import PlanParams
+
+    n, mode, pyvrp = _circuit_config()
     return state._get(
-        f"circuits:{month}:{n}:{mode}",
-        lambda: plan_county_month(state.model, month, n_lawyers=n, mode=mode),
+        f"circuits:{month}:{n}:{mode}:{pyvrp}",
+        lambda: plan_county_month(
+            state.model, month, n_lawyers=n, mode=mode, params=PlanParams(use_pyvrp=pyvrp)
+        ),
     )
 
 
@@ -206,7 +219,8 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
         out["quality"] = state.model.quality()
         return out
 
-    data = dict(state._get(f"circuits-json:{month}", build))
+    n, mode, pyvrp = _circuit_config()
+    data = dict(state._get(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
     from .db import get_db
 
     rows = (

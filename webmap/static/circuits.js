@@ -6,7 +6,7 @@
   const month = root.dataset.month;
   const map = await baseMap("map");
   const layer = L.layerGroup().addTo(map);
-  const COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf"];
+  const COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf", "#999999", "#bcbd22", "#1f2f7a", "#66c2a5"];
   let data;
   try { data = await api(`/api/circuits?month=${month}`); }
   catch (err) { document.getElementById("circuit-summary").innerHTML = `<p class="error">${esc(err.message)}</p>`; return; }

@@ -90,7 +90,8 @@ def test_plan_county_month_and_road_paths():
     road = road_path_function(model, cm.travel, cm.plan)
     gj = routes_geojson(cm.plan, cm.travel.coords, road)
     assert len(gj["features"]) == len(cm.plan.routes)
-    for f, r in zip(gj["features"], sorted(cm.plan.routes, key=lambda x: (x.lawyer_id, x.date))):
+    ordered = sorted(cm.plan.routes, key=lambda x: (x.lawyer_id, x.date))
+    for f, r in zip(gj["features"], ordered, strict=True):
         line = f["geometry"]["coordinates"]
         # the road line starts and ends at the base and passes every stop of the day
         assert line[0] == pytest.approx(list(cm.travel.coords[r.path[0]]), abs=1e-9)

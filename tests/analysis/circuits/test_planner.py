@@ -163,3 +163,27 @@ def test_calendar_2026_holidays():
     assert not MonthCalendar.for_month("2031-01").holidays_known
     with pytest.raises(InputError):
         MonthCalendar.for_month("2026-13")
+
+
+def test_rebalance_feeds_the_idle_lawyer_cheapest_moves_first():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from analysis.circuits.planner import _rebalance
+
+    # lawyer 0 holds all six villages; lawyer 1 is 10 min farther from villages 0-2, 50 from 3-5
+    est = {(v, 0): 100.0 for v in range(6)}
+    est.update({(v, 1): 110.0 if v < 3 else 150.0 for v in range(6)})
+    owner = dict.fromkeys(range(6), 0)
+    load = np.array([600.0, 0.0])
+    by_village = {v: [SimpleNamespace(candidates=[0, 1])] for v in range(6)}
+    moves = _rebalance(owner, load, est, list(range(6)), np.array([20.0, 20.0]), by_village)
+    assert moves == 3
+    assert sorted(v for v, o in owner.items() if o == 1) == [0, 1, 2]  # the cheap ones moved
+    np.testing.assert_allclose(load, [300.0, 330.0])
+    # a lawyer who cannot take free villages (candidates) is left alone
+    owner = dict.fromkeys(range(6), 0)
+    load = np.array([600.0, 0.0])
+    only0 = {v: [SimpleNamespace(candidates=[0])] for v in range(6)}
+    assert _rebalance(owner, load, est, list(range(6)), np.array([20.0, 20.0]), only0) == 0

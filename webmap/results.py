@@ -43,8 +43,29 @@ def proposed_sites(
     )
 
 
-def circuit_routes(model: Any, month: str) -> gpd.GeoDataFrame:
-    """Lawyer day routes of ``month`` (LineStrings) from :mod:`analysis.circuits`."""
-    raise InputError(
-        "circuit routes for the county model are not available yet (analysis.circuits)"
-    )
+def circuit_routes(
+    model: Any, month: str, *, n_lawyers: int = 8, county_month: Any = None
+) -> gpd.GeoDataFrame:
+    """Lawyer day routes of ``month`` (LineStrings along the roads, WGS84) with ``lawyer``,
+    ``date``, ``minutes`` (driving), ``km`` and ``stops``.
+
+    ``county_month`` — an :class:`analysis.circuits.county.CountyMonth` already planned (e.g. by
+    ``doorstep run``); otherwise the month is planned with
+    :func:`analysis.circuits.county.plan_county_month`.
+    """
+    from analysis.circuits.county import plan_county_month, road_path_function
+    from analysis.circuits.export import routes_geojson
+
+    cm = county_month or plan_county_month(model, month, n_lawyers=n_lawyers)
+    gj = routes_geojson(cm.plan, cm.travel.coords, road_path_function(model, cm.travel, cm.plan))
+    if not gj["features"]:
+        return gpd.GeoDataFrame(
+            {"lawyer": [], "date": [], "minutes": [], "km": [], "stops": []},
+            geometry=[],
+            crs="EPSG:4326",
+        )
+    gdf = gpd.GeoDataFrame.from_features(gj["features"], crs="EPSG:4326")
+    gdf["minutes"] = gdf["drive_min"]
+    gdf["lawyer"] = gdf["lawyer"].astype(str)
+    gdf["stops"] = [" → ".join(s) for s in gdf["stops"]]
+    return gdf[["lawyer", "lawyer_id", "date", "minutes", "km", "stops", "geometry"]]

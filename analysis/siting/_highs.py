@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -15,6 +18,35 @@ from geo._errors import InfeasibleError, SolverError
 log = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+
+
+_BANNER_LOCK = threading.Lock()
+_banner_shown = [False]
+
+
+def new_highs() -> highspy.Highs:
+    """A silent :class:`highspy.Highs`.
+
+    HiGHS prints its copyright banner on the C-level stdout when the first instance of a process
+    is built, before any option can be set; that would corrupt ``--json`` output, so the first
+    construction runs with file descriptor 1 pointed at ``/dev/null``.
+    """
+    with _BANNER_LOCK:
+        if _banner_shown[0]:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+            _banner_shown[0] = True
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 @dataclass
@@ -108,8 +140,7 @@ class Milp:
         a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1).
         """
         t0 = time.perf_counter()
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         h.setOptionValue("random_seed", int(seed))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_objective else 1e-6)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analysis.siting.county import county_problem, site_report, solve_county
 from tests.analysis.fakecounty import line_county
+from tests.conftest import needs_shared
 
 
 def test_mclp_and_lscp_on_line_county() -> None:
@@ -28,3 +31,22 @@ def test_mclp_and_lscp_on_line_county() -> None:
     lres = solve_county(cs, "lscp", add=0, minutes=15)
     ldoc = site_report(model, cs, lres, "lscp", 15)
     assert ldoc["sites_needed_for_full_coverage"] == 4  # 3 existing + V3
+
+
+@needs_shared
+def test_cli_json_stdout_is_pure_json():
+    """HiGHS prints a banner on the C stdout at its first instance; --json must stay parseable."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "doorstep.cli", "-q", "site", "--objective", "mclp"]
+    out = subprocess.run(
+        [*cmd, "--add", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    doc = json.loads(out.stdout)
+    assert doc["objective"] == "mclp" and len(doc["sites_opened"]) == 1
+    assert "HiGHS" not in out.stdout

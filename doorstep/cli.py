@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))  # "Created N records"
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

@@ -28,7 +28,18 @@ from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, MapLayers, m
 
 log = logging.getLogger(__name__)
 
-ROUTE_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf"]
+ROUTE_COLOURS = [
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#17becf",
+    "#999999",
+    "#bcbd22",
+]
 ONLINE = "12348 公共法律服务热线 hotline · 如法网 rufa.gov.cn · 12348 中国法网 12348.gov.cn"
 
 #: legend rows: (layer label, quality keys whose status decides real/modelled)
@@ -272,6 +283,7 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
         folium.GeoJson(
             r,
             name="律师巡回路线 Lawyer routes",
+            show=False,  # a month of routes hides the coverage colours; one click shows it
             style_function=lambda f: {
                 "color": f["properties"].get("colour", "#e41a1c"),
                 "weight": 3,

@@ -27,10 +27,14 @@ def proposed_sites(
     cs = county_problem(model, mode=mode)
     res = solve_county(cs, objective, add=k, minutes=minutes, curve=False)
     rep = site_report(model, cs, res, objective, minutes)
+    return sites_from_report(rep, f"{objective.upper()} k={k}, ≤{minutes:g} min {mode}", res.status)
+
+
+def sites_from_report(rep: dict[str, Any], label: str, status: str) -> gpd.GeoDataFrame:
+    """Map layer of the sites a :func:`analysis.siting.county.site_report` opened."""
     rows = rep["sites_opened"]
     note = (
-        f"{objective.upper()} k={k}, ≤{minutes:g} min {mode}: coverage "
-        f"{rep['coverage_before']:.1%} → {rep['coverage_after']:.1%} ({res.status})"
+        f"{label}: coverage {rep['coverage_before']:.1%} → {rep['coverage_after']:.1%} ({status})"
     )
     return gpd.GeoDataFrame(
         {

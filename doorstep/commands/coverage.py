@@ -94,12 +94,13 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
     }
 
 
-def cmd_coverage(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
-    target = _target(args)
+def coverage_outputs(
+    model: Any, target: CoverageTarget, out: Path | None
+) -> tuple[CoverageResult, dict[str, Any]]:
+    """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
+    and coverage.gpkg (village coverage and service-area bands), each written atomically."""
     res = coverage(model, target)
     doc = coverage_json(model, res)
-    out = _out_dir(args)
     if out is not None:
         emit_json(doc, str(out / "coverage.json"))
         _write_csv(res.villages, out / "coverage_villages.csv")
@@ -107,10 +108,17 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         _write_csv(res.county, out / "coverage_county.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, staffed_points(model), args.mode, target.breaks)
+        areas = service_areas(model, staffed_points(model), target.mode, target.breaks)
         county = model.county.to_crs(areas.crs).geometry.union_all()
         areas["geometry"] = areas.geometry.intersection(county)
         _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
+    return res, doc
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    target = _target(args)
+    res, doc = coverage_outputs(model, target, _out_dir(args))
     if args.json:
         emit_json(doc)
         return 0
@@ -141,17 +149,21 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gaps(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
-    target = _target(args)
-    res = coverage(model, target, modes=(args.mode,), with_paths=True)
-    vill = underserved_villages(model, args.mode, target=target, result=res)
-    cells = underserved_cells(model, args.mode, args.minutes, args.cell)
-    links = critical_links(model, args.mode, target=target, top=args.top)
+def gaps_outputs(
+    model: Any, target: CoverageTarget, out: Path | None, cell: float = 500.0, top: int = 20
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Underserved villages and grid cells, critical links and equity for ``target.mode``;
+    returns (villages, cells, links, equity, JSON report) and, with ``out``, writes gaps.json,
+    CSV tables and gaps.gpkg atomically."""
+    mode = target.mode
+    res = coverage(model, target, modes=(mode,), with_paths=True)
+    vill = underserved_villages(model, mode, target=target, result=res)
+    cells = underserved_cells(model, mode, target.rural_minutes, cell)
+    links = critical_links(model, mode, target=target, top=top)
     eq = equity_summary(model, res)
     doc = {
         "county": {"code": model.code, "name": model.name},
-        "mode": args.mode,
+        "mode": mode,
         "target": {"rural_minutes": target.rural_minutes, "urban_minutes": target.urban_minutes},
         "units": {
             "minutes": "min",
@@ -162,15 +174,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         "underserved_villages": _records(vill.drop(columns=["mode"], errors="ignore")),
         "underserved_cells": {
             "count": len(cells),
-            "cell_m": args.cell,
+            "cell_m": cell,
             "population_share": cells.attrs.get("population_share_underserved"),
-            "top": _records(pd.DataFrame(cells.drop(columns="geometry")).head(args.top)),
+            "top": _records(pd.DataFrame(cells.drop(columns="geometry")).head(top)),
         },
         "critical_links": _records(links),
         "equity": eq,
         "quality": res.meta["quality"],
     }
-    out = _out_dir(args)
     if out is not None:
         emit_json(doc, str(out / "gaps.json"))
         _write_csv(vill, out / "gaps_villages.csv")
@@ -183,6 +194,13 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             "underserved_cells": cells,
         }
         _write_gpkg({k: g for k, g in layers.items() if len(g)}, out / "gaps.gpkg")
+    return vill, cells, links, eq, doc
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    target = _target(args)
+    vill, cells, links, eq, doc = gaps_outputs(model, target, _out_dir(args), args.cell, args.top)
     if args.json:
         emit_json(doc)
         return 0

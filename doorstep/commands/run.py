@@ -46,6 +46,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="atlas background tiles (default none: works offline)",
     )
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
+    r.add_argument(
+        "--no-serve",
+        dest="serve",
+        action="store_false",
+        help="stop after writing the outputs (default: then serve the web app)",
+    )
+    r.add_argument("--host", default="127.0.0.1", help="web app interface (default 127.0.0.1)")
+    r.add_argument("--port", type=int, default=8080, help="web app port (default 8080)")
+    r.add_argument("--instance", metavar="DIR", help="web app instance folder (default ./instance)")
     add_model_options(r)
     r.set_defaults(func=cmd_run)
 
@@ -96,6 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--add must be between 0 and 50")
     if not 1 <= args.lawyers <= 500:
         raise InputError("--lawyers must be between 1 and 500")
+    if args.serve:
+        check_port_free(args.host, args.port)
     month = args.month or next_month()
     MonthCalendar.for_month(month)  # a bad month fails before any work
     out = Path(args.out)
@@ -203,8 +214,52 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{c['lawyers']} lawyers, {c['drive_hours']} h driving\n"
     )
     w(f"  地图 atlas: {pages[0]}   报告 report: {out / 'report.md'}\n")
-    w(f"  web app: doorstep serve   (took {seconds['total']} s)\n")
-    return 0
+    w(f"  (took {seconds['total']} s)\n")
+    if not args.serve:
+        w("  web app: doorstep serve\n")
+        return 0
+    return _serve(args)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before any work if the web app could not listen on ``host:port``."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be 1..65535, got {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise InputError(
+                f"cannot serve on {host}:{port} ({exc.strerror}); pass --port with a free port "
+                "or --no-serve"
+            ) from exc
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import cmd_serve
+
+    replaced = [
+        o
+        for o in ("boundary", "townships", "villages", "population", "service_points", "roads")
+        if getattr(args, o, None)
+    ]
+    if replaced:
+        log.warning(
+            "the web app uses the default layers (vintage/data only); %s files are not loaded "
+            "into it",
+            ", ".join(replaced),
+        )
+    ns = argparse.Namespace(
+        host=args.host,
+        port=args.port,
+        threads=8,
+        instance=None,
+        vintage=args.vintage,
+        data=args.data,
+    )
+    return cmd_serve(ns)
 
 
 def _circuit_mode(mode: str) -> str:

@@ -22,9 +22,8 @@ def test_next_month():
 @needs_shared
 def test_run_writes_everything_consistently(tmp_path, capsys):
     out = tmp_path / "out"
-    rc = main(
-        ["-q", "run", "--out", str(out), "--add", "2", "--lawyers", "4", "--month", "2026-12"]
-    )
+    opts = ["--add", "2", "--lawyers", "4", "--month", "2026-12", "--no-serve"]
+    rc = main(["-q", "run", "--out", str(out), *opts])
     assert rc == 0
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     f = run["figures"]
@@ -76,3 +75,56 @@ def test_run_bad_input_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--minutes" in err and "month 13" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_run_refuses_a_busy_port_before_working(tmp_path, capsys):
+    import socket
+
+    out = tmp_path / "never"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["-q", "run", "--out", str(out), "--port", str(port)]) == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err and not out.exists()
+
+
+@needs_shared
+def test_run_then_serves_the_app(tmp_path):
+    """The README's main command: the job, then the web app answering on loopback."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DOORSTEP_INSTANCE": str(tmp_path / "instance")}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "doorstep.cli", "-q", "run", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--add", "1", "--lawyers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 240
+        body = None
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                url = f"http://127.0.0.1:{port}/api/nearest?lon=109.48&lat=28.57&mode=car"
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                time.sleep(1)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert body is not None and body["results"][0]["minutes"] > 0
+        assert (out / "report.md").is_file() and (out / "site" / "index.html").is_file()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -177,7 +177,9 @@ def graph_of(model_or_graph: Any) -> nx.Graph:
 def road_index(model_or_graph: Any) -> RoadIndex:
     """Return the (cached) :class:`RoadIndex` of a road graph or county model."""
     g = graph_of(model_or_graph)
-    key = (g.number_of_nodes(), g.number_of_edges())
+    # degree sum (2 x edges): C-speed len() per adjacency dict; networkx's number_of_edges()
+    # walks a Python generator and cost more than a whole nearest-point search on a county
+    key = (len(g._adj), sum(map(len, g._adj.values())))
     hit = _CACHE.get(g)
     if hit is not None and hit[0] == key:
         return hit[1]

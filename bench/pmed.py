@@ -47,9 +47,19 @@ print(json.dumps({"seconds": time.perf_counter() - t, "objective": float(pulp.va
 """
 
 
+# OR-Library ``pmedopt`` values of the larger instances (not in shared/), for files a user
+# supplies; ``pmedopt_1-20.txt`` next to the files takes precedence.
+PMEDOPT_21_40 = {
+    "pmed21": 9138, "pmed22": 8579, "pmed23": 4619, "pmed24": 2961, "pmed25": 1828,
+    "pmed26": 9917, "pmed27": 8307, "pmed28": 4498, "pmed29": 3033, "pmed30": 1989,
+    "pmed31": 10086, "pmed32": 9297, "pmed33": 4700, "pmed34": 3013, "pmed35": 10400,
+    "pmed36": 9934, "pmed37": 5057, "pmed38": 11060, "pmed39": 9423, "pmed40": 5128,
+}  # fmt: skip
+
+
 def published(path: Path) -> dict[str, float]:
     table = path.parent / "pmedopt_1-20.txt"
-    out: dict[str, float] = {}
+    out: dict[str, float] = {k: float(v) for k, v in PMEDOPT_21_40.items()}
     if table.is_file():
         for line in table.read_text().splitlines()[1:]:
             parts = line.split()

@@ -290,6 +290,34 @@ def pmedian(
     )
 
 
+def _radius_lp(
+    rad: _Radius, nlev: npt.NDArray[np.intp], k: int
+) -> tuple[npt.NDArray[np.intp], float]:
+    """Extend the truncations until the truncated LP relaxation is the full model's LP.
+
+    A truncation binds when its last ``z`` is positive in the LP optimum (the demand is partly
+    served beyond its last level); those are doubled and the LP re-solved. Returns the final
+    truncations and the LP bound (equal to the classical p-median LP bound).
+    """
+    # at least two levels, so every demand has a z and a covering row: with one level a demand
+    # would count as served at its nearest distance by no site at all, invisibly to the growth test
+    nlev = np.maximum(nlev, np.minimum(2, rad.cap))
+    obj = -np.inf
+    for rnd in range(60):
+        m, _y, zs = rad.build(nlev, k)
+        lp = m.solve(relax=True, label="p-median LP")
+        obj = lp.objective
+        grow = [
+            i for i, z in enumerate(zs) if z.size and nlev[i] < rad.cap[i] and lp.x[z[-1]] > 1e-7
+        ]
+        log.debug("p-median LP round %d: bound %g, %d truncations to extend", rnd, obj, len(grow))
+        if not grow:
+            break
+        for i in grow:
+            nlev[i] = min(int(rad.cap[i]), 2 * int(nlev[i]))
+    return nlev, obj
+
+
 def _solve_radius(
     problem: SitingProblem,
     k: int,
@@ -321,20 +349,7 @@ def _solve_radius(
     near = problem.cost[:, best_open].min(axis=1)
     nlev = np.array([rad.level_of(i, near[i]) for i in range(problem.n_demand)], dtype=np.intp)
     bound, proven = -np.inf, False
-    # LP phase: extend truncations until the LP relaxation is the full model's LP
-    for rnd in range(60):
-        m, y, zs = rad.build(nlev, k)
-        lp = m.solve(relax=True, label="p-median LP")
-        grow = [
-            i for i, z in enumerate(zs) if z.size and nlev[i] < rad.cap[i] and lp.x[z[-1]] > 1e-7
-        ]
-        log.debug(
-            "p-median LP round %d: bound %g, %d truncations to extend", rnd, lp.objective, len(grow)
-        )
-        if not grow:
-            break
-        for i in grow:
-            nlev[i] = min(int(rad.cap[i]), 2 * int(nlev[i]))
+    nlev, _lp = _radius_lp(rad, nlev, k)
     for rnd in range(50):
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0.05:

@@ -137,3 +137,35 @@ def test_problem_validation() -> None:
         SitingProblem.from_cost_matrix(D, W, existing=[1], excluded=[1])
     with pytest.raises(InputError, match="only 5 candidates"):
         pmedian(SitingProblem.from_cost_matrix(D, W, existing=[0]), 6)
+
+
+def test_radius_lp_equals_classical_lp() -> None:
+    """The truncated radius LP must reach the classical p-median LP bound (a one-level
+    truncation once let a demand count as served by no site, silently weakening the bound)."""
+    import scipy.optimize as so
+
+    from analysis.siting.pmedian import _Radius, _radius_lp
+
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 100, (18, 2))
+    d = np.round(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    w = rng.integers(1, 6, 18).astype(float)
+    n, k = 18, 3
+    # classical LP: x_ij (n*n), y_j (n); sum_j x_ij = 1, x_ij <= y_j, sum y = k
+    c = np.concatenate([(w[:, None] * d).ravel(), np.zeros(n)])
+    a_eq = np.zeros((n + 1, n * n + n))
+    for i in range(n):
+        a_eq[i, i * n : (i + 1) * n] = 1
+    a_eq[n, n * n :] = 1
+    a_ub = np.zeros((n * n, n * n + n))
+    a_ub[np.arange(n * n), np.arange(n * n)] = 1
+    a_ub[np.arange(n * n), n * n + np.tile(np.arange(n), n)] = -1
+    ref = so.linprog(
+        c, A_ub=a_ub, b_ub=np.zeros(n * n), A_eq=a_eq, b_eq=[*([1] * n), k], bounds=(0, 1)
+    )
+    assert ref.status == 0
+    p = SitingProblem.from_cost_matrix(d, w)
+    rad = _Radius(p)
+    # start from one level everywhere (the case that used to stop too early)
+    _nlev, bound = _radius_lp(rad, np.ones(n, dtype=np.intp), k)
+    assert bound == pytest.approx(ref.fun, rel=1e-7)

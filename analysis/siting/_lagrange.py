@@ -58,6 +58,19 @@ def weighted_costs(
     return wd
 
 
+def _pairs(
+    wd_c: npt.NDArray[np.float64], lam: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]
+) -> tuple[
+    npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
+    """Pairs ``(i, j)`` with ``wd_c[i, j] < T_i``, ``T_i = min(hi_i, 1.5 lam_i + margin)``: the
+    only pairs whose reduced cost ``min(0, wd_ij - lam_i)`` can be non-zero while lam <= T."""
+    margin = 0.05 * float(lam.mean()) + 1e-9 if lam.size else 1e-9
+    thr = np.minimum(hi, 1.5 * lam + margin)
+    pi, pj = np.nonzero(wd_c < thr[:, None])
+    return pi, pj, wd_c[pi, pj], thr
+
+
 def lagrangian_reduce(
     cost: npt.NDArray[np.float64],
     weights: npt.NDArray[np.float64],
@@ -124,11 +137,20 @@ def lagrangian_reduce(
     if k == 0 or nc == 0:
         val = float(lam.sum()) if nc == 0 or k == 0 else -np.inf
         return LagrangeOutcome(val, closed, opened, lam, upper, best_open, 0)
+    # Only pairs with w_i d_ij < lam_i have a non-zero reduced cost, so the sums run over the
+    # pairs below a per-demand threshold T_i >= lam_i (rebuilt when a multiplier passes it):
+    # a few percent of the matrix when k is small, instead of all of it every iteration.
+    pi, pj, pv, thr = _pairs(wd_c, lam, hi)
     for done in range(1, iterations + 1):
-        red = np.minimum(wd_c - lam[:, None], 0.0)
-        rho = red.sum(axis=0)
+        if (lam > thr).any():
+            pi, pj, pv, thr = _pairs(wd_c, lam, hi)
+        r = pv - lam[pi]
+        np.minimum(r, 0.0, out=r)
+        rho = np.bincount(pj, weights=r, minlength=nc)
         order = np.argpartition(rho, min(k, nc - 1))
         sel = order[:k]
+        in_sel = np.zeros(nc, dtype=bool)
+        in_sel[sel] = True
         kth = float(rho[sel].max())
         val = float(lam.sum() + rho[sel].sum())
         if val > best + 1e-9 * max(1.0, abs(val)):
@@ -142,10 +164,8 @@ def lagrangian_reduce(
         # reduction tests
         closed |= val + rho - kth > upper - slack
         if k < nc:
-            nxt = float(np.partition(rho, k)[k])
-            mask = np.zeros(nc, dtype=bool)
-            mask[sel] = True
-            opened |= mask & (val - rho + nxt > upper - slack)
+            nxt = float(rho[order[k]])  # argpartition put the (k+1)-th smallest at position k
+            opened |= in_sel & (val - rho + nxt > upper - slack)
         # Lagrangian heuristic
         every = heuristic_every * (1 if polished < 12 else 10)
         if heuristic_every and done % every == 1:
@@ -165,15 +185,16 @@ def lagrangian_reduce(
         if best > upper - slack or theta < min_theta:
             break
         # projected subgradient
-        served = (red[:, sel] < 0).sum(axis=1)
-        g = 1.0 - served - (lam >= hi)
-        g[(lam >= hi) & (g > 0)] = 0.0
+        served = np.bincount(pi[(r < 0) & in_sel[pj]], minlength=n)
+        at_hi = lam >= hi
+        g = 1.0 - served - at_hi
+        g[at_hi & (g > 0)] = 0.0
         g[(lam <= lo) & (g < 0)] = 0.0
         norm = float(g @ g)
         if norm == 0:
             break
         step = theta * max(upper - val, 1e-6 * max(1.0, abs(upper))) / norm
-        lam = np.clip(lam + step * g, lo, hi)
+        lam = np.minimum(np.maximum(lam + step * g, lo), hi)
     closed &= ~opened
     log.info(
         "lagrangian: bound %.6g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",

@@ -58,7 +58,7 @@ def lagrangian_branch_and_bound(
     integral: bool,
     time_limit: float | None = None,
     root_iterations: int = 3000,
-    node_iterations: int = 100,
+    node_iterations: int = 15,
 ) -> BBResult:
     """Solve ``min sum_i w_i min_{j in E ∪ S} d_ij`` over ``S ⊆ C, |S| = k`` exactly.
 

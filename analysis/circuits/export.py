@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +70,19 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def write_ledger(plan: MonthPlan, path: str | Path) -> Path:
+def write_ledger(
+    plan: MonthPlan,
+    path: str | Path,
+    done: Mapping[tuple[str, str, str], str] | None = None,
+) -> Path:
     """Write the visit ledger: a summary sheet, one sheet per lawyer, and an unscheduled sheet.
 
     Lawyer sheets carry the lawyer id in cell ``B1`` so :func:`.ledger.read_ledger` can read
-    them back whatever the sheet is renamed to.
+    them back whatever the sheet is renamed to. ``done`` maps ``(lawyer id, ISO date, village
+    code)`` of visits already recorded (e.g. ticked in the web app) to a note; those rows are
+    written with 已走访 visited = 是 and the note, the others left blank for staff to fill in.
     """
+    done = done or {}
     wb = Workbook()
     summary = wb.active
     assert summary is not None
@@ -167,8 +174,11 @@ def write_ledger(plan: MonthPlan, path: str | Path) -> Path:
                         hhmm(s.departure),
                         round(s.travel_min),
                         round(s.travel_km, 1),
-                        "",
-                        "",
+                        *(
+                            ("是", done[key])
+                            if (key := (lw.id, r.date.isoformat(), s.village_id)) in done
+                            else ("", "")
+                        ),
                     ]
                 )
                 ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"

@@ -60,7 +60,7 @@ def test_month_plan_covers_every_village(plan_json: Any, huayuan_model: Any) -> 
     assert all(dt.date.fromisoformat(r["date"]).weekday() < 5 for r in d["routes"])
 
 
-def test_visits_marked_done(client: Any, auth: Any, plan_json: Any) -> None:
+def test_visits_marked_done(client: Any, auth: Any, plan_json: Any, tmp_path: Any) -> None:
     auth.login(STAFF)
     r0 = plan_json["routes"][0]
     code = r0["stops"][0]["village"]
@@ -69,6 +69,19 @@ def test_visits_marked_done(client: Any, auth: Any, plan_json: Any) -> None:
     assert client.post("/api/circuits/visits", json=body).get_json()["done"] is True
     done = client.get(f"/api/circuits?month={MONTH}").get_json()["done"]
     assert [(x["village"], x["by"]) for x in done] == [(code, STAFF[0])]
+    # the downloaded ledger carries the web mark, and reads back as visited
+    from analysis.circuits.ledger import read_ledger
+
+    x = client.get(f"/api/circuits/ledger.xlsx?month={MONTH}")
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(x.data)
+    entries = read_ledger(path)
+    marked = [e for e in entries if e.visited]
+    assert [(e.lawyer_id, e.date.isoformat(), e.village_id) for e in marked] == [
+        (r0["lawyer"], r0["date"], code)
+    ]
+    assert STAFF[0] in marked[0].notes
+    assert sum(e.visited is None for e in entries) == len(entries) - 1
     assert client.post("/api/circuits/visits", json={**body, "done": False}).status_code == 200
     assert client.get(f"/api/circuits?month={MONTH}").get_json()["done"] == []
     other = next(r for r in plan_json["routes"] if r["date"] != r0["date"])

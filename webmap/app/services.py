@@ -248,7 +248,22 @@ def ledger_file(state: Any, month: str) -> Any:
     """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically)."""
     from analysis.circuits.export import write_ledger
 
-    return write_ledger(circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx")
+    from .db import get_db
+
+    rows = get_db().execute(
+        "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?", (month,)
+    )
+    done = {
+        (
+            r["lawyer"],
+            r["day"],
+            r["village"],
+        ): f"网上登记 marked done by {r['done_by']} {r['done_at']}"
+        for r in rows
+    }
+    return write_ledger(
+        circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx", done=done
+    )
 
 
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:

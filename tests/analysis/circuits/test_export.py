@@ -116,3 +116,18 @@ def test_geojson_routes(tmp_path, plan_and_visits):
         len(f["geometry"]["coordinates"]) == 2 * len(f["properties"]["stops"]) + 3
         for f in fc2["features"]
     )
+
+
+def test_ledger_prefilled_with_recorded_visits(tmp_path, plan_and_visits):
+    plan, vs, _ = plan_and_visits
+    r = plan.routes[0]
+    s = r.stops[0]
+    key = (r.lawyer_id, r.date.isoformat(), s.village_id)
+    path = write_ledger(plan, tmp_path / "l.xlsx", done={key: "marked in the web app"})
+    entries = read_ledger(path)
+    got = {(e.lawyer_id, e.date.isoformat(), e.village_id): e for e in entries}
+    assert got[key].visited is True and got[key].notes == "marked in the web app"
+    assert all(e.visited is None for k, e in got.items() if k != key)
+    # the recorded visit is not carried over; the blank ones are
+    nxt, _ = carry_over(vs, entries)
+    assert sum(v.visits for v in nxt) == sum(v.visits for v in vs) + len(entries) - 1

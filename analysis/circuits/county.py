@@ -7,8 +7,8 @@ farthest-first by travel time so N lawyers spread over the county); villages are
 
 from __future__ import annotations
 
-import csv
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,33 +77,104 @@ def spread_bases(travel: TravelMatrix, base_keys: list[str], n: int) -> list[str
     return [chosen[i % len(chosen)] for i in range(n)]
 
 
-def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
-    """CSV with ``village_code,lawyer`` and optional ``visits``, ``service_minutes``.
+_WEEKDAY_NAMES = {
+    **{f"周{c}": i for i, c in enumerate("一二三四五六日")},
+    **{f"星期{c}": i for i, c in enumerate("一二三四五六日")},
+    "周天": 6,
+    "星期天": 6,
+    **{n: i for i, n in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
+    **{
+        n: i
+        for i, n in enumerate(
+            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        )
+    },
+    **{str(i + 1): i for i in range(7)},
+}
 
-    ``lawyer`` is a lawyer id (``L1`` … ``LN``); blank = free assignment.
+
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """``"周二,周四"``, ``"Tue Thu"`` or ``"2;4"`` (1 = Monday) → ``(1, 3)`` (0 = Monday)."""
+    toks = [t for t in re.split(r"[,，;；/、\s]+", text.strip().lower()) if t]
+    if not toks:
+        raise ValueError("no weekday given")
+    out = []
+    for t in toks:
+        if t not in _WEEKDAY_NAMES:
+            raise ValueError(f"{t!r} is not a weekday (周一..周日, Mon..Sun or 1..7)")
+        out.append(_WEEKDAY_NAMES[t])
+    return tuple(sorted(set(out)))
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``"09:00-12:00"`` (also ``–``, ``~``, ``至``) → minutes after midnight ``(540, 720)``."""
+    m = re.fullmatch(
+        r"\s*(\d{1,2})[:：](\d{2})\s*(?:-|–|—|~|～|至|to)\s*(\d{1,2})[:：](\d{2})\s*", text
+    )
+    if not m:
+        raise ValueError(f"{text!r} is not a time window like 09:00-12:00")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    a, b = h1 * 60 + m1, h2 * 60 + m2
+    if not (m1 < 60 and m2 < 60 and 0 <= a < b <= 24 * 60):
+        raise ValueError(f"{text!r}: the window must open before it closes, within one day")
+    return a, b
+
+
+ASSIGNMENT_COLUMNS = "village_code[,lawyer,visits,service_minutes,weekdays,window]"
+
+
+def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
+    """Per-village planning wishes from a CSV (UTF-8 or GBK) or XLSX table.
+
+    Columns: ``village_code`` and any of ``lawyer`` (assigned adviser id ``L1`` … ``LN``; blank
+    = free assignment), ``visits`` (per month), ``service_minutes`` (on site), ``weekdays``
+    (preferred days, e.g. ``周二,周四`` / ``Tue Thu`` / ``2,4``) and ``window`` (on-site hours,
+    e.g. ``09:00-12:00``). Every value is checked here; errors name the row and field.
     """
+    from geo.readers import read_table
+
     p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise DataFileError(p, f"cannot read assignments: {exc}") from exc
+    df = read_table(p, dtype_str=("village_code", "lawyer", "weekdays", "window"))
+    if "village_code" not in df.columns:
+        raise DataFileError(
+            p,
+            "missing column village_code",
+            field="village_code",
+            fix=f"columns: {ASSIGNMENT_COLUMNS}",
+        )
     out: dict[str, dict[str, str]] = {}
-    for i, r in enumerate(rows, start=2):
-        code = (r.get("village_code") or "").strip()
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        rec = {str(k): "" if pd.isna(v) else str(v).strip() for k, v in r.items()}
+        code = rec.get("village_code", "")
         if not code:
             raise DataFileError(
                 p,
                 "missing village_code",
                 row=i,
                 field="village_code",
-                fix="columns: village_code,lawyer[,visits,service_minutes]",
+                fix=f"columns: {ASSIGNMENT_COLUMNS}",
+            )
+        if code in out:
+            raise DataFileError(
+                p,
+                f"village {code} appears twice",
+                row=i,
+                field="village_code",
+                fix="keep one row per village",
             )
         for f in ("visits", "service_minutes"):
-            v = (r.get(f) or "").strip()
+            v = rec.get(f, "")
+            if v.endswith(".0"):
+                v = rec[f] = v[:-2]
             if v and not v.isdigit():
                 raise DataFileError(p, f"{f} must be a whole number (got {v!r})", row=i, field=f)
-        out[code] = {k: (v or "").strip() for k, v in r.items() if k}
+        for f, parse in (("weekdays", parse_weekdays), ("window", parse_window)):
+            if rec.get(f):
+                try:
+                    parse(rec[f])
+                except ValueError as exc:
+                    raise DataFileError(p, str(exc), row=i, field=f) from None
+        out[code] = rec
     return out
 
 
@@ -161,6 +232,8 @@ def county_problem(
                 township=str(v.get("town_name", "")),
                 visits=int(a.get("visits") or visits_per_month),
                 service_minutes=int(a.get("service_minutes") or service_minutes),
+                window=parse_window(a["window"]) if a.get("window") else None,
+                weekdays=parse_weekdays(a["weekdays"]) if a.get("weekdays") else None,
                 adviser=adv,
             )
         )
@@ -290,6 +363,8 @@ __all__ = [
     "base_points",
     "county_problem",
     "county_travel",
+    "parse_weekdays",
+    "parse_window",
     "plan_county_month",
     "read_assignments",
     "road_path_function",

@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--lawyers", type=int, required=True, help="number of lawyers (L1..LN)")
     s.add_argument("--month", required=True, help="month to plan, YYYY-MM")
     s.add_argument(
-        "--assignments", metavar="FILE", help="CSV village_code,lawyer[,visits,service_minutes]"
+        "--assignments",
+        metavar="FILE",
+        help="CSV/XLSX per village: village_code[,lawyer,visits,service_minutes,weekdays,window] "
+        "(e.g. weekdays 周二,周四; window 09:00-12:00)",
     )
     s.add_argument("--xlsx", metavar="OUT", help="write the visit ledger 台账 (.xlsx)")
     s.add_argument("--ics", metavar="DIR", help="write one iCalendar file per lawyer")

@@ -101,3 +101,51 @@ def test_plan_county_month_and_road_paths():
         assert len(line) >= len(r.path)
     with pytest.raises(InputError, match="between 1 and 500"):
         plan_county_month(model, "2026-12", n_lawyers=0)
+
+
+def test_parse_weekdays_and_window():
+    from analysis.circuits.county import parse_weekdays, parse_window
+
+    assert parse_weekdays("周二,周四") == (1, 3)
+    assert parse_weekdays("Tue thu") == (1, 3)
+    assert parse_weekdays("2；4 星期日") == (1, 3, 6)
+    assert parse_window("09:00-12:00") == (540, 720)
+    assert parse_window("14：00 至 16：30") == (840, 990)
+    for bad in ("周八", "Funday", ""):
+        with pytest.raises(ValueError):
+            parse_weekdays(bad)
+    for bad in ("12:00-09:00", "9-12", "09:70-10:00"):
+        with pytest.raises(ValueError):
+            parse_window(bad)
+
+
+def test_assignment_wishes_bite_in_the_plan(tmp_path):
+    """A GBK file asks for V3 on Tuesdays 14:00-16:00 and two visits of V0 on Thursdays."""
+    model = line_county()
+    f = tmp_path / "wishes.csv"
+    f.write_bytes(
+        "village_code,lawyer,visits,weekdays,window\nV3,,,周二,14:00-16:00\nV0,,2,周四,\n".encode(
+            "gbk"
+        )
+    )
+    wishes = read_assignments(f)
+    lawyers, visits, travel = county_problem(model, 2, assignments=wishes)
+    plan = plan_month(
+        lawyers, visits, MonthCalendar.for_month("2026-12"), travel, PlanParams(day_time_limit=0.2)
+    )
+    assert not plan.unscheduled
+    v3 = [(r.date, s) for r in plan.routes for s in r.stops if s.village_id == "V3"]
+    v0 = [r.date for r in plan.routes for s in r.stops if s.village_id == "V0"]
+    assert len(v3) == 1 and v3[0][0].weekday() == 1
+    assert v3[0][1].start >= 14 * 60 and v3[0][1].departure <= 16 * 60
+    assert len(v0) == 2 and all(d.weekday() == 3 for d in v0)
+    f.write_text("village_code,weekdays\nV3,周八\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="row 2") as err:
+        read_assignments(f)
+    assert "weekdays" in str(err.value)
+    f.write_text("village_code,window\nV3,12:00-09:00\nV3,\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="window"):
+        read_assignments(f)
+    f.write_text("village_code\nV3\nV3\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="twice"):
+        read_assignments(f)

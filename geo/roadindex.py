@@ -20,8 +20,10 @@ Snap distances are reported and flagged above ``snap_limit_m``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+import threading
 import tomllib
 import weakref
 from dataclasses import dataclass, field
@@ -300,8 +302,31 @@ def point_xy(points: Any, crs: str) -> tuple[FloatArray, FloatArray]:
     x, y = shapely.get_x(arr), shapely.get_y(arr)
     src = str(geom.crs.srs)
     if src != crs:
-        x, y = _transformer(src, crs).transform(x, y)
+        x, y = _projected(src, crs, x, y)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+_PROJECTED: dict[tuple[str, str, bytes], tuple[FloatArray, FloatArray]] = {}
+_PROJECTED_LOCK = threading.Lock()
+
+
+def _projected(src: str, dst: str, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``x, y`` projected from ``src`` to ``dst``; repeated questions about the same points
+    (the web app's and the planners' calls) reuse the result, keyed by a digest of the input
+    coordinates, so projecting is not most of a nearest-point query."""
+    xb, yb = np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(y, dtype=float)
+    key = (src, dst, hashlib.blake2b(xb.tobytes() + yb.tobytes(), digest_size=16).digest())
+    with _PROJECTED_LOCK:
+        hit = _PROJECTED.get(key)
+    if hit is not None:
+        return hit[0].copy(), hit[1].copy()
+    px, py = _transformer(src, dst).transform(xb, yb)
+    out = (np.asarray(px, dtype=float), np.asarray(py, dtype=float))
+    with _PROJECTED_LOCK:
+        if len(_PROJECTED) >= 64:
+            _PROJECTED.pop(next(iter(_PROJECTED)))
+        _PROJECTED[key] = out
+    return out[0].copy(), out[1].copy()
 
 
 @functools.lru_cache(maxsize=32)

@@ -15,7 +15,6 @@ time of the mode (partial at the two ends). Unreachable pairs (or beyond ``cutof
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import logging
@@ -39,6 +38,7 @@ from .roadindex import (
     IntArray,
     RoadIndex,
     Snaps,
+    _transformer,
     augment,
     check_mode,
     point_ends,
@@ -595,13 +595,6 @@ def routes(
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def _to_wgs84(crs: str) -> Any:
-    from pyproj import Transformer
-
-    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-
-
 def _route_from_path(
     prep: Prepared, path: list[int], minutes: float, origin: int = 0, dest: int = -1
 ) -> Route:
@@ -646,7 +639,7 @@ def _route_from_path(
         if len(_dedupe(coords)) > 1
         else shapely.LineString([coords[0], coords[0]])
     )
-    tf = _to_wgs84(idx.crs)
+    tf = _transformer(idx.crs, "EPSG:4326")
     wgs = shapely.transform(geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1])))
     road_nodes = [p for p in path if p < n]
     return Route(

@@ -47,28 +47,28 @@ def sites_from_report(rep: dict[str, Any], label: str, status: str) -> gpd.GeoDa
     )
 
 
-def circuit_routes(
-    model: Any, month: str, *, n_lawyers: int = 8, county_month: Any = None
-) -> gpd.GeoDataFrame:
-    """Lawyer day routes of ``month`` (LineStrings along the roads, WGS84) with ``lawyer``,
-    ``date``, ``minutes`` (driving), ``km`` and ``stops``.
-
-    ``county_month`` — an :class:`analysis.circuits.county.CountyMonth` already planned (e.g. by
-    ``doorstep run``); otherwise the month is planned with
-    :func:`analysis.circuits.county.plan_county_month`.
-    """
+def circuit_routes(model: Any, month: str, *, n_lawyers: int = 8) -> gpd.GeoDataFrame:
+    """Lawyer day routes of ``month`` planned by :func:`analysis.circuits.county.plan_county_month`
+    (LineStrings along the roads, WGS84) with ``lawyer``, ``date``, ``minutes`` (driving), ``km``
+    and ``stops``."""
     from analysis.circuits.county import plan_county_month, road_path_function
     from analysis.circuits.export import routes_geojson
 
-    cm = county_month or plan_county_month(model, month, n_lawyers=n_lawyers)
-    gj = routes_geojson(cm.plan, cm.travel.coords, road_path_function(model, cm.travel, cm.plan))
-    if not gj["features"]:
+    cm = plan_county_month(model, month, n_lawyers=n_lawyers)
+    return routes_layer(
+        routes_geojson(cm.plan, cm.travel.coords, road_path_function(model, cm.travel, cm.plan))
+    )
+
+
+def routes_layer(geojson: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Map layer of lawyer routes from :func:`analysis.circuits.export.routes_geojson` output."""
+    if not geojson["features"]:
         return gpd.GeoDataFrame(
             {"lawyer": [], "date": [], "minutes": [], "km": [], "stops": []},
             geometry=[],
             crs="EPSG:4326",
         )
-    gdf = gpd.GeoDataFrame.from_features(gj["features"], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame.from_features(geojson["features"], crs="EPSG:4326")
     gdf["minutes"] = gdf["drive_min"]
     gdf["lawyer"] = gdf["lawyer"].astype(str)
     gdf["stops"] = [" → ".join(s) for s in gdf["stops"]]

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,31 +210,28 @@ def write_ledger(
     return atomic_write_bytes(path, data)
 
 
-def write_ics(plan: MonthPlan, folder: str | Path) -> list[Path]:
-    """One iCalendar file per lawyer (``<id>.ics``), one event per village visit (on-site time),
-    in Asia/Shanghai time, with travel and lunch in the description."""
+def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name: str = "") -> bytes:
+    """iCalendar bytes with one event per village visit (on-site time, Asia/Shanghai) of the
+    given lawyers (default all), travel and lunch in the description."""
     from zoneinfo import ZoneInfo
 
     from icalendar import Calendar, Event
 
     tz = ZoneInfo(TZ)
-    out = []
-    for lw in plan.lawyers:
-        cal = Calendar()
-        cal.add("prodid", "-//Doorstep//lawyer circuits//ZH")
-        cal.add("version", "2.0")
-        cal.add("x-wr-calname", f"{lw.name} {plan.month} 走访")
-        stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        for r in plan.routes_of(lw.id):
+    ids = [lw.id for lw in plan.lawyers] if lawyer_ids is None else list(lawyer_ids)
+    cal = Calendar()
+    cal.add("prodid", "-//Doorstep//lawyer circuits//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{name} {plan.month} 走访".strip())
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for lid in ids:
+        for r in plan.routes_of(lid):
+            midnight = dt.datetime.combine(r.date, dt.time())
             for i, s in enumerate(r.stops, start=1):
                 ev = Event()
-                start = dt.datetime.combine(r.date, dt.time()) + dt.timedelta(
-                    minutes=round(s.start)
-                )
-                end = dt.datetime.combine(r.date, dt.time()) + dt.timedelta(
-                    minutes=round(s.departure)
-                )
-                ev.add("uid", f"{lw.id}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep")
+                start = midnight + dt.timedelta(minutes=round(s.start))
+                end = midnight + dt.timedelta(minutes=round(s.departure))
+                ev.add("uid", f"{lid}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep")
                 ev.add("dtstamp", stamp)
                 ev.add("dtstart", start.replace(tzinfo=tz))
                 ev.add("dtend", end.replace(tzinfo=tz))
@@ -248,9 +245,25 @@ def write_ics(plan: MonthPlan, folder: str | Path) -> list[Path]:
                     desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
                 ev.add("description", desc)
                 cal.add_component(ev)
-        safe = re.sub(r"[^\w.-]", "_", lw.id)
-        out.append(atomic_write_bytes(Path(folder) / f"{safe}.ics", cal.to_ical()))
-    return out
+    return bytes(cal.to_ical())
+
+
+def ics_file_name(lawyer_id: str) -> str:
+    """File name of a lawyer's calendar (``<id>.ics``, unsafe characters replaced)."""
+    return re.sub(r"[^\w.-]", "_", lawyer_id) + ".ics"
+
+
+def write_ics(
+    plan: MonthPlan, folder: str | Path, lawyer_ids: Sequence[str] | None = None
+) -> list[Path]:
+    """One iCalendar file per lawyer (``<id>.ics``, see :func:`ics_calendar`), for the given
+    lawyers (default all)."""
+    names = {lw.id: lw.name for lw in plan.lawyers}
+    ids = list(names) if lawyer_ids is None else list(lawyer_ids)
+    return [
+        atomic_write_bytes(Path(folder) / ics_file_name(lid), ics_calendar(plan, [lid], names[lid]))
+        for lid in ids
+    ]
 
 
 def routes_geojson(

@@ -6,9 +6,10 @@ Three layers:
    adviser, or everyone). A visit that fits nobody's day is reported with the reason in words.
 2. **Assignment and day filling.** Free villages go to lawyers by regret order under balanced
    workload caps (estimated on-site plus travel minutes, proportional to each lawyer's working
-   days), then rebalanced so no lawyer carries under 92 % of a fair share. Each lawyer's visits are then inserted, hardest first, into the working day with the
-   lowest score ``added driving + balance_weight * day length`` where the insertion is feasible
-   (exact timing with the lunch break, shift end and driving limit — :mod:`.schedule`) and repeat
+   days), then rebalanced so no lawyer carries under 92 % of a fair share. Each lawyer's
+   visits are then inserted, hardest first, into the working day with the lowest score
+   ``added driving + balance_weight * day length`` where the insertion is feasible (exact
+   timing with the lunch break, shift end and driving limit — :mod:`.schedule`) and repeat
    visits to a village stay ``min_gap_days`` apart. What fits no day of its lawyer is offered to
    the other lawyers (free villages only) before it is reported unscheduled.
 3. **Routing.** Every date is one multi-depot VRPTW with lunch breaks solved by PyVRP

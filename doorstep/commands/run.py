@@ -88,13 +88,13 @@ class _Progress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from analysis.circuits.county import plan_county_month, road_path_function
-    from analysis.circuits.export import write_geojson, write_ics, write_ledger
+    from analysis.circuits.export import routes_geojson, write_ics, write_json, write_ledger
     from analysis.circuits.model import MonthCalendar
     from analysis.siting.county import county_problem, site_report, solve_county
     from geo.export import export_geopackage
     from webmap.atlas import build_atlas
     from webmap.layers import collect_layers
-    from webmap.results import circuit_routes, sites_from_report
+    from webmap.results import routes_layer, sites_from_report
 
     from .coverage import coverage_outputs, gaps_outputs
 
@@ -151,9 +151,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     cdir.mkdir(exist_ok=True)
     write_ledger(cm.plan, cdir / f"ledger-{month}.xlsx")
     write_ics(cm.plan, cdir / "ics")
-    routes = circuit_routes(model, month, county_month=cm)
     road = road_path_function(model, cm.travel, cm.plan)
-    write_geojson(cm.plan, cdir / f"routes-{month}.geojson", cm.travel.coords, road_path=road)
+    lines = routes_geojson(cm.plan, cm.travel.coords, road)
+    write_json(lines, cdir / f"routes-{month}.geojson")
+    routes = routes_layer(lines)
     circ_doc = cm.plan.to_dict()
     emit_json(circ_doc, str(cdir / f"plan-{month}.json"))
     pr.done(f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits)")

@@ -221,16 +221,7 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
 
     n, mode, pyvrp = _circuit_config()
     data = dict(state._get(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
-    from .db import get_db
-
-    rows = (
-        get_db()
-        .execute(
-            "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?",
-            (month,),
-        )
-        .fetchall()
-    )
+    rows = _done_rows(month)
     data["done"] = [
         {
             "lawyer": r["lawyer"],
@@ -244,22 +235,30 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
     return data
 
 
-def ledger_file(state: Any, month: str) -> Any:
-    """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically)."""
-    from analysis.circuits.export import write_ledger
-
+def _done_rows(month: str) -> list[Any]:
+    """Visits marked done in the web app for ``month`` (lawyer, day, village, by, at)."""
     from .db import get_db
 
-    rows = get_db().execute(
-        "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?", (month,)
+    return list(
+        get_db().execute(
+            "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?",
+            (month,),
+        )
     )
+
+
+def ledger_file(state: Any, month: str) -> Any:
+    """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically),
+    with the visits ticked in the web app already marked visited."""
+    from analysis.circuits.export import write_ledger
+
     done = {
         (
             r["lawyer"],
             r["day"],
             r["village"],
         ): f"网上登记 marked done by {r['done_by']} {r['done_at']}"
-        for r in rows
+        for r in _done_rows(month)
     }
     return write_ledger(
         circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx", done=done
@@ -267,27 +266,21 @@ def ledger_file(state: Any, month: str) -> Any:
 
 
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:
-    """One lawyer's iCalendar file (or all lawyers' events in one file when ``lawyer`` is None)."""
-    from analysis.circuits.export import write_ics
+    """One lawyer's iCalendar file, or every lawyer's events in one file when ``lawyer`` is
+    None."""
+    from analysis.circuits.export import atomic_write_bytes, ics_calendar, write_ics
 
-    from .security import inside, safe_name
+    from .security import safe_name
 
     plan = circuits_plan(state, month)
     folder = state_dir(state, month) / "ics"
     if lawyer is None:
-        import dataclasses
-
-        merged = dataclasses.replace(
-            plan, lawyers=[dataclasses.replace(plan.lawyers[0], id="all", name="全部律师 all")]
-        )
-        merged.routes = [dataclasses.replace(r, lawyer_id="all") for r in plan.routes]
-        return write_ics(merged, folder)[0]
-    name = safe_name(lawyer, "lawyer") + ".ics"
+        return atomic_write_bytes(folder / "all.ics", ics_calendar(plan, name="全部律师 all"))
+    safe_name(lawyer, "lawyer")
     if lawyer not in {lw.id for lw in plan.lawyers}:
         raise ApiError(404, f"no lawyer {lawyer!r} in the {month} plan", "lawyer")
-    paths = write_ics(plan, folder)
-    by_name = {p.name: p for p in paths}
-    return by_name.get(name) or inside(folder, name)
+    (path,) = write_ics(plan, folder, [lawyer])
+    return path
 
 
 def state_dir(state: Any, month: str) -> Any:

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError
-from geo.traveltime import od_matrix
+from doorstep.geo._errors import InputError
+from doorstep.geo.traveltime import od_matrix
 
 from .coverage import quality_of
 

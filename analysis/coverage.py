@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError
-from geo.roadindex import MODES, check_mode
-from geo.traveltime import nearest_facility
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import MODES, check_minutes
+from doorstep.geo.roadindex import check_mode
+from doorstep.geo.traveltime import nearest_facility
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ class CoverageTarget:
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
-        if not (0 < self.urban_minutes <= 600 and 0 < self.rural_minutes <= 600):
-            raise InputError("target minutes must be in (0, 600]")
+        check_minutes(self.urban_minutes, "urban_minutes")
+        check_minutes(self.rural_minutes, "rural_minutes")
         if (
             not self.breaks
             or any(b <= 0 for b in self.breaks)

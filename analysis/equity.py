@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 from .coverage import CoverageResult, quality_of
 

@@ -21,8 +21,8 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo._errors import InputError
-from geo.traveltime import nearest_facility
+from doorstep.geo._errors import InputError
+from doorstep.geo.traveltime import nearest_facility
 
 from .coverage import CoverageResult, CoverageTarget, coverage, quality_of, staffed_points
 

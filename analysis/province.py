@@ -36,8 +36,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._errors import DoorstepError, InputError
-from geo.roadindex import check_mode
+from doorstep.geo._errors import DoorstepError, InputError
+from doorstep.geo.params import check_minutes
+from doorstep.geo.roadindex import check_mode
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ class ProvinceParams:
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
-        if not 0 < self.minutes <= 600:
-            raise InputError(f"--minutes must be in (0, 600], got {self.minutes}")
+        check_minutes(self.minutes, "--minutes")
         if not self.bands or list(self.bands) != sorted(set(self.bands)) or self.bands[0] <= 0:
             raise InputError(f"bands must be increasing positive minutes, got {self.bands}")
 
@@ -133,7 +133,7 @@ def county_coverage(
     model: Any, params: ProvinceParams
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Village times to the nearest staffed point, the township table and the county figures."""
-    from geo.traveltime import nearest_facility
+    from doorstep.geo.traveltime import nearest_facility
 
     sp = model.service_points
     staffed = sp[sp["tier"].isin(STAFFED_TIERS)].reset_index(drop=True)
@@ -188,8 +188,8 @@ def analyse_county(code: str, out_dir: str, params: ProvinceParams) -> dict[str,
         ``status`` ("ok" | "failed"), ``code``, ``name``, timings (s), ``peak_rss_mb`` of the worker
         process, ``pid``, the county coverage figures (ok) or ``reason`` / ``error_type`` (failed).
     """
-    from geo.hunan import hunan_county_source
-    from geo.model import build_county_model
+    from doorstep.geo.hunan import hunan_county_source
+    from doorstep.geo.model import build_county_model
 
     t0, c0 = time.perf_counter(), time.process_time()
     rec: dict[str, Any] = {
@@ -290,7 +290,7 @@ class ProvinceRun:
 
 
 def _village_count(code: str, data: str | None) -> int:
-    from geo.hunan import adcode_dir
+    from doorstep.geo.hunan import adcode_dir
 
     try:
         with open(adcode_dir(data) / f"{code}.csv", encoding="utf-8", errors="replace") as fh:

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from geo.roadindex import graph_of
-from geo.traveltime import prepare
+from doorstep.geo.roadindex import graph_of
+from doorstep.geo.traveltime import prepare
 
 from .coverage import CoverageTarget, quality_of, staffed_points
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from analysis.circuits.benchmarks import gap_percent
+from doorstep.analysis.circuits.benchmarks import gap_percent
 
 
 def run(

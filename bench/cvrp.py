@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _vrprun import run
 
-from analysis.circuits.benchmarks import (
+from doorstep.analysis.circuits.benchmarks import (
     check_cvrp,
     read_cvrp,
     read_cvrp_cost,

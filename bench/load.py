@@ -51,7 +51,7 @@ def county_points(n: int, seed: int) -> np.ndarray:
     """``n`` random (lon, lat) points inside the county polygon (rejection sampling)."""
     import shapely
 
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     model = build_county_model()
     poly = model.county.geometry.union_all()

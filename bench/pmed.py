@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.siting.pmedian import pmedian
-from analysis.siting.readers import read_pmed
+from doorstep.analysis.siting.pmedian import pmedian
+from doorstep.analysis.siting.readers import read_pmed
 
 SPOPT_SCRIPT = r"""
 import sys, time, json, numpy as np, pulp

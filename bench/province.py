@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.province import ProvinceParams, ProvinceRun, _village_count, run_province
-from geo.hunan import list_hunan_counties
+from doorstep.analysis.province import ProvinceParams, ProvinceRun, _village_count, run_province
+from doorstep.geo.hunan import list_hunan_counties
 
 CHINA_COUNTIES = 2_800
 CHINA_VILLAGES = 600_000
@@ -35,8 +35,8 @@ CHINA_VILLAGES = 600_000
 
 def _warm(data: str | None) -> int:
     """Import the pipeline and fill the provincial cache in a worker (excluded from timings)."""
-    import geo.model  # noqa: F401
-    from geo.hunan import _province_weight, adcode_dir
+    import doorstep.geo.model  # noqa: F401
+    from doorstep.geo.hunan import _province_weight, adcode_dir
 
     _province_weight(str(adcode_dir(data).resolve()))
     return 0

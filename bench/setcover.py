@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.siting.lscp import solve_set_cover
-from analysis.siting.readers import read_setcover
+from doorstep.analysis.siting.lscp import solve_set_cover
+from doorstep.analysis.siting.readers import read_setcover
 
 
 def published(path: Path) -> dict[str, float]:

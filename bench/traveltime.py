@@ -51,9 +51,9 @@ import scipy.sparse as sp
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from geo.coords import gcj02_to_wgs84, local_metric_crs
-from geo.settings import data_dir
-from geo.traveltime import (
+from doorstep.geo.coords import gcj02_to_wgs84, local_metric_crs
+from doorstep.geo.settings import data_dir
+from doorstep.geo.traveltime import (
     _nearest,
     _node_times,
     _od_minutes,
@@ -268,8 +268,8 @@ def hunan_points(adcode: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def province(adcode: Path, nx_sample: int, repeat: int, rng: np.random.Generator) -> float:
-    from geo.network import graph_from_points
-    from geo.params import ModelParams
+    from doorstep.geo.network import graph_from_points
+    from doorstep.geo.params import ModelParams
 
     t0 = time.perf_counter()
     vil, seats = hunan_points(adcode)
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     rng = np.random.default_rng(a.seed)
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     m = build_county_model()
     run_graph("Huayuan", m.graph, m.villages, m.service_points, a.nx_sample, a.repeat, rng)

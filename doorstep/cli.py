@@ -13,7 +13,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from geo._errors import DoorstepError
+from doorstep.geo._errors import DoorstepError
 
 from . import __version__, commands
 

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._errors import DataFileError
+from ._errors import DataFileError, InputError
 from .settings import project_data_dir
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
+"""Travel modes, in one place: every engine, command and API checks against this tuple."""
+
+MAX_MINUTES = 600.0
+"""Longest travel-time threshold any command or API accepts (minutes): ten hours."""
+
+
+def check_minutes(value: float, name: str = "minutes") -> float:
+    """Return ``value`` as a float if it is a finite travel time in (0, ``MAX_MINUTES``].
+
+    Raises :class:`InputError` naming ``name`` otherwise (never clamps silently).
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number of minutes, got {value!r}") from None
+    if not (math.isfinite(v) and 0 < v <= MAX_MINUTES):
+        raise InputError(f"{name} must be in (0, {MAX_MINUTES:g}] minutes, got {value!r}")
+    return v
 
 
 def _read_toml(path: Path) -> dict:

@@ -38,11 +38,11 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
+from .params import MODES
 from .settings import project_data_dir
 
 log = logging.getLogger(__name__)
 
-MODES: tuple[str, ...] = ("walk", "motorbike", "car")
 END_TOL_M = 0.01  # a snap this close (m) to an edge end joins the road node itself
 EPS_MIN = 0.0  # explicit zeros are kept as edges by scipy.sparse.csgraph (csr built directly)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.settings import PROJECT_ROOT, data_dir
+from doorstep.geo.settings import PROJECT_ROOT, data_dir
 
 TESTS = Path(__file__).parent
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -29,7 +29,7 @@ def huayuan_model():
     """The default Huayuan 2023 county model."""
     if not _have_huayuan():
         pytest.skip("reference data ../shared/data/huayuan not present")
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     return build_county_model(vintage="2023")
 
@@ -38,7 +38,7 @@ def huayuan_model():
 def huayuan_model_2016():
     if not _have_huayuan():
         pytest.skip("reference data ../shared/data/huayuan not present")
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     return build_county_model(vintage="2016")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from geo._errors import InputError
-from geo.coords import geometry_wgs84_to_gcj02
+from doorstep.geo._errors import InputError
+from doorstep.geo.coords import geometry_wgs84_to_gcj02
 
 
 @dataclass(frozen=True)

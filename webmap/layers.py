@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class MapLayers:
 
 def staffed_points(model: Any) -> gpd.GeoDataFrame:
     """Service points open on working days, as :mod:`analysis.coverage` defines them."""
-    from analysis.coverage import staffed_points as _staffed
+    from doorstep.analysis.coverage import staffed_points as _staffed
 
     return gpd.GeoDataFrame(_staffed(model)).reset_index(drop=True)
 
@@ -82,7 +82,7 @@ def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
 
     The times come from :func:`analysis.coverage.village_times` (one mode).
     """
-    from analysis.coverage import village_times
+    from doorstep.analysis.coverage import village_times
 
     vt = village_times(model, modes=(mode,)).set_index("code")
     v = model.villages.copy()
@@ -94,7 +94,7 @@ def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
 
 def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
     """Underserved villages from :func:`analysis.gaps.underserved_villages` as points."""
-    from analysis.gaps import underserved_villages
+    from doorstep.analysis.gaps import underserved_villages
 
     gap = underserved_villages(model, mode=mode)
     geom = model.villages.set_index("code").geometry
@@ -119,7 +119,7 @@ def isochrone_bands(
     ``seg_m`` is the band densification step of :func:`geo.isochrones.service_areas`; 500 m
     changes the Huayuan band areas by < 0.1 km² against 100 m and is 4× faster.
     """
-    from geo.isochrones import service_areas
+    from doorstep.geo.isochrones import service_areas
 
     try:
         return service_areas(model, staffed_points(model), mode=mode, breaks=breaks, seg_m=seg_m)

@@ -11,7 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def proposed_sites(
     model: Any, k: int, mode: str = "car", minutes: float = 30.0, objective: str = "mclp"
 ) -> gpd.GeoDataFrame:
     """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting.county`."""
-    from analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
 
     if not 1 <= k <= 50:
         raise InputError(f"number of proposed sites must be 1–50, got {k}")
@@ -51,8 +51,8 @@ def circuit_routes(model: Any, month: str, *, n_lawyers: int = 8) -> gpd.GeoData
     """Lawyer day routes of ``month`` planned by :func:`analysis.circuits.county.plan_county_month`
     (LineStrings along the roads, WGS84) with ``lawyer``, ``date``, ``minutes`` (driving), ``km``
     and ``stops``."""
-    from analysis.circuits.county import plan_county_month, road_path_function
-    from analysis.circuits.export import routes_geojson
+    from doorstep.analysis.circuits.county import plan_county_month, road_path_function
+    from doorstep.analysis.circuits.export import routes_geojson
 
     cm = plan_county_month(model, month, n_lawyers=n_lawyers)
     return routes_layer(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo._errors import DataFileError
+from doorstep.geo._errors import DataFileError
 
 from .vrp import ClientSpec, RoutingProblem, RoutingSolution, VehicleSpec, solve_routing
 

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._errors import DataFileError, InputError
+from doorstep.geo._errors import DataFileError, InputError
 
 from .ledger import carry_over, read_ledger
 from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
@@ -44,7 +44,7 @@ def base_points(model: Any) -> gpd.GeoDataFrame:
 
 def county_travel(model: Any, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
     """Travel matrix over all bases and villages (keys ``base:<id>`` and village codes)."""
-    from geo.traveltime import od_matrix
+    from doorstep.geo.traveltime import od_matrix
 
     bases = base_points(model)
     vil = model.villages
@@ -131,7 +131,7 @@ def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
     (preferred days, e.g. ``周二,周四`` / ``Tue Thu`` / ``2,4``) and ``window`` (on-site hours,
     e.g. ``09:00-12:00``). Every value is checked here; errors name the row and field.
     """
-    from geo.readers import read_table
+    from doorstep.geo.readers import read_table
 
     p = Path(path)
     df = read_table(p, dtype_str=("village_code", "lawyer", "weekdays", "window"))
@@ -322,7 +322,7 @@ def road_path_function(
     (one search per distinct origin); other legs are routed on demand. An unreachable or unknown
     leg gives ``None`` (drawn straight).
     """
-    from geo.traveltime import routes
+    from doorstep.geo.traveltime import routes
 
     keys = list(travel.coords)
     pts = gpd.GeoDataFrame(

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 from .model import hhmm
 from .plan import MonthPlan

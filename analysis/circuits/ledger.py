@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from geo._errors import DataFileError
+from doorstep.geo._errors import DataFileError
 
 from .export import LEDGER_COLUMNS
 from .model import VillageVisit

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geo._errors import DataFileError, InputError
-from geo.settings import project_data_dir
+from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo.settings import project_data_dir
 
 MODES = ("car", "motorbike")
 

@@ -33,7 +33,7 @@ import numpy as np
 from pyvrp import Location, Model
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
-from geo._errors import InputError, SolverError
+from doorstep.geo._errors import InputError, SolverError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from geo._errors import InfeasibleError, SolverError
+from doorstep.geo._errors import InfeasibleError, SolverError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from geo._errors import InfeasibleError, InputError
+from doorstep.geo._errors import InfeasibleError, InputError
 
 log = logging.getLogger(__name__)
 

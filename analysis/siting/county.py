@@ -8,7 +8,6 @@ Travel times come from :func:`geo.traveltime.od_matrix` (minutes, access legs in
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import check_minutes
 
 from ._problem import SitingProblem
 from .curve import marginal_curve
@@ -67,7 +67,7 @@ def county_problem(
         Travel-time function (default :func:`geo.traveltime.od_matrix`), for tests.
     """
     if od is None:
-        from geo.traveltime import od_matrix as od
+        from doorstep.geo.traveltime import od_matrix as od
     v = model.villages
     sp = model.service_points
     staffed = sp[sp["staffed"].astype(bool) & sp["tier"].isin(list(STAFFED_TIERS))]
@@ -156,8 +156,7 @@ def solve_county(
             f"add = {add} new sites is impossible: there are {n_cand} candidate sites "
             f"(give 0..{n_cand})"
         )
-    if not (math.isfinite(minutes) and 0 < minutes <= 600):
-        raise InputError(f"minutes = {minutes} must be in (0, 600]")
+    check_minutes(minutes, "minutes")
     if objective == "mclp":
         res = mclp(p, add, minutes, time_limit=time_limit)
     elif objective == "lscp":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 from ._problem import SitingProblem
 from .mclp import mclp

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from geo._errors import InfeasibleError
+from doorstep.geo._errors import InfeasibleError
 
 from ._highs import Milp
 from ._problem import SitingProblem

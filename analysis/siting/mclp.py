@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 from ._highs import Milp
 from ._problem import SitingProblem

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from geo._errors import InfeasibleError, SolverError
+from doorstep.geo._errors import InfeasibleError, SolverError
 
 from ._problem import SitingProblem
 from .heuristic import center_heuristic

@@ -45,7 +45,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from geo._errors import InfeasibleError, InputError
+from doorstep.geo._errors import InfeasibleError, InputError
 
 from ._highs import Milp
 from ._lagbb import lagrangian_branch_and_bound

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from geo._errors import DataFileError
+from doorstep.geo._errors import DataFileError
 
 from ._problem import SitingProblem
 

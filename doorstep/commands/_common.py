@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geo.atomic import write_text
-from geo.model import CountyModel, ModelInputs, build_county_model
+from doorstep.geo.atomic import write_text
+from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -6,10 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.circuits.county import plan_county_month, read_assignments, road_path_function
-from analysis.circuits.export import write_geojson, write_ics, write_ledger
-from analysis.circuits.model import MonthCalendar, hhmm
-from geo._errors import InputError
+from doorstep.analysis.circuits.county import (
+    plan_county_month,
+    read_assignments,
+    road_path_function,
+)
+from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
+from doorstep.analysis.circuits.model import MonthCalendar, hhmm
+from doorstep.geo._errors import InputError
 
 from ._common import add_model_options, emit_json, model_from_args
 

@@ -10,14 +10,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
-from analysis.equity import equity_summary
-from analysis.gaps import underserved_cells, underserved_villages
-from analysis.resilience import critical_links
-from geo._errors import InputError
-from geo.atomic import atomic_path
-from geo.isochrones import service_areas
-from geo.roadindex import MODES
+from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
+from doorstep.analysis.equity import equity_summary
+from doorstep.analysis.gaps import underserved_cells, underserved_villages
+from doorstep.analysis.resilience import critical_links
+from doorstep.geo.atomic import atomic_path
+from doorstep.geo.isochrones import service_areas
+from doorstep.geo.params import MODES, check_minutes
 
 from ._common import add_model_options, emit_json, model_from_args
 
@@ -49,10 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _target(args: argparse.Namespace) -> CoverageTarget:
-    if args.minutes <= 0 or args.urban_minutes <= 0:
-        raise InputError("--minutes and --urban-minutes must be positive")
     return CoverageTarget(
-        mode=args.mode, rural_minutes=args.minutes, urban_minutes=min(args.urban_minutes, 600.0)
+        mode=args.mode,
+        rural_minutes=check_minutes(args.minutes, "--minutes"),
+        urban_minutes=check_minutes(args.urban_minutes, "--urban-minutes"),
     )
 
 
@@ -235,6 +234,6 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    from analysis.coverage import _json_records
+    from doorstep.analysis.coverage import _json_records
 
     return _json_records(pd.DataFrame(df))

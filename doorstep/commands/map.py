@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from webmap.atlas import build_atlas
-    from webmap.layers import collect_layers
-    from webmap.results import circuit_routes, proposed_sites
+    from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.layers import collect_layers
+    from doorstep.webmap.results import circuit_routes, proposed_sites
 
     model = model_from_args(args)
     proposed = proposed_sites(model, args.siting_k, mode=args.mode) if args.siting_k else None

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from analysis.province import ProvinceParams, run_province
-from analysis.province_tables import merge_province, write_province_outputs
-from geo._errors import InputError
-from geo.hunan import PROVINCE_CODE, list_hunan_counties
+from doorstep.analysis.province import ProvinceParams, run_province
+from doorstep.analysis.province_tables import merge_province, write_province_outputs
+from doorstep.geo._errors import InputError
+from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,7 +93,7 @@ def cmd_province(args: argparse.Namespace) -> int:
     counties, towns = merge_province(args.out, codes)
     paths = write_province_outputs(args.out, run, counties, towns, params)
     if not args.no_map:
-        from webmap.province_map import province_map
+        from doorstep.webmap.province_map import province_map
 
         failed = [f"{r['code']} {r.get('name', '')}".strip() for r in run.failed]
         col = f"share_within_{params.minutes:g}"

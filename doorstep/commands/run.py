@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from analysis.coverage import CoverageTarget
-from geo._errors import InputError
-from geo.roadindex import MODES
+from doorstep.analysis.coverage import CoverageTarget
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import MODES, check_minutes
 
 from ._common import add_model_options, emit_json, model_from_args, write_text_atomic
 
@@ -87,20 +86,24 @@ class _Progress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from analysis.circuits.county import plan_county_month, road_path_function
-    from analysis.circuits.export import routes_geojson, write_ics, write_json, write_ledger
-    from analysis.circuits.model import MonthCalendar
-    from analysis.siting.county import county_problem, site_report, solve_county
-    from geo.export import export_geopackage
-    from webmap.atlas import build_atlas
-    from webmap.layers import collect_layers
-    from webmap.results import routes_layer, sites_from_report
+    from doorstep.analysis.circuits.county import plan_county_month, road_path_function
+    from doorstep.analysis.circuits.export import (
+        routes_geojson,
+        write_ics,
+        write_json,
+        write_ledger,
+    )
+    from doorstep.analysis.circuits.model import MonthCalendar
+    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.geo.export import export_geopackage
+    from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.layers import collect_layers
+    from doorstep.webmap.results import routes_layer, sites_from_report
 
     from .coverage import coverage_outputs, gaps_outputs
 
-    ok = all(math.isfinite(v) and 0 < v <= 600 for v in (args.minutes, args.urban_minutes))
-    if not ok:
-        raise InputError("--minutes and --urban-minutes must be in (0, 600]")
+    check_minutes(args.minutes, "--minutes")
+    check_minutes(args.urban_minutes, "--urban-minutes")
     if not 0 <= args.add <= 50:
         raise InputError("--add must be between 0 and 50")
     if not 1 <= args.lawyers <= 500:

@@ -7,7 +7,7 @@ import getpass
 import os
 import sys
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from waitress import serve
 
-    from webmap.app import ensure_secret_key, instance_folder
+    from doorstep.webmap.app import ensure_secret_key, instance_folder
 
     inst = instance_folder(args.instance)
     ensure_secret_key(inst)  # create_app reads instance/secret_key (unless configured)
@@ -51,8 +51,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["DOORSTEP_VINTAGE"] = args.vintage
     if args.data:
         os.environ["DOORSTEP_DATA_DIR"] = args.data
-    from webmap.app import create_app
-    from webmap.app.state import get_state
+    from doorstep.webmap.app import create_app
+    from doorstep.webmap.app.state import get_state
 
     app = create_app(instance_path=inst)
     with app.app_context():
@@ -69,8 +69,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from webmap.app import instance_folder
-    from webmap.app.db import add_user
+    from doorstep.webmap.app import instance_folder
+    from doorstep.webmap.app.db import add_user
 
     if args.password_env:
         pw = os.environ.get(args.password_env)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
-from analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
-from geo._errors import InputError
-from geo.readers import points_table_to_gdf
+from doorstep.analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import check_minutes
+from doorstep.geo.readers import points_table_to_gdf
 
 from ._common import add_model_options, emit_json, model_from_args
 
@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    if args.add < 0 or not (math.isfinite(args.minutes) and 0 < args.minutes <= 600):
-        raise InputError("--add must be >= 0 and --minutes in (0, 600]")
+    check_minutes(args.minutes, "--minutes")
+    if args.add < 0:
+        raise InputError("--add must be >= 0")
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(model, mode=args.mode, candidates=cand, budget=args.budget)

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from geo.export import export_geopackage
-from geo.validate import quality_report
+from doorstep.geo.export import export_geopackage
+from doorstep.geo.validate import quality_report
 
 from ._common import add_model_options, emit_json, model_from_args
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 import networkx as nx
 import shapely
 
-from geo.synthetic import TEST_CRS, graph_from_edges
+from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.accessibility import FCAParams, accessibility, decay_weights, two_step_fca
-from analysis.coverage import coverage
-from analysis.equity import equity_summary, weighted_gini
-from analysis.resilience import critical_links
-from geo._errors import InputError
+from doorstep.analysis.accessibility import FCAParams, accessibility, decay_weights, two_step_fca
+from doorstep.analysis.coverage import coverage
+from doorstep.analysis.equity import equity_summary, weighted_gini
+from doorstep.analysis.resilience import critical_links
+from doorstep.geo._errors import InputError
 from tests.analysis.fakecounty import bridge_county, line_county
 
 TIMES = np.array([[10.0, 40.0], [20.0, 25.0], [35.0, 5.0]])
@@ -57,7 +57,7 @@ def test_gini_and_older_residents():
     assert weighted_gini(np.array([0.0, 10.0]), np.array([3.0, 1.0])) == pytest.approx(0.75)
     assert weighted_gini(np.array([5.0, 5.0]), np.array([1.0, 2.0])) == 0.0
     m = line_county()
-    from analysis.coverage import CoverageTarget
+    from doorstep.analysis.coverage import CoverageTarget
 
     res = coverage(m, CoverageTarget(rural_minutes=15.0), modes=("car",))
     eq = equity_summary(m, res)["modes"]["car"]

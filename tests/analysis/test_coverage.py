@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from analysis.coverage import CoverageTarget, coverage, weighted_quantile
-from analysis.gaps import county_grid, underserved_cells, underserved_villages
-from geo._errors import InputError
+from doorstep.analysis.coverage import CoverageTarget, coverage, weighted_quantile
+from doorstep.analysis.gaps import county_grid, underserved_cells, underserved_villages
+from doorstep.geo._errors import InputError
 from tests.analysis.fakecounty import line_county
 
 

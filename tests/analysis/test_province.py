@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.province import ProvinceParams, _coverage_table, run_province
-from analysis.province_tables import merge_province, write_province_outputs
-from geo._errors import InputError
-from geo.settings import data_dir
+from doorstep.analysis.province import ProvinceParams, _coverage_table, run_province
+from doorstep.analysis.province_tables import merge_province, write_province_outputs
+from doorstep.geo._errors import InputError
+from doorstep.geo.settings import data_dir
 
 SHARED = data_dir()
 pytestmark = pytest.mark.skipif(

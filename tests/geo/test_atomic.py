@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from geo._errors import DataFileError
-from geo.atomic import (
+from doorstep.geo._errors import DataFileError
+from doorstep.geo.atomic import (
     TEMP_MARK,
     atomic_path,
     atomic_write,
@@ -21,7 +21,7 @@ from geo.atomic import (
     write_bytes,
     write_text,
 )
-from geo.settings import PROJECT_ROOT
+from doorstep.geo.settings import PROJECT_ROOT
 
 from ..conftest import needs_shared
 

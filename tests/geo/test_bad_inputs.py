@@ -11,12 +11,17 @@ import numpy as np
 import pytest
 
 from doorstep.cli import main
-from geo._errors import CRSError, DataFileError
-from geo.coords import wgs84_to_gcj02
-from geo.crscheck import GCJ02_MISLABEL_MESSAGE, check_gcj02_mislabel
-from geo.model import ModelInputs, build_county_model
-from geo.readers import MAX_TABLE_BYTES, points_table_to_gdf, read_population_table, read_table
-from geo.settings import PROJECT_ROOT
+from doorstep.geo._errors import CRSError, DataFileError
+from doorstep.geo.coords import wgs84_to_gcj02
+from doorstep.geo.crscheck import GCJ02_MISLABEL_MESSAGE, check_gcj02_mislabel
+from doorstep.geo.model import ModelInputs, build_county_model
+from doorstep.geo.readers import (
+    MAX_TABLE_BYTES,
+    points_table_to_gdf,
+    read_population_table,
+    read_table,
+)
+from doorstep.geo.settings import PROJECT_ROOT
 
 from ..conftest import needs_shared
 
@@ -228,11 +233,11 @@ def test_cli_subprocess_no_traceback(tmp_path):
 
 ABSURD = [
     (["site", "--add", "1000000"], "add = 1000000 new sites is impossible: there are 228"),
-    (["site", "--minutes", "-5"], "--minutes in (0, 600]"),
-    (["site", "--minutes", "nan"], "--minutes in (0, 600]"),
-    (["coverage", "--minutes", "-5"], "must be positive"),
-    (["coverage", "--minutes", "inf"], "target minutes must be in (0, 600]"),
-    (["gaps", "--minutes", "1e9"], "target minutes must be in (0, 600]"),
+    (["site", "--minutes", "-5"], "--minutes must be in (0, 600] minutes, got -5.0"),
+    (["site", "--minutes", "nan"], "--minutes must be in (0, 600] minutes, got nan"),
+    (["coverage", "--minutes", "-5"], "--minutes must be in (0, 600] minutes, got -5.0"),
+    (["coverage", "--urban-minutes", "inf"], "--urban-minutes must be in (0, 600] minutes"),
+    (["gaps", "--minutes", "1e9"], "--minutes must be in (0, 600] minutes, got 1000000000.0"),
 ]
 
 

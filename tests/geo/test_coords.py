@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from geo._errors import CRSError
-from geo.coords import gcj02_to_wgs84, haversine_m, normalize_crs_name, wgs84_to_gcj02
+from doorstep.geo._errors import CRSError
+from doorstep.geo.coords import gcj02_to_wgs84, haversine_m, normalize_crs_name, wgs84_to_gcj02
 
 
 def test_forward_matches_published_reference_point():

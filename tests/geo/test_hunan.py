@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import shapely
 
-from geo._errors import DataFileError, InputError
-from geo.coords import gcj02_to_wgs84
-from geo.hunan import hunan_county_source, list_hunan_counties
-from geo.model import build_county_model
-from geo.settings import data_dir
+from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo.coords import gcj02_to_wgs84
+from doorstep.geo.hunan import hunan_county_source, list_hunan_counties
+from doorstep.geo.model import build_county_model
+from doorstep.geo.settings import data_dir
 
 SHARED = data_dir()
 pytestmark = pytest.mark.skipif(

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.isochrones import count_within, service_areas, service_lines
-from geo.roadindex import AccessParams
-from geo.synthetic import TEST_CRS, graph_from_edges
-from geo.traveltime import od_matrix
+from doorstep.geo.isochrones import count_within, service_areas, service_lines
+from doorstep.geo.roadindex import AccessParams
+from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
+from doorstep.geo.traveltime import od_matrix
 
 ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=1000.0)  # 75 m/min
 

@@ -4,7 +4,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from geo.params import MODES
+from doorstep.geo.params import MODES
 
 
 def test_counts_and_population(huayuan_model):
@@ -52,7 +52,7 @@ def test_township_polygons_tile_the_county(huayuan_model):
 
 
 def test_imputation_is_deterministic(huayuan_model):
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     again = build_county_model()
     a = huayuan_model.villages.geometry
@@ -99,7 +99,7 @@ def test_layers_flag_real_and_modelled(huayuan_model):
 
 def test_source_registry_matches_shared_files(huayuan_model):
     """The registered checksums match the reference files (a changed file would be reported)."""
-    from geo.sources import verify_registry
+    from doorstep.geo.sources import verify_registry
 
     assert verify_registry() == []
 
@@ -107,8 +107,8 @@ def test_source_registry_matches_shared_files(huayuan_model):
 def test_registry_detects_changed_file(tmp_path, monkeypatch):
     import shutil
 
-    from geo.settings import data_dir
-    from geo.sources import verify_registry
+    from doorstep.geo.settings import data_dir
+    from doorstep.geo.sources import verify_registry
 
     src = data_dir() / "huayuan"
     dst = tmp_path / "huayuan"

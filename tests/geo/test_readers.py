@@ -5,9 +5,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from geo._errors import DataFileError, DoorstepError
-from geo.model import ModelInputs, build_county_model
-from geo.readers import points_table_to_gdf, read_population_table, read_vector
+from doorstep.geo._errors import DataFileError, DoorstepError
+from doorstep.geo.model import ModelInputs, build_county_model
+from doorstep.geo.readers import points_table_to_gdf, read_population_table, read_vector
 
 from ..conftest import SHARED, needs_shared
 
@@ -99,7 +99,7 @@ def test_service_point_edit(tmp_path):
     not (SHARED / "bench/roads/test.osm.pbf").exists(), reason="OSM test extract absent"
 )
 def test_osm_import():
-    from geo.osm import graph_from_osm
+    from doorstep.geo.osm import graph_from_osm
 
     G = graph_from_osm(SHARED / "bench/roads/test.osm.pbf")
     assert G.number_of_nodes() == 330 and G.number_of_edges() == 375
@@ -110,7 +110,7 @@ def test_osm_import():
 
 
 def test_osm_garbage_rejected(tmp_path):
-    from geo.osm import graph_from_osm
+    from doorstep.geo.osm import graph_from_osm
 
     p = tmp_path / "x.osm.pbf"
     p.write_bytes(b"not a pbf")
@@ -120,7 +120,7 @@ def test_osm_garbage_rejected(tmp_path):
 
 @needs_shared
 def test_export_geopackage(tmp_path, huayuan_model):
-    from geo.export import export_geopackage
+    from doorstep.geo.export import export_geopackage
 
     out = export_geopackage(huayuan_model, tmp_path / "model.gpkg")
     names = [n for n, _ in pyogrio.list_layers(out)]

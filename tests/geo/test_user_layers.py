@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from doorstep.cli import main
-from geo._errors import DataFileError
-from geo.model import ModelInputs, build_county_model
+from doorstep.geo._errors import DataFileError
+from doorstep.geo.model import ModelInputs, build_county_model
 
 from ..conftest import needs_shared
 
@@ -57,7 +57,7 @@ def test_boundary_without_crs_refused(tmp_path, huayuan_model):
 
 
 def test_boundary_gcj02_declared_is_converted(tmp_path):
-    from geo.settings import data_dir
+    from doorstep.geo.settings import data_dir
 
     src = data_dir() / "huayuan" / "huayuan_county_boundary_gcj02.geojson"
     m = build_county_model(inputs=ModelInputs(boundary=src, crs="GCJ02"))

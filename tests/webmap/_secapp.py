@@ -12,8 +12,8 @@ SECRET = "test-secret-" + "0123456789abcdef" * 2
 
 
 def make_app(tmp: Path, **extra: Any) -> Any:
-    from webmap.app import create_app
-    from webmap.app.db import add_user
+    from doorstep.webmap.app import create_app
+    from doorstep.webmap.app.db import add_user
 
     db = str(tmp / "doorstep.sqlite")
     add_user(db, *PLANNER, "planner")

@@ -28,7 +28,7 @@ def _users_db() -> bytes:
         import sqlite3
         import tempfile
 
-        from webmap.app.db import add_user
+        from doorstep.webmap.app.db import add_user
 
         with tempfile.TemporaryDirectory() as d:
             path = f"{d}/t.sqlite"
@@ -43,7 +43,7 @@ def _users_db() -> bytes:
 
 
 def make_app(tmp_path: Any, **extra: Any) -> Any:
-    from webmap.app import create_app
+    from doorstep.webmap.app import create_app
 
     db = tmp_path / "test.sqlite"
     db.write_bytes(_users_db())

@@ -58,8 +58,8 @@ def test_service_points_and_layers(client: Any) -> None:
 
 
 def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
-    from analysis.coverage import staffed_points
-    from geo.traveltime import od_matrix
+    from doorstep.analysis.coverage import staffed_points
+    from doorstep.geo.traveltime import od_matrix
 
     sp = staffed_points(huayuan_model).reset_index(drop=True)
     origin = gpd.GeoDataFrame(geometry=[Point(*CENTRE)], crs="EPSG:4326")
@@ -87,8 +87,8 @@ def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
 
 
 def test_engine_equals_od_matrix_random_points(app: Any) -> None:
-    from geo.traveltime import od_matrix
-    from webmap.app.state import get_state
+    from doorstep.geo.traveltime import od_matrix
+    from doorstep.webmap.app.state import get_state
 
     with app.app_context():
         eng = get_state().engine
@@ -112,8 +112,8 @@ def test_engine_equals_od_matrix_random_points(app: Any) -> None:
 
 
 def test_nearest_at_a_service_point_is_two_access_legs(client: Any, huayuan_model: Any) -> None:
-    from analysis.coverage import staffed_points
-    from geo.roadindex import AccessParams
+    from doorstep.analysis.coverage import staffed_points
+    from doorstep.geo.roadindex import AccessParams
 
     sp = staffed_points(huayuan_model).iloc[0]
     r = client.get(f"/api/nearest?lon={sp.geometry.x}&lat={sp.geometry.y}&mode=car&n=1").get_json()
@@ -148,7 +148,7 @@ def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
     import shapely
     from pyproj import Transformer
 
-    from webmap.app.engine import BORDER_M
+    from doorstep.webmap.app.engine import BORDER_M
 
     # west of the westernmost vertex: 0.6·BORDER_M away is accepted (GPS noise), 1.6· is not
     outline = huayuan_model.to_metric(huayuan_model.county).geometry.union_all()
@@ -166,7 +166,7 @@ def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
 
 
 def test_coverage_and_underserved(client: Any, huayuan_model: Any) -> None:
-    from analysis.gaps import underserved_villages
+    from doorstep.analysis.gaps import underserved_villages
 
     c = client.get("/api/coverage?mode=car").get_json()
     assert c["county"]["population"] == 249238
@@ -213,7 +213,7 @@ def test_whatif_requires_planner(client: Any, auth: Any) -> None:
 
 
 def test_whatif_given_sites(client: Any, auth: Any, huayuan_model: Any) -> None:
-    from analysis.gaps import underserved_villages
+    from doorstep.analysis.gaps import underserved_villages
 
     auth.login(PLANNER)
     worst = underserved_villages(huayuan_model, mode="car", minutes=30).iloc[0]
@@ -331,7 +331,7 @@ def test_security_headers(client: Any) -> None:
 
 
 def test_production_refuses_default_secret(tmp_path: Any) -> None:
-    from webmap.app import create_app
+    from doorstep.webmap.app import create_app
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"PRODUCTION": True, "SECRET_KEY": "dev"}, instance_path=str(tmp_path))

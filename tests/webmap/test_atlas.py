@@ -11,12 +11,12 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 from tests.conftest import needs_shared
 
 
 def test_layer_status_from_quality() -> None:
-    from webmap.atlas import layer_status
+    from doorstep.webmap.atlas import layer_status
 
     q = {
         "layers": {
@@ -38,8 +38,8 @@ def test_layer_status_from_quality() -> None:
 
 
 def test_basemaps_and_gcj02_shift() -> None:
-    from geo.coords import wgs84_to_gcj02
-    from webmap.basemaps import get_basemap, shift_for
+    from doorstep.geo.coords import wgs84_to_gcj02
+    from doorstep.webmap.basemaps import get_basemap, shift_for
 
     assert get_basemap("none").tiles_url() is None
     with pytest.raises(InputError, match="key"):
@@ -62,8 +62,8 @@ def test_basemaps_and_gcj02_shift() -> None:
 
 @pytest.fixture(scope="module")
 def atlas_dir(tmp_path_factory: Any, huayuan_model: Any) -> Path:
-    from webmap.atlas import build_atlas
-    from webmap.layers import collect_layers
+    from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.layers import collect_layers
 
     out = tmp_path_factory.mktemp("site")
     routes = gpd.GeoDataFrame(

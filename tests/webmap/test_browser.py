@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from geo.settings import PROJECT_ROOT
+from doorstep.geo.settings import PROJECT_ROOT
 from tests.conftest import needs_shared
 from tests.webmap.conftest import PLANNER, STAFF, make_app
 
@@ -205,8 +205,8 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path) -> No
 
 
 def test_atlas_renders_offline(browser: Any, tmp_path: Path, huayuan_model: Any) -> None:
-    from webmap.atlas import build_atlas
-    from webmap.layers import collect_layers
+    from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.layers import collect_layers
 
     build_atlas(huayuan_model, collect_layers(huayuan_model, "car"), tmp_path / "site")
     p = Page(browser, "", viewport={"width": 1400, "height": 1000})

@@ -70,7 +70,7 @@ def test_visits_marked_done(client: Any, auth: Any, plan_json: Any, tmp_path: An
     done = client.get(f"/api/circuits?month={MONTH}").get_json()["done"]
     assert [(x["village"], x["by"]) for x in done] == [(code, STAFF[0])]
     # the downloaded ledger carries the web mark, and reads back as visited
-    from analysis.circuits.ledger import read_ledger
+    from doorstep.analysis.circuits.ledger import read_ledger
 
     x = client.get(f"/api/circuits/ledger.xlsx?month={MONTH}")
     path = tmp_path / "ledger.xlsx"

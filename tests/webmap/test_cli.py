@@ -72,7 +72,7 @@ def test_user_add(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def test_secret_key_file(tmp_path: Path) -> None:
-    from webmap.app import create_app, ensure_secret_key
+    from doorstep.webmap.app import create_app, ensure_secret_key
 
     key = ensure_secret_key(tmp_path)
     assert len(key) == 64 and ensure_secret_key(tmp_path) == key

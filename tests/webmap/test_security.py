@@ -191,7 +191,7 @@ def test_session_cookie_flags(app):
 
 @pytest.mark.parametrize("secret", ["dev", "", None])
 def test_production_refuses_default_secret(tmp_path, secret):
-    from webmap.app import create_app
+    from doorstep.webmap.app import create_app
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(
@@ -341,8 +341,8 @@ def test_bad_payload_refused(anon, planner, staff, case):
 
 
 def test_safe_name_and_inside(tmp_path):
-    from webmap.app.errors import ApiError
-    from webmap.app.security import inside, safe_name
+    from doorstep.webmap.app.errors import ApiError
+    from doorstep.webmap.app.security import inside, safe_name
 
     assert safe_name("张律师 A-1", "lawyer") == "张律师 A-1"
     for bad in ("../x", "a/b", "a\\b", ".hidden", "/etc/passwd", "C:x", "a\x00b", "..", ""):

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from geo.settings import PROJECT_ROOT
+from doorstep.geo.settings import PROJECT_ROOT
 
 CHILD = r"""
 import sys
 from flask import Flask
-from webmap.app import db
+from doorstep.webmap.app import db
 
 app = Flask("kill-test")
 app.config["DATABASE"] = sys.argv[1]
@@ -49,7 +49,7 @@ def _saved(path: Path) -> tuple[str, list[str]]:
 
 @pytest.mark.slow
 def test_kill_9_during_scenario_save_keeps_previous_state(tmp_path):
-    from webmap.app import db
+    from doorstep.webmap.app import db
 
     path = tmp_path / "doorstep.sqlite"
     db.init_db(str(path))

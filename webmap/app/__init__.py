@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from webmap.assets import STATIC_DIR
+from doorstep.webmap.assets import STATIC_DIR
 
 DEFAULT_SECRET = "dev"
 csrf = CSRFProtect()

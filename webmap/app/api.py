@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, send_file
 
-from analysis.coverage import _json_records
+from doorstep.analysis.coverage import _json_records
 
 from . import services
 from .auth import role_required

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from werkzeug.security import generate_password_hash
 
-from geo._errors import InputError
+from doorstep.geo._errors import InputError
 
 ROLES = ("planner", "staff")
 

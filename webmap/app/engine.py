@@ -19,8 +19,16 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from geo._errors import InputError
-from geo.roadindex import MODES, AccessParams, Augmented, Snaps, augment, road_index, snap_points
+from doorstep.geo._errors import InputError
+from doorstep.geo.roadindex import (
+    MODES,
+    AccessParams,
+    Augmented,
+    Snaps,
+    augment,
+    road_index,
+    snap_points,
+)
 
 BORDER_M = 500.0  # GPS noise / border hamlets: accept points this close outside the outline
 

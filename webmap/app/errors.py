@@ -9,7 +9,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from geo._errors import DoorstepError
+from doorstep.geo._errors import DoorstepError
 
 log = logging.getLogger(__name__)
 

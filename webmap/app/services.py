@@ -57,7 +57,7 @@ def whatif_params(body: dict[str, Any]) -> dict[str, Any]:
 
 def siting_problem(state: Any, mode: str) -> Any:
     """The county siting problem of :func:`analysis.siting.county.county_problem` (cached)."""
-    from analysis.siting.county import county_problem
+    from doorstep.analysis.siting.county import county_problem
 
     return state._get(f"siting:{mode}", lambda: county_problem(state.model, mode=mode))
 
@@ -70,7 +70,7 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
     """
     from types import SimpleNamespace
 
-    from analysis.siting.county import site_report, solve_county, township_effect
+    from doorstep.analysis.siting.county import site_report, solve_county, township_effect
 
     cs = siting_problem(state, p["mode"])
     prob = cs.problem
@@ -147,7 +147,7 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
 def _circuit_config() -> tuple[int, str, bool]:
     from flask import current_app
 
-    from analysis.circuits.county import DEFAULT_LAWYERS
+    from doorstep.analysis.circuits.county import DEFAULT_LAWYERS
 
     cfg = current_app.config
     return (
@@ -161,8 +161,8 @@ def circuits_month(state: Any, month: str) -> Any:
     """The county's :class:`analysis.circuits.county.CountyMonth` for ``month`` (cached per
     model). App config: ``CIRCUIT_LAWYERS`` (default 8), ``CIRCUIT_MODE`` (car/motorbike),
     ``CIRCUIT_USE_PYVRP`` (False: insertion routes only, for quick test instances)."""
-    from analysis.circuits.county import plan_county_month
-    from analysis.circuits.model import PlanParams
+    from doorstep.analysis.circuits.county import plan_county_month
+    from doorstep.analysis.circuits.model import PlanParams
 
     n, mode, pyvrp = _circuit_config()
     return state._get(
@@ -184,8 +184,8 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
     ``geometry`` (WGS84), plus the visits marked done in the database."""
 
     def build() -> dict[str, Any]:
-        from analysis.circuits.county import road_path_function
-        from analysis.circuits.export import routes_geojson
+        from doorstep.analysis.circuits.county import road_path_function
+        from doorstep.analysis.circuits.export import routes_geojson
 
         cm = circuits_month(state, month)
         out: dict[str, Any] = cm.plan.to_dict()
@@ -250,7 +250,7 @@ def _done_rows(month: str) -> list[Any]:
 def ledger_file(state: Any, month: str) -> Any:
     """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically),
     with the visits ticked in the web app already marked visited."""
-    from analysis.circuits.export import write_ledger
+    from doorstep.analysis.circuits.export import write_ledger
 
     done = {
         (
@@ -268,7 +268,7 @@ def ledger_file(state: Any, month: str) -> Any:
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:
     """One lawyer's iCalendar file, or every lawyer's events in one file when ``lawyer`` is
     None."""
-    from analysis.circuits.export import atomic_write_bytes, ics_calendar, write_ics
+    from doorstep.analysis.circuits.export import atomic_write_bytes, ics_calendar, write_ics
 
     from .security import safe_name
 

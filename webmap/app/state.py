@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from flask import Flask, current_app
 
-from webmap.layers import staffed_points
+from doorstep.webmap.layers import staffed_points
 
 from .engine import NearestEngine
 
@@ -26,7 +26,7 @@ _SHARED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _load_model(vintage: str, data: str | None) -> Any:
-    from geo.model import build_county_model
+    from doorstep.geo.model import build_county_model
 
     key = (vintage, data or "")
     with _MODELS_LOCK:
@@ -91,12 +91,12 @@ class AppState:
 
     def coverage(self) -> Any:
         """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car."""
-        from analysis.coverage import coverage
+        from doorstep.analysis.coverage import coverage
 
         return self._get("coverage", lambda: coverage(self.model))
 
     def underserved(self, mode: str, minutes: float | None) -> Any:
-        from analysis.gaps import underserved_villages
+        from doorstep.analysis.gaps import underserved_villages
 
         key = f"underserved:{mode}:{minutes}"
         return self._get(

@@ -7,9 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from doorstep.geo.params import MAX_MINUTES, MODES  # noqa: F401  (re-exported for the API checks)
+
 from .errors import ApiError
 
-MODES = ("walk", "motorbike", "car")
 MONTH_RE = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 
 

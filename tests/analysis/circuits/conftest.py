@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.circuits.model import TravelMatrix
+from doorstep.analysis.circuits.model import TravelMatrix
 
 
 def make_travel(minutes: dict[tuple[str, str], float], keys: list[str]) -> TravelMatrix:

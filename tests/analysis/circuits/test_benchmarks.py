@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.circuits.benchmarks import (
+from doorstep.analysis.circuits.benchmarks import (
     check_cvrp,
     check_solomon,
     read_bks,
@@ -15,7 +15,7 @@ from analysis.circuits.benchmarks import (
     solve_cvrp,
     solve_solomon,
 )
-from geo.settings import PROJECT_ROOT
+from doorstep.geo.settings import PROJECT_ROOT
 
 BENCH = PROJECT_ROOT.parent / "shared" / "bench"
 needs_bench = pytest.mark.skipif(
@@ -64,7 +64,7 @@ def test_cvrp_a_n32_k5():
 
 
 def test_solomon_reader_refuses_garbage(tmp_path: Path):
-    from geo._errors import DataFileError
+    from doorstep.geo._errors import DataFileError
 
     bad = tmp_path / "x.txt"
     bad.write_text("hello\nworld\n")

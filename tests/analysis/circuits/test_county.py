@@ -7,11 +7,11 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from analysis.circuits.county import county_problem, read_assignments
-from analysis.circuits.model import MonthCalendar, PlanParams
-from analysis.circuits.planner import plan_month
-from geo._errors import DataFileError, InputError
-from geo.settings import PROJECT_ROOT
+from doorstep.analysis.circuits.county import county_problem, read_assignments
+from doorstep.analysis.circuits.model import MonthCalendar, PlanParams
+from doorstep.analysis.circuits.planner import plan_month
+from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo.settings import PROJECT_ROOT
 
 from ..fakecounty import line_county
 
@@ -80,8 +80,8 @@ def test_cli_huayuan_december(tmp_path, capsys):
 
 
 def test_plan_county_month_and_road_paths():
-    from analysis.circuits.county import plan_county_month, road_path_function
-    from analysis.circuits.export import routes_geojson
+    from doorstep.analysis.circuits.county import plan_county_month, road_path_function
+    from doorstep.analysis.circuits.export import routes_geojson
 
     model = line_county()
     cm = plan_county_month(model, "2026-12", n_lawyers=2, min_gap_days=7)
@@ -104,7 +104,7 @@ def test_plan_county_month_and_road_paths():
 
 
 def test_parse_weekdays_and_window():
-    from analysis.circuits.county import parse_weekdays, parse_window
+    from doorstep.analysis.circuits.county import parse_weekdays, parse_window
 
     assert parse_weekdays("周二,周四") == (1, 3)
     assert parse_weekdays("Tue thu") == (1, 3)

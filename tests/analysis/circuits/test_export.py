@@ -9,11 +9,11 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from analysis.circuits.export import write_geojson, write_ics, write_ledger
-from analysis.circuits.ledger import carry_over, read_ledger
-from analysis.circuits.model import Lawyer, MonthCalendar, PlanParams, VillageVisit
-from analysis.circuits.planner import plan_month
-from geo._errors import DataFileError
+from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
+from doorstep.analysis.circuits.ledger import carry_over, read_ledger
+from doorstep.analysis.circuits.model import Lawyer, MonthCalendar, PlanParams, VillageVisit
+from doorstep.analysis.circuits.planner import plan_month
+from doorstep.geo._errors import DataFileError
 
 from .conftest import make_travel
 

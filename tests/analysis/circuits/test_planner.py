@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
-from analysis.circuits.model import Lawyer, MonthCalendar, PlanParams, VillageVisit
-from analysis.circuits.plan import MonthPlan
-from analysis.circuits.planner import plan_month
-from geo._errors import InputError
+from doorstep.analysis.circuits.model import Lawyer, MonthCalendar, PlanParams, VillageVisit
+from doorstep.analysis.circuits.plan import MonthPlan
+from doorstep.analysis.circuits.planner import plan_month
+from doorstep.geo._errors import InputError
 
 from .conftest import make_travel
 
@@ -170,7 +170,7 @@ def test_rebalance_feeds_the_idle_lawyer_cheapest_moves_first():
 
     import numpy as np
 
-    from analysis.circuits.planner import _rebalance
+    from doorstep.analysis.circuits.planner import _rebalance
 
     # lawyer 0 holds all six villages; lawyer 1 is 10 min farther from villages 0-2, 50 from 3-5
     est = {(v, 0): 100.0 for v in range(6)}

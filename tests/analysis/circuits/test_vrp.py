@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.circuits.vrp import Break, ClientSpec, RoutingProblem, VehicleSpec, solve_routing
-from geo._errors import InputError
+from doorstep.analysis.circuits.vrp import (
+    Break,
+    ClientSpec,
+    RoutingProblem,
+    VehicleSpec,
+    solve_routing,
+)
+from doorstep.geo._errors import InputError
 
 
 def line(points: list[int]) -> np.ndarray:

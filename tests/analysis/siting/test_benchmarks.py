@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.siting.heuristic import median_heuristic
-from analysis.siting.lscp import solve_set_cover
-from analysis.siting.pmedian import pmedian
-from analysis.siting.readers import read_pmed, read_setcover
-from geo.settings import PROJECT_ROOT
+from doorstep.analysis.siting.heuristic import median_heuristic
+from doorstep.analysis.siting.lscp import solve_set_cover
+from doorstep.analysis.siting.pmedian import pmedian
+from doorstep.analysis.siting.readers import read_pmed, read_setcover
+from doorstep.geo.settings import PROJECT_ROOT
 
 BENCH = PROJECT_ROOT.parent / "shared" / "bench"
 needs_bench = pytest.mark.skipif(

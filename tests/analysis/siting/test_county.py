@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from analysis.siting.county import county_problem, site_report, solve_county
+from doorstep.analysis.siting.county import county_problem, site_report, solve_county
 from tests.analysis.fakecounty import line_county
 from tests.conftest import needs_shared
 

@@ -7,11 +7,11 @@ import itertools
 import numpy as np
 import pytest
 
-from analysis.siting import SitingProblem, pmedian
-from analysis.siting._lagbb import lagrangian_branch_and_bound
-from analysis.siting._lagrange import lagrangian_reduce, weighted_costs
-from analysis.siting.heuristic import median_heuristic
-from geo._errors import InfeasibleError
+from doorstep.analysis.siting import SitingProblem, pmedian
+from doorstep.analysis.siting._lagbb import lagrangian_branch_and_bound
+from doorstep.analysis.siting._lagrange import lagrangian_reduce, weighted_costs
+from doorstep.analysis.siting.heuristic import median_heuristic
+from doorstep.geo._errors import InfeasibleError
 
 
 def brute(d, w, k, fixed=(), banned=()):

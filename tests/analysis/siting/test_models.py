@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from analysis.siting import SitingProblem, lscp, marginal_curve, mclp, pcenter, pmedian
-from analysis.siting.heuristic import median_heuristic
-from geo._errors import InfeasibleError, InputError
+from doorstep.analysis.siting import SitingProblem, lscp, marginal_curve, mclp, pcenter, pmedian
+from doorstep.analysis.siting.heuristic import median_heuristic
+from doorstep.geo._errors import InfeasibleError, InputError
 
 # six points on a line; point 5 is a heavy hamlet far away
 POS = np.array([0.0, 1.0, 2.0, 10.0, 11.0, 20.0])
@@ -144,7 +144,7 @@ def test_radius_lp_equals_classical_lp() -> None:
     truncation once let a demand count as served by no site, silently weakening the bound)."""
     import scipy.optimize as so
 
-    from analysis.siting.pmedian import _Radius, _radius_lp
+    from doorstep.analysis.siting.pmedian import _Radius, _radius_lp
 
     rng = np.random.default_rng(7)
     xy = rng.uniform(0, 100, (18, 2))

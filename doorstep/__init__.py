@@ -58,7 +58,33 @@ _EXPORTS: dict[str, str] = {
     "plan_county_month": "doorstep.analysis.circuits.county",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "CountyModel",
+    "CoverageResult",
+    "CoverageTarget",
+    "DataFileError",
+    "DoorstepError",
+    "InputError",
+    "ModelInputs",
+    "SitingProblem",
+    "SitingResult",
+    "build_county_model",
+    "coverage",
+    "export_geopackage",
+    "lscp",
+    "marginal_curve",
+    "mclp",
+    "nearest_facility",
+    "od_matrix",
+    "pcenter",
+    "plan_county_month",
+    "plan_month",
+    "pmedian",
+    "service_areas",
+    "solve_county",
+    "underserved_villages",
+]
 
 
 def __getattr__(name: str) -> Any:

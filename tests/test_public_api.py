@@ -19,6 +19,10 @@ def test_every_export_is_the_defining_object(name: str) -> None:
     assert name in doorstep.__all__
 
 
+def test_all_lists_exactly_the_exports() -> None:
+    assert sorted(doorstep.__all__) == sorted(["__version__", *doorstep._EXPORTS])
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
         doorstep.no_such_thing  # noqa: B018

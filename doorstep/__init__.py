@@ -59,7 +59,6 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "__version__",
     "CountyModel",
     "CoverageResult",
     "CoverageTarget",
@@ -69,6 +68,7 @@ __all__ = [
     "ModelInputs",
     "SitingProblem",
     "SitingResult",
+    "__version__",
     "build_county_model",
     "coverage",
     "export_geopackage",

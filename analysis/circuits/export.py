@@ -245,6 +245,7 @@ def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name:
                     desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
                 ev.add("description", desc)
                 cal.add_component(ev)
+    cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())
 
 

@@ -134,3 +134,21 @@ def test_kill_9_during_export_keeps_previous_file(tmp_path):
     assert done.returncode == 0
     assert out.read_bytes()[:16] == b"SQLite format 3\x00"
     assert _sha(out) != hashlib.sha256(previous).hexdigest()
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    """Atomic writes end with mode 0666 minus the umask (0644 under the usual 022), not 0600."""
+    import os
+    import stat
+
+    from doorstep.geo.atomic import atomic_path, write_bytes
+
+    old = os.umask(0o022)
+    try:
+        a = write_bytes(tmp_path / "a.ics", b"x")
+        with atomic_path(tmp_path / "b.html") as tmp:
+            tmp.write_text("<p>", encoding="utf-8")
+    finally:
+        os.umask(old)
+    for p in (a, tmp_path / "b.html"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644

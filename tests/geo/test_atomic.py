@@ -152,3 +152,38 @@ def test_written_files_are_readable_by_others(tmp_path):
         os.umask(old)
     for p in (a, tmp_path / "b.html"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_geopackage_is_version_1_2_with_an_attribute_table(tmp_path):
+    """QGIS 3.22 / GDAL 3.6 open GPKG 1.2 without warnings; tables are not map layers."""
+    import sqlite3
+
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from doorstep.geo.export import write_geopackage
+
+    pts = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(109.5, 28.6)], crs="EPSG:4326")
+    path = write_geopackage(tmp_path / "x.gpkg", {"pts": pts}, {"meta": pd.DataFrame({"k": ["v"]})})
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("pragma user_version").fetchone()[0] == 10200
+        kinds = dict(con.execute("select table_name, data_type from gpkg_contents").fetchall())
+    finally:
+        con.close()
+    assert kinds == {"pts": "features", "meta": "attributes"}
+
+
+def test_polygonal_drops_slivers_but_no_area():
+    """Clipping leaves GeometryCollections (polygon + line slivers): only polygon parts stay."""
+    import geopandas as gpd
+    import shapely
+
+    from doorstep.geo.export import polygonal
+
+    square = shapely.box(0, 0, 2, 2)
+    mixed = shapely.GeometryCollection([square, shapely.LineString([(2, 0), (3, 0)])])
+    out = polygonal(gpd.GeoSeries([mixed, square, None], crs="EPSG:3857"))
+    assert list(out.geom_type) == ["MultiPolygon", "MultiPolygon", "MultiPolygon"]
+    assert out.area.tolist() == [4.0, 4.0, 0.0]

@@ -101,6 +101,31 @@ def write_geopackage(
     return final
 
 
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet treat a text cell as a formula (CSV injection)."""
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as formulas: a leading ``= + - @`` (or tab/CR) gets an
+    apostrophe in front, the OWASP-recommended neutraliser; numbers and geometry are untouched."""
+    out = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_LEAD) else v
+            )
+    return out
+
+
+def write_csv(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a table as CSV for spreadsheets, atomically: UTF-8 with BOM (Excel on Chinese
+    Windows reads it right), text cells neutralised (:func:`spreadsheet_safe`), no index."""
+    final = Path(target)
+    with atomic_path(final) as tmp:
+        spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return final
+
+
 def export_geopackage(model: CountyModel, target: str | Path) -> Path:
     """Write county, townships, villages, service points, road nodes/edges and layer sources.
 

@@ -187,3 +187,16 @@ def test_polygonal_drops_slivers_but_no_area():
     out = polygonal(gpd.GeoSeries([mixed, square, None], crs="EPSG:3857"))
     assert list(out.geom_type) == ["MultiPolygon", "MultiPolygon", "MultiPolygon"]
     assert out.area.tolist() == [4.0, 4.0, 0.0]
+
+
+def test_csv_for_spreadsheets_has_bom_and_no_live_formulas(tmp_path):
+    import pandas as pd
+
+    from doorstep.geo.export import write_csv
+
+    df = pd.DataFrame({"code": ["433124100000"], "name": ['=HYPERLINK("http://x","y")'], "n": [-5]})
+    raw = write_csv(df, tmp_path / "t.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",-5" in text  # numbers stay numbers
+    assert "433124100000" in text

@@ -97,8 +97,31 @@ class CountyModel:
             "layers": {k: v.as_dict() for k, v in self.layers.items()},
             "village_location_quality": {str(k): int(v) for k, v in lq.items()},
             "modelled_layers": sorted(k for k, v in self.layers.items() if v.modelled),
+            "seats": self.seat_sources(),
             "warnings": list(self.warnings),
         }
+
+    def seat_sources(self) -> list[dict[str, object]]:
+        """Per township: the seat's source and, where a second source has one, the distance (km)."""
+        t = self.townships
+        get = t.get
+        alt = get("alt_seat_source", pd.Series("", index=t.index)).fillna("")
+        km = get("seat_sources_km", pd.Series(np.nan, index=t.index))
+        return [
+            {
+                "code": str(t["code"].iloc[i]),
+                "name": str(t["name"].iloc[i]),
+                "lon": round(float(t["seat_lon"].iloc[i]), 6),
+                "lat": round(float(t["seat_lat"].iloc[i]), 6),
+                "source": str(get("seat_source", t["seat_quality"]).iloc[i]),
+                "quality": str(t["seat_quality"].iloc[i]),
+                "other_source": str(alt.iloc[i]) or None,
+                "distance_between_sources_km": (
+                    round(float(km.iloc[i]), 3) if np.isfinite(km.iloc[i]) else None
+                ),
+            }
+            for i in range(len(t))
+        ]
 
     def summary(self) -> dict[str, object]:
         """Counts, area, population, CRS and layer sources (what ``doorstep summary`` prints)."""
@@ -246,7 +269,10 @@ def _seats(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
     tw["seat_x"], tw["seat_y"] = _project(
         b.crs, tw["seat_lon"].to_numpy(float), tw["seat_lat"].to_numpy(float)
     )
-    tw["seat_note"] = ""
+    for col, empty in (("seat_source", ""), ("alt_seat_source", ""), ("seat_sources_km", np.nan)):
+        if col not in tw.columns:
+            tw[col] = empty
+    tw["seat_note"] = tw["seat_source"].fillna("")
     seat_in = shapely.contains_xy(b.outline_m, tw["seat_x"].to_numpy(), tw["seat_y"].to_numpy())
     tw.loc[~seat_in, ["seat_x", "seat_y"]] = np.nan
     tw = model_seats(tw, villages)
@@ -266,6 +292,12 @@ def _seats(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
         )
         b.warnings.append(
             f"{int(seatless.sum())} township(s) had no located point at all; their seats are modelled"
+        )
+    tw.loc[tw["seat_quality"] == "modelled", "seat_source"] = "modelled"
+    for _, t in tw[tw["seat_sources_km"] > b.params.seat_warn_km].iterrows():
+        b.warnings.append(
+            f"township {t['name']} ({t['code']}): seat sources disagree by {t['seat_sources_km']:.2f} km "
+            f"({t['seat_source']} vs {t['alt_seat_source']})"
         )
     for i in np.flatnonzero(tw["seat_quality"].to_numpy() == "modelled"):
         b.warnings.append(
@@ -363,6 +395,9 @@ def _township_frame(
             "seat_lat": slat,
             "seat_quality": tw["seat_quality"],
             "seat_note": tw["seat_note"],
+            "seat_source": tw["seat_source"],
+            "alt_seat_source": tw["alt_seat_source"],
+            "seat_sources_km": tw["seat_sources_km"].round(3),
             "polygon_source": "official" if b.inputs.townships is not None else "modelled",
             "population": [int(pop_by_town.get(cd, 0)) for cd in tw["code"]],
             "villages": [int((vgdf["town_code"] == cd).sum()) for cd in tw["code"]],

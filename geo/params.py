@@ -230,6 +230,7 @@ class ModelParams:
         d = _read_toml(p)
         pop = d.get("population", {})
         net = d.get("network", {})
+        pp = d.get("published_population", {})
         return cls(
             population=PopulationParams(
                 urban_weights={int(k): float(v) for k, v in pop.get("urban_weights", {}).items()},
@@ -242,10 +243,9 @@ class ModelParams:
             speeds=SpeedParams.from_file(speeds_toml),
             backbone=BackboneParams(**d.get("backbone", {})),
             published_population=PublishedPopulationParams(
-                **{
-                    k: tuple(v) if isinstance(v, list) else v
-                    for k, v in d.get("published_population", {}).items()
-                }
+                township_facts=tuple(pp.get("township_facts", ())),
+                county_facts=tuple(pp.get("county_facts", ())),
+                since_year=int(pp.get("since_year", 2015)),
             ),
             seat_warn_km=float(d.get("seats", {}).get("warn_km", 0.5)),
         )

@@ -25,6 +25,7 @@ from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
 from .params import ModelParams, ServiceDefaults
+from .population import PublishedShare
 from .service_points import apply_service_overrides, model_service_points
 from .sources import CensusFigures, CountySource, LayerInfo, huayuan_source
 from .villages import apply_village_overrides, resolve_village_points
@@ -218,6 +219,7 @@ class _Build:
     outline_m: shapely.Geometry
     layers: dict[str, LayerInfo]
     warnings: list[str] = field(default_factory=list)
+    published: dict[str, PublishedShare] = field(default_factory=dict)
 
 
 def _start(src: CountySource, inputs: ModelInputs, params: ModelParams) -> _Build:
@@ -352,8 +354,50 @@ def _populate(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
             True,
             "no public village populations",
         )
+        if b.src.published_facts is not None and b.params.published_population.township_facts:
+            _published_population(b, v)
     v["urban"] = (v["ur_code"] >= 100) & (v["ur_code"] < 200)
     return v
+
+
+def _published_population(b: _Build, v: pd.DataFrame) -> None:
+    """Phase 5b: township totals from published registered shares where they exist (in place)."""
+    from .population import population_with_published, published_shares
+
+    assert b.src.published_facts is not None
+    shares = published_shares(
+        b.src.published_facts, b.src.townships, b.src.name, b.params.published_population
+    )
+    if not shares:
+        return
+    total = b.src.census.total_population
+    base = v["population"].to_numpy()
+    v["population"] = population_with_published(v, total, base, shares)
+    pub = v["town_code"].isin([s.code for s in shares])
+    v["population_source"] = np.where(pub, "published_township", "modelled")
+    b.published = {s.code: s for s in shares}
+    b.layers["population"] = LayerInfo(
+        f"{len(shares)} of {len(b.src.townships)} townships from published registered (户籍) counts "
+        f"({b.src.published_facts.name}): share of the county's registered total x the 2020 census "
+        f"resident total {total:,}; the others modelled by urban-rural class; villages within each "
+        "part in proportion to the modelled populations (data/params/model.toml [published_population])",
+        True,
+        "no public village populations; registered shares stand in for resident shares",
+    )
+
+
+def _township_population_source(b: _Build, code: str) -> tuple[str, str]:
+    """(population_source, basis) of one township for the township layer."""
+    if b.inputs.population is not None:
+        return "user", f"user file {Path(b.inputs.population).name}"
+    s = b.published.get(code)
+    if s is None:
+        return "modelled", "modelled: remainder of the census total, by urban-rural class"
+    return (
+        "published",
+        f"{s.fact} {s.registered:,} ({s.year}) / county registered {s.county_registered:,.0f} "
+        f"= {s.share:.2%} of the 2020 census residents; {s.url}",
+    )
 
 
 def _village_frame(b: _Build, villages: pd.DataFrame, tw: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -400,6 +444,8 @@ def _township_frame(
             "seat_sources_km": tw["seat_sources_km"].round(3),
             "polygon_source": "official" if b.inputs.townships is not None else "modelled",
             "population": [int(pop_by_town.get(cd, 0)) for cd in tw["code"]],
+            "population_source": [_township_population_source(b, cd)[0] for cd in tw["code"]],
+            "population_basis": [_township_population_source(b, cd)[1] for cd in tw["code"]],
             "villages": [int((vgdf["town_code"] == cd).sum()) for cd in tw["code"]],
         },
         geometry=gpd.GeoSeries([polys[cd] for cd in tw["code"]], crs=b.crs).to_crs("EPSG:4326"),

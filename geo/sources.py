@@ -84,6 +84,10 @@ class CountySource:
     county_seat: tuple[float, float]
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
+    published_facts: Path | None = None
+    """Table of published facts (township populations, ...), see :mod:`geo.population`."""
+    main_roads: Path | None = None
+    """Real main roads (GeoJSON of LineStrings, WGS84) used as the backbone of the road graph."""
 
 
 OSM_SEATS_FILE = "huayuan_township_seats_osm_wgs84.csv"
@@ -326,6 +330,8 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
         county_seat=county_seat,
         census=census,
         layers=layers,
+        published_facts=d / "huayuan_published_facts.csv",
+        main_roads=d / "huayuan_main_roads_osm_scgraph_wgs84.geojson",
     )
 
 

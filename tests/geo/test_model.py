@@ -88,8 +88,10 @@ def test_service_points_tiers(huayuan_model):
 def test_population_split_by_class(huayuan_model):
     v = huayuan_model.villages
     urban = v[v["urban"]]["population"].sum()
-    assert abs(urban / 249_238 - 0.3569) < 0.001
-    assert v["population_source"].eq("modelled").all()
+    # published township totals move people between townships; within each the modelled
+    # urban-rural contrast is kept, so the urban share stays near the census 35.69 %
+    assert abs(urban / 249_238 - 0.3569) < 0.015
+    assert set(v["population_source"]) == {"modelled", "published_township"}
 
 
 def test_layers_flag_real_and_modelled(huayuan_model):

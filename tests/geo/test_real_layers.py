@@ -62,3 +62,29 @@ def test_seat_distance_between_sources_by_hand(huayuan_model):
     # only the sources more than warn_km (0.5) apart are warned: 边城镇 0.50, 猫儿乡 0.60
     warned = [w for w in huayuan_model.warnings if "seat sources disagree" in w]
     assert sorted(w.split()[1] for w in warned) == ["猫儿乡", "边城镇"]
+
+
+def test_parse_published_counts_and_years():
+    from doorstep.geo.population import parse_count, parse_year
+
+    assert parse_count("10.3万") == 103_000
+    assert parse_count("28588") == 28_588
+    assert parse_count("约2.03万") is None and parse_count("6000余") is None
+    assert parse_year("2015-11-30 (merger approval)") == 2015
+    assert parse_year("end-2019") == 2019
+    assert parse_year("pre-2015 (undated, same page)") is None
+    assert parse_year("c.2010") is None
+
+
+def test_township_population_from_published_registered_shares(huayuan_model):
+    t = huayuan_model.townships.set_index("name")
+    published = set(t.index[t["population_source"] == "published"])
+    assert published == {"花垣镇", "民乐镇", "双龙镇", "石栏镇", "边城镇", "麻栗场镇"}
+    assert set(t["population_source"]) == {"published", "modelled"}
+    # 民乐镇: 28,588 registered at end-2019; the county's registered total in 2019 lies halfway
+    # between 31.27万 (2016) and 31.02万 (end-2022): 311,450. Share x 2020 census residents:
+    assert abs(t.loc["民乐镇", "population"] - 28_588 / 311_450 * 249_238) <= 1
+    # 花垣镇: 10.3万 of 30.9万 in the 2015 merger approval
+    assert abs(t.loc["花垣镇", "population"] - 103_000 / 309_000 * 249_238) <= 1
+    assert t["population"].sum() == 249_238
+    assert "population_hukou 28,588 (2019)" in t.loc["民乐镇", "population_basis"]

@@ -474,16 +474,50 @@ def _service_points(b: _Build, tgdf: gpd.GeoDataFrame, vgdf: gpd.GeoDataFrame) -
 
 
 def _roads(b: _Build, vgdf: gpd.GeoDataFrame, tgdf: gpd.GeoDataFrame) -> nx.Graph:
-    """Phase 8: the road graph (the user's OSM extract, else the modelled settlement network)."""
+    """Phase 8: the road graph: real roads (the user's OSM extract, else the source's main roads)
+    as the backbone, joined by the modelled settlement network (:func:`geo.network.join_backbone`)."""
+    from .network import backbone_from_file, join_backbone, road_km
+
+    bb = b.params.backbone
+    clip = b.outline_m.buffer(bb.margin_km * 1000.0)
+    real: nx.Graph | None = None
     if b.inputs.roads is not None:
         from .osm import graph_from_osm
 
-        G = graph_from_osm(b.inputs.roads, crs=b.crs, speeds=b.params.speeds)
-        b.layers["roads"] = LayerInfo(G.graph["source"], False)
-        return G
+        clip_wgs = gpd.GeoSeries([clip], crs=b.crs).to_crs("EPSG:4326").iloc[0]
+        real = graph_from_osm(
+            b.inputs.roads,
+            crs=b.crs,
+            speeds=b.params.speeds,
+            clip=clip_wgs,
+            largest_component=False,
+        )
+    elif b.src.main_roads is not None:
+        real = backbone_from_file(
+            b.src.main_roads,
+            crs=b.crs,
+            keep_within=clip,
+            road_class=bb.road_class,
+            source=f"{Path(b.src.main_roads).name} (OpenStreetMap main roads via scgraph-data, "
+            "© OpenStreetMap contributors, ODbL)",
+        )
     G = _modelled_roads(vgdf, tgdf, b.src, b.crs, b.params, b.outline_m)
+    if real is not None and real.number_of_edges():
+        G = join_backbone(
+            G,
+            real,
+            params=b.params.network,
+            backbone=bb,
+            speeds=b.params.speeds,
+            outline=b.outline_m,
+        )
+    km = road_km(G)
+    inside = road_km(G, within=b.outline_m)
     b.layers["roads"] = LayerInfo(
-        G.graph["source"], True, "no public road network; mountain circuity applied"
+        G.graph["source"],
+        km["modelled"] > 0,
+        f"real {km['real']:.1f} km ({inside['real']:.1f} km inside the county), modelled "
+        f"{km['modelled']:.1f} km: mountain circuity applied to modelled roads",
     )
     return G
 

@@ -23,6 +23,7 @@ from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
+from .imputation import ImputationReport
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
 from .params import ModelParams, ServiceDefaults
 from .service_points import apply_service_overrides, model_service_points
@@ -77,6 +78,7 @@ class CountyModel:
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    imputation: ImputationReport | None = None
 
     def to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Project a layer to the model's metric CRS (refuses layers without a CRS)."""
@@ -290,7 +292,7 @@ def build_county_model(
             True,
             "no public township boundary source",
         )
-    villages = resolve_village_points(villages, tw, polys, params.imputation_grid_m, warnings)
+    villages, imputation = resolve_village_points(villages, tw, polys, params.imputation, warnings)
 
     # population
     if inputs.population is not None:
@@ -327,6 +329,7 @@ def build_county_model(
             "urban": villages["urban"].astype(bool),
             "location_quality": villages["location_quality"],
             "location_note": villages["location_note"],
+            "uncertainty_m": villages["uncertainty_m"].astype(float),
             "qa_flags": villages["qa_flags"],
             "population": villages["population"].astype(int),
             "population_source": villages["population_source"],
@@ -398,6 +401,7 @@ def build_county_model(
         census=src.census,
         layers=layers,
         warnings=warnings,
+        imputation=imputation,
     )
     from .validate import validate_model
 

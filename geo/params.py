@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import DataFileError, InputError
+from .imputation import ImputationParams
 from .settings import project_data_dir
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
@@ -153,6 +154,7 @@ class ModelParams:
     network: NetworkParams
     imputation_grid_m: float = 250.0
     speeds: SpeedParams = field(default_factory=lambda: SpeedParams.from_file())
+    imputation: ImputationParams = field(default_factory=ImputationParams)
 
     @classmethod
     def from_files(
@@ -172,6 +174,7 @@ class ModelParams:
             network=NetworkParams(**net),
             imputation_grid_m=float(d.get("imputation", {}).get("grid_m", 250.0)),
             speeds=SpeedParams.from_file(speeds_toml),
+            imputation=ImputationParams.from_dict(d.get("imputation", {})),
         )
 
 

@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 def apply_village_overrides(
     villages: pd.DataFrame, path: str | Path, *, crs: str | None, layers: dict[str, LayerInfo]
 ) -> pd.DataFrame:
-    """Replace village points by surveyed ones from a CSV/XLSX (code, name, lon, lat, crs)."""
-    user = points_table_to_gdf(path, crs=crs)
+    """Replace village points by surveyed ones from a CSV/XLSX (code, name, lon, lat, crs).
+
+    A row may leave lon and lat empty: that village's point is then imputed (its source geocode
+    is dropped) and flagged ``user_no_coord``; non-numeric coordinates are an error.
+    """
+    user = points_table_to_gdf(path, crs=crs, allow_empty=True)
     known = set(villages["code"])
     unknown = [c for c in user["code"] if c not in known]
     if unknown:
@@ -53,23 +57,34 @@ def apply_village_overrides(
             fix="use the 12-digit NBS code of the village (see doorstep summary --villages)",
         )
     ref = villages.set_index("code")
+    given = user[user.geometry.notna()]
     check_gcj02_mislabel(
         path,
-        user.geometry.x.to_numpy(),
-        user.geometry.y.to_numpy(),
-        list(user["source_crs"]),
-        user["code"].map(ref["lon"]).to_numpy(float),
-        user["code"].map(ref["lat"]).to_numpy(float),
-        rows=[int(i) + 2 for i in user.index],
+        given.geometry.x.to_numpy(),
+        given.geometry.y.to_numpy(),
+        list(given["source_crs"]),
+        given["code"].map(ref["lon"]).to_numpy(float),
+        given["code"].map(ref["lat"]).to_numpy(float),
+        rows=[int(i) + 2 for i in given.index],
     )
     v = villages.copy()
     pos = {c: i for i, c in enumerate(v["code"])}
     for c, g in zip(user["code"], user.geometry, strict=True):
-        i = pos[c]
-        v.loc[v.index[i], ["lon", "lat"]] = [g.x, g.y]
-        v.loc[v.index[i], "qa_flags"] = "surveyed"
+        i = v.index[pos[c]]
+        if g is None:  # the user says: no known point -> imputed, flagged
+            v.loc[i, ["lon", "lat"]] = [np.nan, np.nan]
+            v.loc[i, "qa_flags"] = "no_coord;user_no_coord"
+        else:
+            v.loc[i, ["lon", "lat"]] = [g.x, g.y]
+            v.loc[i, "qa_flags"] = "surveyed"
     layers["villages"] = LayerInfo(
-        f"{layers['villages'].source}; {len(user)} points replaced by user file {Path(path).name}",
+        f"{layers['villages'].source}; {len(given)} points replaced by user file "
+        f"{Path(path).name}"
+        + (
+            f", {len(user) - len(given)} left empty there (imputed)"
+            if len(given) < len(user)
+            else ""
+        ),
         False,
         layers["villages"].notes,
     )

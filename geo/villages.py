@@ -35,6 +35,21 @@ from .sources import LayerInfo
 
 log = logging.getLogger(__name__)
 
+TO_CONFIRM = "待核实位置 location to be confirmed"
+"""Status of anything (a proposed site, a gap) that stands on an imputed village point."""
+CONFIRMED = "confirmed"
+
+
+def imputed_flags(villages: pd.DataFrame, codes: pd.Series | list[str]) -> np.ndarray:
+    """``True`` where the village with that code stands on an imputed point (unknown codes: False)."""
+    q = dict(zip(villages["code"].astype(str), villages["location_quality"], strict=True))
+    return np.array([q.get(str(c), "") == "imputed" for c in codes], dtype=bool)
+
+
+def location_status(imputed: bool) -> str:
+    """:data:`TO_CONFIRM` for a point resting on an imputed village, else :data:`CONFIRMED`."""
+    return TO_CONFIRM if imputed else CONFIRMED
+
 
 def apply_village_overrides(
     villages: pd.DataFrame, path: str | Path, *, crs: str | None, layers: dict[str, LayerInfo]

@@ -146,6 +146,7 @@ class ImputationReport:
     quantile: float
     n_imputed: int = 0
     errors_m: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    params: ImputationParams = field(default_factory=ImputationParams)
 
     def row(self, method: str) -> MethodError:
         for r in self.table:
@@ -263,6 +264,7 @@ def choose_method(errs: Mapping[str, list[float]], params: ImputationParams) -> 
         radius_m=radius,
         quantile=params.quantile,
         errors_m={m: tuple(e) for m, e in errs.items()},
+        params=params,
     )
 
 

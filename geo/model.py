@@ -23,6 +23,7 @@ from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
+from .imputation import ImputationReport
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
 from .params import ModelParams, ServiceDefaults
 from .population import PublishedShare
@@ -78,6 +79,7 @@ class CountyModel:
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    imputation: ImputationReport | None = None
 
     def to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Project a layer to the model's metric CRS (refuses layers without a CRS)."""
@@ -286,7 +288,7 @@ def _seats(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
                 tw.loc[~seatless, ["seat_x", "seat_y"]].to_numpy(),
             ]
         )
-        grid = b.params.imputation_grid_m * 4
+        grid = b.params.imputation.grid_m * 4
         pts = impute_points(b.outline_m, known, int(seatless.sum()), grid)
         tw.loc[seatless, "seat_x"], tw.loc[seatless, "seat_y"] = pts[:, 0], pts[:, 1]
         tw.loc[seatless, "seat_note"] = (
@@ -415,6 +417,7 @@ def _village_frame(b: _Build, villages: pd.DataFrame, tw: pd.DataFrame) -> gpd.G
             "urban": villages["urban"].astype(bool),
             "location_quality": villages["location_quality"],
             "location_note": villages["location_note"],
+            "uncertainty_m": villages["uncertainty_m"].astype(float),
             "qa_flags": villages["qa_flags"],
             "population": villages["population"].astype(int),
             "population_source": villages["population_source"],
@@ -555,7 +558,9 @@ def build_county_model(
     villages = _located_villages(b)
     tw = _seats(b, villages)
     polys = _township_polygons(b, villages, tw)
-    villages = resolve_village_points(villages, tw, polys, b.params.imputation_grid_m, b.warnings)
+    villages, imputation = resolve_village_points(
+        villages, tw, polys, b.params.imputation, b.warnings
+    )
     villages = _populate(b, villages)
     vgdf = _village_frame(b, villages, tw)
     tgdf = _township_frame(b, tw, polys, vgdf)
@@ -580,6 +585,7 @@ def build_county_model(
         census=src.census,
         layers=b.layers,
         warnings=b.warnings,
+        imputation=imputation,
     )
     from .validate import validate_model
 

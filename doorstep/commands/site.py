@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="total opening budget (candidate 'cost' column, else 1 per site)",
     )
+    s.add_argument(
+        "--confirmed-only",
+        action="store_true",
+        help="exclude candidate villages whose point is imputed (待核实位置 location to be confirmed)",
+    )
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     s.add_argument("--no-curve", action="store_true", help="skip the marginal-value curve")
     s.add_argument("--json", action="store_true", help="print the JSON report")
@@ -43,7 +48,13 @@ def cmd_site(args: argparse.Namespace) -> int:
         raise InputError("--add must be >= 0")
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
-    cs = county_problem(model, mode=args.mode, candidates=cand, budget=args.budget)
+    cs = county_problem(
+        model,
+        mode=args.mode,
+        candidates=cand,
+        budget=args.budget,
+        confirmed_only=args.confirmed_only,
+    )
     res = solve_county(
         cs,
         args.objective,
@@ -77,7 +88,8 @@ def cmd_site(args: argparse.Namespace) -> int:
         f"newly covered {doc['population_newly_covered']:,d} 人\n"
     )
     for s in doc["sites_opened"]:
-        w(f"  + {s['code']} {s['name']} ({s['township']})\n")
+        flag = "" if s["location_status"] == "confirmed" else f" [{s['location_status']}]"
+        w(f"  + {s['code']} {s['name']} ({s['township']}){flag}\n")
     for row in doc["marginal_curve"]:
         w(f"  k={row['k']}: {row['objective']:,.0f} ({row['status']})\n")
     modelled = doc["quality"].get("modelled_layers", [])

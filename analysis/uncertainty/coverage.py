@@ -156,8 +156,8 @@ def coverage_ensemble(
         )
         villages.append(_village_rows(v, mode, t, limit, p))
     sens = sensitivity(engine, target)
-    meta = _meta(engine, draws, seed, time.perf_counter() - t0)
-    log.info("ensemble: %d draws x %d modes in %.2f s", draws, len(modes), meta["seconds"])
+    meta = _meta(engine, draws, seed)
+    log.info("ensemble: %d draws x %d modes in %.2f s", draws, len(modes), time.perf_counter() - t0)
     return CoverageEnsemble(
         draws,
         seed,
@@ -222,7 +222,7 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _meta(engine: EnsembleEngine, draws: int, seed: int, seconds: float) -> dict[str, Any]:
+def _meta(engine: EnsembleEngine, draws: int, seed: int) -> dict[str, Any]:
     p = engine.params
     return {
         "interval_percentiles": list(p.interval),
@@ -239,7 +239,6 @@ def _meta(engine: EnsembleEngine, draws: int, seed: int, seconds: float) -> dict
             "service point positions",
         ],
         "params_source": p.source,
-        "seconds": round(seconds, 3),
         "rng": f"numpy.random.default_rng({seed})",
         "draws": draws,
     }

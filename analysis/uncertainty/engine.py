@@ -23,7 +23,7 @@ urban (``δ`` = urban share shift, ``T`` their total). Real populations are fixe
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np

@@ -53,7 +53,7 @@ class UncertaintyParams:
     robust_share: float = 0.9
     served_share: float = 0.1
     interval: tuple[float, float] = (5.0, 95.0)
-    siting_draws: int = 50
+    siting_draws: int = 200
     source: str = PARAMS_FILE
 
     def __post_init__(self) -> None:

@@ -82,7 +82,6 @@ def siting_ensemble(
         ],
         "coverage_after": _quantiles(cov_plan, q),
         "coverage_before": _quantiles(cov_before, q),
-        "seconds": round(time.perf_counter() - t0, 2),
     }
 
 

@@ -40,6 +40,7 @@ DEFAULT_RUN_DRAWS = 200
 
 FloatArray = NDArray[np.float64]
 GAP_CLASSES = ("robust gap", "uncertain", "served")
+PERCENTILE_METHOD = "inverted_cdf"  # a range end is a value some draw gave (inf-safe)
 
 
 def gap_class(p_miss: FloatArray, params: UncertaintyParams) -> NDArray[np.object_]:
@@ -107,7 +108,7 @@ def _interval_rows(
     for name, a in stats.items():
         with warnings.catch_warnings():  # a group with no reachable village: nan, said so
             warnings.simplefilter("ignore", RuntimeWarning)
-            lo, hi = np.nanpercentile(a, q, axis=0)
+            lo, hi = np.nanpercentile(a, q, axis=0, method=PERCENTILE_METHOD)
         for g, row in enumerate(rows):
             row[f"{name}_p{q[0]:02.0f}"] = float(lo[g])
             row[f"{name}_p{q[1]:02.0f}"] = float(hi[g])
@@ -173,7 +174,7 @@ def _village_rows(
     v: pd.DataFrame, mode: str, t: FloatArray, limit: FloatArray, p: UncertaintyParams
 ) -> pd.DataFrame:
     miss = (~(t <= limit)).mean(axis=0)
-    lo, hi = np.percentile(t, p.interval, axis=0)
+    lo, hi = np.percentile(t, p.interval, axis=0, method=PERCENTILE_METHOD)
     return pd.DataFrame(
         {
             "code": v["code"].astype(str).to_numpy(),

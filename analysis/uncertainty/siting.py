@@ -21,6 +21,7 @@ import numpy as np
 
 from ..siting.county import CountySiting, solve_county
 from ..siting.result import SitingResult, covered_share
+from .coverage import PERCENTILE_METHOD
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
 
@@ -86,5 +87,5 @@ def siting_ensemble(
 
 
 def _quantiles(x: np.ndarray, q: tuple[float, float, float]) -> dict[str, float]:
-    lo, mid, hi = np.percentile(x, q)
+    lo, mid, hi = np.percentile(x, q, method=PERCENTILE_METHOD)
     return {f"p{q[0]:02.0f}": float(lo), "p50": float(mid), f"p{q[2]:02.0f}": float(hi)}

@@ -740,7 +740,7 @@ def nearest_minutes_batch(
     i, j, _ = _same_edge_pairs(eo, ef)
     if i.size:
         direct = np.abs(eo.frac[i] - ef.frac[j]) * t[:, eo.edge[i]]
-        np.minimum.at(best, (slice(None), i), direct + np.asarray(facility_access)[:, j])
+        np.minimum.at(best.T, i, (direct + np.asarray(facility_access)[:, j]).T)  # view: in place
     return best + np.asarray(origin_access)
 
 

@@ -21,7 +21,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ DEFAULT_RUN_DRAWS = 200
 
 FloatArray = NDArray[np.float64]
 GAP_CLASSES = ("robust gap", "uncertain", "served")
-PERCENTILE_METHOD = "inverted_cdf"  # a range end is a value some draw gave (inf-safe)
+PERCENTILE_METHOD: Final = "inverted_cdf"  # a range end is a value some draw gave (inf-safe)
 
 
 def gap_class(p_miss: FloatArray, params: UncertaintyParams) -> NDArray[np.object_]:

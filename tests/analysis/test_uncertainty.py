@@ -114,11 +114,14 @@ def test_nominal_draw_reproduces_the_engine_exactly():
     np.testing.assert_allclose(eng.populations(eng.nominal(1))[0], m.villages["population"])
 
 
-def test_batched_times_equal_a_rebuilt_network():
-    """Rescaled edges on the prepared index give what a model rebuilt with those times gives."""
+@pytest.mark.parametrize("on_edge", [False, True])
+def test_batched_times_equal_a_rebuilt_network(on_edge):
+    """Rescaled edges on the prepared index give what a model rebuilt with those times gives
+    (``on_edge``: a facility inside V1's edge, so the direct along-edge time counts)."""
     m = line_county()
     rng = np.random.default_rng(0)
-    prep = prepare(m, [m.villages, staffed_points(m)], "car")
+    fac = np.array([[4600.0, 30.0], [10000.0, 0.0]]) if on_edge else staffed_points(m)
+    prep = prepare(m, [m.villages, fac], "car")
     base = prep.index.times["car"]
     scale = rng.uniform(0.5, 2.0, (3, base.size))
     acc_o, acc_f = prep.ends(0).access, prep.ends(1).access
@@ -127,7 +130,7 @@ def test_batched_times_equal_a_rebuilt_network():
         g = m.graph.copy()
         for k, (_u, _v, d) in enumerate(g.edges(data=True)):
             d["time_car"] = d["time_car"] * scale[b, k]
-        ref = nearest_facility(g, m.villages, staffed_points(m), "car").minutes
+        ref = nearest_facility(g, m.villages, fac, "car").minutes
         np.testing.assert_allclose(got[b], ref)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 from doorstep.analysis.coverage import CoverageTarget, coverage, staffed_points
 from doorstep.analysis.uncertainty import (
@@ -21,9 +21,9 @@ from doorstep.analysis.uncertainty import (
     gap_class,
 )
 from doorstep.geo._errors import DataFileError
-from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
+from doorstep.geo.synthetic import graph_from_edges
 from doorstep.geo.traveltime import nearest_facility, nearest_minutes_batch, prepare
-from tests.analysis.fakecounty import FakeModel, _gdf, line_county, sp_rows, village_rows
+from tests.analysis.fakecounty import FakeModel, _gdf, line_county, village_rows
 
 TARGET = CoverageTarget(mode="car", rural_minutes=20.0, urban_minutes=15.0)
 
@@ -33,34 +33,14 @@ def cutoff_county(**edge_attrs) -> FakeModel:
 
     Car times (2 min/km): V0 0, V1 8, V3 20 (= the 20-min rural target), V4 10, V9 unreachable.
     """
-    xy = [(0, 0), (5000, 0), (10000, 0), (20000, 0), (0, 5000), (40000, 0), (45000, 0)]
-    edges = [(0, 1), (1, 2), (2, 3), (0, 4), (5, 6)]
-    g = graph_from_edges(xy, [(a, b, dict(edge_attrs)) for a, b in edges])
-    v = _gdf(
-        village_rows(
-            [
-                ("V0", "城关社区", "T1", True, 400),
-                ("V1", "一村", "T2", False, 100),
-                ("V3", "三村", "T2", False, 300),
-                ("V4", "四社区", "T1", True, 200),
-                ("V9", "孤村", "T2", False, 50),
-            ]
-        ),
-        [(0, 0), (4000, 0), (20000, 0), (0, 5000), (40000, 0)],
-    )
-    sps = _gdf(
-        sp_rows(
-            [
-                ("C", "county_centre", "县中心", True, 1000.0),
-                ("S", "township_station", "二镇工作站", True, 300.0),
-            ]
-        ),
-        [(0, 0), (10000, 0)],
-    )
-    county = gpd.GeoDataFrame(
-        {"code": ["999999"]}, geometry=[shapely.box(-1000, -1000, 46000, 6000)], crs=TEST_CRS
-    ).to_crs("EPSG:4326")
-    return FakeModel(g, v, sps, county)
+    m = line_county()
+    island = graph_from_edges([(40000, 0), (45000, 0)], [(0, 1, {"edge_id": 4})])
+    m.graph = nx.compose(m.graph, nx.relabel_nodes(island, {0: 5, 1: 6}))
+    for *_, d in m.graph.edges(data=True):
+        d.update(edge_attrs)
+    v9 = _gdf(village_rows([("V9", "孤村", "T2", False, 50)]), [(40000, 0)])
+    m.villages = gpd.GeoDataFrame(pd.concat([m.villages, v9], ignore_index=True), crs="EPSG:4326")
+    return m
 
 
 def _village(ens, code, mode="car"):

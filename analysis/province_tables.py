@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from doorstep.geo.services import service_rules
+
 from .province import SUMMARY, ProvinceParams, ProvinceRun, _atomic, _band
 
 
@@ -82,7 +84,7 @@ def write_province_outputs(
         "counties": {"ok": len(counties), "computed": len(run.computed), "failed": len(run.failed)},
         "population": int(pop.sum()),
         "share_within": {
-            _band(b): float((counties[f"pop_within_{_band(b)}"].sum()) / pop.sum())
+            _band(b): float((counties[f"population_within_{_band(b)}"].sum()) / pop.sum())
             if pop.sum()
             else None
             for b in params.bands
@@ -90,7 +92,8 @@ def write_province_outputs(
         "assumptions": (
             "Village points partly imputed, populations, township polygons, service points and roads "
             "are MODELLED (see each county's modelled_layers); times in minutes by "
-            f"{params.mode} to the nearest county centre or township workstation."
+            f"{params.mode} to the nearest point counting for coverage; "
+            f"{service_rules().describe()}; {params.target.describe()}."
         ),
         "failures": [
             {k: r.get(k) for k in ("code", "name", "error_type", "reason")} for r in run.failed

@@ -24,8 +24,9 @@ from pyproj import Transformer
 from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
-from .params import ModelParams, ServiceDefaults
+from .params import ModelParams
 from .service_points import apply_service_overrides, model_service_points
+from .services import service_rules
 from .sources import CensusFigures, CountySource, LayerInfo, huayuan_source
 from .villages import apply_village_overrides, resolve_village_points
 
@@ -358,8 +359,7 @@ def build_county_model(
         crs="EPSG:4326",
     )
 
-    defaults = ServiceDefaults.from_file()
-    sp = model_service_points(src, tgdf, vgdf, defaults, crs)
+    sp = model_service_points(src, tgdf, vgdf, service_rules(), crs)
     layers["service_points"] = LayerInfo(
         "modelled: county centre and correction centre at the county seat, a workstation at each township seat, "
         "a room in every village (data/params/service_points.toml)",

@@ -25,6 +25,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.services import service_rules
 from doorstep.geo.traveltime import nearest_facility
 
 from .coverage import CoverageResult, CoverageTarget, coverage, coverage_points, quality_of
@@ -32,18 +33,6 @@ from .coverage import CoverageResult, CoverageTarget, coverage, coverage_points,
 log = logging.getLogger(__name__)
 
 MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
-TIER_ZH = {
-    "county_centre": "县公共法律服务中心",
-    "township_station": "司法所工作站",
-    "village_room": "村法律服务室",
-    "correction_centre": "社区矫正中心",
-}
-TIER_EN = {
-    "county_centre": "county legal service centre",
-    "township_station": "township workstation",
-    "village_room": "village legal room",
-    "correction_centre": "community correction centre",
-}
 
 
 def _reason(row: pd.Series) -> tuple[str, str]:
@@ -54,14 +43,16 @@ def _reason(row: pd.Series) -> tuple[str, str]:
             f"no staffed service point reachable by {mode}",
         )
     tier = str(row["nearest_tier"])
+    t = service_rules().tiers.get(tier)
+    tier_zh, tier_en = (t.short_zh, t.short_en) if t else (tier, tier)
     via = str(row.get("via", "") or "")
     mins = f"{row['min_staffed']:.0f}"
     zh = (
-        f"最近的{TIER_ZH.get(tier, tier)}（{row['nearest_name']}）{mins} 分钟"
+        f"最近的{tier_zh}（{row['nearest_name']}）{mins} 分钟"
         f"（{MODE_ZH.get(mode, mode)}），目标 {row['target_min']:.0f} 分钟"
     )
     en = (
-        f"nearest {TIER_EN.get(tier, tier)} ({row['nearest_name']}) {mins} min by {mode}, "
+        f"nearest {tier_en} ({row['nearest_name']}) {mins} min by {mode}, "
         f"target {row['target_min']:.0f} min"
     )
     places = str(row.get("via_places", "") or "")

@@ -17,6 +17,8 @@ offers (``data/params/services.toml``, an assumption labelled modelled), and
   general consultation) and the village rooms (staffed on adviser days only) do not;
 * **siting** — existing sites are exactly the points that count for coverage; candidate sites
   are the points of ``[roles] candidate_tiers`` (a village's legal room, upgraded);
+* **circuits** — village legal advisers are based at the points of ``[roles]
+  circuit_base_tiers`` (county centre, township workstations);
 * **services** — :meth:`ServicePointRules.offering` selects the staffed points offering any
   service code, the hook a per-service coverage (``--service CODE``) plugs into.
 
@@ -48,6 +50,8 @@ class TierDefaults:
 
     label_zh: str
     label_en: str
+    short_zh: str
+    short_en: str
     staff: int
     hours_per_month: float
     opening_hours: str
@@ -80,6 +84,8 @@ class ServicePointRules:
         The service whose staffed points define general coverage.
     candidate_tiers
         Tiers whose points are siting candidates.
+    circuit_base_tiers
+        Tiers whose points are bases of the advisers' circuits, in order of preference.
     source
         The ``service_points.toml`` the rules were read from (named in errors).
     """
@@ -90,6 +96,7 @@ class ServicePointRules:
     services: dict[str, Service]
     coverage_service: str
     candidate_tiers: tuple[str, ...]
+    circuit_base_tiers: tuple[str, ...]
     source: str = "data/params/service_points.toml"
 
     def __post_init__(self) -> None:
@@ -116,13 +123,14 @@ class ServicePointRules:
                 field="roles.coverage_service",
                 fix=f"one of {sorted(self.services)}",
             )
-        if bad := sorted(set(self.candidate_tiers) - set(TIERS)):
-            raise DataFileError(
-                self.source,
-                f"unknown candidate tiers {bad}",
-                field="roles.candidate_tiers",
-                fix=f"use {list(TIERS)}",
-            )
+        for name in ("candidate_tiers", "circuit_base_tiers"):
+            if bad := sorted(set(getattr(self, name)) - set(TIERS)):
+                raise DataFileError(
+                    self.source,
+                    f"unknown tiers {bad}",
+                    field=f"roles.{name}",
+                    fix=f"use {list(TIERS)}",
+                )
 
     @classmethod
     def from_files(
@@ -154,6 +162,7 @@ class ServicePointRules:
             services=services,
             coverage_service=str(roles.get("coverage_service", "")),
             candidate_tiers=tuple(roles.get("candidate_tiers", ())),
+            circuit_base_tiers=tuple(roles.get("circuit_base_tiers", ())),
             source=str(pp),
         )
 
@@ -184,6 +193,13 @@ class ServicePointRules:
     def candidate_points(self, sp: pd.DataFrame) -> pd.DataFrame:
         """Points that siting may upgrade into staffed points (``candidate_tiers``)."""
         return sp[sp["tier"].isin(list(self.candidate_tiers)).to_numpy()]
+
+    def circuit_bases(self, sp: pd.DataFrame) -> pd.DataFrame:
+        """Points advisers may be based at (``circuit_base_tiers``), in tier order then id."""
+        order = {t: i for i, t in enumerate(self.circuit_base_tiers)}
+        sel = sp[sp["tier"].isin(list(order)).to_numpy()].copy()
+        sel["_order"] = sel["tier"].map(order)
+        return sel.sort_values(["_order", "id"]).drop(columns="_order").reset_index(drop=True)
 
     def describe(self) -> str:
         """One sentence for the assumptions of every output."""

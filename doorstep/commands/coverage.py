@@ -12,7 +12,7 @@ import pandas as pd
 
 from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, coverage_points
 from doorstep.analysis.equity import equity_summary
-from doorstep.analysis.gaps import underserved_cells, underserved_villages
+from doorstep.analysis.gaps import MODE_ZH, underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.isochrones import service_areas
@@ -24,8 +24,6 @@ from ._common import (
     model_from_args,
     target_from_args,
 )
-
-MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:

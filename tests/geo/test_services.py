@@ -24,6 +24,7 @@ def test_the_bundled_rules() -> None:
     assert "legal_aid" in r.tier_services("township_station")
     assert "legal_aid" not in r.tier_services("village_room")
     assert r.candidate_tiers == ("village_room",)
+    assert r.tiers["township_station"].short_en == "township workstation"
     assert set(r.tiers) == set(TIERS)
     assert "not counted: county community-correction centre" in r.describe()
 
@@ -34,6 +35,7 @@ def test_which_points_count_on_a_fake_county() -> None:
     # C county centre, K correction centre, S workstation (staffed), R village room (not staffed)
     assert list(r.coverage_points(sp)["id"]) == ["C", "S"]
     assert list(r.candidate_points(sp)["id"]) == ["R"]
+    assert list(r.circuit_bases(sp.iloc[::-1])["id"]) == ["C", "S"]  # county centre first
     assert list(r.offering(sp, "correction")["id"]) == ["K"]
     assert list(r.offering(sp, "legal_aid")["id"]) == ["C", "S"]
     np.testing.assert_array_equal(r.offers(sp, "mediation"), [True, False, True, True])

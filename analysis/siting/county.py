@@ -26,7 +26,7 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.services import service_rules
 
 from ..coverage import CoverageTarget
-from ._problem import SitingProblem, describe_radius
+from ._problem import SitingProblem
 from .curve import marginal_curve
 from .lscp import lscp
 from .mclp import mclp
@@ -293,8 +293,7 @@ def site_report(
         "objective": objective,
         "mode": cs.mode,
         "target": tgt.to_dict(),
-        "threshold": f"{tgt.describe(compliance=False)} "
-        f"(each village against its own: {describe_radius(cs.thresholds(tgt))})",
+        "threshold": f"{tgt.describe(compliance=False)}, each village against its own",
         "status": res.status,
         "objective_value": res.objective,
         "objective_units": res.objective_units,

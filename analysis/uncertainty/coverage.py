@@ -255,8 +255,39 @@ def annotate_coverage(res: CoverageResult, ens: CoverageEnsemble) -> CoverageRes
         ens.townships.drop(columns="town_name"), on=["mode", "town_code"], how="left"
     )
     res.villages = res.villages.merge(ens.villages, on=["code", "mode"], how="left")
+    res.county = flag_outside(res.county)
+    res.townships = flag_outside(res.townships)
     doc = ens.to_dict()
     res.meta["uncertainty"] = {
         k: doc[k] for k in doc if k not in ("county", "townships", "villages")
     }
+    res.meta["uncertainty"]["nominal_outside_range"] = OUTSIDE_NOTE
     return res
+
+
+OUTSIDE_NOTE = (
+    "a figure named in nominal_outside_range lies outside its own 5–95 % range: the nominal model "
+    "is not a typical draw there. Usually villages imputed at or near a service point: nominally "
+    "0 min away, their true position anywhere within the uncertainty radius can only be farther, "
+    "so the nominal share is optimistic (名义值落在区间外：多因推定位置在服务点附近，实际只会更远)"
+)
+
+
+def flag_outside(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``nominal_outside_range``: the figures of each row whose nominal value lies outside
+    their ``_p05``–``_p95`` range (comma-separated; empty when every figure is inside)."""
+    figs = [
+        c[:-4]
+        for c in df.columns
+        if c.endswith("_p05") and c[:-4] in df.columns and f"{c[:-4]}_p95" in df.columns
+    ]
+    out = df.copy()
+    bad = {
+        f: ~((df[f"{f}_p05"] <= df[f] + 1e-12) & (df[f] <= df[f"{f}_p95"] + 1e-12))
+        & df[f"{f}_p05"].notna()
+        for f in figs
+    }
+    out["nominal_outside_range"] = [
+        ",".join(f for f in figs if bool(bad[f].iloc[i])) for i in range(len(df))
+    ]
+    return out

@@ -137,13 +137,47 @@ class CountyModel:
             "area_km2": round(self.area_km2, 1),
             "crs": {"storage": "EPSG:4326 (WGS84)", "metric": self.crs},
             "service_points": {str(k): int(v) for k, v in sp.items()},
-            "roads": {
-                "nodes": self.graph.number_of_nodes(),
-                "edges": self.graph.number_of_edges(),
-                "km": round(sum(d["length_m"] for *_, d in self.graph.edges(data=True)) / 1000, 1),
-            },
+            "roads": self.road_summary(),
+            "seats": self.seat_sources(),
+            "township_population": self.township_population(),
             "quality": self.quality(),
         }
+
+    def road_summary(self) -> dict[str, object]:
+        """Nodes, edges and km of the road graph, split by ``status`` (in total and inside the county)."""
+        from .network import road_km
+
+        km = road_km(self.graph)
+        inside = road_km(self.graph, within=self.to_metric(self.county).geometry.iloc[0])
+        return {
+            "nodes": self.graph.number_of_nodes(),
+            "edges": self.graph.number_of_edges(),
+            "km": round(sum(km.values()), 1),
+            "real_km": round(km["real"], 1),
+            "modelled_km": round(km["modelled"], 1),
+            "inside_county_km": {k: round(v, 1) for k, v in inside.items()},
+            "edges_by_status": {
+                st: sum(1 for *_, d in self.graph.edges(data=True) if d.get("status") == st)
+                for st in ("real", "modelled")
+            },
+            "source": self.layers["roads"].source if "roads" in self.layers else "",
+        }
+
+    def township_population(self) -> list[dict[str, object]]:
+        """Per township: population, ``population_source`` (published/modelled/user) and basis."""
+        t = self.townships
+        src = t.get("population_source", pd.Series("modelled", index=t.index))
+        basis = t.get("population_basis", pd.Series("", index=t.index))
+        return [
+            {
+                "code": str(t["code"].iloc[i]),
+                "name": str(t["name"].iloc[i]),
+                "population": int(t["population"].iloc[i]),
+                "population_source": str(src.iloc[i]),
+                "basis": str(basis.iloc[i]),
+            }
+            for i in range(len(t))
+        ]
 
 
 def _project(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

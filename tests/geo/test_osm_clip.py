@@ -95,7 +95,12 @@ def test_user_osm_roads_replace_the_backbone_and_are_clipped(tmp_path):
     assert max(d["lon"] for _, d in m.graph.nodes(data=True)) < 110
     km = m.summary()["roads"]
     assert km["real_km"] == pytest.approx(sum(d["length_m"] for d in real) / 1000, abs=0.05)
-    # two straight segments, each 0.03° north x 0.01° east: on a 6371 km sphere at 28.55° N
-    seg = math.hypot(0.03 * 111.195, 0.01 * 111.195 * math.cos(math.radians(28.55)))
-    assert sum(d["length_m"] for d in real) / 1000 == pytest.approx(2 * seg, abs=0.02)
+    # two straight segments, each 0.03° north x 0.01° east at 28.55° N on the WGS84 ellipsoid:
+    # a degree of latitude M·π/180, of longitude N·cos φ·π/180 (M, N: radii of curvature)
+    a, e2, phi = 6378.137, 0.00669438, math.radians(28.55)
+    w = 1 - e2 * math.sin(phi) ** 2
+    m_deg = a * (1 - e2) / w**1.5 * math.pi / 180
+    n_deg = a / math.sqrt(w) * math.cos(phi) * math.pi / 180
+    seg = math.hypot(0.03 * m_deg, 0.01 * n_deg)
+    assert sum(d["length_m"] for d in real) / 1000 == pytest.approx(2 * seg, abs=0.002)
     assert "hunan.osm" in m.layers["roads"].source

@@ -78,6 +78,8 @@ class CountyModel:
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    published_facts: Path | None = None
+    """The published-facts table the model drew on (for validation against the outside world)."""
 
     def to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Project a layer to the model's metric CRS (refuses layers without a CRS)."""
@@ -614,6 +616,7 @@ def build_county_model(
         census=src.census,
         layers=b.layers,
         warnings=b.warnings,
+        published_facts=src.published_facts,
     )
     from .validate import validate_model
 

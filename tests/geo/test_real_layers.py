@@ -160,3 +160,39 @@ def test_summary_json_reports_seats_roads_and_population_sources(capsys):
     pop = {t["name"]: t["population_source"] for t in doc["township_population"]}
     assert pop["民乐镇"] == "published" and pop["长乐乡"] == "modelled"
     assert sum(t["population"] for t in doc["township_population"]) == 249_238
+
+
+def test_published_shares_need_a_county_total(tmp_path):
+    import pandas as pd
+
+    from doorstep.geo._errors import DataFileError
+    from doorstep.geo.params import PublishedPopulationParams
+    from doorstep.geo.population import published_shares
+
+    p = tmp_path / "facts.csv"
+    p.write_text(
+        "unit,fact,value,year_or_era,url,quote\n甲镇,population_hukou,1000,end-2019,u,q\n",
+        encoding="utf-8",
+    )
+    tw = pd.DataFrame({"code": ["1"], "name": ["甲镇"]})
+    params = PublishedPopulationParams(county_facts=("population_total_2016",))
+    with pytest.raises(DataFileError, match="no county registered total") as exc:
+        published_shares(p, tw, "某县", params)
+    assert "county_facts" in str(exc.value) or "fact" in str(exc.value)
+    # with a county total the share is the plain ratio
+    p.write_text(
+        p.read_text(encoding="utf-8") + "某县,population_total_2016,1万,2016,u,q\n",
+        encoding="utf-8",
+    )
+    (s,) = published_shares(p, tw, "某县", params)
+    assert (s.registered, s.year, s.county_registered, s.share) == (1000, 2019, 10_000.0, 0.1)
+
+
+def test_backbone_params_are_validated():
+    from doorstep.geo._errors import DataFileError
+    from doorstep.geo.params import BackboneParams
+
+    with pytest.raises(DataFileError, match="corridor_share"):
+        BackboneParams(corridor_share=1.5)
+    with pytest.raises(DataFileError, match="join_km"):
+        BackboneParams(join_km=-1)

@@ -3,7 +3,8 @@
 :func:`build_county_model` reads the real layers (the bundled Huayuan default or a
 :class:`~geo.sources.CountySource`), lets user files replace any of them
 (:class:`ModelInputs`), models what is still missing (township polygons, imputed village points,
-population, service points, roads — see :mod:`geo.modelled`, :mod:`geo.network`) and validates
+population where nothing is published, service points, local roads joined to the real main
+roads — see :mod:`geo.modelled`, :mod:`geo.population`, :mod:`geo.network`) and validates
 the result. Every layer carries a :class:`~geo.sources.LayerInfo` saying where it came from and
 whether it is real or modelled.
 """
@@ -48,7 +49,9 @@ class ModelInputs:
     service_points
         CSV/XLSX overriding or adding service points (``id`` plus any fields; lon/lat/crs for moves).
     roads
-        OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2).
+        OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2), any size: streamed and clipped to the
+        outline plus ``[backbone] margin_km``; its roads replace the source's main roads as the
+        real backbone (``status = "real"``).
     crs
         Coordinate system of tables without a crs column: "WGS84" or "GCJ02".
     """

@@ -24,10 +24,12 @@ from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
+from .imputation import ImputationReport
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
-from .params import ModelParams, ServiceDefaults
+from .params import ModelParams
 from .population import PublishedShare
 from .service_points import apply_service_overrides, model_service_points
+from .services import service_rules
 from .sources import CensusFigures, CountySource, LayerInfo, huayuan_source
 from .villages import apply_village_overrides, resolve_village_points
 
@@ -81,6 +83,7 @@ class CountyModel:
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    imputation: ImputationReport | None = None
     published_facts: Path | None = None
     """The published-facts table the model drew on (for validation against the outside world)."""
 
@@ -325,7 +328,7 @@ def _seats(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
                 tw.loc[~seatless, ["seat_x", "seat_y"]].to_numpy(),
             ]
         )
-        grid = b.params.imputation_grid_m * 4
+        grid = b.params.imputation.grid_m * 4
         pts = impute_points(b.outline_m, known, int(seatless.sum()), grid)
         tw.loc[seatless, "seat_x"], tw.loc[seatless, "seat_y"] = pts[:, 0], pts[:, 1]
         tw.loc[seatless, "seat_note"] = (
@@ -454,6 +457,7 @@ def _village_frame(b: _Build, villages: pd.DataFrame, tw: pd.DataFrame) -> gpd.G
             "urban": villages["urban"].astype(bool),
             "location_quality": villages["location_quality"],
             "location_note": villages["location_note"],
+            "uncertainty_m": villages["uncertainty_m"].astype(float),
             "qa_flags": villages["qa_flags"],
             "population": villages["population"].astype(int),
             "population_source": villages["population_source"],
@@ -494,7 +498,7 @@ def _township_frame(
 
 def _service_points(b: _Build, tgdf: gpd.GeoDataFrame, vgdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Phase 7: the modelled service-point network, edited by the user's file."""
-    sp = model_service_points(b.src, tgdf, vgdf, ServiceDefaults.from_file(), b.crs)
+    sp = model_service_points(b.src, tgdf, vgdf, service_rules(), b.crs)
     b.layers["service_points"] = LayerInfo(
         "modelled: county centre and correction centre at the county seat, a workstation at each township seat, "
         "a room in every village (data/params/service_points.toml)",
@@ -594,7 +598,9 @@ def build_county_model(
     villages = _located_villages(b)
     tw = _seats(b, villages)
     polys = _township_polygons(b, villages, tw)
-    villages = resolve_village_points(villages, tw, polys, b.params.imputation_grid_m, b.warnings)
+    villages, imputation = resolve_village_points(
+        villages, tw, polys, b.params.imputation, b.warnings
+    )
     villages = _populate(b, villages)
     vgdf = _village_frame(b, villages, tw)
     tgdf = _township_frame(b, tw, polys, vgdf)
@@ -619,6 +625,7 @@ def build_county_model(
         census=src.census,
         layers=b.layers,
         warnings=b.warnings,
+        imputation=imputation,
         published_facts=src.published_facts,
     )
     from .validate import validate_model

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import DataFileError, InputError
+from .imputation import ImputationParams
 from .settings import project_data_dir
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
@@ -208,7 +209,6 @@ class ModelParams:
 
     population: PopulationParams
     network: NetworkParams
-    imputation_grid_m: float = 250.0
     speeds: SpeedParams = field(default_factory=lambda: SpeedParams.from_file())
     backbone: BackboneParams = field(default_factory=BackboneParams)
     published_population: PublishedPopulationParams = field(
@@ -221,6 +221,7 @@ class ModelParams:
             raise DataFileError(
                 "data/params/model.toml", "warn_km must be 0–100 km", field="seats.warn_km"
             )
+    imputation: ImputationParams = field(default_factory=ImputationParams)
 
     @classmethod
     def from_files(
@@ -239,7 +240,6 @@ class ModelParams:
                 default_rural_class=int(pop.get("default_rural_class", 220)),
             ),
             network=NetworkParams(**net),
-            imputation_grid_m=float(d.get("imputation", {}).get("grid_m", 250.0)),
             speeds=SpeedParams.from_file(speeds_toml),
             backbone=BackboneParams(**d.get("backbone", {})),
             published_population=PublishedPopulationParams(
@@ -248,38 +248,5 @@ class ModelParams:
                 since_year=int(pp.get("since_year", 2015)),
             ),
             seat_warn_km=float(d.get("seats", {}).get("warn_km", 0.5)),
-        )
-
-
-@dataclass(frozen=True)
-class TierDefaults:
-    label_zh: str
-    label_en: str
-    staff: int
-    hours_per_month: float
-    opening_hours: str
-    staffed: bool
-
-
-@dataclass(frozen=True)
-class ServiceDefaults:
-    hotline: str
-    online: str
-    tiers: dict[str, TierDefaults]
-
-    @classmethod
-    def from_file(cls, path: str | Path | None = None) -> ServiceDefaults:
-        p = Path(path) if path else project_data_dir() / "params" / "service_points.toml"
-        d = _read_toml(p)
-        tiers = {k: TierDefaults(**v) for k, v in d.get("tiers", {}).items()}
-        need = {"county_centre", "correction_centre", "township_station", "village_room"}
-        if missing := need - tiers.keys():
-            raise DataFileError(
-                p,
-                f"tiers missing: {sorted(missing)}",
-                field="tiers",
-                fix="add a [tiers.NAME] table",
-            )
-        return cls(
-            hotline=str(d.get("hotline", "12348")), online=str(d.get("online", "")), tiers=tiers
+            imputation=ImputationParams.from_dict(d.get("imputation", {})),
         )

@@ -168,6 +168,12 @@ class CountyModel:
                 st: sum(1 for *_, d in self.graph.edges(data=True) if d.get("status") == st)
                 for st in ("real", "modelled")
             },
+            "modelled_access_roads": sum(
+                1 for *_, d in self.graph.edges(data=True) if "access road" in str(d.get("name"))
+            ),
+            "modelled_links_dropped_along_real_roads": int(
+                self.graph.graph.get("corridor_links_dropped", 0)
+            ),
             "source": self.layers["roads"].source if "roads" in self.layers else "",
         }
 

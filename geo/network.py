@@ -302,7 +302,7 @@ def join_backbone(
     if not real_edges:
         return local
     lines = [G.edges[e]["geometry"] for e in real_edges]
-    _drop_corridor_duplicates(G, shapely.union_all(lines), backbone)
+    dropped = _drop_corridor_duplicates(G, shapely.union_all(lines), backbone)
     settlements = [n for n in local.nodes if n < off]
     _join_settlements(G, settlements, real_edges, params, backbone)
     _prune_and_connect(G, settlements, outline, params)
@@ -313,6 +313,7 @@ def join_backbone(
         d["edge_id"] = k
     km = road_km(G)
     G.graph.update(
+        corridor_links_dropped=dropped,
         modelled=km[MODELLED] > 0,
         source=f"{real.graph.get('source', 'real roads')} ({km[REAL]:.1f} km, status real) joined by "
         f"modelled local roads ({km[MODELLED]:.1f} km): {local.graph.get('source', '')}",
@@ -341,11 +342,12 @@ def road_km(G: nx.Graph, within: shapely.Geometry | None = None) -> dict[str, fl
 
 def _drop_corridor_duplicates(
     G: nx.Graph, real_lines: shapely.Geometry, backbone: BackboneParams
-) -> None:
+) -> int:
+    """Remove modelled links running along a real road; return how many were removed."""
     corridor = real_lines.buffer(backbone.corridor_m)
     cand = [(u, v) for u, v, d in G.edges(data=True) if d["status"] == MODELLED]
     if not cand:
-        return
+        return 0
     segs = [G.edges[e]["geometry"] for e in cand]
     share = shapely.length(shapely.intersection(segs, corridor)) / np.maximum(
         shapely.length(segs), 1e-9
@@ -353,6 +355,7 @@ def _drop_corridor_duplicates(
     drop = [e for e, s in zip(cand, share, strict=True) if s >= backbone.corridor_share]
     G.remove_edges_from(drop)
     log.info("%d modelled links dropped: they duplicate a real road corridor", len(drop))
+    return len(drop)
 
 
 def _modelled_link(G: nx.Graph, a: int, b: int, params: NetworkParams, name: str) -> None:

@@ -66,6 +66,7 @@ def test_join_backbone_by_hand(tmp_path):
     assert access == pytest.approx([1_000 * 1.45] * 2)  # 1 km x circuity_village
     # the link between the two roadside villages runs along the road: dropped
     assert not G.has_edge(0, 1)
+    assert G.graph["corridor_links_dropped"] == 1
     # the southern village (20 km away, beyond join_km) keeps its modelled links
     assert G.degree(2) >= 1
     km = road_km(G)

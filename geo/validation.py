@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,8 +217,8 @@ def parse_number(text: object) -> float | None:
     m = re.search(r"(\d+(?:\.\d+)?)\s*(万)?", str(text))
     if m is None:
         return None
-    v = float(m.group(1))
-    return v * 10_000 if m.group(2) else v
+    v = Decimal(m.group(1))
+    return float(v * 10_000 if m.group(2) else v)
 
 
 def read_facts(folder: Path) -> pd.DataFrame:
@@ -542,14 +543,31 @@ def _outline(model: CountyModel, folder: Path, step_m: float) -> ValidationCheck
 # --- seat sources --------------------------------------------------------------------------
 
 
+def _read_features(path: Path) -> gpd.GeoDataFrame:
+    """A GeoJSON read as is (features without geometry kept), errors as :class:`DataFileError`."""
+    if not path.is_file():
+        raise DataFileError(path, "file not found", fix="restore it from the reference data")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise DataFileError(path, f"cannot read as GeoJSON ({type(exc).__name__}: {exc})") from None
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    return gdf
+
+
 def _seat_sources(folder: Path) -> ValidationCheck:
     osm_path, vonng_path = folder / SEATS_OSM, folder / SEATS_VONNG
     osm = read_table(osm_path, dtype_str=("town_code",))
     require_columns(osm, ["town_code", "name", "lon_wgs84", "lat_wgs84"], osm_path)
-    vonng = read_vector(vonng_path)
+    vonng = _read_features(vonng_path)
     if "town_code" not in vonng.columns:
         raise DataFileError(vonng_path, "no 'town_code' property", field="town_code")
-    vpt = {str(c): g for c, g in zip(vonng["town_code"], vonng.geometry, strict=True)}
+    vpt = {
+        str(c): g
+        for c, g in zip(vonng["town_code"], vonng.geometry, strict=True)
+        if g is not None and not g.is_empty
+    }
     rows = []
     src = f"{SEATS_OSM} vs {SEATS_VONNG}"
     for _, r in osm.iterrows():

@@ -107,7 +107,7 @@ def test_chosen_method_beats_farthest_point_and_seat(huayuan_model):
     )
     rep = leave_one_out(truth, seats, P, polygons=polys, settlements_xy=settle)
     chosen, seat, far = rep.row(rep.chosen), rep.row("seat"), rep.row(BASELINE)
-    assert chosen.n == 149 == seat.n == far.n
+    assert chosen.n == int(clean.sum()) == seat.n == far.n > 100
     for stat in ("median_km", "mean_km", "p90_km"):
         assert getattr(chosen, stat) < getattr(seat, stat)
         assert getattr(chosen, stat) < getattr(far, stat)
@@ -122,7 +122,7 @@ def test_imputed_points_carry_the_radius(huayuan_model):
     rep = m.imputation
     v = m.villages
     imp = v["location_quality"] == "imputed"
-    assert int(imp.sum()) == rep.n_imputed == 75
+    assert int(imp.sum()) == rep.n_imputed > 0
     radius = float(np.quantile(rep.errors_m[rep.chosen], 0.9))
     assert rep.radius_m == pytest.approx(radius)
     assert 1000 < radius < 10_000
@@ -141,7 +141,9 @@ def test_one_imputed_village_by_hand(huayuan_model):
     path = data_dir() / "huayuan" / "huayuan_villages_nbs2023_coords.csv"
     with open(path, encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["town_code"] == "433124102"]
-    ok = [r for r in rows if r["qa_flags"] == "ok"]
+    q = m.villages.set_index("code")["location_quality"]
+    ok = [r for r in rows if q[r["code"]] in ("geocoded", "surveyed")]
+    assert len(ok) >= 3 and q["433124102202"] == "imputed"
     t = Transformer.from_crs("EPSG:4326", m.crs, always_xy=True)
     pts = {
         int(r["code"][-3:]): t.transform(float(r["lon_wgs84"]), float(r["lat_wgs84"])) for r in ok

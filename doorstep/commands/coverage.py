@@ -17,6 +17,7 @@ from doorstep.analysis.resilience import critical_links
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.isochrones import service_areas
 from doorstep.geo.params import MODES, check_minutes
+from doorstep.geo.villages import TO_CONFIRM
 
 from ._common import add_model_options, emit_json, model_from_args
 
@@ -209,8 +210,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         f"{target.urban_minutes:g} min (urban) by {args.mode}: {len(vill)}\n"
     )
     for _, r in vill.head(args.top).iterrows():
+        tag = f" [{TO_CONFIRM}]" if r.get("point_imputed", False) else ""
         w(
-            f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
+            f"  {r['rank']:3d}. {r['name']}{tag} ({r['population']:,} 人): {r['reason_zh']}\n"
             f"       {r['reason_en']}\n"
         )
     w(

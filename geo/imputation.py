@@ -12,8 +12,6 @@ Candidate methods (all deterministic, metric CRS):
 
   .. math:: \\hat p = \\frac{\\sum_{j} w_j p_j}{\\sum_j w_j}, \\qquad w_j = 1 / |o - o_j|
 
-* ``code_neighbours_communities_at_seat`` — the same, except that communities (居委会, ordinals
-  001–199) sit at the township seat (the town centre is where communities are);
 * ``farthest_point`` — *baseline only*, never used to place a point: the grid point of the
   township polygon farthest from every located settlement (:func:`geo.modelled.impute_points`).
 
@@ -44,15 +42,11 @@ METHODS: tuple[str, ...] = (
     "seat",
     "centroid",
     "code_neighbours",
-    "code_neighbours_communities_at_seat",
 )
 """Methods that may place a point (in order of preference on a tie)."""
 
 BASELINE = "farthest_point"
 """The former placement, measured for comparison only."""
-
-COMMUNITY_MAX_ORDINAL = 199
-"""NBS: village-level ordinals 001–199 are communities (居委会), 200–399 villages (村委会)."""
 
 
 @dataclass(frozen=True)
@@ -193,8 +187,6 @@ def impute_xy(
     if method == "centroid":
         c = known_xy.mean(axis=0)
         return float(c[0]), float(c[1])
-    if method == "code_neighbours_communities_at_seat" and ordinal <= COMMUNITY_MAX_ORDINAL:
-        return float(seat_xy[0]), float(seat_xy[1])
     d = np.maximum(np.abs(known_ord - ordinal).astype(float), 0.5)
     idx = np.lexsort((known_ord, d))[:k]
     w = 1.0 / d[idx]

@@ -65,7 +65,7 @@ def test_run_writes_everything_consistently(tmp_path, capsys):
     }
     assert not list(out.rglob("*.tmp*"))  # nothing half-written left behind
     printed = capsys.readouterr().out
-    assert "228/228 visits" in printed and "93.0%" in printed  # car 30-min share
+    assert "228/228 visits" in printed and "93.6%" in printed  # car 30-min share
 
 
 def test_run_bad_input_writes_nothing(tmp_path, capsys):

@@ -35,15 +35,6 @@ def test_code_neighbours_weighted_by_inverse_code_distance():
     assert impute_xy("code_neighbours", 202, known, ords, (9e3, 9e3), 2) == (500.0, 0.0)
     assert impute_xy("centroid", 202, known, ords, (9e3, 9e3), 3) == (2000.0, 800 / 3)
     assert impute_xy("seat", 202, known, ords, (9e3, 9e3), 3) == (9e3, 9e3)
-    # a community (ordinal 001-199) sits at the seat in the hybrid method only
-    assert impute_xy("code_neighbours_communities_at_seat", 1, known, ords, (7.0, 8.0), 3) == (
-        7.0,
-        8.0,
-    )
-    assert impute_xy("code_neighbours_communities_at_seat", 202, known, ords, (7.0, 8.0), 2) == (
-        500.0,
-        0.0,
-    )
     # nothing located in the township: the seat, whatever the method
     empty = np.empty((0, 2))
     assert impute_xy("centroid", 5, empty, np.array([], int), (3.0, 4.0), 3) == (3.0, 4.0)
@@ -137,7 +128,7 @@ def test_one_imputed_village_by_hand(huayuan_model):
     """豆旺村 (433124102202, 龙潭镇, no geocode): the weighted mean of the 3 located villages of
     龙潭镇 with the nearest codes, recomputed here from the shared CSV."""
     m = huayuan_model
-    assert m.imputation.chosen in ("code_neighbours", "code_neighbours_communities_at_seat")
+    assert m.imputation.chosen == "code_neighbours"
     path = data_dir() / "huayuan" / "huayuan_villages_nbs2023_coords.csv"
     with open(path, encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["town_code"] == "433124102"]

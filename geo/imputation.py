@@ -12,6 +12,10 @@ Candidate methods (all deterministic, metric CRS):
 
   .. math:: \\hat p = \\frac{\\sum_{j} w_j p_j}{\\sum_j w_j}, \\qquad w_j = 1 / |o - o_j|
 
+  The township seat takes part as ordinal 000: NBS numbers communities (001–199) from the town
+  centre, so a community leans on the seat, and a township with few located villages still gets
+  a distinct point per village, between them and the seat.
+
 * ``farthest_point`` — *baseline only*, never used to place a point: the grid point of the
   township polygon farthest from every located settlement (:func:`geo.modelled.impute_points`).
 
@@ -187,10 +191,12 @@ def impute_xy(
     if method == "centroid":
         c = known_xy.mean(axis=0)
         return float(c[0]), float(c[1])
-    d = np.maximum(np.abs(known_ord - ordinal).astype(float), 0.5)
-    idx = np.lexsort((known_ord, d))[:k]
+    pts = np.vstack([known_xy, [seat_xy]])
+    ords = np.append(known_ord, 0)  # the seat: ordinal 000, where NBS numbering starts
+    d = np.maximum(np.abs(ords - ordinal).astype(float), 0.5)
+    idx = np.lexsort((ords, d))[:k]
     w = 1.0 / d[idx]
-    p = (known_xy[idx] * w[:, None]).sum(axis=0) / w.sum()
+    p = (pts[idx] * w[:, None]).sum(axis=0) / w.sum()
     return float(p[0]), float(p[1])
 
 

@@ -35,6 +35,9 @@ def test_code_neighbours_weighted_by_inverse_code_distance():
     assert impute_xy("code_neighbours", 202, known, ords, (9e3, 9e3), 2) == (500.0, 0.0)
     assert impute_xy("centroid", 202, known, ords, (9e3, 9e3), 3) == (2000.0, 800 / 3)
     assert impute_xy("seat", 202, known, ords, (9e3, 9e3), 3) == (9e3, 9e3)
+    # the seat joins as ordinal 000: community 001 leans on it (code distance 1 vs 200 to 201)
+    x, y = impute_xy("code_neighbours", 1, known, ords, (9e3, 9e3), 2)
+    assert (x, y) == pytest.approx(((9e3 + 0 / 200) / (1 + 1 / 200), 9e3 / (1 + 1 / 200)))
     # nothing located in the township: the seat, whatever the method
     empty = np.empty((0, 2))
     assert impute_xy("centroid", 5, empty, np.array([], int), (3.0, 4.0), 3) == (3.0, 4.0)
@@ -139,6 +142,8 @@ def test_one_imputed_village_by_hand(huayuan_model):
     pts = {
         int(r["code"][-3:]): t.transform(float(r["lon_wgs84"]), float(r["lat_wgs84"])) for r in ok
     }
+    seat = m.townships.set_index("code").loc["433124102"]
+    pts[0] = t.transform(seat["seat_lon"], seat["seat_lat"])  # the seat counts as ordinal 000
     near = sorted(pts, key=lambda o: (abs(o - 202), o))[:3]
     w = np.array([1 / abs(o - 202) for o in near])
     xy = np.array([pts[o] for o in near])

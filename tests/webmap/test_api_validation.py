@@ -24,3 +24,12 @@ def test_underserved_rows_say_if_the_point_is_imputed(client: Any, huayuan_model
     v = huayuan_model.villages.set_index("code")["location_quality"]
     assert doc["villages"]
     assert all(r["point_imputed"] == (v[r["code"]] == "imputed") for r in doc["villages"])
+
+
+def test_villages_carry_the_uncertainty_radius(client: Any, huayuan_model: Any) -> None:
+    doc = client.get("/api/villages?q=龙潭").get_json()
+    radius = round(huayuan_model.imputation.radius_m, 1)
+    for r in doc["villages"]:
+        want = radius if r["location_quality"] == "imputed" else 0.0
+        assert r["uncertainty_m"] == want
+    assert any(r["location_quality"] == "imputed" for r in doc["villages"])

@@ -699,3 +699,32 @@ def _loo_lines(c: ValidationCheck) -> list[str]:
             f"{c.summary['quantile']:.0%} leave-one-out error); {c.summary['n_imputed']} imputed"
         )
     return lines
+
+
+def format_markdown(report: ValidationReport) -> str:
+    """The report as Markdown tables (for the job report): one section per check."""
+
+    def cell(v: object) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return str(v).replace("|", "/")
+
+    out = [f"## 外部核验 Validation against the outside world — {report.county}", ""]
+    for c in report.checks:
+        out.append(f"### {c.title} — {c.status}" + (f" ({c.why})" if c.why else ""))
+        out.append("")
+        if not c.rows:
+            continue
+        out.append("| item | model | reference | unit | error % | note |")
+        out.append("|---|---:|---:|---|---:|---|")
+        for r in c.rows:
+            d = r.as_dict()
+            err = "—" if d["error_pct"] is None else f"{d['error_pct']:+.1f}"
+            out.append(
+                f"| {cell(r.item)} | {cell(d['model'])} | {cell(d['reference'])} | {r.unit} "
+                f"| {err} | {cell(r.note)} |"
+            )
+        out.append("")
+    return "\n".join(out) + "\n"

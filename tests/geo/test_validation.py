@@ -198,3 +198,14 @@ def test_cli_writes_json_and_csv(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "farthest_point" in text and "median km" in text and "[ok]" in text
     assert np.isfinite(doc["checks"][3]["summary"]["mean_m"])
+
+
+@needs_shared
+def test_markdown_has_every_check(report):
+    from doorstep.geo.validation import format_markdown
+
+    md = format_markdown(report)
+    for c in report.checks:
+        assert f"### {c.title} — ok" in md
+    assert md.count("| item | model |") == len(report.checks)
+    assert "| farthest_point |" in md and "| 长乐乡 | — |" in md

@@ -668,6 +668,8 @@ def format_report(report: ValidationReport) -> Sequence[str]:
             continue
         for r in c.rows:
             out.append(f"  {r.item}: {_value_text(r)}" + (f"  ({r.note})" if r.note else ""))
+        if c.summary:
+            out.append("  = " + "; ".join(f"{k} {v}" for k, v in c.summary.items()))
     return out
 
 

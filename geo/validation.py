@@ -428,7 +428,7 @@ def _populations(model: CountyModel, folder: Path) -> ValidationCheck:
     skipped = 0
     for _, f in pub.iterrows():
         era = str(f["year_or_era"])
-        if "old" in era:
+        if "only" in era:  # e.g. "old 花垣镇 only": a figure for a part of today's township
             skipped += 1
             continue
         rows.append(
@@ -437,13 +437,19 @@ def _populations(model: CountyModel, folder: Path) -> ValidationCheck:
                 float(towns.loc[f["unit"], "population"]),
                 parse_number(f["value"]),
                 "persons",
-                f"published: {_population_basis(str(f['fact']), era)}; model: {basis_model}",
+                f"published: {_population_basis(str(f['fact']), era)}; model: {basis_model}"
+                + (
+                    f"; township source {towns.loc[f['unit'], 'population_source']} "
+                    "(a share taken from published figures is not an independent check)"
+                    if "population_source" in towns.columns
+                    else ""
+                ),
                 str(f["url"]),
             )
         )
     summary = {
         "model_basis": basis_model,
-        "skipped_old_boundaries": skipped,
+        "skipped_part_of_township": skipped,
         "registered_vs_resident": "registered (户籍) counts include people working away; resident counts do not — "
         "a model of residents is expected to fall below registered figures",
     }

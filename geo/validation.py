@@ -55,6 +55,8 @@ SEATS_OSM = "huayuan_township_seats_osm_wgs84.csv"
 SEATS_VONNG = "huayuan_township_seats_wgs84.geojson"
 TIANDITU = "xiangxi_county_outlines_tianditu_cgcs2000.geojson"
 OK, NOT_RUN = "ok", "not run"
+HUAYUAN = "433124"
+HUAYUAN_ONLY = ("distances", "road_length", "township_population", "seat_sources")
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,10 @@ def validate_against_world(
     for key, title, fn in specs:
         if folder is None:
             checks.append(ValidationCheck(key, title, NOT_RUN, missing))
+            continue
+        if key in HUAYUAN_ONLY and str(model.code) != HUAYUAN:
+            why = f"the published facts and seat files are for Huayuan ({HUAYUAN}) only"
+            checks.append(ValidationCheck(key, title, NOT_RUN, why))
             continue
         try:
             checks.append(fn(folder))

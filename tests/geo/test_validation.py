@@ -209,3 +209,23 @@ def test_markdown_has_every_check(report):
         assert f"### {c.title} — ok" in md
     assert md.count("| item | model |") == len(report.checks)
     assert "| farthest_point |" in md and "| 长乐乡 | — |" in md
+
+
+@needs_shared
+def test_other_county_runs_only_what_applies(huayuan_model):
+    """A Xiangxi county that is not Huayuan: its Tianditu outline is checked, Huayuan facts are not."""
+    from doorstep.geo.hunan import hunan_county_source
+    from doorstep.geo.model import build_county_model
+
+    try:
+        m = build_county_model(source=hunan_county_source("433125"))  # 保靖县
+    except Exception as exc:  # the province files are optional in ../shared
+        pytest.skip(f"no Hunan files: {exc}")
+    rep = validate_against_world(m)
+    st = {c.key: c for c in rep.checks}
+    for key in ("distances", "road_length", "township_population", "seat_sources"):
+        assert st[key].status == NOT_RUN and "Huayuan (433124) only" in st[key].why
+    assert st["county_outline"].status == OK
+    assert st["imputation"].status in (OK, NOT_RUN)
+    area = next(r for r in st["county_outline"].rows if r.item == "area (geodesic)")
+    assert abs(area.error_pct) < 2  # two independent outlines of 保靖县 agree on its area

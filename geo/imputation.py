@@ -127,11 +127,15 @@ class MethodError:
         return {
             "method": self.method,
             "n": self.n,
-            "median_km": round(self.median_km, 3),
-            "mean_km": round(self.mean_km, 3),
-            "p90_km": round(self.p90_km, 3),
+            "median_km": _km(self.median_km),
+            "mean_km": _km(self.mean_km),
+            "p90_km": _km(self.p90_km),
             "baseline": self.baseline,
         }
+
+
+def _km(v: float) -> float | None:
+    return round(v, 3) if np.isfinite(v) else None
 
 
 @dataclass(frozen=True)

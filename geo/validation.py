@@ -702,6 +702,9 @@ def _loo_lines(c: ValidationCheck) -> list[str]:
     for t in c.summary.get("table", []):
         tag = " (chosen)" if t["method"] == c.summary.get("chosen") else ""
         tag += " (baseline only)" if t["baseline"] else ""
+        if t["n"] == 0:
+            lines.append(f"  {t['method']:38s} {'—':>9s} {'—':>8s} {'—':>7s} {0:4d}{tag}")
+            continue
         lines.append(
             f"  {t['method']:38s} {t['median_km']:9.2f} {t['mean_km']:8.2f} {t['p90_km']:7.2f} "
             f"{t['n']:4d}{tag}"

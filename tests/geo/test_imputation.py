@@ -184,3 +184,10 @@ def test_user_file_may_leave_coordinates_empty(tmp_path):
     with pytest.raises(DataFileError) as info:
         build_county_model(inputs=ModelInputs(villages=half))
     assert info.value.row == 2 and info.value.field == "lat"
+
+
+def test_no_cases_gives_json_safe_table():
+    rep = choose_method({"seat": [], "centroid": []}, P)
+    d = rep.as_dict()
+    assert d["radius_m"] is None and d["chosen"] == P.default_method
+    assert d["table"][0]["mean_km"] is None and d["table"][0]["n"] == 0

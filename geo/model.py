@@ -105,6 +105,7 @@ class CountyModel:
         return {
             "layers": {k: v.as_dict() for k, v in self.layers.items()},
             "village_location_quality": {str(k): int(v) for k, v in lq.items()},
+            "imputation": None if self.imputation is None else self.imputation.as_dict(),
             "modelled_layers": sorted(k for k, v in self.layers.items() if v.modelled),
             "seats": self.seat_sources(),
             "warnings": list(self.warnings),

@@ -17,6 +17,7 @@ from doorstep.analysis.resilience import critical_links
 from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.isochrones import service_areas
+from doorstep.geo.villages import TO_CONFIRM
 
 from ._common import (
     add_ensemble_options,
@@ -258,8 +259,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         f"{target.urban_minutes:g} min (urban) by {target.mode}: {len(vill)}\n"
     )
     for _, r in vill.head(args.top).iterrows():
+        tag = f" [{TO_CONFIRM}]" if r.get("point_imputed", False) else ""
         w(
-            f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
+            f"  {r['rank']:3d}. {r['name']}{tag} ({r['population']:,} 人): {r['reason_zh']}\n"
             f"       {r['reason_en']}\n"
         )
         if draws:

@@ -14,6 +14,7 @@ from .coverage import (
 from .engine import Dimension, Draws, EnsembleEngine, edge_modelled
 from .params import Range, UncertaintyParams
 from .siting import siting_ensemble
+from .summary import RunEnsemble, run_ensemble
 
 __all__ = [
     "DEFAULT_RUN_DRAWS",
@@ -22,11 +23,13 @@ __all__ = [
     "Draws",
     "EnsembleEngine",
     "Range",
+    "RunEnsemble",
     "UncertaintyParams",
     "annotate_coverage",
     "coverage_ensemble",
     "edge_modelled",
     "gap_class",
+    "run_ensemble",
     "sensitivity",
     "siting_ensemble",
 ]

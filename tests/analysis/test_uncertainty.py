@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from doorstep.analysis.coverage import CoverageTarget, coverage, staffed_points
+from doorstep.analysis.siting.county import county_problem, solve_county
 from doorstep.analysis.uncertainty import (
     EnsembleEngine,
     Range,
@@ -19,6 +20,7 @@ from doorstep.analysis.uncertainty import (
     coverage_ensemble,
     edge_modelled,
     gap_class,
+    run_ensemble,
 )
 from doorstep.geo._errors import DataFileError
 from doorstep.geo.synthetic import graph_from_edges
@@ -178,3 +180,24 @@ def test_params_file_and_validation(tmp_path):
     bad.write_text("[circuity]\nvillage = [1.7, 1.2]\n")
     with pytest.raises(DataFileError, match="low <= high"):
         UncertaintyParams.from_file(bad)
+
+
+def test_siting_ensemble_keeps_the_island_site_exactly_when_v3_stays_covered():
+    """MCLP, one new site, 20 min: the nominal plan opens V9 (50 persons, cut off) because V3
+    (300) sits at 20 min and is covered. In a draw where V3 slips past 20 min, opening V3 wins
+    (300 > 50), so V9 stays optimal in exactly the draws where V3 is served. (The siting radius
+    is 20 + 1e-9 min: the OD matrix puts V3 at 20 + 3e-11 min, nearest_facility at 20.0.)"""
+    m = cutoff_county()
+    cs = county_problem(m, mode="car")
+    res = solve_county(cs, "mclp", add=1, minutes=20.000000001, curve=False)
+    assert [cs.sites["id"].iloc[j] for j in res.new_sites] == ["V9"]
+    run = run_ensemble(m, TARGET, draws=40, seed=6, siting=(cs, res, "mclp", 1, 20.000000001))
+    p_v3 = float(run.gaps.set_index("code").loc["V3", "p_miss"])
+    assert 0 < p_v3 < 1
+    (site,) = run.siting["sites"]
+    assert site["code"] == "V9" and site["stay_share"] == pytest.approx(1 - p_v3)
+    cov = run.siting["coverage_after"]
+    # the plan covers 1050 persons minus V3 when V3 slips: p05 < 1 = p95
+    assert cov["p05"] < 1.0 and cov["p95"] == 1.0
+    doc = run.to_dict()
+    assert sum(doc["gap_class_counts"].values()) == 5 and doc["siting"] is run.siting

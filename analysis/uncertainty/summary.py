@@ -1,0 +1,97 @@
+"""Everything ``doorstep run`` needs from the ensemble, in one call (the lead wires ``--draws``).
+
+:func:`run_ensemble` samples once and reuses one :class:`EnsembleEngine` for coverage, gaps and
+(optionally) the siting plan, so the report, the atlas and ``run.json`` quote the same draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from doorstep.geo.params import MODES
+
+from ..coverage import CoverageResult, CoverageTarget, _json_records
+from ..siting.county import CountySiting
+from ..siting.result import SitingResult
+from .coverage import DEFAULT_RUN_DRAWS, CoverageEnsemble, annotate_coverage, coverage_ensemble
+from .engine import EnsembleEngine
+from .params import UncertaintyParams
+from .siting import siting_ensemble
+
+
+@dataclass
+class RunEnsemble:
+    """The ensemble of one job: coverage ranges (``coverage``), the village gap table of the
+    target mode (``gaps``: code, name, township, population, p_miss, gap_class), the
+    sensitivity table (``sensitivity``, data for a tornado chart) and the siting robustness
+    (``siting``, or None)."""
+
+    coverage: CoverageEnsemble
+    gaps: pd.DataFrame
+    sensitivity: pd.DataFrame
+    siting: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``coverage`` holds the county/township ranges and the meta)."""
+        doc = self.coverage.to_dict()
+        doc.pop("villages")
+        return {
+            "coverage": doc,
+            "gap_class_counts": {
+                str(k): int(n) for k, n in self.gaps["gap_class"].value_counts().items()
+            },
+            "villages": _json_records(self.gaps),
+            "sensitivity": _json_records(self.sensitivity),
+            "siting": self.siting,
+        }
+
+
+def run_ensemble(
+    model: Any,
+    target: CoverageTarget,
+    *,
+    draws: int = DEFAULT_RUN_DRAWS,
+    seed: int = 0,
+    result: CoverageResult | None = None,
+    siting: tuple[CountySiting, SitingResult, str, int, float] | None = None,
+    params: UncertaintyParams | None = None,
+    modes: tuple[str, ...] = MODES,
+) -> RunEnsemble:
+    """Coverage, gap and (with ``siting`` = ``(problem, result, objective, add, minutes)``)
+    siting ensembles from the same ``draws`` draws of ``seed``. With ``result`` the ranges are
+    also written beside its figures (:func:`annotate_coverage`)."""
+    engine = EnsembleEngine(model, params, modes=modes)
+    cov = coverage_ensemble(model, target, draws, seed, modes=modes, engine=engine)
+    if result is not None:
+        annotate_coverage(result, cov)
+    v = model.villages
+    g = cov.villages[cov.villages["mode"] == target.mode].drop(columns="mode")
+    info = pd.DataFrame(
+        {
+            "code": v["code"].astype(str),
+            "name": v["name"].astype(str),
+            "town_name": v["town_name"].astype(str),
+            "population": v["population"].astype(int),
+        }
+    )
+    gaps = info.merge(g, on="code").sort_values(
+        ["p_miss", "population"], ascending=False, kind="stable"
+    )
+    site = None
+    if siting is not None:
+        cs, res, objective, add, minutes = siting
+        site = siting_ensemble(
+            model,
+            cs,
+            res,
+            objective,
+            add=add,
+            minutes=minutes,
+            draws=draws,
+            seed=seed,
+            engine=engine,
+        )
+    return RunEnsemble(cov, gaps.reset_index(drop=True), cov.sensitivity, site)

@@ -121,7 +121,7 @@ class EnsembleEngine:
         self.edge_group = np.where(cls == self.net.village_class, 0, 1)
         self.circ_nominal = np.array([self.net.circuity_village, self.net.circuity_trunk])
         self._villages(model)
-        self._preps: dict[tuple[str, str], Prepared] = {}
+        self._staffed = staffed_points(model)
         self.dims = self._dimensions()
 
     # ------------------------------------------------------------------ set-up
@@ -215,12 +215,10 @@ class EnsembleEngine:
         return t
 
     def prepared(self, mode: str, sites: Any = None) -> Prepared:
-        """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``."""
-        key = (mode, "staffed" if sites is None else str(id(sites)))
-        if key not in self._preps:
-            pts = staffed_points(self.model) if sites is None else sites
-            self._preps[key] = prepare(self.model, [self.model.villages, pts], mode)
-        return self._preps[key]
+        """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``
+        (:func:`geo.traveltime.prepare` keeps them cached on the road index)."""
+        pts = self._staffed if sites is None else sites
+        return prepare(self.model, [self.model.villages, pts], mode)
 
     def _position_minutes(self, d: Draws, mode: str) -> FloatArray:
         """``(B, V)`` signed minutes added to each village by its displacement."""

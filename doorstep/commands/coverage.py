@@ -94,11 +94,22 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
             row["town_code"], {"name": row["town_name"], "modes": {}}
         )
         t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    return {
-        "county": {"code": model.code, "name": model.name},
-        "population_share_within": shares,
-        **doc,
-    }
+    out = {"county": {"code": model.code, "name": model.name}, "population_share_within": shares}
+    if f"share_within_{bands[0]}_p05" in res.county.columns:
+        out["population_share_within_p05_p95"] = _share_ranges(doc, bands)
+    return {**out, **doc}
+
+
+def _share_ranges(doc: dict[str, Any], bands: list[str]) -> dict[str, Any]:
+    """``[p05, p95]`` of every share of ``population_share_within`` (same nesting)."""
+
+    def rng(row: dict[str, Any]) -> dict[str, list[float]]:
+        return {b: [row[f"share_within_{b}_p05"], row[f"share_within_{b}_p95"]] for b in bands}
+
+    towns: dict[str, Any] = {}
+    for row in doc["townships"]:
+        towns.setdefault(row["town_code"], {})[row["mode"]] = rng(row)
+    return {"county": {r["mode"]: rng(r) for r in doc["county"]}, "townships": towns}
 
 
 def coverage_outputs(

@@ -22,6 +22,12 @@ def test_coverage_draws_put_every_township_share_inside_its_range(capsys):
     for row in doc["townships"] + doc["county"]:
         for col in (*SHARES, "mean_min"):
             assert row[f"{col}_p05"] <= row[col] <= row[f"{col}_p95"], (row["mode"], col)
+    ranges = doc["population_share_within_p05_p95"]
+    for code, t in doc["population_share_within"]["townships"].items():
+        for mode, shares in t["modes"].items():
+            for band, x in shares.items():
+                lo, hi = ranges["townships"][code][mode][band]
+                assert lo <= x <= hi
     u = doc["meta"]["uncertainty"]
     assert u["draws"] == 200 and u["seed"] == 1 and u["interval_percentiles"] == [5.0, 95.0]
     sens = u["sensitivity"]

@@ -9,6 +9,7 @@ from .coverage import (
     annotate_coverage,
     coverage_ensemble,
     gap_class,
+    gap_table,
     sensitivity,
 )
 from .engine import Dimension, Draws, EnsembleEngine, edge_modelled
@@ -29,6 +30,7 @@ __all__ = [
     "coverage_ensemble",
     "edge_modelled",
     "gap_class",
+    "gap_table",
     "run_ensemble",
     "sensitivity",
     "siting_ensemble",

@@ -54,6 +54,8 @@ def gap_class(p_miss: FloatArray, params: UncertaintyParams) -> NDArray[np.objec
 
 
 def _limits(engine: EnsembleEngine, target: CoverageTarget) -> FloatArray:
+    """Each village's own threshold, as :func:`analysis.coverage.coverage` applies it (to be
+    ``target.thresholds(urban)`` once the one-target definition lands)."""
     urban = engine.model.villages["urban"].astype(bool).to_numpy()
     return np.where(urban, target.urban_minutes, target.rural_minutes)
 
@@ -260,3 +262,16 @@ def annotate_coverage(res: CoverageResult, ens: CoverageEnsemble) -> CoverageRes
         k: doc[k] for k in doc if k not in ("county", "townships", "villages")
     }
     return res
+
+
+def gap_table(result: CoverageResult, mode: str | None = None) -> pd.DataFrame:
+    """Every village of an annotated ``result`` (:func:`annotate_coverage`) for ``mode``
+    (default: the target's): nominal minutes and threshold, the minutes range, ``p_miss`` and
+    ``gap_class``, most likely gaps first."""
+    v = result.villages[result.villages["mode"] == (mode or result.target.mode)]
+    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
+    rng = [c for c in v.columns if c.startswith("min_staffed_p")]
+    out = v[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
+        ["p_miss", "population"], ascending=False, kind="stable"
+    )
+    return out.reset_index(drop=True)

@@ -13,10 +13,16 @@ import pandas as pd
 
 from doorstep.geo.params import MODES
 
-from ..coverage import CoverageResult, CoverageTarget, _json_records
+from ..coverage import CoverageResult, CoverageTarget, _json_records, coverage
 from ..siting.county import CountySiting
 from ..siting.result import SitingResult
-from .coverage import DEFAULT_RUN_DRAWS, CoverageEnsemble, annotate_coverage, coverage_ensemble
+from .coverage import (
+    DEFAULT_RUN_DRAWS,
+    CoverageEnsemble,
+    annotate_coverage,
+    coverage_ensemble,
+    gap_table,
+)
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
 from .siting import siting_ensemble
@@ -61,25 +67,14 @@ def run_ensemble(
     modes: tuple[str, ...] = MODES,
 ) -> RunEnsemble:
     """Coverage, gap and (with ``siting`` = ``(problem, result, objective, add, minutes)``)
-    siting ensembles from the same ``draws`` draws of ``seed``. With ``result`` the ranges are
-    also written beside its figures (:func:`annotate_coverage`)."""
+    siting ensembles from the same ``draws`` draws of ``seed``. The ranges are written beside
+    the figures of ``result`` (the job's nominal coverage; computed for the target mode when
+    None) by :func:`annotate_coverage`."""
     engine = EnsembleEngine(model, params, modes=modes)
     cov = coverage_ensemble(model, target, draws, seed, modes=modes, engine=engine)
-    if result is not None:
-        annotate_coverage(result, cov)
-    v = model.villages
-    g = cov.villages[cov.villages["mode"] == target.mode].drop(columns="mode")
-    info = pd.DataFrame(
-        {
-            "code": v["code"].astype(str),
-            "name": v["name"].astype(str),
-            "town_name": v["town_name"].astype(str),
-            "population": v["population"].astype(int),
-        }
-    )
-    gaps = info.merge(g, on="code").sort_values(
-        ["p_miss", "population"], ascending=False, kind="stable"
-    )
+    if result is None:
+        result = coverage(model, target, modes=(target.mode,))
+    gaps = gap_table(annotate_coverage(result, cov))
     site = None
     if siting is not None:
         cs, res, objective, add, minutes = siting
@@ -94,4 +89,4 @@ def run_ensemble(
             seed=seed,
             engine=engine,
         )
-    return RunEnsemble(cov, gaps.reset_index(drop=True), cov.sensitivity, site)
+    return RunEnsemble(cov, gaps, cov.sensitivity, site)

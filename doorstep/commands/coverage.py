@@ -14,7 +14,7 @@ from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage,
 from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
-from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
+from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.isochrones import service_areas
 from doorstep.geo.params import MODES, check_minutes
@@ -254,11 +254,7 @@ def gaps_outputs(
 
 def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
     """Every village's probability of missing its target and class, with the ensemble notes."""
-    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
-    rng = [c for c in res.villages.columns if c.startswith("min_staffed_p")]
-    v = res.villages[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
-        ["p_miss", "population"], ascending=False, kind="stable"
-    )
+    v = gap_table(res)
     return {
         **res.meta["uncertainty"],
         "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},

@@ -14,10 +14,12 @@ status) keep ``t_e``. Access legs scale by ``w / w(b)`` (walking speed). An impu
 the way to the service, of a point uniform in the disc); its time changes by
 ``r_i·z_i(b)·c_village(b) / v_village,m(b)`` (clipped at 0) instead of re-snapping it.
 
-Modelled populations are ``P_i·f_{κ(i)}(b)`` for the urban-rural class ``κ`` of village ``i``,
-rescaled to keep block totals: a township with a published (non-modelled) total keeps it; the
-other modelled villages keep the urban and rural totals after moving ``δ(b)·T`` from rural to
-urban (``δ`` = urban share shift, ``T`` their total). Real populations are fixed.
+Modelled populations (``population_source`` "modelled", or "published_township": a published
+township total spread over its villages) are ``P_i·f_{κ(i)}(b)`` for the urban-rural class
+``κ`` of village ``i``, rescaled to keep block totals: a township with a published total keeps
+it; the other modelled villages keep the urban and rural totals after moving ``δ(b)·T`` from
+rural to urban (``δ`` = urban share shift, ``T`` their total; clipped so no block goes
+negative). Real populations (a user's table) are fixed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 BATCH = 128  # draws per block-diagonal Dijkstra
+# population_source values whose split over villages is modelled (a published township total
+# spread over its villages keeps that total, see the module docstring)
+MODELLED_SPLIT = ("modelled", "published_township")
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,9 @@ class EnsembleEngine:
         v = model.villages
         self.pop = v["population"].to_numpy(float)
         src = v["population_source"].astype(str) if "population_source" in v else None
-        self.pop_modelled = np.ones(len(v), bool) if src is None else (src == "modelled").to_numpy()
+        self.pop_modelled = (
+            np.ones(len(v), bool) if src is None else src.isin(MODELLED_SPLIT).to_numpy()
+        )
         ur = v["ur_code"].to_numpy(int) if "ur_code" in v else np.zeros(len(v), int)
         self.ur_classes = tuple(int(c) for c in np.unique(ur[self.pop_modelled]))
         self.village_ur = np.searchsorted(self.ur_classes, ur)
@@ -274,10 +281,11 @@ class EnsembleEngine:
         nominal_tot = self.pop[m] @ member
         tot = np.broadcast_to(nominal_tot, (d.n, nb)).copy()
         ur = self.block_urban
-        shift = d.urban_shift[:, None] * nominal_tot[ur >= 0].sum()
-        tot[:, ur == 1] += shift * _frac(nominal_tot, ur == 1)
-        tot[:, ur == 0] -= shift * _frac(nominal_tot, ur == 0)
-        tot = np.maximum(tot, 0.0)
+        if (ur == 1).any() and (ur == 0).any():  # the shift needs an urban and a rural block
+            shift = d.urban_shift[:, None] * nominal_tot[ur >= 0].sum()
+            shift = np.clip(shift, -nominal_tot[ur == 1].sum(), nominal_tot[ur == 0].sum())
+            tot[:, ur == 1] += shift * _frac(nominal_tot, ur == 1)
+            tot[:, ur == 0] -= shift * _frac(nominal_tot, ur == 0)
         wsum = w @ member
         pop[:, m] = w * (tot / np.where(wsum > 0, wsum, 1.0))[:, blk]
         return pop
@@ -300,6 +308,9 @@ def _population_blocks(
         ps = towns["population_source"].astype(str)
         published = set(towns.loc[ps != "modelled", "code"].astype(str))
     tc = v["town_code"].astype(str).to_numpy()
+    if "population_source" in v:
+        pt = (v["population_source"].astype(str) == "published_township").to_numpy()
+        published |= set(tc[pt])
     urban = v["urban"].astype(bool).to_numpy()
     key = np.where(np.isin(tc, list(published)), "town:" + tc, np.where(urban, "urban", "rural"))
     names, blocks = np.unique(key[modelled], return_inverse=True)

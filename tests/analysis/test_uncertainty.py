@@ -201,3 +201,16 @@ def test_siting_ensemble_keeps_the_island_site_exactly_when_v3_stays_covered():
     assert cov["p05"] < 1.0 and cov["p95"] == 1.0
     doc = run.to_dict()
     assert sum(doc["gap_class_counts"].values()) == 5 and doc["siting"] is run.siting
+
+
+def test_a_published_township_total_is_kept_while_its_split_is_sampled():
+    m = cutoff_county()
+    m.villages["ur_code"] = [111, 220, 210, 111, 220]
+    m.villages["population_source"] = ["modelled", *["published_township"] * 3, "modelled"]
+    eng = EnsembleEngine(m)
+    pop = eng.populations(eng.sample(30, 9))
+    # T2 (V1, V3, V9) is published: its 450 persons stay, split by sampled class weights
+    np.testing.assert_allclose(pop[:, [1, 2, 4]].sum(axis=1), 450)
+    assert pop[:, 1].std() > 0 and pop[:, 2].std() > 0
+    # no rural block is left to trade with, so the urban villages keep their 600
+    np.testing.assert_allclose(pop[:, [0, 3]].sum(axis=1), 600)

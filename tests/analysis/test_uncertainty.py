@@ -188,7 +188,7 @@ def test_siting_ensemble_keeps_the_island_site_exactly_when_v3_stays_covered():
     (300 > 50), so V9 stays optimal in exactly the draws where V3 is served. (The siting radius
     is 20 + 1e-9 min: the OD matrix puts V3 at 20 + 3e-11 min, nearest_facility at 20.0.)"""
     m = cutoff_county()
-    cs = county_problem(m, mode="car")
+    cs = county_problem(m, mode="car", candidates=m.villages[["code", "name", "geometry"]])
     res = solve_county(cs, "mclp", add=1, minutes=20.000000001, curve=False)
     assert [cs.sites["id"].iloc[j] for j in res.new_sites] == ["V9"]
     run = run_ensemble(m, TARGET, draws=40, seed=6, siting=(cs, res, "mclp", 1, 20.000000001))

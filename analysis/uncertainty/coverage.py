@@ -40,6 +40,7 @@ DEFAULT_RUN_DRAWS = 200
 
 FloatArray = NDArray[np.float64]
 GAP_CLASSES = ("robust gap", "uncertain", "served")
+INTERVAL = (5.0, 95.0)  # percentiles of every reported range (columns *_p05, *_p95)
 PERCENTILE_METHOD: Final = "inverted_cdf"  # a range end is a value some draw gave (inf-safe)
 
 
@@ -112,8 +113,8 @@ def _interval_rows(
             warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanpercentile(a, q, axis=0, method=PERCENTILE_METHOD)
         for g, row in enumerate(rows):
-            row[f"{name}_p{q[0]:02.0f}"] = float(lo[g])
-            row[f"{name}_p{q[1]:02.0f}"] = float(hi[g])
+            row[f"{name}_p05"] = float(lo[g])
+            row[f"{name}_p95"] = float(hi[g])
     return rows
 
 
@@ -150,11 +151,11 @@ def coverage_ensemble(
     for mode in modes:
         t = engine.village_minutes(d, mode)
         county += _interval_rows(
-            group_stats(t, pop, np.ones((len(v), 1)), limit, target), p.interval, [{"mode": mode}]
+            group_stats(t, pop, np.ones((len(v), 1)), limit, target), INTERVAL, [{"mode": mode}]
         )
         townships += _interval_rows(
             group_stats(t, pop, member, limit, target),
-            p.interval,
+            INTERVAL,
             [{"mode": mode, "town_code": c, "town_name": n} for c, n in tcols],
         )
         villages.append(_village_rows(v, mode, t, limit, p))
@@ -176,15 +177,15 @@ def _village_rows(
     v: pd.DataFrame, mode: str, t: FloatArray, limit: FloatArray, p: UncertaintyParams
 ) -> pd.DataFrame:
     miss = (~(t <= limit)).mean(axis=0)
-    lo, hi = np.percentile(t, p.interval, axis=0, method=PERCENTILE_METHOD)
+    lo, hi = np.percentile(t, INTERVAL, axis=0, method=PERCENTILE_METHOD)
     return pd.DataFrame(
         {
             "code": v["code"].astype(str).to_numpy(),
             "mode": mode,
             "p_miss": miss,
             "gap_class": gap_class(miss, p),
-            f"min_staffed_p{p.interval[0]:02.0f}": lo,
-            f"min_staffed_p{p.interval[1]:02.0f}": hi,
+            "min_staffed_p05": lo,
+            "min_staffed_p95": hi,
         }
     )
 
@@ -193,7 +194,9 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
     """One-at-a-time sensitivity of the county share meeting the target (``target.mode``):
     each sampled dimension at its low and high end, the others nominal; sorted by swing
     ``|share(high) − share(low)|`` (largest first). Speed factors of other modes are left out
-    (they cannot move this share). Data for a tornado chart."""
+    (they cannot move this share); "imputed village positions" moves every imputed village its
+    full radius towards (low) or away from (high) its service at once. Data for a tornado
+    chart."""
     mode = target.mode
     dims = [dm for dm in engine.dims if dm.field != "speed" or MODES[dm.index[1]] == mode]
     d = engine.one_at_a_time(dims)
@@ -228,7 +231,7 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
 def _meta(engine: EnsembleEngine, draws: int, seed: int) -> dict[str, Any]:
     p = engine.params
     return {
-        "interval_percentiles": list(p.interval),
+        "interval_percentiles": list(INTERVAL),
         "gap_classes": {
             "robust gap": f"p_miss >= {p.robust_share:g}",
             "uncertain": f"{p.served_share:g} <= p_miss < {p.robust_share:g}",

@@ -152,7 +152,11 @@ class EnsembleEngine:
         p, dims = self.params, []
         for ci, c in enumerate(self.classes):
             for mi, m in enumerate(MODES):
-                dims.append(Dimension(f"speed {c} ({m})", "speed", (ci, mi), p.speed(c), 1.0))
+                dims.append(
+                    Dimension(
+                        f"speed {c or 'unclassified'} ({m})", "speed", (ci, mi), p.speed(c), 1.0
+                    )
+                )
         for gi, (g, r) in enumerate((("village", p.circuity_village), ("trunk", p.circuity_trunk))):
             dims.append(
                 Dimension(f"circuity {g} roads", "circuity", (gi,), r, self.circ_nominal[gi])

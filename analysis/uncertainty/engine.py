@@ -49,7 +49,7 @@ from .params import Range, UncertaintyParams
 log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
-BATCH = 128  # draws per block-diagonal Dijkstra
+BATCH_ENTRIES = 4_000_000  # graph entries (edges both ways + nodes) per block-diagonal Dijkstra
 # population_source values whose split over villages is modelled (a published township total
 # spread over its villages keeps that total, see the module docstring)
 MODELLED_SPLIT = ("modelled", "published_township")
@@ -248,8 +248,9 @@ class EnsembleEngine:
         prep = self.prepared(mode)
         scale = self.walk / d.walk_kmh
         out = np.empty((d.n, self.pop.size))
-        for s in range(0, d.n, BATCH):
-            sl = slice(s, s + BATCH)
+        batch = max(1, BATCH_ENTRIES // (2 * prep.index.n_edges + prep.index.n))
+        for s in range(0, d.n, batch):
+            sl = slice(s, s + batch)
             out[sl] = nearest_minutes_batch(
                 prep,
                 self.edge_minutes(d.take(sl), mode),

@@ -214,3 +214,14 @@ def test_a_published_township_total_is_kept_while_its_split_is_sampled():
     assert pop[:, 1].std() > 0 and pop[:, 2].std() > 0
     # no rural block is left to trade with, so the urban villages keep their 600
     np.testing.assert_allclose(pop[:, [0, 3]].sum(axis=1), 600)
+
+
+def test_batches_split_the_draws_without_changing_them(monkeypatch):
+    import doorstep.analysis.uncertainty.engine as engine_mod
+
+    m = cutoff_county()
+    eng = EnsembleEngine(m)
+    d = eng.sample(25, 11)
+    whole = eng.village_minutes(d, "car")
+    monkeypatch.setattr(engine_mod, "BATCH_ENTRIES", 1)  # one draw per Dijkstra
+    np.testing.assert_array_equal(eng.village_minutes(d, "car"), whole)

@@ -117,7 +117,8 @@ def coverage_outputs(
 ) -> tuple[CoverageResult, dict[str, Any]]:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
     and coverage.gpkg (village coverage and service-area bands), each written atomically.
-    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws."""
+    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws (and
+    coverage_sensitivity.csv holds the one-at-a-time sensitivity)."""
     res = coverage(model, target)
     if draws:
         annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
@@ -127,6 +128,9 @@ def coverage_outputs(
         _write_csv(res.villages, out / "coverage_villages.csv")
         _write_csv(res.townships, out / "coverage_townships.csv")
         _write_csv(res.county, out / "coverage_county.csv")
+        if draws:  # one-at-a-time sensitivity: the data of a tornado chart
+            sens = pd.DataFrame(res.meta["uncertainty"]["sensitivity"])
+            _write_csv(sens, out / "coverage_sensitivity.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
         areas = service_areas(model, staffed_points(model), target.mode, target.breaks)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from doorstep.cli import main
 from tests.conftest import needs_shared
 
@@ -16,8 +18,14 @@ def _json(capsys, argv):
 
 
 @needs_shared
-def test_coverage_draws_put_every_township_share_inside_its_range(capsys):
-    doc = _json(capsys, ["coverage", "--draws", "200", "--seed", "1"])
+def test_coverage_draws_put_every_township_share_inside_its_range(capsys, tmp_path):
+    doc = _json(capsys, ["coverage", "--draws", "200", "--seed", "1", "--out", str(tmp_path)])
+    sens = pd.read_csv(tmp_path / "coverage_sensitivity.csv", encoding="utf-8-sig")
+    assert list(sens["parameter"]) == [
+        r["parameter"] for r in doc["meta"]["uncertainty"]["sensitivity"]
+    ]
+    vill = pd.read_csv(tmp_path / "coverage_villages.csv", encoding="utf-8-sig")
+    assert vill["p_miss"].between(0, 1).all() and len(vill) == 3 * 228
     assert len(doc["townships"]) == 36  # 12 townships x 3 modes
     for row in doc["townships"] + doc["county"]:
         for col in (*SHARES, "mean_min"):

@@ -106,12 +106,9 @@ def edge_modelled(graph: Any) -> NDArray[np.bool_]:
 class EnsembleEngine:
     """Draws and per-draw travel times / populations for one county model."""
 
-    def __init__(
-        self, model: Any, params: UncertaintyParams | None = None, modes: tuple[str, ...] = MODES
-    ) -> None:
+    def __init__(self, model: Any, params: UncertaintyParams | None = None) -> None:
         self.model = model
         self.params = params or UncertaintyParams.from_file()
-        self.modes = tuple(modes)
         mp = ModelParams.from_files()
         self.net, self.speeds = mp.network, mp.speeds
         self.walk = AccessParams.from_file().walk_kmh

@@ -43,7 +43,7 @@ def siting_ensemble(
     time_limit: float | None = 60.0,
 ) -> dict[str, Any]:
     """How often each chosen site stays optimal, and the plan's coverage across draws."""
-    engine = engine or EnsembleEngine(model, params, modes=(cs.mode,))
+    engine = engine or EnsembleEngine(model, params)
     p = engine.params
     n = min(draws, p.siting_draws)
     t0 = time.perf_counter()

@@ -70,7 +70,7 @@ def run_ensemble(
     siting ensembles from the same ``draws`` draws of ``seed``. The ranges are written beside
     the figures of ``result`` (the job's nominal coverage; computed for the target mode when
     None) by :func:`annotate_coverage`."""
-    engine = EnsembleEngine(model, params, modes=modes)
+    engine = EnsembleEngine(model, params)
     cov = coverage_ensemble(model, target, draws, seed, modes=modes, engine=engine)
     if result is None:
         result = coverage(model, target, modes=(target.mode,))

@@ -199,7 +199,7 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
     chart."""
     mode = target.mode
     dims = [dm for dm in engine.dims if dm.field != "speed" or MODES[dm.index[1]] == mode]
-    d = engine.one_at_a_time(dims)
+    d = engine.one_at_a_time(dims, mode)
     nom = engine.nominal(1)
     limit = _limits(engine, target)
     one = np.ones((engine.pop.size, 1))

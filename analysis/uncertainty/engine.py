@@ -10,9 +10,15 @@ with ``c_g`` the circuity of the edge's group (village road / trunk, nominal fro
 ``model.toml``), ``s_{k,m}`` the speed factor of its road class and mode. Real edges
 (``status == "real"``, or any edge of a graph not flagged ``modelled`` when it carries no
 status) keep ``t_e``. Access legs scale by ``w / w(b)`` (walking speed). An imputed village
-``i`` with radius ``r_i`` moves by ``r_i·z_i(b)``, ``z = √U₁·cos 2πU₂`` (the component, along
-the way to the service, of a point uniform in the disc); its time changes by
-``r_i·z_i(b)·c_village(b) / v_village,m(b)`` (clipped at 0) instead of re-snapping it.
+``i`` with radius ``r_i`` moves by ``δ_i(b) = r_i·√U₁·(cos 2πU₂, sin 2πU₂)`` (uniform in its
+disc). Instead of re-snapping it, its time to a service ``s`` changes by the change of the
+straight distance times the village-road circuity over the village-road speed::
+
+    ΔT_is(b) = (|D_is + δ_i(b)| − |D_is|) · c_village(b) / v_village,m(b)
+
+with ``D_is`` the straight vector from ``s`` (its nominal nearest staffed point, or each
+site of a siting problem) to the village (times clipped at 0). A village imputed on top of its
+service point can only get farther.
 
 Modelled populations (``population_source`` "modelled", or "published_township": a published
 township total spread over its villages) are ``P_i·f_{κ(i)}(b)`` for the urban-rural class
@@ -37,6 +43,7 @@ from doorstep.geo.params import MODES, ModelParams
 from doorstep.geo.roadindex import AccessParams, road_index
 from doorstep.geo.traveltime import (
     Prepared,
+    nearest_facility,
     nearest_minutes_batch,
     od_minutes_prepared,
     prepare,
@@ -61,8 +68,8 @@ class Draws:
 
     ``speed`` (B, C, M) factors per modelled road class and mode; ``circuity`` (B, 2) village
     and trunk circuity; ``walk_kmh`` (B,); ``class_weight`` (B, K) factors per urban-rural
-    class; ``urban_shift`` (B,); ``position`` (B, V) unit displacement of each village in
-    [-1, 1] (times its radius).
+    class; ``urban_shift`` (B,); ``position`` (B, V, 2) displacement of each village in the
+    unit disc (x, y; times its radius).
     """
 
     speed: FloatArray
@@ -124,6 +131,7 @@ class EnsembleEngine:
         self.circ_nominal = np.array([self.net.circuity_village, self.net.circuity_trunk])
         self._villages(model)
         self._staffed = staffed_points(model)
+        self._vectors: dict[str, FloatArray] = {}
         self.dims = self._dimensions()
 
     # ------------------------------------------------------------------ set-up
@@ -184,7 +192,7 @@ class EnsembleEngine:
             walk_kmh=np.full(n, self.walk),
             class_weight=np.ones((n, k)),
             urban_shift=np.zeros(n),
-            position=np.zeros((n, v)),
+            position=np.zeros((n, v, 2)),
         )
 
     def sample(self, n: int, seed: int) -> Draws:
@@ -196,20 +204,29 @@ class EnsembleEngine:
         d = self.nominal(n)
         for dim in self.dims:
             if dim.field == "position":
-                u1, u2 = rng.random((n, self.pop.size)), rng.random((n, self.pop.size))
-                d.position[:] = np.sqrt(u1) * np.cos(2 * np.pi * u2)
+                rho = np.sqrt(rng.random((n, self.pop.size)))
+                phi = 2 * np.pi * rng.random((n, self.pop.size))
+                d.position[:] = np.stack([rho * np.cos(phi), rho * np.sin(phi)], axis=2)
             else:
                 getattr(d, dim.field)[(slice(None), *dim.index)] = rng.uniform(
                     dim.range.low, dim.range.high, n
                 )
         return d
 
-    def one_at_a_time(self, dims: list[Dimension]) -> Draws:
-        """Two draws per dimension — at its low, then its high end — others nominal."""
+    def one_at_a_time(self, dims: list[Dimension], mode: str) -> Draws:
+        """Two draws per dimension — at its low, then its high end — others nominal. Imputed
+        positions: every imputed village moved its full radius towards (-1) or away from (+1)
+        its nearest service point by ``mode``."""
         d = self.nominal(2 * len(dims))
+        away = self.service_vectors(mode)
+        norm = np.hypot(away[:, 0], away[:, 1])
+        away = np.where(norm[:, None] > 0, away / np.maximum(norm, 1e-12)[:, None], [1.0, 0.0])
         for i, dim in enumerate(dims):
             for row, x in ((2 * i, dim.range.low), (2 * i + 1, dim.range.high)):
-                getattr(d, dim.field)[(row, *dim.index)] = x
+                if dim.field == "position":
+                    d.position[row] = x * away
+                else:
+                    getattr(d, dim.field)[(row, *dim.index)] = x
         return d
 
     # ------------------------------------------------------------------ outputs
@@ -228,17 +245,37 @@ class EnsembleEngine:
         pts = self._staffed if sites is None else sites
         return prepare(self.model, [self.model.villages, pts], mode)
 
-    def _position_minutes(self, d: Draws, mode: str) -> FloatArray:
-        """``(B, V)`` signed minutes added to each village by its displacement."""
+    def service_vectors(self, mode: str) -> FloatArray:
+        """``(V, 2)`` metres from each village's nearest staffed point (nominal, ``mode``) to
+        the village; 0 where none is reachable."""
+        if mode not in self._vectors:
+            prep = self.prepared(mode)
+            nf = nearest_facility(self.model, self.model.villages, self._staffed, mode)
+            f, (sv, sf) = np.maximum(nf.facility, 0), prep.sets
+            vec = (
+                np.column_stack([sv.x - sf.x[f], sv.y - sf.y[f]]) if len(sf) else sv.x[:, None] * 0
+            )
+            self._vectors[mode] = np.where((nf.facility >= 0)[:, None], vec, 0.0)
+        return self._vectors[mode]
+
+    def _per_metre(self, d: Draws, mode: str) -> FloatArray:
+        """``(B,)`` minutes per straight metre moved: circuity / village-road speed."""
         vc = self.net.village_class
         kmh = self.speeds.speed(vc, mode) or self.walk
-        f = (
-            d.speed[:, self.classes.index(vc), MODES.index(mode)]
-            if vc in self.classes
-            else np.ones(d.n)
-        )
-        m_per_min = kmh * f * 1000.0 / 60.0
-        return d.position * self.radius * (d.circuity[:, :1] / m_per_min[:, None])
+        mi = MODES.index(mode)
+        f = d.speed[:, self.classes.index(vc), mi] if vc in self.classes else np.ones(d.n)
+        return d.circuity[:, 0] / (kmh * f * 1000.0 / 60.0)
+
+    def _moved(self, d: Draws, mode: str, to_service: FloatArray) -> FloatArray:
+        """Minutes added by each draw's displacement ``δ`` of the villages, for straight
+        vectors ``D`` from a service to each village (``(V, 2)`` or ``(V, S, 2)``):
+        ``(|D + δ| − |D|) · circuity / speed``, shape ``(B, V)`` or ``(B, V, S)``."""
+        delta = d.position * self.radius[None, :, None]  # (B, V, 2)
+        if to_service.ndim == 3:
+            delta = delta[:, :, None, :]
+        moved = np.linalg.norm(to_service + delta, axis=-1) - np.linalg.norm(to_service, axis=-1)
+        per = self._per_metre(d, mode)
+        return moved * per.reshape((-1,) + (1,) * (moved.ndim - 1))
 
     def village_minutes(self, d: Draws, mode: str) -> FloatArray:
         """``(B, V)`` minutes from every village to its nearest staffed point."""
@@ -254,7 +291,7 @@ class EnsembleEngine:
                 prep.ends(0).access * scale[sl, None],
                 prep.ends(1).access * scale[sl, None],
             )
-        return np.maximum(out + self._position_minutes(d, mode), 0.0)
+        return np.maximum(out + self._moved(d, mode, self.service_vectors(mode)), 0.0)
 
     def od_minutes(self, d: Draws, b: int, mode: str, sites: Any) -> FloatArray:
         """Villages × ``sites`` minutes under draw ``b`` (one Dijkstra pass per end node)."""
@@ -266,8 +303,11 @@ class EnsembleEngine:
             self.edge_minutes(one, mode)[0],
             [s.access_min * scale for s in prep.sets],
         )
-        od = od_minutes_prepared(p) + self._position_minutes(one, mode)[0][:, None]
-        return np.maximum(od, 0.0)
+        sv, ss = prep.sets
+        vec = np.stack(
+            [sv.x[:, None] - ss.x[None, :], sv.y[:, None] - ss.y[None, :]], axis=2
+        )  # (V, S, 2)
+        return np.maximum(od_minutes_prepared(p) + self._moved(one, mode, vec)[0], 0.0)
 
     def populations(self, d: Draws) -> FloatArray:
         """``(B, V)`` village populations under each draw (totals kept, see the module)."""

@@ -225,3 +225,15 @@ def test_batches_split_the_draws_without_changing_them(monkeypatch):
     whole = eng.village_minutes(d, "car")
     monkeypatch.setattr(engine_mod, "BATCH_ENTRIES", 1)  # one draw per Dijkstra
     np.testing.assert_array_equal(eng.village_minutes(d, "car"), whole)
+
+
+def test_a_village_imputed_on_its_service_point_can_only_get_farther():
+    m = cutoff_county(status="real")
+    m.villages["uncertainty_m"] = [1000.0, 0.0, 0.0, 0.0, 0.0]  # V0 sits on the county centre
+    eng = EnsembleEngine(m)
+    t = eng.village_minutes(eng.sample(200, 12), "car")[:, 0]
+    assert (t > 0).all() and t.max() <= 1000 * 1.70 / (400 * 0.75)
+    # |δ| = r·√U: the median move is r/√2 ≈ 707 m, at nominal circuity and speed ≈ 2.6 min
+    assert 1.5 < np.median(t) < 3.7
+    low, high = eng.one_at_a_time([d for d in eng.dims if d.field == "position"], "car").position
+    assert np.allclose(np.linalg.norm(low[0]), 1) and np.allclose(high[0], -low[0])

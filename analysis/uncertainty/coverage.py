@@ -264,7 +264,38 @@ def annotate_coverage(res: CoverageResult, ens: CoverageEnsemble) -> CoverageRes
     res.meta["uncertainty"] = {
         k: doc[k] for k in doc if k not in ("county", "townships", "villages")
     }
+    res.meta["uncertainty"]["nominal_outside_range"] = nominal_outside(res)
     return res
+
+
+def nominal_outside(res: CoverageResult) -> list[dict[str, Any]]:
+    """Figures of an annotated ``res`` whose nominal value lies outside its 5–95 % range.
+
+    Not an error: the draws are centred on the modelled inputs, but a figure need not be. A
+    village imputed on top of its service point, for one, can only get farther in a draw
+    (``|D + δ| ≥ |D| = 0``), so its township's nominal share is a best case. Listed so that a
+    reader sees where the nominal figure is optimistic (or pessimistic)."""
+    out: list[dict[str, Any]] = []
+    for table, key in ((res.county, "county"), (res.townships, "town_name")):
+        figures = [c[: -len("_p05")] for c in table.columns if c.endswith("_p05")]
+        for row in table.to_dict(orient="records"):
+            for f in figures:
+                lo, x, hi = row[f + "_p05"], row[f], row[f + "_p95"]
+                if np.isfinite(x) and not lo - 1e-12 <= x <= hi + 1e-12:
+                    where = "county" if key == "county" else str(row[key])
+                    side = "below" if x < lo else "above"
+                    out.append(
+                        {
+                            "mode": row["mode"],
+                            "where": where,
+                            "figure": f,
+                            "nominal": x,
+                            "p05": lo,
+                            "p95": hi,
+                            "nominal_is": f"{side} the range",
+                        }
+                    )
+    return out
 
 
 def gap_table(result: CoverageResult, mode: str | None = None) -> pd.DataFrame:

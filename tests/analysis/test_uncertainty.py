@@ -79,6 +79,7 @@ def test_nominal_lies_inside_every_range():
         for col in ("share_within_15", "share_within_30", "share_meeting_target", "mean_min"):
             assert (table[f"{col}_p05"] <= table[col] + 1e-12).all(), col
             assert (table[col] <= table[f"{col}_p95"] + 1e-12).all(), col
+    assert res.meta["uncertainty"]["nominal_outside_range"] == []
     # V1 (8 min) and V3 (20 min) move with the draws: the county mean has a real width
     car = res.county[res.county["mode"] == "car"].iloc[0]
     assert car["mean_min_p95"] - car["mean_min_p05"] > 1.0
@@ -237,3 +238,16 @@ def test_a_village_imputed_on_its_service_point_can_only_get_farther():
     assert 1.5 < np.median(t) < 3.7
     low, high = eng.one_at_a_time([d for d in eng.dims if d.field == "position"], "car").position
     assert np.allclose(np.linalg.norm(low[0]), 1) and np.allclose(high[0], -low[0])
+
+
+def test_a_best_case_nominal_is_listed_outside_its_range():
+    m = cutoff_county(status="real")
+    m.villages["uncertainty_m"] = [1000.0, 0.0, 0.0, 0.0, 0.0]
+    res = annotate_coverage(coverage(m, TARGET), coverage_ensemble(m, TARGET, draws=100, seed=1))
+    out = res.meta["uncertainty"]["nominal_outside_range"]
+    # T1's mean: (400·0 + 200·10) / 600 = 3.33 min nominally; V0 moves off the centre in
+    # every draw, so the nominal mean is below the whole range
+    hit = [o for o in out if (o["mode"], o["where"], o["figure"]) == ("car", "镇1", "mean_min")]
+    assert len(hit) == 1 and hit[0]["nominal_is"] == "below the range"
+    assert hit[0]["nominal"] == pytest.approx(2000 / 600)
+    assert hit[0]["nominal"] < hit[0]["p05"]

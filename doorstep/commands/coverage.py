@@ -195,6 +195,11 @@ def _write_uncertainty(w: Any, u: dict[str, Any]) -> None:
             f"    {r['parameter']:32s} {r['share_at_low']:6.1%} .. {r['share_at_high']:6.1%}"
             f"  (swing {r['swing']:.1%})\n"
         )
+    for o in u.get("nominal_outside_range", []):
+        w(
+            f"  注意 nominal {o['figure']} ({o['mode']}, {o['where']}) = {o['nominal']:.3g} is "
+            f"{o['nominal_is']} {o['p05']:.3g}–{o['p95']:.3g} (a best/worst case, not typical)\n"
+        )
 
 
 def gaps_outputs(

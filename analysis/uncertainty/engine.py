@@ -50,7 +50,7 @@ from doorstep.geo.traveltime import (
     with_edge_minutes,
 )
 
-from ..coverage import staffed_points
+from ..coverage import coverage_points
 from .params import Range, UncertaintyParams
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class EnsembleEngine:
         self.edge_group = np.where(cls == self.net.village_class, 0, 1)
         self.circ_nominal = np.array([self.net.circuity_village, self.net.circuity_trunk])
         self._villages(model)
-        self._staffed = staffed_points(model)
+        self._staffed = coverage_points(model)
         self._vectors: dict[str, FloatArray] = {}
         self.dims = self._dimensions()
 

@@ -62,11 +62,11 @@ def run_ensemble(
     draws: int = DEFAULT_RUN_DRAWS,
     seed: int = 0,
     result: CoverageResult | None = None,
-    siting: tuple[CountySiting, SitingResult, str, int, float] | None = None,
+    siting: tuple[CountySiting, SitingResult, str, int, CoverageTarget] | None = None,
     params: UncertaintyParams | None = None,
     modes: tuple[str, ...] = MODES,
 ) -> RunEnsemble:
-    """Coverage, gap and (with ``siting`` = ``(problem, result, objective, add, minutes)``)
+    """Coverage, gap and (with ``siting`` = ``(problem, result, objective, add, target)``)
     siting ensembles from the same ``draws`` draws of ``seed``. The ranges are written beside
     the figures of ``result`` (the job's nominal coverage; computed for the target mode when
     None) by :func:`annotate_coverage`."""
@@ -77,14 +77,14 @@ def run_ensemble(
     gaps = gap_table(annotate_coverage(result, cov))
     site = None
     if siting is not None:
-        cs, res, objective, add, minutes = siting
+        cs, res, objective, add, site_target = siting
         site = siting_ensemble(
             model,
             cs,
             res,
             objective,
             add=add,
-            minutes=minutes,
+            target=site_target,
             draws=draws,
             seed=seed,
             engine=engine,

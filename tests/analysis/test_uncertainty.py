@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from doorstep.analysis.coverage import CoverageTarget, coverage, staffed_points
+from doorstep.analysis.coverage import CoverageTarget, coverage, coverage_points
 from doorstep.analysis.siting.county import county_problem, solve_county
 from doorstep.analysis.uncertainty import (
     EnsembleEngine,
@@ -103,7 +103,7 @@ def test_batched_times_equal_a_rebuilt_network(on_edge):
     (``on_edge``: a facility inside V1's edge, so the direct along-edge time counts)."""
     m = line_county()
     rng = np.random.default_rng(0)
-    fac = np.array([[4600.0, 30.0], [10000.0, 0.0]]) if on_edge else staffed_points(m)
+    fac = np.array([[4600.0, 30.0], [10000.0, 0.0]]) if on_edge else coverage_points(m)
     prep = prepare(m, [m.villages, fac], "car")
     base = prep.index.times["car"]
     scale = rng.uniform(0.5, 2.0, (3, base.size))
@@ -190,9 +190,10 @@ def test_siting_ensemble_keeps_the_island_site_exactly_when_v3_stays_covered():
     is 20 + 1e-9 min: the OD matrix puts V3 at 20 + 3e-11 min, nearest_facility at 20.0.)"""
     m = cutoff_county()
     cs = county_problem(m, mode="car", candidates=m.villages[["code", "name", "geometry"]])
-    res = solve_county(cs, "mclp", add=1, minutes=20.000000001, curve=False)
+    site_target = TARGET.with_minutes(rural=20.000000001)
+    res = solve_county(cs, "mclp", add=1, target=site_target, curve=False)
     assert [cs.sites["id"].iloc[j] for j in res.new_sites] == ["V9"]
-    run = run_ensemble(m, TARGET, draws=40, seed=6, siting=(cs, res, "mclp", 1, 20.000000001))
+    run = run_ensemble(m, TARGET, draws=40, seed=6, siting=(cs, res, "mclp", 1, site_target))
     p_v3 = float(run.gaps.set_index("code").loc["V3", "p_miss"])
     assert 0 < p_v3 < 1
     (site,) = run.siting["sites"]

@@ -18,12 +18,48 @@ import pandas as pd
 import shapely
 
 from ._errors import DataFileError
+from .atomic import atomic_path
 from .crscheck import check_gcj02_mislabel
+from .export import spreadsheet_safe, write_csv
 from .readers import check_unique_codes, parse_points, read_table, require_columns
-from .services import TIERS, ServicePointRules
+from .services import TIERS, ServicePointRules, service_rules
 from .sources import CountySource
 
-EDITABLE = ("name", "staff", "hours_per_month", "staffed", "opening_hours", "phone", "address")
+EDITABLE = (
+    "name",
+    "services",
+    "opening_hours",
+    "phone",
+    "address",
+    "staff",
+    "windows",
+    "hours_per_month",
+    "staffed",
+    "town_code",
+    "village_code",
+)
+"""Columns a service-points file may edit (besides ``tier`` and ``lon, lat, crs``)."""
+ALIASES = {"hours": "opening_hours"}
+"""Other names a service-points file may use for an editable column."""
+COUNTS = {"staff": "staff", "windows": "service windows"}
+MOVED_DEG = 1e-6
+"""Coordinates closer than this (degrees, ~0.1 m) to the current point are not a move."""
+
+
+def tier_row(rules: ServicePointRules, tier: str) -> dict[str, object]:
+    """The default attributes of a point of ``tier`` (``data/params/service_points.toml``)."""
+    t = rules.tiers[tier]
+    return {
+        "tier": tier,
+        "tier_label": t.label_zh,
+        "services": ";".join(rules.tier_services(tier)),
+        "staff": t.staff,
+        "windows": t.windows,
+        "hours_per_month": t.hours_per_month,
+        "staffed": t.staffed,
+        "opening_hours": t.opening_hours,
+        "phone": rules.hotline,
+    }
 
 
 def model_service_points(
@@ -47,20 +83,13 @@ def model_service_points(
         quality: str,
         address: str,
     ) -> None:
-        t = defaults.tiers[tier]
         rows.append(
             {
                 "id": pid,
-                "tier": tier,
-                "tier_label": t.label_zh,
+                **tier_row(defaults, tier),
                 "name": name,
                 "town_code": town,
                 "village_code": village,
-                "staff": t.staff,
-                "hours_per_month": t.hours_per_month,
-                "staffed": t.staffed,
-                "opening_hours": t.opening_hours,
-                "phone": defaults.hotline,
                 "address": address,
                 "location_quality": quality,
                 "modelled": True,
@@ -135,87 +164,71 @@ def model_service_points(
 
 
 def apply_service_overrides(
-    sp: gpd.GeoDataFrame, path: str | Path, *, crs: str | None, outline: shapely.Geometry
+    sp: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    crs: str | None,
+    outline: shapely.Geometry,
+    rules: ServicePointRules | None = None,
 ) -> gpd.GeoDataFrame:
-    """Edit or add service points from a CSV/XLSX.
+    """Edit or add service points from a CSV/XLSX (UTF-8 or GBK).
 
-    Columns: ``id`` (required), any of ``name, staff, hours_per_month, staffed, opening_hours,
-    phone, address``, and ``lon, lat`` (+ ``crs``) to move a point; a new ``id`` also needs ``tier``.
-    Edited rows are marked ``modelled = False`` (their values come from the user).
+    Columns: ``id`` (required), any of :data:`EDITABLE` (``hours`` is read as
+    ``opening_hours``; ``services`` lists codes or Chinese names separated by ``;``/``、``/``,``),
+    ``tier`` (code or Chinese label, e.g. 律师个人调解室) and ``lon, lat`` (+ ``crs``) to move a
+    point; a new ``id`` also needs ``tier`` and ``lon, lat``. A cell equal to the point's current
+    value changes nothing (a template written by :func:`service_points_template` reads back as
+    the same model); rows that change something are marked ``modelled = False``. Every row is
+    checked before anything is returned: a bad cell raises :class:`DataFileError` naming the
+    file, row and field.
     """
+    rules = rules or service_rules()
     df = read_table(path, dtype_str=("id", "town_code", "village_code", "phone"))
+    df = df.rename(columns={a: c for a, c in ALIASES.items() if c not in df.columns})
     require_columns(df, ["id"], path)
     check_unique_codes(df, path, field="id")
-    out = sp.copy()
-    pos = {pid: i for i, pid in enumerate(out["id"])}
-    has_xy = "lon" in df.columns and "lat" in df.columns
-    if has_xy:
-        xy_rows = df[df["lon"].notna() | df["lat"].notna()]
-        lon, lat, crs_list = (
-            parse_points(xy_rows, path, crs=crs)
-            if len(xy_rows)
-            else (np.array([]), np.array([]), [])
-        )
-        moved = dict(zip(xy_rows.index, zip(lon, lat, strict=True), strict=True))
-        _check_gcj02(out, xy_rows, lon, lat, crs_list, path)
-    else:
-        moved = {}
+    out = _with_columns(pd.DataFrame(sp.copy()).reset_index(drop=True), rules)
+    moved = _moves(out, df, path, crs)
     for r, row in df.iterrows():
         rown = int(r) + 2
         pid = str(row["id"]).strip()
-        for f in ("staff", "hours_per_month"):
-            if f in df.columns and not pd.isna(row[f]):
-                v = pd.to_numeric(row[f], errors="coerce")
-                if pd.isna(v) or v < 0 or (f == "hours_per_month" and v > 744 * 100):
-                    raise DataFileError(
-                        path,
-                        f"{f} {row[f]!r} must be a non-negative number",
-                        row=rown,
-                        field=f,
-                        fix="write e.g. 2 staff, 352 hours per month",
-                    )
-        if pid not in pos:
-            tier = str(row.get("tier", "")).strip()
-            if tier not in TIERS:
+        edits = {f: _cell(rules, row[f], f, path, rown) for f in EDITABLE if f in df.columns}
+        edits = {k: v for k, v in edits.items() if v is not None}
+        tier = _tier_cell(rules, row, path, rown)
+        if pid not in set(out["id"]):
+            if tier is None or r not in moved:
+                need = "tier" if tier is None else "lon"
                 raise DataFileError(
                     path,
-                    f"new point {pid!r} needs a tier",
+                    f"new point {pid!r} needs a tier and lon/lat",
                     row=rown,
-                    field="tier",
-                    fix=f"one of {list(TIERS)}",
+                    field=need,
+                    fix=f"tier one of {list(TIERS)} (or its Chinese label); lon, lat and crs",
                 )
-            if r not in moved:
-                raise DataFileError(
-                    path,
-                    f"new point {pid!r} needs lon/lat",
-                    row=rown,
-                    field="lon",
-                    fix="give its coordinates and crs",
-                )
-            base = out[out["tier"] == tier].iloc[0].to_dict()
-            base.update({"id": pid, "name": pid, "village_code": "", "location_quality": "user"})
-            out = pd.concat(
-                [out, gpd.GeoDataFrame([base], geometry=[shapely.Point(0, 0)], crs="EPSG:4326")],
-                ignore_index=True,
-            )
-            pos[pid] = len(out) - 1
-        i = out.index[pos[pid]]
-        for f in EDITABLE:
-            if f in df.columns and not pd.isna(row[f]):
-                val = row[f]
-                if f == "staff":
-                    val = int(val)
-                elif f == "hours_per_month":
-                    val = float(val)
-                elif f == "staffed":
-                    val = str(val).strip().lower() in ("1", "true", "yes", "y", "是")
-                out.at[i, f] = val
-        for f in ("tier", "town_code"):
-            if f in df.columns and not pd.isna(row[f]):
-                out.at[i, f] = str(row[f]).strip()
+            new = {
+                **tier_row(rules, tier),
+                "id": pid,
+                "name": pid,
+                "town_code": "",
+                "village_code": "",
+                "address": "",
+                "location_quality": "user",
+            }
+            out = pd.concat([out, pd.DataFrame([new])], ignore_index=True)
+        i = int(np.flatnonzero(out["id"].to_numpy() == pid)[0])
+        if tier is not None and tier != out.at[i, "tier"]:
+            base = tier_row(rules, tier)
+            edits = {
+                "tier": tier,
+                "tier_label": base["tier_label"],
+                "services": base["services"],
+                **edits,
+            }
+        changed = {k: v for k, v in edits.items() if not _same(out.at[i, k], v)}
+        for f, v in changed.items():
+            out.at[i, f] = v
         if r in moved:
-            pt = shapely.Point(*moved[r])
-            if not outline.buffer(0.01).contains(pt):
+            if not outline.buffer(0.01).contains(moved[r]):
                 raise DataFileError(
                     path,
                     f"point {pid} lies outside the county",
@@ -223,10 +236,106 @@ def apply_service_overrides(
                     field="lon/lat",
                     fix="check the coordinates and their crs (GCJ02 vs WGS84)",
                 )
-            out.at[i, "geometry"] = pt
+            out.at[i, "geometry"] = moved[r]
             out.at[i, "location_quality"] = "user"
-        out.at[i, "modelled"] = False
+        if changed or r in moved:
+            out.at[i, "modelled"] = False
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def _with_columns(out: pd.DataFrame, rules: ServicePointRules) -> pd.DataFrame:
+    """``out`` with every editable column (``services`` from the tier, others empty)."""
+    for f in (*EDITABLE, "tier_label", "location_quality", "modelled"):
+        if f not in out.columns:
+            out[f] = pd.Series([tier_row(rules, t).get(f) for t in out["tier"]], dtype=object)
+    return out
+
+
+def _same(current: object, new: object) -> bool:
+    if current is None or (isinstance(current, float) and np.isnan(current)):
+        return False
+    if isinstance(new, bool | int | float):
+        return bool(current == new)
+    return str(current) == str(new)
+
+
+def _cell(
+    rules: ServicePointRules, val: object, f: str, path: str | Path, rown: int
+) -> object | None:
+    """One validated cell of column ``f`` (``None`` when empty: no change)."""
+    if pd.isna(val) or str(val).strip() == "":
+        return None
+    if f in COUNTS:
+        v = pd.to_numeric(val, errors="coerce")
+        if pd.isna(v) or v < 0 or v != int(v):
+            raise DataFileError(
+                path,
+                f"{f} {val!r} must be a whole number ≥ 0 ({COUNTS[f]})",
+                row=rown,
+                field=f,
+                fix="write e.g. 2 (0 if none)",
+            )
+        return int(v)
+    if f == "hours_per_month":
+        v = pd.to_numeric(val, errors="coerce")
+        if pd.isna(v) or v < 0 or v > 744 * 100:
+            raise DataFileError(
+                path,
+                f"{f} {val!r} must be a non-negative number",
+                row=rown,
+                field=f,
+                fix="write e.g. 2 staff, 352 hours per month",
+            )
+        return float(v)
+    if f == "staffed":
+        return str(val).strip().lower() in ("1", "1.0", "true", "yes", "y", "是")
+    if f == "services":
+        return ";".join(rules.parse_services(val, path=path, row=rown))
+    return str(val).strip()
+
+
+def _tier_cell(rules: ServicePointRules, row: pd.Series, path: str | Path, rown: int) -> str | None:
+    """The row's tier (code or Chinese label), ``None`` when the cell is absent or empty."""
+    raw = row.get("tier")
+    if raw is None or pd.isna(raw) or not str(raw).strip():
+        return None
+    tier = rules.tier_code(str(raw))
+    if tier is None:
+        raise DataFileError(
+            path,
+            f"unknown tier {raw!r}",
+            row=rown,
+            field="tier",
+            fix=f"one of {list(TIERS)} or its Chinese label (e.g. 律师个人调解室)",
+        )
+    return tier
+
+
+def _moves(
+    sp: pd.DataFrame, df: pd.DataFrame, path: str | Path, crs: str | None
+) -> dict[object, shapely.Point]:
+    """Rows whose lon/lat put a point somewhere new (WGS84), checked for GCJ-02 mislabels."""
+    if "lon" not in df.columns or "lat" not in df.columns:
+        return {}
+    rows = df[df["lon"].notna() | df["lat"].notna()]
+    if not len(rows):
+        return {}
+    lon, lat, crs_list = parse_points(rows, path, crs=crs)
+    cur = gpd.GeoSeries(sp["geometry"].to_numpy(), index=sp["id"].to_numpy())
+    ids = rows["id"].astype(str).str.strip()
+    clon = ids.map(cur.x).to_numpy(float)
+    clat = ids.map(cur.y).to_numpy(float)
+    new = ~(np.abs(lon - clon) < MOVED_DEG) | ~(np.abs(lat - clat) < MOVED_DEG)
+    keep = np.flatnonzero(new)
+    _check_gcj02(
+        gpd.GeoDataFrame(sp, geometry="geometry", crs="EPSG:4326"),
+        rows.iloc[keep],
+        lon[keep],
+        lat[keep],
+        [crs_list[k] for k in keep],
+        path,
+    )
+    return {rows.index[k]: shapely.Point(lon[k], lat[k]) for k in keep}
 
 
 def _check_gcj02(
@@ -249,3 +358,61 @@ def _check_gcj02(
     check_gcj02_mislabel(
         path, lon, lat, crs_list, rlon, rlat, rows=[int(i) + 2 for i in rows.index]
     )
+
+
+TEMPLATE_COLUMNS = (
+    "id",
+    "tier",
+    "tier_label",
+    "name",
+    *EDITABLE[1:],
+    "lon",
+    "lat",
+    "crs",
+)
+"""Columns of the service-points template, in order (``tier_label`` is for reading only)."""
+
+
+def template_table(sp: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The service points as a fillable table (:data:`TEMPLATE_COLUMNS`, WGS84 lon/lat)."""
+    df = _with_columns(pd.DataFrame(sp.drop(columns="geometry")), service_rules())
+    df["lon"] = sp.geometry.x.round(7).to_numpy()
+    df["lat"] = sp.geometry.y.round(7).to_numpy()
+    df["crs"] = "WGS84"
+    for c in TEMPLATE_COLUMNS:
+        if c not in df.columns:
+            df[c] = ""
+    return df[list(TEMPLATE_COLUMNS)].reset_index(drop=True)
+
+
+def template_help() -> pd.DataFrame:
+    """The second sheet of the template: each column, the service codes and the tiers."""
+    rules = service_rules()
+    rows = [
+        ("id", "点位编号（新增点位写新编号）", "point id; a new id adds a point (tier, lon, lat)"),
+        ("services", "服务代码，用 ; 、 或 , 分隔", "service codes separated by ; 、 or ,"),
+        ("opening_hours", "开放时间（列名也可写 hours）", "opening hours (column may be 'hours')"),
+        ("windows / staff", "窗口数 / 人员数，非负整数", "service windows / staff, whole ≥ 0"),
+        ("staffed", "是否工作日有人值守（是/否）", "open on working days (true/false)"),
+        ("lon, lat, crs", "坐标与坐标系（WGS84 或 GCJ02）", "coordinates and crs (WGS84/GCJ02)"),
+    ]
+    rows += [(f"service: {c}", v.name_zh, v.name_en) for c, v in rules.services.items()]
+    rows += [(f"tier: {c}", t.label_zh, t.label_en) for c, t in rules.tiers.items()]
+    return pd.DataFrame(rows, columns=["field", "说明", "meaning"])
+
+
+def write_service_points_template(sp: gpd.GeoDataFrame, target: str | Path) -> Path:
+    """Write the fillable template of ``sp`` to ``target`` (``.xlsx``: points + help sheet;
+    ``.csv``: points only, UTF-8 with BOM), atomically. Reading it back with
+    :func:`apply_service_overrides` unchanged gives the same points."""
+    final = Path(target)
+    table = template_table(sp)
+    suffix = final.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(table, final)
+    if suffix != ".xlsx":
+        raise DataFileError(final, f"unsupported template type {suffix!r}", fix="use .xlsx or .csv")
+    with atomic_path(final) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        spreadsheet_safe(table).to_excel(xw, sheet_name="service_points", index=False)
+        template_help().to_excel(xw, sheet_name="help", index=False)
+    return final

@@ -28,6 +28,7 @@ tiers itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,8 +41,19 @@ from ._errors import DataFileError, InputError
 from .params import _read_toml
 from .settings import project_data_dir
 
-TIERS: tuple[str, ...] = ("county_centre", "correction_centre", "township_station", "village_room")
-"""Tiers of the three-level platform (plus the correction centre), in display order."""
+PLATFORM_TIERS: tuple[str, ...] = (
+    "county_centre",
+    "correction_centre",
+    "township_station",
+    "village_room",
+)
+"""Tiers of the three-level platform (plus the correction centre): the model creates these."""
+USER_TIERS: tuple[str, ...] = ("lawyer_mediation_room", "village_mediation_room")
+"""Point types only a service-points file adds (律师个人调解室, 村(社区)个人调解室)."""
+TIERS: tuple[str, ...] = PLATFORM_TIERS + USER_TIERS
+"""Every tier a service point may have, in display order."""
+SERVICE_SEPARATORS = r"[;；、,，\s]+"
+"""What separates service codes in a ``services`` cell."""
 
 
 @dataclass(frozen=True)
@@ -56,16 +68,29 @@ class TierDefaults:
     hours_per_month: float
     opening_hours: str
     staffed: bool
+    windows: int = 1
 
 
 @dataclass(frozen=True)
 class Service:
-    """One legal service (a table of ``services.toml``) and the tiers offering it by default."""
+    """One legal service (a table of ``services.toml``) and the tiers offering it by default.
+
+    ``unstaffed_tiers``: tiers whose points offer it even when not staffed; ``forwarded_to``: the
+    tier that handles the matter after the resident hands it in at the nearest accepting point;
+    ``note``: what a travel time to this service measures (repeated by every output).
+    """
 
     code: str
     name_zh: str
     name_en: str
     tiers: tuple[str, ...]
+    unstaffed_tiers: tuple[str, ...] = ()
+    forwarded_to: str = ""
+    note: str = ""
+
+    def label(self) -> str:
+        """``"法律援助申请 Legal-aid application"``."""
+        return f"{self.name_zh} {self.name_en}"
 
 
 @dataclass(frozen=True)
@@ -109,7 +134,8 @@ class ServicePointRules:
                 self.source, f"unknown tiers {unknown}", field="tiers", fix=f"use {list(TIERS)}"
             )
         for s in self.services.values():
-            if bad := sorted(set(s.tiers) - set(TIERS)):
+            named = set(s.tiers) | set(s.unstaffed_tiers) | ({s.forwarded_to} - {""})
+            if bad := sorted(named - set(TIERS)):
                 raise DataFileError(
                     "services.toml",
                     f"service {s.code!r} names unknown tiers {bad}",
@@ -147,7 +173,15 @@ class ServicePointRules:
         try:
             tiers = {k: TierDefaults(**v) for k, v in d.get("tiers", {}).items()}
             services = {
-                code: Service(code, str(v["name_zh"]), str(v["name_en"]), tuple(v["tiers"]))
+                code: Service(
+                    code,
+                    str(v["name_zh"]),
+                    str(v["name_en"]),
+                    tuple(v["tiers"]),
+                    tuple(v.get("unstaffed_tiers", ())),
+                    str(v.get("forwarded_to", "")),
+                    str(v.get("note", "")),
+                )
                 for code, v in s.items()
             }
         except (TypeError, KeyError) as exc:
@@ -171,20 +205,73 @@ class ServicePointRules:
         """Codes of the services a tier offers by default, in catalogue order."""
         return tuple(c for c, s in self.services.items() if tier in s.tiers)
 
+    def service(self, code: str) -> Service:
+        """The service ``code`` (an :class:`InputError` naming the valid codes otherwise)."""
+        if code not in self.services:
+            raise InputError(f"unknown service {code!r}; use one of {sorted(self.services)}")
+        return self.services[code]
+
+    def parse_services(
+        self, cell: object, *, path: str | Path, row: int, field: str = "services"
+    ) -> tuple[str, ...]:
+        """Service codes of a ``services`` cell: codes or Chinese names separated by ``;``,
+        ``、`` or ``,`` (any unknown one is a :class:`DataFileError` naming file, row, field)."""
+        by_name = {s.name_zh: c for c, s in self.services.items()}
+        out: list[str] = []
+        for part in re.split(SERVICE_SEPARATORS, str(cell).strip()):
+            if not part:
+                continue
+            code = part if part in self.services else by_name.get(part)
+            if code is None:
+                raise DataFileError(
+                    path,
+                    f"unknown service {part!r}",
+                    row=row,
+                    field=field,
+                    fix=f"use codes {list(self.services)} separated by ';'",
+                )
+            if code not in out:
+                out.append(code)
+        return tuple(out)
+
+    def tier_code(self, text: str) -> str | None:
+        """The tier named by its code or Chinese label (``律师个人调解室``, full-width or ASCII
+        brackets alike); ``None`` if unknown."""
+
+        def norm(t: str) -> str:
+            return t.strip().replace("（", "(").replace("）", ")")
+
+        t = norm(text)
+        for code, d in self.tiers.items():
+            if t in (code, norm(d.label_zh), norm(d.short_zh)):
+                return code
+        return None
+
     def coverage_tiers(self) -> tuple[str, ...]:
         """Tiers whose staffed points count for general coverage."""
         return tuple(t for t in TIERS if t in self.services[self.coverage_service].tiers)
 
     # ------------------------------------------------------------------ selections
     def offers(self, sp: pd.DataFrame, service: str) -> npt.NDArray[np.bool_]:
-        """Per point: does it offer ``service`` (by its tier)?"""
-        if service not in self.services:
-            raise InputError(f"unknown service {service!r}; use one of {sorted(self.services)}")
-        return sp["tier"].isin(list(self.services[service].tiers)).to_numpy(bool)
+        """Per point: does it offer ``service``? Its own ``services`` cell (codes joined by
+        ``;``) when it has one, else its tier's default."""
+        svc = self.service(service)
+        by_tier = sp["tier"].isin(list(svc.tiers)).to_numpy(bool)
+        if "services" not in sp.columns:
+            return by_tier
+        own = sp["services"].map(
+            lambda c: None if c is None or c != c else service in str(c).split(";")
+        )
+        return np.where(own.isna().to_numpy(), by_tier, own.fillna(False).to_numpy(bool))
 
     def offering(self, sp: pd.DataFrame, service: str) -> pd.DataFrame:
-        """Staffed points offering ``service`` (open on working days)."""
-        return sp[sp["staffed"].astype(bool).to_numpy() & self.offers(sp, service)]
+        """Points offering ``service`` and open for it: staffed (open on working days), or of
+        one of the service's ``unstaffed_tiers``."""
+        svc = self.service(service)
+        open_ = sp["staffed"].astype(bool).to_numpy() | sp["tier"].isin(
+            list(svc.unstaffed_tiers)
+        ).to_numpy(bool)
+        return sp[open_ & self.offers(sp, service)]
 
     def coverage_points(self, sp: pd.DataFrame) -> pd.DataFrame:
         """Points that count for general legal-service coverage (and are siting's existing sites)."""

@@ -176,10 +176,39 @@ def quality_of(model: Any) -> dict[str, Any]:
     return q() if callable(q) else {}
 
 
-def coverage_points(model: Any) -> pd.DataFrame:
+def coverage_points(model: Any, service: str | None = None) -> pd.DataFrame:
     """Service points that count for coverage (:meth:`geo.services.ServicePointRules.
-    coverage_points`: staffed and offering legal consultation)."""
-    return service_rules().coverage_points(model.service_points)
+    coverage_points`: staffed and offering legal consultation) or, with ``service``, the points
+    open for that service (:meth:`~geo.services.ServicePointRules.offering`)."""
+    rules = service_rules()
+    if service is None:
+        return rules.coverage_points(model.service_points)
+    return rules.offering(model.service_points, service)
+
+
+def service_meta(model: Any, service: str | None) -> dict[str, Any]:
+    """What the times of a per-service coverage measure: the service, its points and its note
+    (e.g. legal-aid applications are handed in at the nearest accepting point and forwarded)."""
+    rules = service_rules()
+    if service is None:
+        return {"code": None, "description": rules.describe()}
+    svc = rules.service(service)
+    pts = coverage_points(model, service)
+    fwd = rules.tiers[svc.forwarded_to].label_en if svc.forwarded_to else None
+    return {
+        "code": svc.code,
+        "name_zh": svc.name_zh,
+        "name_en": svc.name_en,
+        "points": len(pts),
+        "points_by_tier": {str(k): int(v) for k, v in pts["tier"].value_counts().items()},
+        "forwarded_to": fwd,
+        "note": svc.note,
+        "description": (
+            f"times to the nearest point open for {svc.name_en.lower()} ({svc.name_zh}): "
+            f"{len(pts)} points (data/params/services.toml, per-point 'services' overrides)"
+            + (f"; {svc.note}" if svc.note else "")
+        ),
+    }
 
 
 def village_times(
@@ -188,8 +217,10 @@ def village_times(
     cutoff: float | None = None,
     with_paths: bool = False,
     per_tier: bool = True,
+    service: str | None = None,
 ) -> pd.DataFrame:
-    """Per village and mode: minutes to the nearest point counting for coverage and to each tier.
+    """Per village and mode: minutes to the nearest point counting for coverage (with
+    ``service``: open for that service) and to each tier.
 
     Returns a long DataFrame with ``mode``, ``location_quality``, ``min_staffed``,
     ``nearest_id``, ``nearest_name``, ``nearest_tier``, ``snap_m``, ``snap_flagged``, with
@@ -198,11 +229,14 @@ def village_times(
     """
     v = model.villages
     sp = model.service_points
-    staffed = coverage_points(model)
+    staffed = coverage_points(model, service)
     if staffed.empty:
         raise InputError(
-            "the model has no service point counting for coverage; keep at least one staffed "
-            "county centre or township workstation (--service-points, column staffed)"
+            f"the model has no service point open for {service}; list one (--service-points, "
+            "columns services and staffed)"
+            if service
+            else "the model has no service point counting for coverage; keep at least one "
+            "staffed county centre or township workstation (--service-points, column staffed)"
         )
     frames = []
     for mode in modes:
@@ -285,15 +319,19 @@ def coverage(
     modes: Sequence[str] = MODES,
     with_paths: bool = False,
     per_tier: bool = True,
+    service: str | None = None,
 ) -> CoverageResult:
     """Coverage of every village, township and the county for each mode.
 
-    The compliance flag of every row uses the target's minutes (urban/rural) applied to that
+    ``service``: times to the nearest point open for that service code
+    (``data/params/services.toml``) instead of any point counting for coverage; ``meta['service']``
+    says what the times measure. The compliance flag of every row uses the target's minutes (urban/rural) applied to that
     row's mode; the target's own ``mode`` is recorded in ``meta['target_mode']`` for reading.
     ``per_tier=False`` skips the per-tier times (the province run does).
     """
     target = target or CoverageTarget()
-    vt = village_times(model, modes, with_paths=with_paths, per_tier=per_tier)
+    vt = village_times(model, modes, with_paths=with_paths, per_tier=per_tier, service=service)
+    svc = service_meta(model, service)
     limit = target.thresholds(vt["urban"])
     vt["target_min"] = limit
     vt["meets_target"] = vt["min_staffed"].to_numpy() <= limit
@@ -324,11 +362,12 @@ def coverage(
         },
         "assumptions": [
             "times = access walk + network travel + access walk (geo.traveltime)",
-            service_rules().describe(),
-            "village rooms are staffed on adviser visit days only and are reported separately",
+            svc["description"],
+            "village rooms are staffed on adviser visit days only (min_village_room is separate)",
             target.describe(),
         ],
         "target_mode": target.mode,
+        "service": svc,
         "vintage": getattr(model, "vintage", ""),
         "quality": quality_of(model),
     }

@@ -15,8 +15,10 @@ from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import MODE_ZH, underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
 from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
+from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.isochrones import service_areas
+from doorstep.geo.services import service_rules
 from doorstep.geo.villages import TO_CONFIRM
 
 from ._common import (
@@ -43,6 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "coverage", help="who reaches a staffed service point in 15/30/60 min 服务圈覆盖"
     )
     _add_target_options(c)
+    c.add_argument(
+        "--service",
+        metavar="CODE",
+        help="times to the nearest point open for this service (codes in "
+        "data/params/services.toml: consultation, legal_aid, mediation, correction, publicity); "
+        "default: any point counting for coverage",
+    )
     c.set_defaults(func=cmd_coverage)
     g = sub.add_parser(
         "gaps", help="underserved villages and grid cells, equity, critical roads 服务盲区"
@@ -103,13 +112,24 @@ def _share_ranges(doc: dict[str, Any], bands: list[str]) -> dict[str, Any]:
 
 
 def coverage_outputs(
-    model: Any, target: CoverageTarget, out: Path | None, draws: int = 0, seed: int = 0
+    model: Any,
+    target: CoverageTarget,
+    out: Path | None,
+    draws: int = 0,
+    seed: int = 0,
+    service: str | None = None,
 ) -> tuple[CoverageResult, dict[str, Any]]:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
     and coverage.gpkg (village coverage and service-area bands), each written atomically.
     With ``draws`` > 0 every figure carries its 5–95 % range over that many draws (and
-    coverage_sensitivity.csv holds the one-at-a-time sensitivity)."""
-    res = coverage(model, target)
+    coverage_sensitivity.csv holds the one-at-a-time sensitivity). ``service``: times to the
+    points open for that service code (no ``draws`` then: the ensemble measures any point)."""
+    if service is not None and draws:
+        raise InputError(
+            "--draws measures coverage by any point; run it without --service "
+            "(or --service without --draws)"
+        )
+    res = coverage(model, target, service=service)
     if draws:
         annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
     doc = coverage_json(model, res)
@@ -123,7 +143,7 @@ def coverage_outputs(
             _write_csv(sens, out / "coverage_sensitivity.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
+        areas = service_areas(model, coverage_points(model, service), target.mode, target.breaks)
         county = model.county.to_crs(areas.crs).geometry.union_all()
         areas["geometry"] = areas.geometry.intersection(county)
         _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
@@ -131,15 +151,22 @@ def coverage_outputs(
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
+    if args.service is not None:
+        service_rules().service(args.service)  # an unknown code fails before the model is built
     model = model_from_args(args)
     target = target_from_args(args)
     draws = draws_from_args(args)
-    res, doc = coverage_outputs(model, target, _out_dir(args), draws, args.seed)
+    res, doc = coverage_outputs(model, target, _out_dir(args), draws, args.seed, args.service)
     if args.json:
         emit_json(doc)
         return 0
     w = sys.stdout.write
     w(f"{model.name} ({model.code}) 公共法律服务圈覆盖 coverage — vintage {model.vintage}\n")
+    svc = res.meta["service"]
+    if svc["code"]:
+        w(f"服务 service: {svc['name_zh']} {svc['name_en']} ({svc['points']} points)\n")
+        if svc["note"]:
+            w(f"  注意 {svc['note']}\n")
     w(f"目标 {target.describe()} ({MODE_ZH[target.mode]})\n")
     w("人口比例 population share within 15 / 30 / 60 min:\n")
     for _, r in res.county.iterrows():

@@ -46,7 +46,9 @@ def test_mediation_counts_the_village_room_and_correction_only_the_centre() -> N
     t = CoverageTarget(mode="car")
     med = coverage(m, t, modes=("car",), service="mediation")
     v = med.villages.set_index("code")
-    assert v.loc["V3", "nearest_id"] == "R" and v.loc["V3", "min_staffed"] == pytest.approx(0, abs=1e-6)
+    assert v.loc["V3", "nearest_id"] == "R" and v.loc["V3", "min_staffed"] == pytest.approx(
+        0, abs=1e-6
+    )
     assert "mediation committee" in med.meta["service"]["note"]
     cor = coverage(m, t, modes=("car",), service="correction").villages.set_index("code")
     assert set(cor["nearest_id"]) == {"K"}

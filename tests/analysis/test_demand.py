@@ -60,6 +60,7 @@ def test_the_county_centre_queue_and_its_saturation_year() -> None:
     lam1 = 1.5 * (1000 * 1.5 + 600) / 1625
     assert q.years[1].arrivals_per_hour == pytest.approx(lam1)
     p1, w1 = _closed_form(lam1, 60 / 29.375, 6)
+    assert q.years[1].p_wait == pytest.approx(p1)
     assert q.years[1].wait_min == pytest.approx(60 * w1)
     # n* = ln((12.2553 - 0.55385)/0.92308)/ln 1.5 = 6.26 → 7 years → 2025
     assert q.saturation_year == p.base_year + 7 == 2025

@@ -3,6 +3,7 @@ saturation year, the spread of county demand to points, 2SFCA called with staffe
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +19,10 @@ from doorstep.analysis.demand import (
     mmc_wait_hours,
     saturation_year,
 )
+from doorstep.cli import main
 from doorstep.geo._errors import DataFileError, InputError
 from tests.analysis.fakecounty import line_county
+from tests.conftest import needs_shared
 
 
 def _closed_form(lam: float, mu: float, c: int) -> tuple[float, float]:
@@ -104,3 +107,19 @@ def test_demand_is_spread_by_population_and_sent_to_the_nearest_open_point() -> 
     doc = d.to_dict()
     assert doc["county_centre_queue"]["saturation_year"] == 2025
     assert any("from the county report" in a for a in doc["meta"]["assumptions"])
+
+
+@needs_shared
+def test_demand_cli_on_huayuan(capsys, tmp_path: Path) -> None:
+    assert main(["-q", "demand", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    q = doc["county_centre_queue"]
+    assert q["windows"] == 6 and q["saturation_year"] == 2025
+    assert len(q["years"]) == 6 and q["years"][0]["year"] == 2018
+    ids = {r["id"] for r in doc["points"]}
+    assert len(ids) == 13  # the county centre and the 12 workstations receive the demand
+    # 8 windows (a service-points file) postpone saturation by a year
+    p = tmp_path / "sp.csv"
+    p.write_text("id,windows\n433124-C,8\n", encoding="utf-8")
+    assert main(["-q", "demand", "--json", "--service-points", str(p)]) == 0
+    assert json.loads(capsys.readouterr().out)["county_centre_queue"]["saturation_year"] == 2026

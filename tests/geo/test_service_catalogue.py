@@ -16,6 +16,7 @@ from doorstep.geo.service_points import (
 )
 from doorstep.geo.services import service_rules
 from tests.analysis.fakecounty import line_county
+from tests.conftest import needs_shared
 
 
 def _outline():
@@ -102,3 +103,24 @@ def test_template_round_trip(tmp_path: Path, suffix: str) -> None:
     assert int(changed.loc[changed["id"] == "C", "windows"].iloc[0]) == 8
     assert list(changed.loc[~changed["modelled"].astype(bool), "id"]) == ["C", "S"]
     np.testing.assert_allclose(changed.geometry.x, sp.geometry.x)
+
+
+@needs_shared
+def test_template_cli_round_trip_on_huayuan(tmp_path: Path, huayuan_model) -> None:
+    from doorstep.cli import main
+    from doorstep.geo.model import ModelInputs, build_county_model
+
+    out = tmp_path / "sp.xlsx"
+    assert main(["-q", "template", "service-points", "--out", str(out)]) == 0
+    t = pd.read_excel(out, dtype={"id": str, "phone": str, "town_code": str})
+    assert len(t) == len(huayuan_model.service_points)
+    assert set(pd.read_excel(out, sheet_name="help")["field"]) >= {"service: legal_aid"}
+    same = build_county_model(inputs=ModelInputs(service_points=out))
+    assert same.service_points["modelled"].all()
+    sid = "433124102-S"
+    t.loc[t["id"] == sid, "services"] = "法律咨询;人民调解"
+    t.to_excel(out, index=False)
+    edited = build_county_model(inputs=ModelInputs(service_points=out))
+    aid = service_rules().offering(edited.service_points, "legal_aid")
+    assert sid not in set(aid["id"]) and len(aid) == 12
+    assert list(edited.service_points.loc[~edited.service_points["modelled"], "id"]) == [sid]

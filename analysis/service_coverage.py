@@ -13,13 +13,16 @@ each row carries the service's ``note`` saying what its time measures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from doorstep.geo.params import MODES
 from doorstep.geo.services import service_rules
 
-from .coverage import CoverageTarget, coverage
+from .coverage import CoverageTarget, coverage, coverage_points, village_times
 
 
 def service_coverage_table(
@@ -82,4 +85,42 @@ def service_coverage_table(
         "which tier offers which service: data/params/services.toml (modelled)",
         *dict.fromkeys(s.note for s in rules.services.values() if s.note),
     ]
+    return out
+
+
+def village_service_times(model: Any, modes: Sequence[str] = MODES) -> pd.DataFrame:
+    """Per village, service and mode: minutes to the nearest point open for the service
+    (``minutes``, ``inf`` when none is reachable or none offers it) and that point
+    (``point_id``, ``""`` if none). One multi-source Dijkstra pass per service and mode."""
+    frames = []
+    v = model.villages
+    for code in service_rules().services:
+        if coverage_points(model, code).empty:
+            for mode in modes:
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "code": v["code"].to_numpy(),
+                            "mode": mode,
+                            "minutes": np.inf,
+                            "point_id": "",
+                            "service": code,
+                        }
+                    )
+                )
+            continue
+        vt = village_times(model, modes, per_tier=False, service=code)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "code": vt["code"].to_numpy(),
+                    "mode": vt["mode"].to_numpy(),
+                    "minutes": vt["min_staffed"].to_numpy(float),
+                    "point_id": vt["nearest_id"].to_numpy(),
+                    "service": code,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["units"] = {"minutes": "minutes (access walk + network + access walk)"}
     return out

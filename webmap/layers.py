@@ -70,12 +70,13 @@ class MapLayers:
     notes: list[str] = field(default_factory=list)
 
 
-def staffed_points(model: Any) -> gpd.GeoDataFrame:
+def staffed_points(model: Any, service: str | None = None) -> gpd.GeoDataFrame:
     """Service points counting for coverage, as :mod:`geo.services` defines them (staffed and
-    offering legal consultation: county centre, township workstations)."""
+    offering legal consultation: county centre, township workstations); with ``service``, the
+    points open for that service code."""
     from doorstep.analysis.coverage import coverage_points
 
-    return gpd.GeoDataFrame(coverage_points(model)).reset_index(drop=True)
+    return gpd.GeoDataFrame(coverage_points(model, service)).reset_index(drop=True)
 
 
 def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, send_file
 
 from doorstep.analysis.coverage import _json_records
-from doorstep.geo.services import TIERS
+from doorstep.geo.services import TIERS, service_rules
 
 from . import services
 from .auth import role_required
@@ -84,8 +84,11 @@ def nearest() -> Any:
     mode = choice(request.args, "mode", MODES, "car")
     n = integer(request.args, "n", 1, 5, 3)
     which = choice(request.args, "route", ("first", "all", "none"), "first")
+    service = request.args.get("service") or None
+    if service is not None:
+        service = choice(request.args, "service", tuple(service_rules().services))
     assert lon is not None and lat is not None and n is not None
-    eng = get_state().engine
+    eng = get_state().service_engine(service)
     if not eng.inside(lon, lat):
         raise ApiError(
             400,
@@ -117,10 +120,22 @@ def nearest() -> Any:
             "mode": mode,
             "units": {"minutes": "min", "km": "km", "snap_m": "m"},
             "modelled": bool(eng.index.modelled),
+            "service": services.service_info(service),
             "results": results,
             "online": ONLINE,
         }
     )
+
+
+@bp.get("/villages/<code>")
+def village(code: str) -> Any:
+    """One village: its legal room and, per service, the nearest open point by each mode."""
+    if len(code) > 20 or not code.isdigit():
+        raise ApiError(404, f"unknown village {code[:20]!r}; use a 12-digit code", "code")
+    doc = services.village_detail(get_state(), code)
+    if doc is None:
+        raise ApiError(404, f"unknown village {code!r}", "code")
+    return jsonify({**doc, "online": ONLINE})
 
 
 @bp.get("/coverage")

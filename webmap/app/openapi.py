@@ -6,7 +6,7 @@ from typing import Any
 
 from doorstep.analysis.coverage import CoverageTarget
 from doorstep.geo.params import MAX_MINUTES
-from doorstep.geo.services import TIERS
+from doorstep.geo.services import TIERS, service_rules
 
 _T = CoverageTarget()
 RURAL_MINUTES = {
@@ -91,6 +91,32 @@ WHATIF = {
     },
 }
 
+_POINT = {"type": "object", "nullable": True}
+VILLAGE = {
+    "type": "object",
+    "required": ["village", "room", "services", "hotline"],
+    "properties": {
+        "village": {"type": "object"},
+        "room": _POINT,
+        "hotline": {"type": "string"},
+        "services": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "name_zh": {"type": "string"},
+                    "name_en": {"type": "string"},
+                    "note": {"type": "string"},
+                    "point": _POINT,
+                    "minutes": {"type": "object"},
+                },
+            },
+        },
+        "units": {"type": "object"},
+        "online": {"type": "array", "items": {"type": "object"}},
+    },
+}
 NEAREST = {
     "type": "object",
     "required": ["origin", "mode", "results"],
@@ -106,6 +132,7 @@ NEAREST = {
         "mode": MODE,
         "modelled": {"type": "boolean"},
         "units": {"type": "object"},
+        "service": {"type": "object", "nullable": True},
         "online": {"type": "array", "items": {"type": "object"}},
         "results": {
             "type": "array",
@@ -218,9 +245,33 @@ def openapi_spec() -> dict[str, Any]:
                             },
                             desc="which results carry a route geometry",
                         ),
+                        _q(
+                            "service",
+                            {"type": "string", "enum": list(service_rules().services)},
+                            desc="only points open for this service (data/params/services.toml); "
+                            "default: any point counting for coverage",
+                        ),
                     ],
                     _ok("Nearest points", NEAREST),
                 )
+            },
+            "/api/villages/{code}": {
+                "get": {
+                    **_op(
+                        "One village: its legal room (法务室) and, per service, the nearest open "
+                        "point with walk / motorbike / car minutes",
+                        [
+                            {
+                                "name": "code",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9]{12}$"},
+                                "example": "433124102201",
+                            }
+                        ],
+                    ),
+                    "responses": {"200": _ok("Village services", VILLAGE), "404": ERR},
+                }
             },
             "/api/coverage": {"get": _op("County and township coverage", [mode_q])},
             "/api/validation": {

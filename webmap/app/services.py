@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from doorstep.analysis.coverage import CoverageTarget
+from doorstep.geo.services import service_rules
 
 from .db import now
 from .errors import ApiError
@@ -23,7 +24,16 @@ log = logging.getLogger(__name__)
 MODELS = ("mclp", "lscp", "pmedian", "pcenter")
 MAX_K = 30
 
-__all__ = ["default_month", "now", "run_whatif", "target_params", "whatif_params"]
+__all__ = [
+    "default_month",
+    "now",
+    "run_whatif",
+    "service_info",
+    "target_params",
+    "village_detail",
+    "whatif_params",
+]
+POINT_FIELDS = ("id", "name", "tier", "opening_hours", "phone", "address", "staffed", "modelled")
 
 
 def default_month() -> str:
@@ -324,3 +334,69 @@ def check_visit(state: Any, month: str, lawyer: str, day: str, village: str) -> 
         ):
             return
     raise ApiError(404, f"no visit of {village} by {lawyer} on {day} in the {month} plan")
+
+
+def service_info(code: str | None) -> dict[str, Any] | None:
+    """The service a request asked for (code, names, what its times measure), or ``None``."""
+    if code is None:
+        return None
+    svc = service_rules().service(code)
+    return {"code": svc.code, "name_zh": svc.name_zh, "name_en": svc.name_en, "note": svc.note}
+
+
+def _point(sp: Any, pid: str) -> dict[str, Any] | None:
+    rows = sp[sp["id"] == pid]
+    if not pid or rows.empty:
+        return None
+    r = rows.iloc[0]
+    out: dict[str, Any] = {f: _plain(r.get(f)) for f in POINT_FIELDS}
+    out["lon"], out["lat"] = round(float(r.geometry.x), 6), round(float(r.geometry.y), 6)
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    return v if isinstance(v, bool | int | float) else str(v)
+
+
+def village_detail(state: Any, code: str) -> dict[str, Any] | None:
+    """A village's own legal room and, per service, the nearest point open for it (by car, and
+    per mode in ``points_by_mode``) with the minutes by every mode (:func:`analysis.service_coverage.village_service_times`); ``None``
+    for an unknown code."""
+    m = state.model
+    row = next((v for v in state.villages() if v["code"] == code), None)
+    if row is None:
+        return None
+    sp = m.service_points
+    rooms = sp[(sp["tier"] == "village_room") & (sp["village_code"].astype(str) == code)]
+    times = state.service_times()
+    mine = times[times["code"] == code]
+    per_service = []
+    for scode in service_rules().services:
+        t = mine[mine["service"] == scode].set_index("mode")
+        ids = {md: str(p) for md, p in t["point_id"].items()}
+        first = ids.get("car") or next((p for p in ids.values() if p), "")
+        per_service.append(
+            {
+                **(service_info(scode) or {}),
+                "point": _point(sp, first),
+                "points_by_mode": {md: p or None for md, p in ids.items()},
+                "minutes": {
+                    md: (round(float(x), 1) if np.isfinite(x) else None)
+                    for md, x in t["minutes"].items()
+                },
+            }
+        )
+    return {
+        "village": row,
+        "room": _point(sp, str(rooms["id"].iloc[0])) if len(rooms) else None,
+        "hotline": service_rules().hotline,
+        "services": per_service,
+        "units": {"minutes": "min (access walk + network + access walk)"},
+        "modelled_layers": m.quality().get("modelled_layers", []),
+    }

@@ -89,6 +89,21 @@ class AppState:
     def engine(self) -> NearestEngine:
         return self._get("engine", lambda: NearestEngine(self.model, staffed_points(self.model)))  # type: ignore[no-any-return]
 
+    def service_engine(self, service: str | None) -> NearestEngine:
+        """The engine over the points open for ``service`` (``None``: :attr:`engine`)."""
+        if service is None:
+            return self.engine
+        return self._get(  # type: ignore[no-any-return]
+            f"engine:{service}",
+            lambda: NearestEngine(self.model, staffed_points(self.model, service)),
+        )
+
+    def service_times(self) -> Any:
+        """:func:`analysis.service_coverage.village_service_times` for every mode (cached)."""
+        from doorstep.analysis.service_coverage import village_service_times
+
+        return self._get("service_times", lambda: village_service_times(self.model))
+
     def coverage(self) -> Any:
         """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car."""
         from doorstep.analysis.coverage import coverage

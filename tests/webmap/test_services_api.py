@@ -1,0 +1,60 @@
+"""``/api/nearest?service=`` and ``/api/villages/<code>`` (issue 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.webmap.test_api import CENTRE, err
+
+
+def test_nearest_returns_only_points_offering_the_service(client: Any, huayuan_model) -> None:
+    from doorstep.geo.services import service_rules
+
+    sp = huayuan_model.service_points
+    q = f"/api/nearest?lon={CENTRE[0]}&lat={CENTRE[1]}&mode=car&n=5&route=none"
+    for code in ("legal_aid", "correction", "mediation"):
+        r = client.get(f"{q}&service={code}").get_json()
+        open_ids = set(service_rules().offering(sp, code)["id"])
+        assert r["results"] and {x["id"] for x in r["results"]} <= open_ids
+        assert r["service"]["code"] == code
+    cor = client.get(f"{q}&service=correction").get_json()
+    assert [x["tier"] for x in cor["results"]] == ["correction_centre"]  # the one centre
+    med = client.get(f"{q}&service=mediation").get_json()
+    anyp = client.get(q).get_json()
+    assert anyp["service"] is None
+    # the village rooms count for mediation: the nearest is a room, and at least as near
+    assert med["results"][0]["tier"] == "village_room"
+    assert med["results"][0]["minutes"] <= anyp["results"][0]["minutes"]
+    err(client.get(f"{q}&service=notary"), 400, "service")
+
+
+def test_village_detail_per_service(client: Any, huayuan_model) -> None:
+    from doorstep.analysis.coverage import coverage
+
+    code = "433124102201"
+    doc = client.get(f"/api/villages/{code}").get_json()
+    assert doc["village"]["code"] == code
+    assert doc["room"]["id"] == f"{code}-R" and doc["room"]["tier"] == "village_room"
+    assert doc["hotline"] == "12348" and doc["online"][0]["phone"] == "12348"
+    by = {s["code"]: s for s in doc["services"]}
+    assert list(by) == ["consultation", "legal_aid", "mediation", "correction", "publicity"]
+    cov = coverage(huayuan_model, service="legal_aid").villages
+    for mode in ("walk", "motorbike", "car"):
+        row = cov[(cov["code"] == code) & (cov["mode"] == mode)].iloc[0]
+        assert by["legal_aid"]["minutes"][mode] == pytest.approx(row["min_staffed"], abs=0.051)
+    assert by["legal_aid"]["point"]["id"] == row["nearest_id"]  # car
+    assert "forwarded" in by["legal_aid"]["note"]
+    assert by["mediation"]["point"]["id"] == f"{code}-R"
+    assert by["correction"]["point"]["tier"] == "correction_centre"
+    assert by["correction"]["minutes"]["car"] >= by["legal_aid"]["minutes"]["car"]
+    err(client.get("/api/villages/433124999999"), 404)
+    err(client.get("/api/villages/abc"), 404)
+
+
+def test_openapi_lists_the_new_paths(client: Any) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    assert "/api/villages/{code}" in spec["paths"]
+    params = spec["paths"]["/api/nearest"]["get"]["parameters"]
+    assert any(p["name"] == "service" for p in params)

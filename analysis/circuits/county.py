@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -271,9 +271,9 @@ def plan_county_month(
     visits_per_month: int = 1,
     service_minutes: int = 120,
     max_drive_minutes: float = 300.0,
-    min_gap_days: int = 7,
+    min_gap_days: int | None = None,
     ledger: str | Path | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     params: PlanParams | None = None,
 ) -> CountyMonth:
     """Plan a county's month of lawyer circuits end to end.
@@ -282,11 +282,12 @@ def plan_county_month(
     (``ledger``, an .xlsx written by :func:`~analysis.circuits.export.write_ledger`) marks as
     missed, and runs :func:`~analysis.circuits.planner.plan_month` on the month's working days
     (weekends and the public holidays of ``data/params/holidays.toml`` off). ``params``
-    overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored).
+    overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored); without
+    it they come from ``data/params/circuits.toml`` unless ``min_gap_days`` / ``seed`` are given.
     """
     if not 1 <= n_lawyers <= 500:
         raise InputError("the number of lawyers must be between 1 and 500")
-    if visits_per_month < 0 or service_minutes <= 0 or min_gap_days < 0:
+    if visits_per_month < 0 or service_minutes <= 0 or (min_gap_days or 0) < 0:
         raise InputError("visits >= 0, on-site minutes > 0 and min-gap days >= 0 are required")
     if not max_drive_minutes > 0:
         raise InputError("the daily driving limit must be > 0 minutes")
@@ -303,7 +304,12 @@ def plan_county_month(
     notes: list[str] = []
     if ledger is not None:
         visits, notes = carry_over(visits, read_ledger(ledger))
-    params = params or PlanParams(min_gap_days=min_gap_days, seed=seed)
+    if params is None:
+        params = PlanParams()
+        if min_gap_days is not None:
+            params = replace(params, min_gap_days=min_gap_days)
+        if seed is not None:
+            params = replace(params, seed=seed)
     plan = plan_month(lawyers, visits, cal, travel, params)
     if not cal.holidays_known:
         plan.assumptions["holidays"] = (

@@ -36,7 +36,7 @@ import shapely
 from shapely.geometry import shape
 
 from ._errors import DataFileError, InputError
-from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84, in_china
+from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84, in_china, local_metric_crs
 from .params import ModelParams
 from .settings import data_dir, project_data_dir
 from .sources import CensusFigures, CountySource, LayerInfo, _census_from_csv, flag_geocodes
@@ -70,10 +70,17 @@ PROVINCE_CODE = "43"
 
 @dataclass(frozen=True)
 class HunanParams:
-    """Provincial census total used to model county populations (``data/params/province.toml``)."""
+    """Parameters of Hunan county sources (``data/params/province.toml`` ``[hunan]``).
+
+    ``census2020_total`` / ``census2020_source``: provincial census total spread over the units;
+    ``seat_tolerance_m``: metres — the county row's point is taken as the county seat when it
+    lies inside the county outline or at most this far outside it (the NBS point and the Amap
+    outline come from different sources), else a point inside the outline is modelled.
+    """
 
     census2020_total: int = 66_444_864
     census2020_source: str = "Hunan 7th census (2020)"
+    seat_tolerance_m: float = 1000.0
 
     def __post_init__(self) -> None:
         if self.census2020_total <= 0:
@@ -82,18 +89,26 @@ class HunanParams:
                 f"census2020_total must be positive, got {self.census2020_total}",
                 field="hunan.census2020_total",
             )
+        if not 0 <= self.seat_tolerance_m <= 50_000:
+            raise DataFileError(
+                "data/params/province.toml",
+                f"seat_tolerance_m must be 0–50000 m, got {self.seat_tolerance_m}",
+                field="hunan.seat_tolerance_m",
+            )
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> HunanParams:
+        """Read ``[hunan]``; keys absent from the file (or a missing file) keep the defaults."""
         p = Path(path) if path else project_data_dir() / "params" / "province.toml"
         if not p.exists():
             return cls()
         with open(p, "rb") as fh:
             d = tomllib.load(fh).get("hunan", {})
-        return cls(
-            census2020_total=int(d.get("census2020_total", 66_444_864)),
-            census2020_source=str(d.get("census2020_source", "Hunan 7th census (2020)")),
-        )
+        kinds = {"census2020_total": int, "census2020_source": str, "seat_tolerance_m": float}
+        try:
+            return cls(**{k: kind(d[k]) for k, kind in kinds.items() if k in d})
+        except (TypeError, ValueError) as exc:
+            raise DataFileError(p, f"bad [hunan] value ({exc})", field="hunan") from None
 
 
 def adcode_dir(data: str | Path | None = None) -> Path:
@@ -345,14 +360,7 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
         raise DataFileError(apath, "no village rows", field="level", fix="restore the village rows")
     villages = flag_geocodes(villages, townships)
 
-    cx, cy = float(county["lon"]), float(county["lat"])
-    seat_note = "county row point (GCJ-02→WGS84)"
-    if not (np.isfinite(cx) and np.isfinite(cy)) or not shapely.contains_xy(
-        outline.buffer(0.01), cx, cy
-    ):
-        rp = outline.representative_point()
-        cx, cy = float(rp.x), float(rp.y)
-        seat_note = "modelled: the county row has no usable point; placed inside the outline"
+    (cx, cy), seat_note = _county_seat(float(county["lon"]), float(county["lat"]), outline)
 
     census = _census(code, villages, data)
     n_geo = int(np.isfinite(villages["lon"].to_numpy(float)).sum())
@@ -397,6 +405,26 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
         census=census,
         layers=layers,
     )
+
+
+def _county_seat(
+    lon: float, lat: float, outline: shapely.Geometry
+) -> tuple[tuple[float, float], str]:
+    """The county seat (WGS84) and how it was found.
+
+    The county row's point if finite and within ``seat_tolerance_m`` metres of the outline
+    (distance measured in the local transverse Mercator CRS of the point), else the outline's
+    representative point (flagged modelled).
+    """
+    tol = HunanParams.from_file().seat_tolerance_m
+    if np.isfinite(lon) and np.isfinite(lat):
+        crs = local_metric_crs(lon, lat)
+        metric = gpd.GeoSeries([outline, shapely.Point(lon, lat)], crs="EPSG:4326").to_crs(crs)
+        if bool(shapely.dwithin(metric.iloc[0], metric.iloc[1], tol)):
+            return (lon, lat), "county row point (GCJ-02→WGS84)"
+    rp = outline.representative_point()
+    note = "modelled: the county row has no usable point; placed inside the outline"
+    return (float(rp.x), float(rp.y)), note
 
 
 def _census(code: str, villages: pd.DataFrame, data: str | Path | None) -> CensusFigures:

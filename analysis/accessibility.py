@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.traveltime import od_matrix
 
 from .coverage import quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 DECAYS = ("step", "linear", "gaussian", "e2sfca")
 
@@ -101,7 +104,10 @@ def two_step_fca(
 
 
 def accessibility(
-    model: Any, mode: str = "car", params: FCAParams | None = None, staffed_only: bool = True
+    model: CountyModel,
+    mode: str = "car",
+    params: FCAParams | None = None,
+    staffed_only: bool = True,
 ) -> pd.DataFrame:
     """(E)2SFCA score of every village: staffed hours per month per 1,000 residents.
 

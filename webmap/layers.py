@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 
 from doorstep.geo._errors import InputError
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +73,14 @@ class MapLayers:
     notes: list[str] = field(default_factory=list)
 
 
-def staffed_points(model: Any) -> gpd.GeoDataFrame:
+def staffed_points(model: CountyModel) -> gpd.GeoDataFrame:
     """Service points open on working days, as :mod:`analysis.coverage` defines them."""
     from doorstep.analysis.coverage import staffed_points as _staffed
 
     return gpd.GeoDataFrame(_staffed(model)).reset_index(drop=True)
 
 
-def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
+def village_minutes(model: CountyModel, mode: str = "car") -> gpd.GeoDataFrame:
     """Villages with ``minutes`` to (and ``nearest_name`` of) the nearest staffed point.
 
     The times come from :func:`analysis.coverage.village_times` (one mode).
@@ -92,7 +95,7 @@ def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
     return v
 
 
-def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
+def underserved_layer(model: CountyModel, mode: str = "car") -> gpd.GeoDataFrame:
     """Underserved villages from :func:`analysis.gaps.underserved_villages` as points."""
     from doorstep.analysis.gaps import underserved_villages
 
@@ -109,7 +112,7 @@ def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
 
 
 def isochrone_bands(
-    model: Any,
+    model: CountyModel,
     mode: str = "car",
     breaks: tuple[float, ...] = (15.0, 30.0, 60.0),
     seg_m: float = 500.0,
@@ -131,7 +134,7 @@ def isochrone_bands(
 
 
 def collect_layers(
-    model: Any,
+    model: CountyModel,
     mode: str = "car",
     *,
     isochrones: bool = True,

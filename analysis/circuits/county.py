@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,12 +25,15 @@ from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
 from .plan import MonthPlan
 from .planner import plan_month
 
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
+
 log = logging.getLogger(__name__)
 
 BASE_TIERS = ("county_centre", "township_station")
 
 
-def base_points(model: Any) -> gpd.GeoDataFrame:
+def base_points(model: CountyModel) -> gpd.GeoDataFrame:
     """Candidate home bases: the county centre first, then staffed township workstations."""
     sp = model.service_points
     sel = sp[sp["tier"].isin(BASE_TIERS)].copy()
@@ -42,7 +45,7 @@ def base_points(model: Any) -> gpd.GeoDataFrame:
     return sel.sort_values(["_order", "id"]).drop(columns="_order").reset_index(drop=True)
 
 
-def county_travel(model: Any, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
+def county_travel(model: CountyModel, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
     """Travel matrix over all bases and villages (keys ``base:<id>`` and village codes)."""
     from doorstep.geo.traveltime import od_matrix
 
@@ -179,7 +182,7 @@ def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
 
 
 def county_problem(
-    model: Any,
+    model: CountyModel,
     n_lawyers: int,
     *,
     mode: str = "car",
@@ -262,7 +265,7 @@ class CountyMonth:
 
 
 def plan_county_month(
-    model: Any,
+    model: CountyModel,
     month: str,
     *,
     n_lawyers: int = DEFAULT_LAWYERS,
@@ -319,7 +322,7 @@ def plan_county_month(
 
 
 def road_path_function(
-    model: Any, travel: TravelMatrix, plan: MonthPlan | None = None
+    model: CountyModel, travel: TravelMatrix, plan: MonthPlan | None = None
 ) -> Callable[[str, str], list[tuple[float, float]] | None]:
     """``road_path(a, b)``: the fastest road geometry (WGS84 lon/lat) between two place keys of
     ``travel``, for :func:`~analysis.circuits.export.routes_geojson`.

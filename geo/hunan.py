@@ -287,7 +287,45 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
     """
     code = _check_code(county_code)
     apath = adcode_dir(data) / f"{code}.csv"
-    fpath = fences_dir(data) / f"{code}.json"
+    df = _read_county_rows(apath, code)
+    outline = read_fence(fences_dir(data) / f"{code}.json")
+    n_bad = _add_wgs84(df)
+    county = df[df["level"] == "county"].iloc[0]
+    townships = _townships(df)
+    villages, n_dummy = _villages(df, townships, apath)
+    (cx, cy), seat_note = _county_seat(float(county["lon"]), float(county["lat"]), outline)
+    census = _census(code, villages, data)
+    n_geo = int(np.isfinite(villages["lon"].to_numpy(float)).sum())
+    vnotes = (
+        f"{n_geo} of {len(villages)} units geocoded; the others are imputed (location_quality)"
+        + (f"; {n_dummy} dummy (虚拟) units left out" if n_dummy else "")
+        + (f"; {n_bad} points outside China ignored" if n_bad else "")
+    )
+    log.info(
+        "Hunan source %s %s: %d towns, %d villages (%d geocoded)",
+        code,
+        county["name"],
+        len(townships),
+        len(villages),
+        n_geo,
+    )
+    return CountySource(
+        code=code,
+        name=str(county["name"]),
+        vintage="2016",
+        outline=gpd.GeoDataFrame(
+            {"code": [code], "name": [county["name"]]}, geometry=[outline], crs="EPSG:4326"
+        ),
+        townships=townships,
+        villages=villages,
+        county_seat=(cx, cy),
+        census=census,
+        layers=_layers(code, census, seat_note, vnotes),
+    )
+
+
+def _read_county_rows(apath: Path, code: str) -> pd.DataFrame:
+    """The code file of county ``code``, checked to hold its county row and township rows."""
     df = read_adcode(apath)
     crow = df[df["level"] == "county"]
     if crow.empty:
@@ -303,29 +341,34 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
             field="code",
             fix=f"the file must describe county {code}",
         )
-    towns = df[df["level"] == "town"]
-    if towns.empty:
+    if (df["level"] == "town").sum() == 0:
         raise DataFileError(
             apath,
             "no township rows: nothing to model (市辖区 placeholder?)",
             field="level",
             fix="pick a county with townships (see list_hunan_counties)",
         )
-    outline = read_fence(fpath)
+    return df
 
+
+def _add_wgs84(df: pd.DataFrame) -> int:
+    """Add WGS84 ``lon``/``lat`` columns (NaN where the GCJ-02 point is missing or outside
+    China); returns the number of points outside China."""
     lon, lat = df["lon_gcj02"].to_numpy(float), df["lat_gcj02"].to_numpy(float)
     has = np.isfinite(lon) & np.isfinite(lat)
     ok = has.copy()
     ok[has] = in_china(lon[has], lat[has])
-    n_bad = int((has & ~ok).sum())
     wlon, wlat = np.full(len(df), np.nan), np.full(len(df), np.nan)
     if ok.any():
         wlon[ok], wlat[ok] = gcj02_to_wgs84(lon[ok], lat[ok])
     df["lon"], df["lat"] = wlon, wlat
-    towns = df[df["level"] == "town"]
-    county = df[df["level"] == "county"].iloc[0]
+    return int((has & ~ok).sum())
 
-    townships = pd.DataFrame(
+
+def _townships(df: pd.DataFrame) -> pd.DataFrame:
+    """Township rows: 9-digit ``code``, ``name`` and seat point."""
+    towns = df[df["level"] == "town"]
+    return pd.DataFrame(
         {
             "code": towns["code"].str[:9].to_numpy(),
             "name": towns["name"].to_numpy(),
@@ -333,10 +376,13 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
             "seat_lat": towns["lat"].to_numpy(float),
         }
     ).reset_index(drop=True)
+
+
+def _villages(df: pd.DataFrame, townships: pd.DataFrame, apath: Path) -> tuple[pd.DataFrame, int]:
+    """Village rows (dummy 虚拟 units left out, geocodes flagged) and the number left out."""
     vv = df[(df["level"] == "village") & (df["dummy"] != "t")]
     n_dummy = int(((df["level"] == "village") & (df["dummy"] == "t")).sum())
-    town_codes = set(townships["code"])
-    orphan = ~vv["parent"].str[:9].isin(town_codes)
+    orphan = ~vv["parent"].str[:9].isin(set(townships["code"]))
     if orphan.any():
         i = int(vv.index[np.flatnonzero(orphan.to_numpy())[0]])
         raise DataFileError(
@@ -358,18 +404,12 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
     )
     if villages.empty:
         raise DataFileError(apath, "no village rows", field="level", fix="restore the village rows")
-    villages = flag_geocodes(villages, townships)
+    return flag_geocodes(villages, townships), n_dummy
 
-    (cx, cy), seat_note = _county_seat(float(county["lon"]), float(county["lat"]), outline)
 
-    census = _census(code, villages, data)
-    n_geo = int(np.isfinite(villages["lon"].to_numpy(float)).sum())
-    vnotes = (
-        f"{n_geo} of {len(villages)} units geocoded; the others are imputed (location_quality)"
-        + (f"; {n_dummy} dummy (虚拟) units left out" if n_dummy else "")
-        + (f"; {n_bad} points outside China ignored" if n_bad else "")
-    )
-    layers = {
+def _layers(code: str, census: CensusFigures, seat_note: str, vnotes: str) -> dict[str, LayerInfo]:
+    """Where each layer of a Hunan county source comes from (and whether it is modelled)."""
+    return {
         "county": LayerInfo(f"hunan-fences/{code}.json (Amap; GCJ-02→WGS84 by Doorstep)", False),
         "township_codes": LayerInfo(f"hunan-adcode/{code}.csv (NBS 2016-07, Vonng/adcode)", False),
         "villages": LayerInfo(
@@ -384,27 +424,6 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
         ),
         "county_seat": LayerInfo(seat_note, seat_note.startswith("modelled")),
     }
-    log.info(
-        "Hunan source %s %s: %d towns, %d villages (%d geocoded)",
-        code,
-        county["name"],
-        len(townships),
-        len(villages),
-        n_geo,
-    )
-    return CountySource(
-        code=code,
-        name=str(county["name"]),
-        vintage="2016",
-        outline=gpd.GeoDataFrame(
-            {"code": [code], "name": [county["name"]]}, geometry=[outline], crs="EPSG:4326"
-        ),
-        townships=townships,
-        villages=villages,
-        county_seat=(cx, cy),
-        census=census,
-        layers=layers,
-    )
 
 
 def _county_seat(

@@ -84,13 +84,34 @@ def graph_from_osm(
     DataFileError
         If the file cannot be read or holds no routable road.
     """
-    import osmium
-
     p = Path(path)
     if not p.is_file():
         raise DataFileError(p, "file not found", fix="check the path to the .osm.pbf extract")
     speeds = speeds or SpeedParams.from_file()
-    ways: list[tuple[list[int], str, str]] = []
+    ways, coords = _read_ways(p)
+    G = _split_ways(
+        ways, coords, crs, f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)"
+    )
+    if largest_component and G.number_of_nodes():
+        G = _largest_component(G, p.name)
+    add_travel_times(G, speeds)
+    for k, (_, _, d) in enumerate(G.edges(data=True)):
+        d["edge_id"] = k
+    log.info(
+        "OSM graph from %s: %d nodes, %d edges", p.name, G.number_of_nodes(), G.number_of_edges()
+    )
+    return G
+
+
+_Way = tuple[list[int], str, str]  # node refs, road class, name
+
+
+def _read_ways(p: Path) -> tuple[list[_Way], dict[int, tuple[float, float]]]:
+    """Routable ``highway`` ways (node refs with a location, class, name) and the WGS84
+    lon/lat of every node they use."""
+    import osmium
+
+    ways: list[_Way] = []
     coords: dict[int, tuple[float, float]] = {}
     try:
         fp = (
@@ -122,6 +143,15 @@ def graph_from_osm(
         raise DataFileError(
             p, "no routable highway ways found", fix="check the extract covers the area"
         )
+    return ways, coords
+
+
+def _split_ways(
+    ways: list[_Way], coords: dict[int, tuple[float, float]], crs: str | None, source: str
+) -> nx.Graph:
+    """Graph of the ways split at junctions (nodes used twice, and way ends), coordinates in
+    ``crs`` (default: transverse Mercator centred on the nodes); of parallel segments between
+    two junctions the shortest is kept."""
     use = Counter(r for refs, _, _ in ways for r in refs)
     ends = {refs[0] for refs, _, _ in ways} | {refs[-1] for refs, _, _ in ways}
     junction = {r for r, c in use.items() if c > 1} | ends
@@ -132,11 +162,7 @@ def graph_from_osm(
     fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     xs, ys = fwd.transform(lonlat[:, 0], lonlat[:, 1])
     xy = {int(i): (float(a), float(b)) for i, a, b in zip(ids, xs, ys, strict=True)}
-    G = nx.Graph(
-        crs=crs,
-        modelled=False,
-        source=f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)",
-    )
+    G = nx.Graph(crs=crs, modelled=False, source=source)
     node_of: dict[int, int] = {}
 
     def _node(ref: int) -> int:
@@ -163,21 +189,19 @@ def graph_from_osm(
                     )
                     eid += 1
                 start = i
-    if largest_component and G.number_of_nodes():
-        comps = sorted(nx.connected_components(G), key=len, reverse=True)
-        if len(comps) > 1:
-            dropped = sum(len(c) for c in comps[1:])
-            log.warning(
-                "%s: keeping the largest of %d road components (%d nodes dropped)",
-                p.name,
-                len(comps),
-                dropped,
-            )
-            G = nx.convert_node_labels_to_integers(G.subgraph(comps[0]).copy())
-    add_travel_times(G, speeds)
-    for k, (_, _, d) in enumerate(G.edges(data=True)):
-        d["edge_id"] = k
-    log.info(
-        "OSM graph from %s: %d nodes, %d edges", p.name, G.number_of_nodes(), G.number_of_edges()
-    )
+    return G
+
+
+def _largest_component(G: nx.Graph, name: str) -> nx.Graph:
+    """``G`` reduced to its largest connected component (nodes relabelled 0..n-1)."""
+    comps = sorted(nx.connected_components(G), key=len, reverse=True)
+    if len(comps) > 1:
+        dropped = sum(len(c) for c in comps[1:])
+        log.warning(
+            "%s: keeping the largest of %d road components (%d nodes dropped)",
+            name,
+            len(comps),
+            dropped,
+        )
+        G = nx.convert_node_labels_to_integers(G.subgraph(comps[0]).copy())
     return G

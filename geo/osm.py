@@ -53,9 +53,63 @@ _CLASS = {
 }
 
 
+_Way = tuple[list[int], str, str]  # node refs, road class, name
+
+
 def _road_class(highway: str) -> str:
     base = highway.removesuffix("_link")
     return _CLASS.get(base, base)
+
+
+def _nodes_within(p: Path, clip: shapely.Geometry | None) -> dict[int, tuple[float, float]]:
+    """Pass 1: locations of the nodes inside ``clip`` (WGS84), streamed; all nodes without a clip.
+
+    Only nodes inside the clip's bounding box are held (then tested against the polygon), so
+    memory grows with the area's nodes, not with the file.
+    """
+    import osmium
+
+    minx, miny, maxx, maxy = clip.bounds if clip is not None else (-180.0, -90.0, 180.0, 90.0)
+    coords: dict[int, tuple[float, float]] = {}
+    for n in osmium.FileProcessor(str(p), osmium.osm.NODE):
+        if not isinstance(n, osmium.osm.Node):
+            continue
+        loc = n.location
+        if loc.valid() and minx <= loc.lon <= maxx and miny <= loc.lat <= maxy:
+            coords[n.id] = (loc.lon, loc.lat)
+    if clip is not None and coords:
+        ids = np.fromiter(coords, dtype=np.int64, count=len(coords))
+        ll = np.array([coords[i] for i in ids])
+        out = ~shapely.contains_xy(clip, ll[:, 0], ll[:, 1])
+        for i in ids[out]:
+            del coords[int(i)]
+    return coords
+
+
+def _ways_within(p: Path, coords: dict[int, tuple[float, float]]) -> list[_Way]:
+    """Pass 2: routable highway ways, cut to their runs of nodes held in ``coords``."""
+    import osmium
+
+    ways: list[_Way] = []
+    fp = osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway")
+    )
+    for w in fp:
+        if not isinstance(w, osmium.osm.Way):
+            continue
+        hw = w.tags.get("highway", "") or ""
+        if hw.removesuffix("_link") not in ROUTABLE and hw not in ROUTABLE:
+            continue
+        name = w.tags.get("name", "") or w.tags.get("ref", "") or ""
+        run: list[int] = []
+        for ref in [*(nd.ref for nd in w.nodes), None]:
+            if ref is not None and ref in coords:
+                run.append(ref)
+                continue
+            if len(run) >= 2:
+                ways.append((run, _road_class(hw), name))
+            run = []
+    return ways
 
 
 def graph_from_osm(
@@ -64,8 +118,13 @@ def graph_from_osm(
     crs: str | None = None,
     speeds: SpeedParams | None = None,
     largest_component: bool = True,
+    clip: shapely.Geometry | None = None,
 ) -> nx.Graph:
-    """Read an OpenStreetMap extract into a road graph.
+    """Read an OpenStreetMap extract into a road graph (every edge ``status = "real"``).
+
+    The file is streamed twice (nodes, then highway ways), so a province or all-China
+    ``.osm.pbf`` can be read for one county: with ``clip`` only nodes inside it are held and
+    ways are cut where they leave it; memory is bounded by the roads of the clipped area.
 
     Parameters
     ----------
@@ -78,20 +137,36 @@ def graph_from_osm(
     largest_component
         Keep only the largest connected component (isolated fragments of a clipped extract cannot
         be reached anyway); the number dropped is logged.
+    clip
+        Polygon in WGS84 lon/lat (e.g. the county outline plus a margin); ways outside are dropped.
 
     Raises
     ------
     DataFileError
-        If the file cannot be read or holds no routable road.
+        If the file cannot be read or holds no routable road (inside ``clip``).
     """
     p = Path(path)
     if not p.is_file():
         raise DataFileError(p, "file not found", fix="check the path to the .osm.pbf extract")
     speeds = speeds or SpeedParams.from_file()
-    ways, coords = _read_ways(p)
-    G = _split_ways(
-        ways, coords, crs, f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)"
-    )
+    try:
+        coords = _nodes_within(p, clip)
+        ways = _ways_within(p, coords)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise DataFileError(
+            p,
+            f"cannot read as OpenStreetMap data ({exc})",
+            fix="export the extract again as .osm.pbf",
+        ) from None
+    if not ways:
+        where = " inside the county outline plus margin" if clip is not None else ""
+        raise DataFileError(
+            p, f"no routable highway ways found{where}", fix="check the extract covers the area"
+        )
+    used = {r for refs, _, _ in ways for r in refs}
+    coords = {r: c for r, c in coords.items() if r in used}
+    source = f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)"
+    G = _split_ways(ways, coords, crs, source)
     if largest_component and G.number_of_nodes():
         G = _largest_component(G, p.name)
     add_travel_times(G, speeds)
@@ -101,49 +176,6 @@ def graph_from_osm(
         "OSM graph from %s: %d nodes, %d edges", p.name, G.number_of_nodes(), G.number_of_edges()
     )
     return G
-
-
-_Way = tuple[list[int], str, str]  # node refs, road class, name
-
-
-def _read_ways(p: Path) -> tuple[list[_Way], dict[int, tuple[float, float]]]:
-    """Routable ``highway`` ways (node refs with a location, class, name) and the WGS84
-    lon/lat of every node they use."""
-    import osmium
-
-    ways: list[_Way] = []
-    coords: dict[int, tuple[float, float]] = {}
-    try:
-        fp = (
-            osmium.FileProcessor(str(p))
-            .with_locations()
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for obj in fp:
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            hw = obj.tags.get("highway", "") or ""
-            if hw.removesuffix("_link") not in ROUTABLE and hw not in ROUTABLE:
-                continue
-            refs = []
-            for nd in obj.nodes:
-                if nd.location.valid():
-                    coords[nd.ref] = (nd.location.lon, nd.location.lat)
-                    refs.append(nd.ref)
-            if len(refs) >= 2:
-                name = obj.tags.get("name", "") or obj.tags.get("ref", "") or ""
-                ways.append((refs, _road_class(hw), name))
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise DataFileError(
-            p,
-            f"cannot read as OpenStreetMap data ({exc})",
-            fix="export the extract again as .osm.pbf",
-        ) from None
-    if not ways:
-        raise DataFileError(
-            p, "no routable highway ways found", fix="check the extract covers the area"
-        )
-    return ways, coords
 
 
 def _split_ways(
@@ -170,7 +202,7 @@ def _split_ways(
             k = len(node_of)
             node_of[ref] = k
             lo, la = coords[ref]
-            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref)
+            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref, kind="road")
         return node_of[ref]
 
     eid = 0
@@ -185,7 +217,14 @@ def _split_ways(
                 better = not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length
                 if u != v and length > 0 and better:
                     G.add_edge(
-                        u, v, length_m=length, road_class=cls, name=name, geometry=line, edge_id=eid
+                        u,
+                        v,
+                        length_m=length,
+                        road_class=cls,
+                        status="real",
+                        name=name,
+                        geometry=line,
+                        edge_id=eid,
                     )
                     eid += 1
                 start = i

@@ -130,20 +130,21 @@ class _Choropleth:
     simplify_deg: float
 
     def add(self, gdf: gpd.GeoDataFrame, name: str, show: bool, weight: float) -> None:
-        """One GeoJSON layer: identifying columns and every ``share_within_*`` (rounded to
-        0.001) in the tooltip, outlines simplified and shifted for the basemap."""
+        """One GeoJSON layer: identifying columns, every ``share_within_*`` and the coloured
+        column (rounded to 0.001) in the tooltip, outlines simplified and shifted for the
+        basemap."""
+        column = self.column
         keep = [
             c
             for c in ("code", "name", "county_name", "population", "villages", "imputed")
             if c in gdf.columns
         ]
-        shares = [c for c in gdf.columns if c.startswith("share_within_")]
+        shares = [c for c in gdf.columns if c.startswith("share_within_") or c == column]
         g = gdf[[*keep, *shares, "geometry"]].copy()
         g["geometry"] = g.geometry.simplify(self.simplify_deg, preserve_topology=True)
         for c in shares:
             g[c] = g[c].astype(float).round(3)
         g = shift_for(self.bm, g)
-        column = self.column
 
         def style(feat: dict[str, Any]) -> dict[str, Any]:
             return {

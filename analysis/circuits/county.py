@@ -22,7 +22,14 @@ from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.services import service_rules
 
 from .ledger import carry_over, read_ledger
-from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
+from .model import (
+    Lawyer,
+    MonthCalendar,
+    PlanParams,
+    TravelMatrix,
+    VillageVisit,
+    circuits_default,
+)
 from .plan import MonthPlan
 from .planner import plan_month
 
@@ -185,8 +192,8 @@ def county_problem(
     *,
     mode: str = "car",
     assignments: dict[str, dict[str, str]] | None = None,
-    visits_per_month: int = 1,
-    service_minutes: int = 120,
+    visits_per_month: int | None = None,
+    service_minutes: int | None = None,
     lawyer_defaults: dict[str, Any] | None = None,
 ) -> tuple[list[Lawyer], list[VillageVisit], TravelMatrix]:
     """Lawyers, village visits and travel for a county.
@@ -201,9 +208,17 @@ def county_problem(
         ``"car"`` or ``"motorbike"``.
     assignments
         From :func:`read_assignments`: village code -> {lawyer, visits, service_minutes}.
+    visits_per_month, service_minutes
+        For villages the assignments leave open (default: ``circuits.toml`` ``[visit]``).
+    lawyer_defaults
+        Extra :class:`Lawyer` fields for every lawyer (default: ``circuits.toml`` ``[lawyer]``).
     """
     if n_lawyers < 1:
         raise InputError("--lawyers must be at least 1")
+    if visits_per_month is None:
+        visits_per_month = int(circuits_default("visit", "visits"))
+    if service_minutes is None:
+        service_minutes = int(circuits_default("visit", "service_minutes"))
     travel, bases = county_travel(model, mode)
     keys = [f"base:{i}" for i in bases["id"]]
     homes = spread_bases(travel, keys, n_lawyers)
@@ -269,9 +284,9 @@ def plan_county_month(
     n_lawyers: int = DEFAULT_LAWYERS,
     mode: str = "car",
     assignments: dict[str, dict[str, str]] | None = None,
-    visits_per_month: int = 1,
-    service_minutes: int = 120,
-    max_drive_minutes: float = 300.0,
+    visits_per_month: int | None = None,
+    service_minutes: int | None = None,
+    max_drive_minutes: float | None = None,
     min_gap_days: int | None = None,
     ledger: str | Path | None = None,
     seed: int | None = None,
@@ -288,9 +303,13 @@ def plan_county_month(
     """
     if not 1 <= n_lawyers <= 500:
         raise InputError("the number of lawyers must be between 1 and 500")
-    if visits_per_month < 0 or service_minutes <= 0 or (min_gap_days or 0) < 0:
+    if (
+        (visits_per_month is not None and visits_per_month < 0)
+        or (service_minutes is not None and service_minutes <= 0)
+        or (min_gap_days is not None and min_gap_days < 0)
+    ):
         raise InputError("visits >= 0, on-site minutes > 0 and min-gap days >= 0 are required")
-    if not max_drive_minutes > 0:
+    if max_drive_minutes is not None and not max_drive_minutes > 0:
         raise InputError("the daily driving limit must be > 0 minutes")
     cal = MonthCalendar.for_month(month)
     lawyers, visits, travel = county_problem(
@@ -300,7 +319,9 @@ def plan_county_month(
         assignments=assignments,
         visits_per_month=visits_per_month,
         service_minutes=service_minutes,
-        lawyer_defaults={"max_drive_minutes": max_drive_minutes},
+        lawyer_defaults=None
+        if max_drive_minutes is None
+        else {"max_drive_minutes": max_drive_minutes},
     )
     notes: list[str] = []
     if ledger is not None:

@@ -43,6 +43,49 @@ def hhmm(minutes: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+CIRCUITS_PARAMS = "circuits.toml"
+"""File (under ``data/params``) holding the defaults of :class:`Lawyer` (``[lawyer]``),
+:class:`VillageVisit` (``[visit]``) and :class:`PlanParams` (``[planner]``)."""
+
+
+def _circuits_path() -> Path:
+    return project_data_dir() / "params" / CIRCUITS_PARAMS
+
+
+@functools.cache
+def _circuits_tables() -> dict[str, Any]:
+    """``data/params/circuits.toml`` (read once per process)."""
+    p = _circuits_path()
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError:
+        raise DataFileError(p, "circuits parameter file not found", fix="restore it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(p, f"not valid TOML ({exc})", fix="correct the syntax") from None
+
+
+def circuits_default(table: str, name: str) -> Any:
+    """Default ``name`` of ``[table]`` in ``data/params/circuits.toml`` (times of day given as
+    ``"HH:MM"`` are returned as minutes after midnight, lists as tuples)."""
+    tab = _circuits_tables().get(table)
+    if not isinstance(tab, dict) or name not in tab:
+        raise DataFileError(
+            _circuits_path(),
+            "parameter missing",
+            field=f"{table}.{name}",
+            fix="add it (the repository copy documents every parameter)",
+        )
+    v = tab[name]
+    if isinstance(v, str) and ":" in v:
+        return parse_hhmm(v)
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _from_file(table: str, name: str) -> Any:
+    """Dataclass field whose default is ``[table] name`` of ``data/params/circuits.toml``."""
+    return field(default_factory=functools.partial(circuits_default, table, name))
+
+
 @dataclass(frozen=True)
 class Lawyer:
     """A lawyer (or legal adviser) who drives circuits from a home base.
@@ -68,19 +111,22 @@ class Lawyer:
         Daily limit on driving time.
     leave
         Dates the lawyer is not available (leave, training, court days).
+
+    Defaults of ``weekdays`` … ``max_drive_minutes`` come from ``data/params/circuits.toml``
+    ``[lawyer]``.
     """
 
     id: str
     name: str
     base: str
     mode: str = "car"
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-    shift_start: int = 8 * 60 + 30
-    shift_end: int = 17 * 60 + 30
-    lunch_earliest: int = 11 * 60 + 30
-    lunch_latest: int = 13 * 60 + 30
-    lunch_minutes: int = 60
-    max_drive_minutes: float = 300.0
+    weekdays: tuple[int, ...] = _from_file("lawyer", "weekdays")
+    shift_start: int = _from_file("lawyer", "shift_start")
+    shift_end: int = _from_file("lawyer", "shift_end")
+    lunch_earliest: int = _from_file("lawyer", "lunch_earliest")
+    lunch_latest: int = _from_file("lawyer", "lunch_latest")
+    lunch_minutes: int = _from_file("lawyer", "lunch_minutes")
+    max_drive_minutes: float = _from_file("lawyer", "max_drive_minutes")
     leave: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
@@ -118,14 +164,16 @@ class VillageVisit:
     ``window`` = (open, close) minutes after midnight: the on-site time must lie inside it.
     ``weekdays`` / ``dates`` restrict the days (preferred market days, meeting days);
     ``adviser`` = id of the assigned lawyer (一村一顾问) or ``None`` for free assignment.
+    Defaults of ``visits`` and ``service_minutes`` come from ``data/params/circuits.toml``
+    ``[visit]``.
     """
 
     id: str
     name: str
     location: str
     township: str = ""
-    visits: int = 1
-    service_minutes: int = 120
+    visits: int = _from_file("visit", "visits")
+    service_minutes: int = _from_file("visit", "service_minutes")
     window: tuple[int, int] | None = None
     weekdays: tuple[int, ...] | None = None
     dates: tuple[dt.date, ...] | None = None
@@ -289,47 +337,6 @@ class TravelMatrix:
         return self.names.get(key, key)
 
 
-PLANNER_PARAMS = "circuits.toml"
-"""File (under ``data/params``) holding the ``[planner]`` table read by :class:`PlanParams`."""
-
-
-def _planner_path() -> Path:
-    return project_data_dir() / "params" / PLANNER_PARAMS
-
-
-@functools.cache
-def _planner_table() -> dict[str, Any]:
-    """The ``[planner]`` table of ``data/params/circuits.toml`` (read once per process)."""
-    p = _planner_path()
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError:
-        raise DataFileError(p, "planner parameter file not found", fix="restore it") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(p, f"not valid TOML ({exc})", fix="correct the syntax") from None
-    table = raw.get("planner")
-    if not isinstance(table, dict):
-        raise DataFileError(p, "no [planner] table", field="planner", fix="restore the file")
-    return table
-
-
-def _file_value(name: str) -> Any:
-    table = _planner_table()
-    if name not in table:
-        raise DataFileError(
-            _planner_path(),
-            "parameter missing",
-            field=f"planner.{name}",
-            fix="add it (the repository copy documents every parameter)",
-        )
-    return table[name]
-
-
-def _from_file(name: str) -> Any:
-    """Dataclass field whose default is ``[planner] name`` of ``data/params/circuits.toml``."""
-    return field(default_factory=functools.partial(_file_value, name))
-
-
 # (field, kind, lower bound, upper bound, lower bound inclusive)
 _PLAN_CHECKS: tuple[tuple[str, type, float, float, bool], ...] = (
     ("min_gap_days", int, 0, math.inf, True),
@@ -364,21 +371,21 @@ class PlanParams:
     (tie-break), and ``visit_prize`` is PyVRP's prize for serving a visit.
     """
 
-    min_gap_days: int = _from_file("min_gap_days")
-    balance_weight: float = _from_file("balance_weight")
-    day_time_limit: float = _from_file("day_time_limit")
-    day_max_iterations: int = _from_file("day_max_iterations")
-    seed: int = _from_file("seed")
-    use_pyvrp: bool = _from_file("use_pyvrp")
-    drive_share: float = _from_file("drive_share")
-    cap_slack: float = _from_file("cap_slack")
-    balance_floor: float = _from_file("balance_floor")
-    rebalance_rounds: int = _from_file("rebalance_rounds")
-    spread_weight: float = _from_file("spread_weight")
-    visit_prize: int = _from_file("visit_prize")
+    min_gap_days: int = _from_file("planner", "min_gap_days")
+    balance_weight: float = _from_file("planner", "balance_weight")
+    day_time_limit: float = _from_file("planner", "day_time_limit")
+    day_max_iterations: int = _from_file("planner", "day_max_iterations")
+    seed: int = _from_file("planner", "seed")
+    use_pyvrp: bool = _from_file("planner", "use_pyvrp")
+    drive_share: float = _from_file("planner", "drive_share")
+    cap_slack: float = _from_file("planner", "cap_slack")
+    balance_floor: float = _from_file("planner", "balance_floor")
+    rebalance_rounds: int = _from_file("planner", "rebalance_rounds")
+    spread_weight: float = _from_file("planner", "spread_weight")
+    visit_prize: int = _from_file("planner", "visit_prize")
 
     def __post_init__(self) -> None:
-        where = f"(data/params/{PLANNER_PARAMS} [planner] or the value passed)"
+        where = f"(data/params/{CIRCUITS_PARAMS} [planner] or the value passed)"
         if not isinstance(self.use_pyvrp, bool):
             raise InputError(f"use_pyvrp must be true or false, got {self.use_pyvrp!r} {where}")
         for name, kind, lo, hi, closed in _PLAN_CHECKS:

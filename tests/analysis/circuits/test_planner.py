@@ -203,10 +203,20 @@ def test_plan_params_defaults_come_from_circuits_toml():
 
     from doorstep.geo.settings import project_data_dir
 
-    table = tomllib.loads((project_data_dir() / "params" / "circuits.toml").read_text())["planner"]
+    raw = tomllib.loads((project_data_dir() / "params" / "circuits.toml").read_text())
     p = PlanParams()
-    for name, value in table.items():
+    for name, value in raw["planner"].items():
         assert getattr(p, name) == value, name
+    lw, v = Lawyer("L", "n", "b"), VillageVisit("v", "n", "v")
+    for name, value in raw["lawyer"].items():
+        if isinstance(value, str):  # "HH:MM"
+            h, m = value.split(":")
+            value = int(h) * 60 + int(m)
+        assert getattr(lw, name) == (tuple(value) if isinstance(value, list) else value), name
+    assert (lw.shift_start, lw.lunch_latest) == (8 * 60 + 30, 13 * 60 + 30)
+    for name, value in raw["visit"].items():
+        assert getattr(v, name) == value, name
+    assert Lawyer("L", "n", "b", max_drive_minutes=200).max_drive_minutes == 200
     assert PlanParams(cap_slack=1.5).cap_slack == 1.5  # a passed value overrides the file
     for bad in (
         {"balance_floor": 1.2},

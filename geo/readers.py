@@ -189,8 +189,8 @@ def parse_points(
 def _row_crs(
     df: pd.DataFrame, path: str | Path, crs: str | None, blank: np.ndarray
 ) -> list[CRSName]:
-    """Coordinate system of every row: its ``crs`` cell, else the ``crs`` option (blank rows
-    default to WGS84); :class:`CRSError` when neither states it."""
+    """The coordinate system of every row: its ``crs`` cell, else the ``crs`` option (rows with
+    no coordinates at all may leave it empty)."""
     if "crs" in df.columns:
         names = [
             normalize_crs_name(v, path=str(path), row=i + 2) if not pd.isna(v) else None

@@ -13,6 +13,9 @@ from .settings import project_data_dir
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
 """Travel modes, in one place: every engine, command and API checks against this tuple."""
 
+OBJECTIVES: tuple[str, ...] = ("mclp", "lscp", "pmedian", "pcenter")
+"""Siting objectives ``doorstep site`` and :func:`analysis.siting.county.solve_county` accept."""
+
 MAX_MINUTES = 600.0
 """Longest travel-time threshold any command or API accepts (minutes): ten hours."""
 

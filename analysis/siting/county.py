@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import check_minutes
+from doorstep.geo.params import OBJECTIVES, check_minutes
 
 from ._problem import SitingProblem
 from .curve import marginal_curve
@@ -28,7 +28,6 @@ from .result import SitingResult
 
 log = logging.getLogger(__name__)
 
-OBJECTIVES = ("mclp", "lscp", "pmedian", "pcenter")
 STAFFED_TIERS = ("county_centre", "correction_centre", "township_station")
 
 

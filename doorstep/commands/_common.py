@@ -1,15 +1,23 @@
-"""Options and helpers shared by the sub-commands."""
+"""Options and helpers shared by the sub-commands.
+
+Light on purpose: this module and every command module import only the standard library and
+small Doorstep modules at the top, so ``doorstep --help`` does not load geopandas, networkx or
+Flask; each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from doorstep.geo.atomic import write_text
-from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import MODES
+from doorstep.jsonio import json_text, write_json
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel, ModelInputs
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -53,13 +61,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def model_from_args(args: argparse.Namespace) -> CountyModel:
-    """Build the county model the options describe."""
+def model_inputs_from_args(args: argparse.Namespace) -> ModelInputs:
+    """The user files (``--boundary`` ... ``--crs``) that replace layers of the default model."""
+    from doorstep.geo.model import ModelInputs
 
     def _p(v: str | None) -> Path | None:
         return Path(v) if v else None
 
-    inputs = ModelInputs(
+    return ModelInputs(
         boundary=_p(args.boundary),
         townships=_p(args.townships),
         villages=_p(args.villages),
@@ -68,35 +77,63 @@ def model_from_args(args: argparse.Namespace) -> CountyModel:
         roads=_p(args.roads),
         crs=args.crs,
     )
+
+
+def model_from_args(args: argparse.Namespace) -> CountyModel:
+    """Build the county model the options describe."""
+    from doorstep.geo.model import build_county_model
+
+    inputs = model_inputs_from_args(args)
     return build_county_model(vintage=args.vintage, data=args.data, inputs=inputs)
+
+
+def add_mode_option(p: argparse.ArgumentParser, help: str = "travel mode of the target") -> None:
+    """``--mode walk|motorbike|car`` (default car)."""
+    p.add_argument("--mode", choices=MODES, default="car", help=help)
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    """``--host``, ``--port`` and ``--instance`` of the web app (``serve`` and ``run``)."""
+    p.add_argument(
+        "--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 for the LAN)"
+    )
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--instance",
+        metavar="DIR",
+        help="web app instance folder: database, secret key, config.py "
+        "(default $DOORSTEP_INSTANCE or ./instance)",
+    )
+
+
+def check_port_free(host: str, port: int, alternative: str = "") -> None:
+    """Fail before any work if the web app could not listen on ``host:port``.
+
+    ``alternative`` is added to the advice (e.g. ``"or --no-serve"``).
+    """
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be 1..65535, got {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise port_error(host, port, exc, alternative) from exc
+
+
+def port_error(host: str, port: int, exc: OSError, alternative: str = "") -> InputError:
+    """The message for a web app that cannot listen on ``host:port``."""
+    return InputError(
+        f"cannot serve on {host}:{port} ({exc.strerror or exc}); pass --port with a free port"
+        + (f" {alternative}" if alternative else "")
+    )
 
 
 def emit_json(obj: Any, out: str | None = None) -> None:
     """Print JSON to stdout, or write it atomically to ``out``."""
-    text = json.dumps(obj, ensure_ascii=False, indent=2, default=_default)
     if out is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(json_text(obj))
         return
-    write_text_atomic(Path(out), text + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename (see :mod:`geo.atomic`)."""
-    write_text(path, text)
-
-
-def _default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        v = float(o)
-        return None if v != v or v in (float("inf"), float("-inf")) else v
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
+    write_json(obj, out)

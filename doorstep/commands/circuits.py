@@ -6,13 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from doorstep.analysis.circuits.county import (
-    plan_county_month,
-    read_assignments,
-    road_path_function,
-)
-from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
-from doorstep.analysis.circuits.model import MonthCalendar, hhmm
 from doorstep.geo._errors import InputError
 
 from ._common import add_model_options, emit_json, model_from_args
@@ -54,6 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_circuits(args: argparse.Namespace) -> int:
+    from doorstep.analysis.circuits.county import (
+        plan_county_month,
+        read_assignments,
+        road_path_function,
+    )
+    from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
+    from doorstep.analysis.circuits.model import MonthCalendar, hhmm
+
     if not 1 <= args.lawyers <= 500:
         raise InputError("--lawyers must be between 1 and 500")
     if args.visits < 0 or args.onsite <= 0 or args.min_gap < 0 or not args.max_drive > 0:

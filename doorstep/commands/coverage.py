@@ -5,26 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import check_minutes
 
-from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
-from doorstep.analysis.equity import equity_summary
-from doorstep.analysis.gaps import underserved_cells, underserved_villages
-from doorstep.analysis.resilience import critical_links
-from doorstep.geo.atomic import atomic_path
-from doorstep.geo.isochrones import service_areas
-from doorstep.geo.params import MODES, check_minutes
+from ._common import add_mode_option, add_model_options, emit_json, model_from_args
 
-from ._common import add_model_options, emit_json, model_from_args
+if TYPE_CHECKING:
+    from doorstep.analysis.coverage import CoverageTarget
 
 MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=MODES, default="car", help="mode the target is judged by")
+    add_mode_option(p, "mode the target is judged by")
     p.add_argument("--minutes", type=float, default=30.0, help="target for rural villages (min)")
     p.add_argument("--urban-minutes", type=float, default=15.0, help="target for urban villages")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -48,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _target(args: argparse.Namespace) -> CoverageTarget:
+    from doorstep.analysis.coverage import CoverageTarget
+
     return CoverageTarget(
         mode=args.mode,
         rural_minutes=check_minutes(args.minutes, "--minutes"),
@@ -59,64 +56,17 @@ def _out_dir(args: argparse.Namespace) -> Path | None:
     if not args.out:
         return None
     d = Path(args.out)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"--out {d} is an existing file; give a folder name (or remove the file)")
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
-
-
-def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG")
-
-
-def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
-    """Share of the population within each band, per mode, for the county and each township."""
-    doc = res.to_dict()
-    bands = [f"{b:g}" for b in res.target.breaks]
-    shares: dict[str, Any] = {"county": {}, "townships": {}}
-    for row in doc["county"]:
-        shares["county"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    for row in doc["townships"]:
-        t = shares["townships"].setdefault(
-            row["town_code"], {"name": row["town_name"], "modes": {}}
-        )
-        t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    return {
-        "county": {"code": model.code, "name": model.name},
-        "population_share_within": shares,
-        **doc,
-    }
-
-
-def coverage_outputs(
-    model: Any, target: CoverageTarget, out: Path | None
-) -> tuple[CoverageResult, dict[str, Any]]:
-    """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
-    and coverage.gpkg (village coverage and service-area bands), each written atomically."""
-    res = coverage(model, target)
-    doc = coverage_json(model, res)
-    if out is not None:
-        emit_json(doc, str(out / "coverage.json"))
-        _write_csv(res.villages, out / "coverage_villages.csv")
-        _write_csv(res.townships, out / "coverage_townships.csv")
-        _write_csv(res.county, out / "coverage_county.csv")
-        v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
-        v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, staffed_points(model), target.mode, target.breaks)
-        county = model.county.to_crs(areas.crs).geometry.union_all()
-        areas["geometry"] = areas.geometry.intersection(county)
-        _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
-    return res, doc
-
-
 def cmd_coverage(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
+    from doorstep.outputs import coverage_outputs
+
     target = _target(args)
+    model = model_from_args(args)
     res, doc = coverage_outputs(model, target, _out_dir(args))
     if args.json:
         emit_json(doc)
@@ -148,57 +98,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def gaps_outputs(
-    model: Any, target: CoverageTarget, out: Path | None, cell: float = 500.0, top: int = 20
-) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
-    """Underserved villages and grid cells, critical links and equity for ``target.mode``;
-    returns (villages, cells, links, equity, JSON report) and, with ``out``, writes gaps.json,
-    CSV tables and gaps.gpkg atomically."""
-    mode = target.mode
-    res = coverage(model, target, modes=(mode,), with_paths=True)
-    vill = underserved_villages(model, mode, target=target, result=res)
-    cells = underserved_cells(model, mode, target.rural_minutes, cell)
-    links = critical_links(model, mode, target=target, top=top)
-    eq = equity_summary(model, res)
-    doc = {
-        "county": {"code": model.code, "name": model.name},
-        "mode": mode,
-        "target": {"rural_minutes": target.rural_minutes, "urban_minutes": target.urban_minutes},
-        "units": {
-            "minutes": "min",
-            "population": "persons",
-            "person_minutes": "person-minutes",
-            "population_est": "persons (modelled, grid)",
-        },
-        "underserved_villages": _records(vill.drop(columns=["mode"], errors="ignore")),
-        "underserved_cells": {
-            "count": len(cells),
-            "cell_m": cell,
-            "population_share": cells.attrs.get("population_share_underserved"),
-            "top": _records(pd.DataFrame(cells.drop(columns="geometry")).head(top)),
-        },
-        "critical_links": _records(links),
-        "equity": eq,
-        "quality": res.meta["quality"],
-    }
-    if out is not None:
-        emit_json(doc, str(out / "gaps.json"))
-        _write_csv(vill, out / "gaps_villages.csv")
-        _write_csv(links, out / "critical_links.csv")
-        v = model.villages[["code", "geometry"]].merge(vill, on="code")
-        layers = {
-            "underserved_villages": gpd.GeoDataFrame(
-                v, geometry="geometry", crs=model.villages.crs
-            ),
-            "underserved_cells": cells,
-        }
-        _write_gpkg({k: g for k, g in layers.items() if len(g)}, out / "gaps.gpkg")
-    return vill, cells, links, eq, doc
-
-
 def cmd_gaps(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
+    from doorstep.outputs import gaps_outputs
+
     target = _target(args)
+    model = model_from_args(args)
     vill, cells, links, eq, doc = gaps_outputs(model, target, _out_dir(args), args.cell, args.top)
     if args.json:
         emit_json(doc)
@@ -231,9 +135,3 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             f"{', bridge' if r['is_bridge'] else ''}): {r['population_losing']:,} persons\n"
         )
     return 0
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    from doorstep.analysis.coverage import _json_records
-
-    return _json_records(pd.DataFrame(df))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from doorstep.geo.params import MODES
+from doorstep.webmap.basemaps import BASEMAPS
+
 from ._common import add_model_options, model_from_args
 
 
@@ -13,13 +16,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="site", help="output folder (default: site/)")
     p.add_argument(
         "--mode",
-        choices=["walk", "motorbike", "car"],
+        choices=MODES,
         default="car",
         help="travel mode for village colours and bands (default car)",
     )
     p.add_argument(
         "--basemap",
-        choices=["none", "osm", "tianditu", "amap"],
+        choices=list(BASEMAPS),
         default="none",
         help="background tiles: none = offline (default); amap is GCJ-02 (overlays shifted)",
     )

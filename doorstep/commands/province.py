@@ -9,10 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from doorstep.analysis.province import ProvinceParams, run_province
-from doorstep.analysis.province_tables import merge_province, write_province_outputs
 from doorstep.geo._errors import InputError
-from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
+from doorstep.geo.params import MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="province-out", metavar="DIR", help="output folder")
     p.add_argument("--counties", metavar="CODE,CODE", help="only these county codes")
-    p.add_argument("--mode", choices=["walk", "motorbike", "car"], default="car")
+    p.add_argument("--mode", choices=MODES, default="car")
     p.add_argument(
         "--minutes", type=float, default=30.0, help="target minutes to a staffed point (30)"
     )
@@ -66,6 +64,10 @@ class _Progress:
 
 
 def cmd_province(args: argparse.Namespace) -> int:
+    from doorstep.analysis.province import ProvinceParams, run_province
+    from doorstep.analysis.province_tables import merge_province, write_province_outputs
+    from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
+
     if str(args.province) not in (PROVINCE_CODE, PROVINCE_CODE + "0000"):
         raise InputError(f"only province 43 (Hunan) is bundled, got {args.province!r}")
     if not getattr(args, "verbose", False):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from doorstep.analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import check_minutes
-from doorstep.geo.readers import points_table_to_gdf
+from doorstep.geo.params import OBJECTIVES, check_minutes
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import add_mode_option, add_model_options, emit_json, model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--objective", choices=OBJECTIVES, default="mclp")
     s.add_argument("--add", type=int, default=3, help="number of new sites (mclp/pmedian/pcenter)")
     s.add_argument("--minutes", type=float, default=30.0, help="coverage threshold T (minutes)")
-    s.add_argument("--mode", choices=["walk", "motorbike", "car"], default="car")
+    add_mode_option(s)
     s.add_argument(
         "--candidates",
         metavar="FILE",
@@ -38,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
+    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.geo.readers import points_table_to_gdf
+
     check_minutes(args.minutes, "--minutes")
     if args.add < 0:
         raise InputError("--add must be >= 0")

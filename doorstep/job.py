@@ -380,7 +380,7 @@ def _circuit_figures(cm: CountyMonth) -> dict[str, Any]:
 
 def job_assumptions(model: CountyModel, target: CoverageTarget, cm: CountyMonth) -> list[str]:
     """What the figures rest on: modelled layers, location quality, the target, circuit rules."""
-    q = model.quality()
+    q: dict[str, Any] = model.quality()
     modelled = q.get("modelled_layers", [])
     return [
         f"modelled layers (not measured): {', '.join(modelled) if modelled else 'none'}",

@@ -131,6 +131,18 @@ def port_error(host: str, port: int, exc: OSError, alternative: str = "") -> Inp
     )
 
 
+def check_output_file(value: str | None, flag: str) -> None:
+    """Refuse, before any work, an output file option (``--xlsx`` ...) that names a folder."""
+    if value and Path(value).is_dir():
+        raise InputError(f"{flag} {value} is a folder; give a file name (in it or elsewhere)")
+
+
+def check_output_folder(value: str | None, flag: str) -> None:
+    """Refuse, before any work, an output folder option (``--ics``, ``--out``) naming a file."""
+    if value and Path(value).exists() and not Path(value).is_dir():
+        raise InputError(f"{flag} {value} is an existing file; give a folder name")
+
+
 def emit_json(obj: Any, out: str | None = None) -> None:
     """Print JSON to stdout, or write it atomically to ``out``."""
     if out is None:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from doorstep.geo._errors import InputError
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import (
+    add_model_options,
+    check_output_file,
+    check_output_folder,
+    emit_json,
+    model_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +68,9 @@ def cmd_circuits(args: argparse.Namespace) -> int:
             "--visits >= 0, --onsite > 0, --min-gap >= 0 and --max-drive > 0 are required"
         )
     MonthCalendar.for_month(args.month)  # a bad month fails before the model is built
+    for flag, value in (("--xlsx", args.xlsx), ("--geojson", args.geojson), ("--out", args.out)):
+        check_output_file(value, flag)
+    check_output_folder(args.ics, "--ics")
     model = model_from_args(args)
     assignments = read_assignments(args.assignments) if args.assignments else None
     cm = plan_county_month(

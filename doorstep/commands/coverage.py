@@ -7,10 +7,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from doorstep.geo._errors import InputError
 from doorstep.geo.params import check_minutes
 
-from ._common import add_mode_option, add_model_options, emit_json, model_from_args
+from ._common import (
+    add_mode_option,
+    add_model_options,
+    check_output_folder,
+    emit_json,
+    model_from_args,
+)
 
 if TYPE_CHECKING:
     from doorstep.analysis.coverage import CoverageTarget
@@ -55,9 +60,8 @@ def _target(args: argparse.Namespace) -> CoverageTarget:
 def _out_dir(args: argparse.Namespace) -> Path | None:
     if not args.out:
         return None
+    check_output_folder(args.out, "--out")
     d = Path(args.out)
-    if d.exists() and not d.is_dir():
-        raise InputError(f"--out {d} is an existing file; give a folder name (or remove the file)")
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -65,9 +69,9 @@ def _out_dir(args: argparse.Namespace) -> Path | None:
 def cmd_coverage(args: argparse.Namespace) -> int:
     from doorstep.outputs import coverage_outputs
 
-    target = _target(args)
+    target, out = _target(args), _out_dir(args)
     model = model_from_args(args)
-    res, doc = coverage_outputs(model, target, _out_dir(args))
+    res, doc = coverage_outputs(model, target, out)
     if args.json:
         emit_json(doc)
         return 0
@@ -101,9 +105,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_gaps(args: argparse.Namespace) -> int:
     from doorstep.outputs import gaps_outputs
 
-    target = _target(args)
+    target, out = _target(args), _out_dir(args)
     model = model_from_args(args)
-    vill, cells, links, eq, doc = gaps_outputs(model, target, _out_dir(args), args.cell, args.top)
+    vill, cells, links, eq, doc = gaps_outputs(model, target, out, args.cell, args.top)
     if args.json:
         emit_json(doc)
         return 0

@@ -8,7 +8,13 @@ import sys
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import OBJECTIVES, check_minutes
 
-from ._common import add_mode_option, add_model_options, emit_json, model_from_args
+from ._common import (
+    add_mode_option,
+    add_model_options,
+    check_output_file,
+    emit_json,
+    model_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +48,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     check_minutes(args.minutes, "--minutes")
     if args.add < 0:
         raise InputError("--add must be >= 0")
+    check_output_file(args.out, "--out")
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(model, mode=args.mode, candidates=cand, budget=args.budget)

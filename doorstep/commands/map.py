@@ -8,7 +8,7 @@ import sys
 from doorstep.geo.params import MODES
 from doorstep.webmap.basemaps import BASEMAPS
 
-from ._common import add_model_options, model_from_args
+from ._common import add_model_options, check_output_folder, model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +48,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from doorstep.webmap.layers import collect_layers
     from doorstep.webmap.results import circuit_routes, proposed_sites
 
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
     proposed = proposed_sites(model, args.siting_k, mode=args.mode) if args.siting_k else None
     routes = circuit_routes(model, args.circuits_month) if args.circuits_month else None

@@ -12,6 +12,8 @@ from typing import Any
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import MODES
 
+from ._common import check_output_folder
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -70,6 +72,7 @@ def cmd_province(args: argparse.Namespace) -> int:
 
     if str(args.province) not in (PROVINCE_CODE, PROVINCE_CODE + "0000"):
         raise InputError(f"only province 43 (Hunan) is bundled, got {args.province!r}")
+    check_output_folder(args.out, "--out")
     if not getattr(args, "verbose", False):
         import distributed  # noqa: F401  (its import sets its own log levels; quieten after)
 

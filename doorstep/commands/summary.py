@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import add_model_options, check_output_file, emit_json, model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +75,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from doorstep.geo.export import export_geopackage
 
+    check_output_file(args.out, "export OUT")
     model = model_from_args(args)
     path = export_geopackage(model, args.out)
     sys.stdout.write(f"wrote {path}\n")

@@ -8,11 +8,14 @@ Flask; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.atomic import staged_folder
 from doorstep.geo.params import MODES
 from doorstep.jsonio import json_text, write_json
 
@@ -141,6 +144,18 @@ def check_output_folder(value: str | None, flag: str) -> None:
     """Refuse, before any work, an output folder option (``--ics``, ``--out``) naming a file."""
     if value and Path(value).exists() and not Path(value).is_dir():
         raise InputError(f"{flag} {value} is an existing file; give a folder name")
+
+
+@contextlib.contextmanager
+def staged_output(value: str | None) -> Iterator[Path | None]:
+    """``--out DIR`` as a staging folder moved into place when the block succeeds
+    (:func:`geo.atomic.staged_folder`): Ctrl-C part-way keeps nothing. ``None`` without ``--out``.
+    """
+    if not value:
+        yield None
+        return
+    with staged_folder(value) as stage:
+        yield stage
 
 
 def emit_json(obj: Any, out: str | None = None) -> None:

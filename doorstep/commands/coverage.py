@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from doorstep.geo.params import check_minutes
@@ -15,6 +14,7 @@ from ._common import (
     check_output_folder,
     emit_json,
     model_from_args,
+    staged_output,
 )
 
 if TYPE_CHECKING:
@@ -57,21 +57,14 @@ def _target(args: argparse.Namespace) -> CoverageTarget:
     )
 
 
-def _out_dir(args: argparse.Namespace) -> Path | None:
-    if not args.out:
-        return None
-    check_output_folder(args.out, "--out")
-    d = Path(args.out)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def cmd_coverage(args: argparse.Namespace) -> int:
     from doorstep.outputs import coverage_outputs
 
-    target, out = _target(args), _out_dir(args)
+    target = _target(args)
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
-    res, doc = coverage_outputs(model, target, out)
+    with staged_output(args.out) as out:
+        res, doc = coverage_outputs(model, target, out)
     if args.json:
         emit_json(doc)
         return 0
@@ -105,9 +98,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_gaps(args: argparse.Namespace) -> int:
     from doorstep.outputs import gaps_outputs
 
-    target, out = _target(args), _out_dir(args)
+    target = _target(args)
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
-    vill, cells, links, eq, doc = gaps_outputs(model, target, out, args.cell, args.top)
+    with staged_output(args.out) as out:
+        vill, cells, links, eq, doc = gaps_outputs(model, target, out, args.cell, args.top)
     if args.json:
         emit_json(doc)
         return 0

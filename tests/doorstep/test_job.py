@@ -239,3 +239,22 @@ def test_interrupted_run_leaves_an_earlier_output_as_it_was(
     assert main([*args, "--month", "2026-12"]) == 130
     assert "no partial output was kept" in capsys.readouterr().err
     assert _tree(out) == before and [p.name for p in out.iterdir()] == ["report.md"]
+
+
+@needs_shared
+def test_interrupted_gaps_out_keeps_nothing(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """``gaps --out DIR`` is staged too: Ctrl-C after gaps.json and the CSVs keeps none of them."""
+    import doorstep.outputs as outputs
+    from doorstep.cli import main
+
+    written: list[str] = []
+
+    def ctrl_c(layers: Any, path: Path) -> None:
+        written.extend(sorted(p.name for p in path.parent.iterdir()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs, "write_gpkg", ctrl_c)
+    out = tmp_path / "gaps"
+    assert main(["-q", "gaps", "--out", str(out)]) == 130
+    assert written == ["critical_links.csv", "gaps.json", "gaps_villages.csv"]
+    assert not out.exists() and "no partial output was kept" in capsys.readouterr().err

@@ -130,7 +130,7 @@ def port_error(host: str, port: int, exc: OSError, alternative: str = "") -> Inp
     """The message for a web app that cannot listen on ``host:port``."""
     return InputError(
         f"cannot serve on {host}:{port} ({exc.strerror or exc}); pass --port with a free port"
-        + (f" {alternative}" if alternative else "")
+        " (and --host with an address of this machine)" + (f" {alternative}" if alternative else "")
     )
 
 

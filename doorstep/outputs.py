@@ -12,11 +12,13 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import pandas as pd
 
-from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
+from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, coverage_points
 from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
+from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
 from doorstep.geo.atomic import atomic_path
+from doorstep.geo.export import write_csv
 from doorstep.geo.isochrones import service_areas
 
 from .jsonio import write_json
@@ -37,12 +39,6 @@ class GapsOutputs(NamedTuple):
     links: pd.DataFrame
     equity: dict[str, Any]
     doc: dict[str, Any]
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a table as UTF-8 CSV with a byte-order mark (Excel on Chinese Windows), atomically."""
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
@@ -71,10 +67,15 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
     }
 
 
-def coverage_outputs(model: Any, target: CoverageTarget, out: Path | None) -> CoverageOutputs:
+def coverage_outputs(
+    model: Any, target: CoverageTarget, out: Path | None, draws: int = 0, seed: int = 0
+) -> CoverageOutputs:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
-    and coverage.gpkg (village coverage and service-area bands), each written atomically."""
+    and coverage.gpkg (village coverage and service-area bands), each written atomically.
+    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws."""
     res = coverage(model, target)
+    if draws:
+        annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
     doc = coverage_json(model, res)
     if out is not None:
         write_json(doc, out / "coverage.json")
@@ -83,7 +84,7 @@ def coverage_outputs(model: Any, target: CoverageTarget, out: Path | None) -> Co
         write_csv(res.county, out / "coverage_county.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, staffed_points(model), target.mode, target.breaks)
+        areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
         county = model.county.to_crs(areas.crs).geometry.union_all()
         areas["geometry"] = areas.geometry.intersection(county)
         write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
@@ -91,21 +92,31 @@ def coverage_outputs(model: Any, target: CoverageTarget, out: Path | None) -> Co
 
 
 def gaps_outputs(
-    model: Any, target: CoverageTarget, out: Path | None, cell: float = 500.0, top: int = 20
+    model: Any,
+    target: CoverageTarget,
+    out: Path | None,
+    cell: float = 500.0,
+    top: int = 20,
+    draws: int = 0,
+    seed: int = 0,
 ) -> GapsOutputs:
     """Underserved villages and grid cells, critical links and equity for ``target.mode``;
     returns (villages, cells, links, equity, JSON report) and, with ``out``, writes gaps.json,
-    CSV tables and gaps.gpkg atomically."""
+    CSV tables and gaps.gpkg atomically. With ``draws`` > 0 every village carries its
+    probability of missing the target (``p_miss``) and its ``gap_class``."""
     mode = target.mode
     res = coverage(model, target, modes=(mode,), with_paths=True)
-    vill = underserved_villages(model, mode, target=target, result=res)
-    cells = underserved_cells(model, mode, target.rural_minutes, cell)
-    links = critical_links(model, mode, target=target, top=top)
+    if draws:
+        annotate_coverage(res, coverage_ensemble(model, target, draws, seed, modes=(mode,)))
+    vill = underserved_villages(model, target, result=res)
+    cells = underserved_cells(model, target, cell)
+    links = critical_links(model, target, top=top)
     eq = equity_summary(model, res)
     doc = {
         "county": {"code": model.code, "name": model.name},
         "mode": mode,
-        "target": {"rural_minutes": target.rural_minutes, "urban_minutes": target.urban_minutes},
+        "target": target.to_dict(),
+        "underserved_count": len(vill),
         "units": {
             "minutes": "min",
             "population": "persons",
@@ -123,9 +134,25 @@ def gaps_outputs(
         "equity": eq,
         "quality": res.meta["quality"],
     }
+    if draws:
+        doc["uncertainty"] = _gap_uncertainty(res)
     if out is not None:
         _write_gaps(model, out, vill, cells, links, doc)
     return GapsOutputs(vill, cells, links, eq, doc)
+
+
+def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
+    """Every village's probability of missing its target and class, with the ensemble notes."""
+    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
+    rng = [c for c in res.villages.columns if c.startswith("min_staffed_p")]
+    v = res.villages[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
+        ["p_miss", "population"], ascending=False, kind="stable"
+    )
+    return {
+        **res.meta["uncertainty"],
+        "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},
+        "villages": _records(v),
+    }
 
 
 def _write_gaps(

@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
@@ -668,3 +668,86 @@ def _dedupe(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
         if not out or abs(out[-1][0] - c[0]) > 1e-9 or abs(out[-1][1] - c[1]) > 1e-9:
             out.append(c)
     return out
+
+
+# ------------------------------------------------------------------ ensemble hook (issue 12)
+# Isolated on purpose: the routing refactor ports these to ``RoadIndex.with_edge_minutes``.
+# Travel times under rescaled edge minutes on an already-prepared point set — the snaps (edge,
+# fraction, snap distance) are kept, nothing is re-snapped or rebuilt.
+
+
+def with_edge_minutes(
+    prep: Prepared, minutes_per_edge: FloatArray, access: Sequence[FloatArray] | None = None
+) -> Prepared:
+    """``prep`` with the mode's edge minutes replaced (and, optionally, each point set's
+    access-leg minutes); the copy shares the snaps and builds its own search graphs."""
+    t = np.asarray(minutes_per_edge, dtype=float)
+    if t.shape != (prep.index.n_edges,):
+        raise InputError(f"minutes_per_edge must have shape ({prep.index.n_edges},)")
+    times = {**prep.index.times, prep.mode: np.where(np.isfinite(t) & (t > 0), t, np.inf)}
+    idx = replace(prep.index, times=times, _trees={}, _road_csr={}, cache={})
+    sets = list(prep.sets)
+    if access is not None:
+        sets = [
+            replace(s, access_min=np.asarray(a, float)) for s, a in zip(sets, access, strict=True)
+        ]
+    return Prepared(idx, prep.mode, sets, list(prep.offsets))
+
+
+def od_minutes_prepared(prep: Prepared, cutoff: float | None = None) -> FloatArray:
+    """Origin (set 0) × destination (set 1) minutes of a prepared pair (see :func:`od_matrix`)."""
+    return _od_minutes(prep, _check_cutoff(cutoff))
+
+
+def nearest_minutes_batch(
+    prep: Prepared, minutes: FloatArray, origin_access: FloatArray, facility_access: FloatArray
+) -> FloatArray:
+    """Minutes from every origin (set 0) to its nearest facility (set 1) for ``B`` rescalings
+    of the edges at once.
+
+    ``minutes`` is ``(B, n_edges)``, ``origin_access`` ``(B, k0)`` and ``facility_access``
+    ``(B, k1)``. The ``B`` source graphs of :meth:`Prepared.source_graph` (road edges at their
+    rescaled minutes ``t_e``, facility ``j`` joined to its edge ends with ``a_j + f·t_e`` and
+    ``a_j + (1 − f)·t_e``) are laid out as one block-diagonal graph, so a single multi-source
+    Dijkstra (``min_only``) answers every draw; origins then combine their two ends exactly as
+    in :func:`nearest_facility`. Returns ``(B, k0)``, ``inf`` where unreachable.
+    """
+    idx, eo, ef = prep.index, prep.ends(0), prep.ends(1)
+    t = np.atleast_2d(np.asarray(minutes, dtype=float))
+    b, n, k = t.shape[0], idx.n, len(ef)
+    t = np.where(np.isfinite(t) & (t > 0), t, np.inf)
+    if k == 0:
+        return np.full((b, len(eo)), np.inf)
+    ok = np.isfinite(t[0]) & (idx.u != idx.v)
+    ea = np.flatnonzero(ok)
+    f_off = _offsets(ef, t)  # (B, k, 2)
+    f_ok = np.isfinite(ef.offset)
+    src = (n + np.repeat(np.arange(k), 2).reshape(k, 2))[f_ok]
+    rows = np.r_[idx.u[ea], idx.v[ea], src]
+    cols = np.r_[idx.v[ea], idx.u[ea], ef.node[f_ok]]
+    data = np.concatenate(
+        [t[:, ea], t[:, ea], (f_off + np.asarray(facility_access)[:, :, None])[:, f_ok]], axis=1
+    )
+    size = n + k
+    shift = (np.arange(b) * size)[:, None]
+    g = sp.csr_matrix(
+        (data.ravel(), ((rows + shift).ravel(), (cols + shift).ravel())), shape=(b * size,) * 2
+    )
+    g.sort_indices()
+    starts = (n + np.arange(k) + shift).ravel()
+    dist = dijkstra(g, directed=True, indices=starts, min_only=True).reshape(b, size)[:, :n]
+    best = np.min(dist[:, eo.node] + _offsets(eo, t), axis=2)
+    i, j, _ = _same_edge_pairs(eo, ef)
+    if i.size:
+        direct = np.abs(eo.frac[i] - ef.frac[j]) * t[:, eo.edge[i]]
+        np.minimum.at(best.T, i, (direct + np.asarray(facility_access)[:, j]).T)  # view: in place
+    return best + np.asarray(origin_access)
+
+
+def _offsets(e: Ends, t: FloatArray) -> FloatArray:
+    """``(B, k, 2)`` minutes from each snap position to its two edge ends under edge minutes
+    ``t`` (``(B, n_edges)``), as in :func:`geo.roadindex.point_ends`."""
+    te = t[:, e.edge]
+    first = np.where(e.mid, e.frac * te, 0.0)
+    second = np.where(e.mid, (1.0 - e.frac) * te, np.inf)
+    return np.stack([first, second], axis=2)

@@ -47,8 +47,7 @@ TZ = "Asia/Shanghai"
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (:func:`geo.atomic.write_bytes`), creating its folder."""
     p = Path(path)
-    if not p.is_dir():
-        p.parent.mkdir(parents=True, exist_ok=True)
+    p.parent.mkdir(parents=True, exist_ok=True)
     return write_bytes(p, data)
 
 
@@ -237,6 +236,7 @@ def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name:
                     desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
                 ev.add("description", desc)
                 cal.add_component(ev)
+    cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())
 
 

@@ -64,6 +64,34 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_target_options(p: argparse.ArgumentParser, *, mode: bool = True) -> None:
+    """``--mode``, ``--minutes`` (rural) and ``--urban-minutes``: the one coverage target
+    (defaults from data/params/coverage.toml)."""
+    from doorstep.geo.params import MODES
+
+    if mode:
+        p.add_argument("--mode", choices=MODES, help="mode the target is judged by (car)")
+    p.add_argument("--minutes", type=float, help="target for rural villages, minutes (default 30)")
+    p.add_argument(
+        "--urban-minutes", type=float, help="target for urban villages, minutes (default 15)"
+    )
+
+
+def target_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`analysis.coverage.CoverageTarget` the options describe."""
+    from doorstep.analysis.coverage import CoverageTarget
+    from doorstep.geo.params import check_minutes
+
+    def _m(v: float | None, name: str) -> float | None:
+        return None if v is None else check_minutes(v, name)
+
+    return CoverageTarget().with_minutes(
+        rural=_m(args.minutes, "--minutes"),
+        urban=_m(args.urban_minutes, "--urban-minutes"),
+        mode=getattr(args, "mode", None),
+    )
+
+
 def model_inputs_from_args(args: argparse.Namespace) -> ModelInputs:
     """The user files (``--boundary`` ... ``--crs``) that replace layers of the default model."""
     from doorstep.geo.model import ModelInputs
@@ -164,3 +192,29 @@ def emit_json(obj: Any, out: str | None = None) -> None:
         sys.stdout.write(json_text(obj))
         return
     write_json(obj, out)
+
+
+MAX_DRAWS = 10_000
+
+
+def add_ensemble_options(p: argparse.ArgumentParser, default_draws: int = 0) -> None:
+    """``--draws N --seed S``: a range on every figure (ensemble over the modelled inputs)."""
+    g = p.add_argument_group("uncertainty (data/params/uncertainty.toml)")
+    g.add_argument(
+        "--draws",
+        type=int,
+        default=default_draws,
+        help=f"draws of the modelled inputs (0 = off; default {default_draws})",
+    )
+    g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")
+
+
+def draws_from_args(args: argparse.Namespace) -> int:
+    """The validated number of draws (0 = no ensemble)."""
+    from doorstep.geo._errors import InputError
+
+    if not 0 <= args.draws <= MAX_DRAWS:
+        raise InputError(f"--draws must be 0..{MAX_DRAWS}, got {args.draws}")
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    return int(args.draws)

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import MODES
 
-from ._common import check_output_folder
+from ._common import add_target_options, check_output_folder, target_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,10 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="province-out", metavar="DIR", help="output folder")
     p.add_argument("--counties", metavar="CODE,CODE", help="only these county codes")
-    p.add_argument("--mode", choices=MODES, default="car")
-    p.add_argument(
-        "--minutes", type=float, default=30.0, help="target minutes to a staffed point (30)"
-    )
+    add_target_options(p)
     p.add_argument("--data", metavar="DIR", help="reference data folder (default ../shared/data)")
     p.add_argument("--no-map", action="store_true", help="skip the HTML map")
     p.set_defaults(func=cmd_province)
@@ -77,7 +73,7 @@ def cmd_province(args: argparse.Namespace) -> int:
         import distributed  # noqa: F401  (its import sets its own log levels; quieten after)
 
         logging.getLogger("distributed").setLevel(logging.WARNING)
-    params = ProvinceParams(mode=args.mode, minutes=args.minutes, data=args.data)
+    params = ProvinceParams(target=target_from_args(args), data=args.data)
     codes, skipped = list_hunan_counties(args.data)
     if args.counties:
         wanted = [c.strip() for c in args.counties.split(",") if c.strip()]
@@ -101,17 +97,14 @@ def cmd_province(args: argparse.Namespace) -> int:
         from doorstep.webmap.province_map import province_map
 
         failed = [f"{r['code']} {r.get('name', '')}".strip() for r in run.failed]
-        col = f"share_within_{params.minutes:g}"
-        if col not in counties.columns:
-            col = "share_meets_target"
         paths["map"] = province_map(
             counties,
             Path(args.out) / "province_map.html",
-            column=col,
+            column="share_meeting_target",
             townships=towns,
             failed=failed,
-            title=f"人口覆盖 share of population within {params.minutes:g} min ({params.mode}) "
-            "of a staffed legal service point",
+            title=f"人口覆盖 share of population meeting the {params.target.describe(False)} "
+            "to a staffed legal service point",
         )
     ok = len(run.records) - len(run.failed)
     w(
@@ -121,7 +114,7 @@ def cmd_province(args: argparse.Namespace) -> int:
     if len(counties):
         pop = int(counties["population"].sum())
         for b in params.bands:
-            share = counties[f"pop_within_{b:g}"].sum() / pop
+            share = counties[f"population_within_{b:g}"].sum() / pop
             w(f"  population within {b:g} min ({params.mode}): {share:.1%} of {pop:,} (MODELLED)\n")
     for r in run.failed:
         w(f"  FAILED {r['code']} {r.get('name', '')}: {r.get('reason', '')}\n")

@@ -34,7 +34,6 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import staged_folder, write_text
 from doorstep.geo.export import export_geopackage
 from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
-from doorstep.geo.params import MODES, check_minutes
 from doorstep.webmap.atlas import build_atlas
 from doorstep.webmap.basemaps import get_basemap
 from doorstep.webmap.layers import collect_layers
@@ -67,8 +66,10 @@ class JobOptions:
     vintage, data, inputs
         The county model: village list (``"2023"``/``"2016"``), reference data folder (default
         ``$DOORSTEP_DATA`` or ``../shared/data``) and user files replacing default layers.
-    mode, minutes, urban_minutes
-        The target: rural villages within ``minutes``, urban ones within ``urban_minutes``.
+    target
+        The one coverage target (mode, rural and urban minutes, bands, required share; default
+        from ``data/params/coverage.toml``): coverage, gaps and siting judge every village
+        against its own threshold of it.
     add
         New sites to propose (MCLP, 0 = no siting step).
     lawyers, month
@@ -83,9 +84,7 @@ class JobOptions:
     vintage: str = "2023"
     data: Path | None = None
     inputs: ModelInputs = field(default_factory=ModelInputs)
-    mode: str = "car"
-    minutes: float = 30.0
-    urban_minutes: float = 15.0
+    target: CoverageTarget = field(default_factory=CoverageTarget)
     add: int = 3
     lawyers: int = 8
     month: str | None = None
@@ -101,10 +100,8 @@ class JobOptions:
             raise InputError(
                 f"--out {self.out} is an existing file; give a folder name (or remove the file)"
             )
-        if self.mode not in MODES:
-            raise InputError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        check_minutes(self.minutes, "--minutes")
-        check_minutes(self.urban_minutes, "--urban-minutes")
+        if not isinstance(self.target, CoverageTarget):
+            raise InputError(f"target must be a CoverageTarget, got {self.target!r}")
         if not 0 <= self.add <= 50:
             raise InputError("--add must be between 0 and 50")
         if not 1 <= self.lawyers <= 500:
@@ -122,14 +119,8 @@ class JobOptions:
     @property
     def circuit_mode(self) -> str:
         """Lawyers drive: the target mode if motorised, else by car."""
-        return self.mode if self.mode in ("car", "motorbike") else "car"
-
-    @property
-    def target(self) -> CoverageTarget:
-        """The coverage target these options describe."""
-        return CoverageTarget(
-            mode=self.mode, rural_minutes=self.minutes, urban_minutes=self.urban_minutes
-        )
+        mode = self.target.mode
+        return mode if mode in ("car", "motorbike") else "car"
 
 
 @dataclass(frozen=True)
@@ -260,11 +251,10 @@ def _model_step(options: JobOptions, stage: Path) -> tuple[CountyModel, dict[str
 def _siting_step(options: JobOptions, model: CountyModel, stage: Path) -> dict[str, Any] | None:
     if not options.add:
         return None
-    cs = county_problem(model, mode=options.mode)
-    res = solve_county(
-        cs, "mclp", add=options.add, minutes=options.minutes, time_limit=options.time_limit
-    )
-    doc = site_report(model, cs, res, "mclp", options.minutes)
+    target = options.target
+    cs = county_problem(model, mode=target.mode)
+    res = solve_county(cs, "mclp", add=options.add, target=target, time_limit=options.time_limit)
+    doc = site_report(model, cs, res, "mclp", target)
     jsonio.write_json(doc, stage / "siting.json")
     return doc
 
@@ -292,9 +282,9 @@ def _atlas_step(
 ) -> Path:
     proposed = None
     if site_doc:
-        label = f"MCLP k={options.add}, ≤{options.minutes:g} min"
+        label = f"MCLP k={options.add}, ≤{options.target.rural_minutes:g} min"
         proposed = sites_from_report(site_doc, label, site_doc["status"])
-    layers = collect_layers(model, options.mode, proposed=proposed, routes=routes)
+    layers = collect_layers(model, options.target.mode, proposed=proposed, routes=routes)
     pages = build_atlas(
         model, layers, stage / "site", basemap=options.basemap, key=options.tianditu_key
     )

@@ -67,7 +67,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def add_target_options(p: argparse.ArgumentParser, *, mode: bool = True) -> None:
     """``--mode``, ``--minutes`` (rural) and ``--urban-minutes``: the one coverage target
     (defaults from data/params/coverage.toml)."""
-    from doorstep.geo.params import MODES
 
     if mode:
         p.add_argument("--mode", choices=MODES, help="mode the target is judged by (car)")
@@ -116,11 +115,6 @@ def model_from_args(args: argparse.Namespace) -> CountyModel:
 
     inputs = model_inputs_from_args(args)
     return build_county_model(vintage=args.vintage, data=args.data, inputs=inputs)
-
-
-def add_mode_option(p: argparse.ArgumentParser, help: str = "travel mode of the target") -> None:
-    """``--mode walk|motorbike|car`` (default car)."""
-    p.add_argument("--mode", choices=MODES, default="car", help=help)
 
 
 def add_serve_options(p: argparse.ArgumentParser) -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 from doorstep.webmap.basemaps import BASEMAPS
 
 from ._common import (
-    add_mode_option,
     add_model_options,
     add_serve_options,
+    add_target_options,
     check_port_free,
     model_inputs_from_args,
+    target_from_args,
 )
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the whole job: model, coverage, gaps, siting, circuits, atlas 一键运行",
     )
     r.add_argument("--out", default="out", help="output folder (default: out/)")
-    add_mode_option(r)
-    r.add_argument("--minutes", type=float, default=30.0, help="rural target (minutes)")
-    r.add_argument("--urban-minutes", type=float, default=15.0, help="urban target (minutes)")
+    add_target_options(r)
     r.add_argument("--add", type=int, default=3, help="new sites to propose (MCLP, default 3)")
     r.add_argument("--lawyers", type=int, default=8, help="lawyers for the circuits (default 8)")
     r.add_argument("--month", help="month of circuits, YYYY-MM (default: next month)")
@@ -64,9 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         vintage=args.vintage,
         data=Path(args.data) if args.data else None,
         inputs=model_inputs_from_args(args),
-        mode=args.mode,
-        minutes=args.minutes,
-        urban_minutes=args.urban_minutes,
+        target=target_from_args(args),
         add=args.add,
         lawyers=args.lawyers,
         month=args.month,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from doorstep.analysis.coverage import CoverageTarget
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.atomic import STAGE_MARK, staged_folder
 from doorstep.job import JobOptions, JobProgress, next_month, run_job
@@ -68,23 +69,23 @@ def test_staged_folder_refuses_a_file(tmp_path: Path) -> None:
 
 
 def test_options_defaults_and_derived_values(tmp_path: Path) -> None:
-    o = JobOptions(out=str(tmp_path / "o"), mode="walk", month="2026-12")  # type: ignore[arg-type]
+    walk = CoverageTarget(mode="walk")
+    o = JobOptions(out=str(tmp_path / "o"), target=walk, month="2026-12")  # type: ignore[arg-type]
     assert o.out == tmp_path / "o" and o.circuit_month == "2026-12"
     assert o.circuit_mode == "car"  # lawyers drive even when the target is on foot
-    assert (o.target.mode, o.target.rural_minutes, o.target.urban_minutes) == ("walk", 30.0, 15.0)
-    assert JobOptions(mode="motorbike").circuit_mode == "motorbike"
+    assert o.target is walk
+    assert JobOptions(target=CoverageTarget(mode="motorbike")).circuit_mode == "motorbike"
     assert JobOptions().circuit_month == next_month()
+    assert JobOptions().target == CoverageTarget()  # the one default target (coverage.toml)
 
 
 @pytest.mark.parametrize(
     ("kw", "words"),
     [
-        ({"minutes": -5}, "--minutes"),
-        ({"urban_minutes": 601}, "--urban-minutes"),
+        ({"target": "car"}, "CoverageTarget"),
         ({"add": 51}, "--add"),
         ({"lawyers": 0}, "--lawyers"),
         ({"month": "2026-13"}, "month 13"),
-        ({"mode": "boat"}, "mode"),
         ({"basemap": "google"}, "basemap"),
         ({"basemap": "tianditu"}, "key"),
         ({"time_limit": 0}, "--time-limit"),

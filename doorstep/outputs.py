@@ -16,7 +16,7 @@ from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage,
 from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
-from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
+from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.export import write_csv
 from doorstep.geo.isochrones import service_areas
@@ -60,11 +60,22 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
             row["town_code"], {"name": row["town_name"], "modes": {}}
         )
         t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    return {
-        "county": {"code": model.code, "name": model.name},
-        "population_share_within": shares,
-        **doc,
-    }
+    out = {"county": {"code": model.code, "name": model.name}, "population_share_within": shares}
+    if f"share_within_{bands[0]}_p05" in res.county.columns:
+        out["population_share_within_p05_p95"] = _share_ranges(doc, bands)
+    return {**out, **doc}
+
+
+def _share_ranges(doc: dict[str, Any], bands: list[str]) -> dict[str, Any]:
+    """``[p05, p95]`` of every share of ``population_share_within`` (same nesting)."""
+
+    def rng(row: dict[str, Any]) -> dict[str, list[float]]:
+        return {b: [row[f"share_within_{b}_p05"], row[f"share_within_{b}_p95"]] for b in bands}
+
+    towns: dict[str, Any] = {}
+    for row in doc["townships"]:
+        towns.setdefault(row["town_code"], {})[row["mode"]] = rng(row)
+    return {"county": {r["mode"]: rng(r) for r in doc["county"]}, "townships": towns}
 
 
 def coverage_outputs(
@@ -72,7 +83,8 @@ def coverage_outputs(
 ) -> CoverageOutputs:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
     and coverage.gpkg (village coverage and service-area bands), each written atomically.
-    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws."""
+    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws (and
+    coverage_sensitivity.csv holds the one-at-a-time sensitivity)."""
     res = coverage(model, target)
     if draws:
         annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
@@ -82,6 +94,9 @@ def coverage_outputs(
         write_csv(res.villages, out / "coverage_villages.csv")
         write_csv(res.townships, out / "coverage_townships.csv")
         write_csv(res.county, out / "coverage_county.csv")
+        if draws:  # one-at-a-time sensitivity: the data of a tornado chart
+            sens = pd.DataFrame(res.meta["uncertainty"]["sensitivity"])
+            write_csv(sens, out / "coverage_sensitivity.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
         areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
@@ -143,11 +158,7 @@ def gaps_outputs(
 
 def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
     """Every village's probability of missing its target and class, with the ensemble notes."""
-    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
-    rng = [c for c in res.villages.columns if c.startswith("min_staffed_p")]
-    v = res.villages[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
-        ["p_miss", "population"], ascending=False, kind="stable"
-    )
+    v = gap_table(res)
     return {
         **res.meta["uncertainty"],
         "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},

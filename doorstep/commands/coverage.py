@@ -101,9 +101,15 @@ def _write_uncertainty(w: Any, u: dict[str, Any]) -> None:
             f"    {r['parameter']:32s} {r['share_at_low']:6.1%} .. {r['share_at_high']:6.1%}"
             f"  (swing {r['swing']:.1%})\n"
         )
+    for o in u.get("nominal_outside_range", []):
+        w(
+            f"  注意 nominal {o['figure']} ({o['mode']}, {o['where']}) = {o['nominal']:.3g} is "
+            f"{o['nominal_is']} {o['p05']:.3g}–{o['p95']:.3g} (a best/worst case, not typical)\n"
+        )
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
+    from doorstep.geo.villages import TO_CONFIRM
     from doorstep.outputs import gaps_outputs
 
     target, draws = target_from_args(args), draws_from_args(args)
@@ -122,8 +128,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         f"{target.urban_minutes:g} min (urban) by {target.mode}: {len(vill)}\n"
     )
     for _, r in vill.head(args.top).iterrows():
+        tag = f" [{TO_CONFIRM}]" if r.get("point_imputed", False) else ""
         w(
-            f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
+            f"  {r['rank']:3d}. {r['name']}{tag} ({r['population']:,} 人): {r['reason_zh']}\n"
             f"       {r['reason_en']}\n"
         )
         if draws:

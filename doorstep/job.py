@@ -212,7 +212,7 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
         with steps.step("siting proposal 新增服务点选址 (MCLP)"):
             site_doc = _siting_step(options, model, stage)
         with steps.step(f"circuits {month} 律师巡回") as detail:
-            cm, routes = _circuits_step(options, model, stage / "circuits")
+            cm, routes = _circuits_step(options, month, model, stage / "circuits")
             detail.append(f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits)")
         with steps.step("atlas 地图"):
             atlas = _atlas_step(options, model, site_doc, routes, stage)
@@ -259,9 +259,10 @@ def _siting_step(options: JobOptions, model: CountyModel, stage: Path) -> dict[s
     return doc
 
 
-def _circuits_step(options: JobOptions, model: CountyModel, cdir: Path) -> tuple[CountyMonth, Any]:
+def _circuits_step(
+    options: JobOptions, month: str, model: CountyModel, cdir: Path
+) -> tuple[CountyMonth, Any]:
     """Plan the month; write ledger, calendars, routes and plan; return the plan and route layer."""
-    month = options.circuit_month
     cm = plan_county_month(model, month, n_lawyers=options.lawyers, mode=options.circuit_mode)
     cdir.mkdir()
     write_ledger(cm.plan, cdir / f"ledger-{month}.xlsx")

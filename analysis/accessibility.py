@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.traveltime import od_matrix
+from doorstep.geo.routing import od_matrix
 
 from .coverage import quality_of
 

@@ -1,7 +1,7 @@
 """Coverage: who reaches a staffed legal service point within 15/30/60 minutes.
 
 For every village and mode the travel time (minutes, network + access legs, see
-:mod:`geo.traveltime`) to the nearest point of each tier is computed with one multi-source
+:mod:`geo.routing`) to the nearest point of each tier is computed with one multi-source
 Dijkstra pass per tier:
 
 * ``staffed`` — nearest point open on working days (``staffed == True``: county centre,
@@ -29,8 +29,7 @@ import pandas as pd
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import MODES, check_minutes
-from doorstep.geo.roadindex import check_mode
-from doorstep.geo.traveltime import nearest_facility
+from doorstep.geo.routing import check_mode, nearest_facility
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +258,7 @@ def coverage(
             "km": "kilometres",
         },
         "assumptions": [
-            "times = access walk + network travel + access walk (geo.traveltime)",
+            "times = access walk + network travel + access walk (geo.routing)",
             "coverage counts staffed points only (county centre, township workstations); village "
             "rooms are staffed on adviser visit days only and are reported separately",
             f"target: rural ≤ {target.rural_minutes:g} min, urban ≤ {target.urban_minutes:g} min; "

@@ -22,7 +22,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.traveltime import nearest_facility
+from doorstep.geo.routing import nearest_facility
 
 from .coverage import CoverageResult, CoverageTarget, coverage, quality_of, staffed_points
 

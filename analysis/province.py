@@ -4,7 +4,7 @@ Each task (:func:`analyse_county`) builds a county model from the NBS code lists
 (:func:`geo.hunan.hunan_county_source` → :func:`geo.model.build_county_model`), computes for every
 village the travel time (minutes, network + access legs) to the nearest *staffed* service point
 (county centre or township workstation, one multi-source Dijkstra pass,
-:func:`geo.traveltime.nearest_facility`) and writes, atomically (temp file + ``os.replace``)::
+:func:`geo.routing.nearest_facility`) and writes, atomically (temp file + ``os.replace``)::
 
     OUT/counties/<code>/villages.parquet    GeoParquet, one row per village, min_staffed, within_<b>
     OUT/counties/<code>/townships.parquet   GeoParquet, modelled township polygons + coverage
@@ -38,7 +38,7 @@ import pandas as pd
 
 from doorstep.geo._errors import DoorstepError, InputError
 from doorstep.geo.params import check_minutes
-from doorstep.geo.roadindex import check_mode
+from doorstep.geo.routing import check_mode
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def county_coverage(
     model: Any, params: ProvinceParams
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Village times to the nearest staffed point, the township table and the county figures."""
-    from doorstep.geo.traveltime import nearest_facility
+    from doorstep.geo.routing import nearest_facility
 
     sp = model.service_points
     staffed = sp[sp["tier"].isin(STAFFED_TIERS)].reset_index(drop=True)

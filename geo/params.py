@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +51,6 @@ class SpeedParams:
 
     classes: dict[str, dict[str, float]]
     default: dict[str, float]
-    walk_kmh: float = 4.5
-    snap_limit_m: float = 1000.0
     source: str = "data/params/speeds.toml"
 
     def __post_init__(self) -> None:
@@ -66,14 +66,6 @@ class SpeedParams:
                     )
         if self.default["walk"] <= 0 or self.default["car"] <= 0:
             raise DataFileError(self.source, "default speeds must be positive", field="default")
-        if not 0.5 <= self.walk_kmh <= 10:
-            raise DataFileError(
-                self.source, "walking speed must be 0.5–10 km/h", field="access.walk_kmh"
-            )
-        if self.snap_limit_m <= 0:
-            raise DataFileError(
-                self.source, "snap limit must be positive", field="access.snap_limit_m"
-            )
 
     def speed(self, road_class: str, mode: str) -> float:
         """Speed in km/h for a road class and mode (falls back to the default class)."""
@@ -83,16 +75,63 @@ class SpeedParams:
     def from_file(cls, path: str | Path | None = None) -> SpeedParams:
         p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
         d = _read_toml(p)
-        acc = d.get("access", {})
         return cls(
             classes={
                 k: {m: float(x) for m, x in v.items()} for k, v in d.get("classes", {}).items()
             },
             default={m: float(x) for m, x in d.get("default", {}).items()},
-            walk_kmh=float(acc.get("walk_kmh", 4.5)),
-            snap_limit_m=float(acc.get("snap_limit_m", 1000.0)),
             source=str(p),
         )
+
+
+@dataclass(frozen=True)
+class AccessParams:
+    """Off-network access leg: walking speed (km/h) and the snap distance flag limit (m).
+
+    The ``[access]`` table of ``data/params/speeds.toml`` is read here and nowhere else; the leg
+    from a point ``P`` to its snap position ``P'`` takes ``|P − P'| / walk_m_per_min`` minutes
+    and snaps longer than ``snap_limit_m`` are flagged (see :mod:`geo.routing.snap`).
+    """
+
+    walk_kmh: float = 4.5
+    snap_limit_m: float = 1000.0
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.walk_kmh <= 10.0:
+            raise InputError(f"access walking speed must be 0.5–10 km/h, got {self.walk_kmh}")
+        if not self.snap_limit_m > 0:
+            raise InputError(f"snap_limit_m must be positive, got {self.snap_limit_m}")
+
+    @property
+    def walk_m_per_min(self) -> float:
+        """Walking speed in metres per minute: ``1000 · walk_kmh / 60``."""
+        return self.walk_kmh * 1000.0 / 60.0
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> AccessParams:
+        """Read ``[access]`` from ``data/params/speeds.toml`` (defaults when the file or table is
+        absent; the parsed file is cached until it changes)."""
+        p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
+        try:
+            st = os.stat(p)
+        except OSError:
+            return cls()
+        return cls._read(str(p), st.st_mtime_ns, st.st_size)
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def _read(cls, path: str, _mtime_ns: int, _size: int) -> AccessParams:
+        p = Path(path)
+        acc = _read_toml(p).get("access", {})
+        try:
+            return cls(float(acc.get("walk_kmh", 4.5)), float(acc.get("snap_limit_m", 1000.0)))
+        except (InputError, TypeError, ValueError) as exc:
+            raise DataFileError(
+                p,
+                str(exc),
+                field="access",
+                fix="give walk_kmh in 0.5–10 and a positive snap_limit_m",
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Demand = villages weighted by population; existing sites = staffed service points (county
 centre, township stations, ...); candidates = village locations, or a user table of points.
-Travel times come from :func:`geo.traveltime.od_matrix` (minutes, access legs included).
+Travel times come from :func:`geo.routing.od_matrix` (minutes, access legs included).
 """
 
 from __future__ import annotations
@@ -57,17 +57,17 @@ def county_problem(
     model
         A :class:`geo.model.CountyModel` (or an object with the same fields).
     mode
-        Travel mode for :func:`geo.traveltime.od_matrix`.
+        Travel mode for :func:`geo.routing.od_matrix`.
     candidates
         Points (``code``, ``name``, optional ``cost``, geometry) that may be opened; default:
         every village location.
     budget
         Total opening budget (costs from ``candidates["cost"]``, else 1 per site).
     od
-        Travel-time function (default :func:`geo.traveltime.od_matrix`), for tests.
+        Travel-time function (default :func:`geo.routing.od_matrix`), for tests.
     """
     if od is None:
-        from doorstep.geo.traveltime import od_matrix as od
+        from doorstep.geo.routing import od_matrix as od
     v = model.villages
     sp = model.service_points
     staffed = sp[sp["staffed"].astype(bool) & sp["tier"].isin(list(STAFFED_TIERS))]

@@ -15,8 +15,8 @@ from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
 from doorstep.geo.atomic import atomic_path
-from doorstep.geo.isochrones import service_areas
 from doorstep.geo.params import MODES, check_minutes
+from doorstep.geo.routing import service_areas
 
 from ._common import add_model_options, emit_json, model_from_args
 

@@ -10,9 +10,17 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.roadindex import AccessParams, road_index
+from doorstep.geo.routing import (
+    AccessParams,
+    nearest_facility,
+    node_times,
+    od_matrix,
+    prepare,
+    road_index,
+    route,
+    routes,
+)
 from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
-from doorstep.geo.traveltime import nearest_facility, node_times, od_matrix, prepare, route, routes
 
 ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=100.0)  # 75 m/min
 

@@ -97,10 +97,9 @@ class AccessParams:
     snap_limit_m: float = 1000.0
 
     def __post_init__(self) -> None:
-        if not 0.5 <= self.walk_kmh <= 10.0:
-            raise InputError(f"access walking speed must be 0.5–10 km/h, got {self.walk_kmh}")
-        if not self.snap_limit_m > 0:
-            raise InputError(f"snap_limit_m must be positive, got {self.snap_limit_m}")
+        bad = _access_problem(self.walk_kmh, self.snap_limit_m)
+        if bad:
+            raise InputError(bad[1])
 
     @property
     def walk_m_per_min(self) -> float:
@@ -123,15 +122,30 @@ class AccessParams:
     def _read(cls, path: str, _mtime_ns: int, _size: int) -> AccessParams:
         p = Path(path)
         acc = _read_toml(p).get("access", {})
-        try:
-            return cls(float(acc.get("walk_kmh", 4.5)), float(acc.get("snap_limit_m", 1000.0)))
-        except (InputError, TypeError, ValueError) as exc:
-            raise DataFileError(
-                p,
-                str(exc),
-                field="access",
-                fix="give walk_kmh in 0.5–10 and a positive snap_limit_m",
-            ) from None
+        got: dict[str, float] = {}
+        for name, default in (("walk_kmh", 4.5), ("snap_limit_m", 1000.0)):
+            try:
+                got[name] = float(acc.get(name, default))
+            except (TypeError, ValueError):
+                raise DataFileError(
+                    p,
+                    f"not a number: {acc.get(name)!r}",
+                    field=f"access.{name}",
+                    fix="give a number",
+                ) from None
+        bad = _access_problem(got["walk_kmh"], got["snap_limit_m"])
+        if bad:
+            raise DataFileError(p, bad[1], field=f"access.{bad[0]}", fix="correct the value")
+        return cls(**got)
+
+
+def _access_problem(walk_kmh: float, snap_limit_m: float) -> tuple[str, str] | None:
+    """The first out-of-range access parameter (field name, message), or None."""
+    if not 0.5 <= walk_kmh <= 10.0:
+        return "walk_kmh", f"access walking speed must be 0.5–10 km/h, got {walk_kmh}"
+    if not snap_limit_m > 0:
+        return "snap_limit_m", f"snap_limit_m must be positive, got {snap_limit_m}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.routing import nearest_facility
+from doorstep.geo.villages import imputed_flags
 
 from .coverage import CoverageResult, CoverageTarget, coverage, quality_of, staffed_points
 
@@ -85,7 +86,8 @@ def underserved_villages(
 
     ``minutes`` overrides both the rural and urban target. Columns: ``rank``, village fields,
     ``min_staffed`` (minutes), ``target_min``, ``excess_min``, ``person_minutes``,
-    ``reason_zh``, ``reason_en``.
+    ``reason_zh``, ``reason_en``, ``point_imputed`` (the village stands on an imputed point:
+    location to be confirmed, 待核实位置).
     """
     target = target or CoverageTarget(mode=mode)
     if minutes is not None:
@@ -107,6 +109,7 @@ def underserved_villages(
     reasons = [_reason(r) for _, r in gap.iterrows()]
     gap["reason_zh"] = [r[0] for r in reasons]
     gap["reason_en"] = [r[1] for r in reasons]
+    gap["point_imputed"] = imputed_flags(model.villages, gap["code"])  # 待核实位置
     gap.insert(0, "rank", np.arange(1, len(gap) + 1))
     gap.attrs["units"] = {
         "min_staffed": "minutes",

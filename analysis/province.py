@@ -24,7 +24,6 @@ import logging
 import os
 import resource
 import socket
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import DoorstepError, InputError
+from doorstep.geo.atomic import atomic_path
 from doorstep.geo.params import check_minutes
 from doorstep.geo.routing import check_mode
 
@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 
 STAFFED_TIERS: tuple[str, ...] = ("county_centre", "township_station")
 SUMMARY = "summary.json"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,8 @@ def _band(b: float) -> str:
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def _coverage_table(df: pd.DataFrame, by: str | None, params: ProvinceParams) -> pd.DataFrame:

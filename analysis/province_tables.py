@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from doorstep.geo.export import write_csv
+
 from .province import SUMMARY, ProvinceParams, ProvinceRun, _atomic, _band
 
 
@@ -63,14 +65,8 @@ def write_province_outputs(
         "townships_parquet": out / "province_townships.parquet",
         "run": out / "run.json",
     }
-    _atomic(
-        paths["counties_csv"],
-        lambda p: pd.DataFrame(counties.drop(columns="geometry")).to_csv(p, index=False),
-    )
-    _atomic(
-        paths["townships_csv"],
-        lambda p: pd.DataFrame(towns.drop(columns="geometry")).to_csv(p, index=False),
-    )
+    write_csv(counties, paths["counties_csv"])
+    write_csv(towns, paths["townships_csv"])
     _atomic(paths["counties_parquet"], lambda p: counties.to_parquet(p, index=False))
     _atomic(paths["townships_parquet"], lambda p: towns.to_parquet(p, index=False))
     pop = counties["population"].to_numpy(float) if len(counties) else np.zeros(0)

@@ -32,6 +32,17 @@ log = logging.getLogger(__name__)
 TEMP_MARK = ".partial-"
 
 
+def file_mode() -> int:
+    """Mode for files Doorstep writes: readable by others (``0o666`` minus the umask, 0644 usually).
+
+    Temporary files made by :mod:`tempfile` are 0600; every atomic writer resets the mode
+    before the rename, so an atlas or ledger can be served by a web server without a chmod.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _check_target(target: str | Path) -> Path:
     final = Path(target)
     if final.is_dir():
@@ -99,6 +110,7 @@ def atomic_path(target: str | Path, *, fsync: bool = True) -> Iterator[Path]:
             raise DataFileError(final, "the writer produced no output", fix="report this as a bug")
         if fsync:
             _fsync_file(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, final)
         if fsync:
             _fsync_dir(final.parent if str(final.parent) else Path("."))

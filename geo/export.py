@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 
 from .atomic import atomic_path
@@ -49,6 +50,82 @@ def graph_to_gdfs(model: CountyModel) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     return ngdf, egdf
 
 
+GPKG_VERSION = "1.2"
+"""GeoPackage version written: 1.2 opens without warnings in QGIS 3.22 / GDAL 3.6 and passes
+their validators (GDAL >= 3.8 writes 1.4 by default, which those versions flag)."""
+
+
+def polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Keep only the polygon parts of each geometry (as MultiPolygon; empty stays empty).
+
+    Clipping a polygon to an outline can return a GeometryCollection with line or point slivers
+    along the shared boundary; QGIS draws nothing for such features and Shapefile cannot hold
+    them. The slivers have no area, so dropping them changes no area.
+    """
+
+    def parts(g: shapely.Geometry | None) -> shapely.Geometry:
+        if g is None or g.is_empty:
+            return shapely.MultiPolygon()
+        if isinstance(g, shapely.Polygon):
+            return shapely.MultiPolygon([g])
+        if isinstance(g, shapely.MultiPolygon):
+            return g
+        polys = [
+            p for p in shapely.get_parts(g) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)
+        ]
+        flat = [q for p in polys for q in (p.geoms if isinstance(p, shapely.MultiPolygon) else [p])]
+        return shapely.MultiPolygon(flat)
+
+    return gpd.GeoSeries([parts(g) for g in geoms], index=geoms.index, crs=geoms.crs)
+
+
+def write_geopackage(
+    target: str | Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write map layers and plain attribute tables to one GeoPackage, atomically.
+
+    ``layers`` become feature tables; ``tables`` (no geometry) become GeoPackage *attribute*
+    tables (``data_type = 'attributes'``), not map layers of empty geometries. The file is
+    GeoPackage :data:`GPKG_VERSION`.
+    """
+    final = Path(target)
+    items: list[tuple[str, pd.DataFrame]] = [*layers.items(), *(tables or {}).items()]
+    with atomic_path(final) as tmp:
+        for i, (name, df) in enumerate(items):
+            opts = {"VERSION": GPKG_VERSION} if i == 0 else None
+            pyogrio.write_dataframe(
+                df, tmp, layer=name, driver="GPKG", dataset_options=opts, append=i > 0
+            )
+    return final
+
+
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet treat a text cell as a formula (CSV injection)."""
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as formulas: a leading ``= + - @`` (or tab/CR) gets an
+    apostrophe in front, the OWASP-recommended neutraliser; numbers and geometry are untouched."""
+    out = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_LEAD) else v
+            )
+    return out
+
+
+def write_csv(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a table as CSV for spreadsheets, atomically: UTF-8 with BOM (Excel on Chinese
+    Windows reads it right), text cells neutralised (:func:`spreadsheet_safe`), no index."""
+    final = Path(target)
+    with atomic_path(final) as tmp:
+        spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return final
+
+
 def export_geopackage(model: CountyModel, target: str | Path) -> Path:
     """Write county, townships, villages, service points, road nodes/edges and layer sources.
 
@@ -65,12 +142,7 @@ def export_geopackage(model: CountyModel, target: str | Path) -> Path:
         "road_nodes": nodes,
         "road_edges": edges,
     }
-    with atomic_path(final) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG")
-        meta = pd.DataFrame([{"layer": k, **v.as_dict()} for k, v in model.layers.items()])
-        gpd.GeoDataFrame(meta, geometry=[None] * len(meta), crs="EPSG:4326").to_file(
-            tmp, layer="layer_sources", driver="GPKG"
-        )
+    meta = pd.DataFrame([{"layer": k, **v.as_dict()} for k, v in model.layers.items()])
+    write_geopackage(final, layers, {"layer_sources": meta})
     log.info("wrote %s (%d layers)", final, len(layers) + 1)
     return final

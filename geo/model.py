@@ -23,8 +23,10 @@ from pyproj import Transformer
 
 from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
+from .imputation import ImputationReport
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
 from .params import ModelParams, ServiceDefaults
+from .population import PublishedShare
 from .service_points import apply_service_overrides, model_service_points
 from .sources import CensusFigures, CountySource, LayerInfo, huayuan_source
 from .villages import apply_village_overrides, resolve_village_points
@@ -77,6 +79,7 @@ class CountyModel:
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    imputation: ImputationReport | None = None
 
     def to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Project a layer to the model's metric CRS (refuses layers without a CRS)."""
@@ -97,8 +100,31 @@ class CountyModel:
             "layers": {k: v.as_dict() for k, v in self.layers.items()},
             "village_location_quality": {str(k): int(v) for k, v in lq.items()},
             "modelled_layers": sorted(k for k, v in self.layers.items() if v.modelled),
+            "seats": self.seat_sources(),
             "warnings": list(self.warnings),
         }
+
+    def seat_sources(self) -> list[dict[str, object]]:
+        """Per township: the seat's source and, where a second source has one, the distance (km)."""
+        t = self.townships
+        get = t.get
+        alt = get("alt_seat_source", pd.Series("", index=t.index)).fillna("")
+        km = get("seat_sources_km", pd.Series(np.nan, index=t.index))
+        return [
+            {
+                "code": str(t["code"].iloc[i]),
+                "name": str(t["name"].iloc[i]),
+                "lon": round(float(t["seat_lon"].iloc[i]), 6),
+                "lat": round(float(t["seat_lat"].iloc[i]), 6),
+                "source": str(get("seat_source", t["seat_quality"]).iloc[i]),
+                "quality": str(t["seat_quality"].iloc[i]),
+                "other_source": str(alt.iloc[i]) or None,
+                "distance_between_sources_km": (
+                    round(float(km.iloc[i]), 3) if np.isfinite(km.iloc[i]) else None
+                ),
+            }
+            for i in range(len(t))
+        ]
 
     def summary(self) -> dict[str, object]:
         """Counts, area, population, CRS and layer sources (what ``doorstep summary`` prints)."""
@@ -183,6 +209,322 @@ def _user_township_polygons(
     return {c: shapely.make_valid(gm[gm["code"] == c].geometry.union_all()) for c in codes}
 
 
+@dataclass
+class _Build:
+    """Shared state of one :func:`build_county_model` call (its phases read and extend it)."""
+
+    src: CountySource
+    inputs: ModelInputs
+    params: ModelParams
+    outline_wgs: shapely.Geometry
+    crs: str
+    outline_m: shapely.Geometry
+    layers: dict[str, LayerInfo]
+    warnings: list[str] = field(default_factory=list)
+    published: dict[str, PublishedShare] = field(default_factory=dict)
+
+
+def _start(src: CountySource, inputs: ModelInputs, params: ModelParams) -> _Build:
+    """Phase 1: the outline (source or user file) and the local metric CRS centred on it."""
+    layers = dict(src.layers)
+    outline_wgs = _outline(src, inputs, layers)
+    c = outline_wgs.centroid
+    crs = local_metric_crs(c.x, c.y)
+    outline_m = gpd.GeoSeries([outline_wgs], crs="EPSG:4326").to_crs(crs).iloc[0]
+    return _Build(src, inputs, params, outline_wgs, crs, outline_m, layers)
+
+
+def _located_villages(b: _Build) -> pd.DataFrame:
+    """Phase 2: source (or surveyed) village points, projected; ``usable`` = clean and inside.
+
+    A source point outside the county is flagged ``outside_county`` (re-imputed later); a
+    surveyed point outside it is an error in the user's file.
+    """
+    villages = b.src.villages.copy().reset_index(drop=True)
+    if b.inputs.villages is not None:
+        villages = apply_village_overrides(
+            villages, b.inputs.villages, crs=b.inputs.crs, layers=b.layers
+        )
+    villages["x"], villages["y"] = _project(
+        b.crs, villages["lon"].to_numpy(float), villages["lat"].to_numpy(float)
+    )
+    inside = shapely.contains_xy(b.outline_m, villages["x"].to_numpy(), villages["y"].to_numpy())
+    has = np.isfinite(villages["x"].to_numpy(float))
+    for i in np.flatnonzero(has & ~inside):
+        code, name = villages["code"].iloc[i], villages["name"].iloc[i]
+        if villages["qa_flags"].iloc[i] == "surveyed":
+            raise DataFileError(
+                b.inputs.villages,
+                f"surveyed point of {code} lies outside the county",
+                field="lon/lat",
+                fix="check the coordinates and their crs (GCJ02 vs WGS84)",
+            )
+        b.warnings.append(f"village {code} {name}: point lies outside the county; re-imputed")
+        villages.loc[villages.index[i], "qa_flags"] = (
+            villages["qa_flags"].iloc[i].replace("ok", "") + ";outside_county"
+        )
+    villages["usable"] = villages["qa_flags"].isin(["ok", "surveyed"]) & inside
+    return villages
+
+
+def _seats(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
+    """Phase 3: township seats (metric ``seat_x``/``seat_y``); missing ones modelled and warned."""
+    tw = b.src.townships.copy().reset_index(drop=True)
+    tw["seat_x"], tw["seat_y"] = _project(
+        b.crs, tw["seat_lon"].to_numpy(float), tw["seat_lat"].to_numpy(float)
+    )
+    for col, empty in (("seat_source", ""), ("alt_seat_source", ""), ("seat_sources_km", np.nan)):
+        if col not in tw.columns:
+            tw[col] = empty
+    tw["seat_note"] = tw["seat_source"].fillna("")
+    seat_in = shapely.contains_xy(b.outline_m, tw["seat_x"].to_numpy(), tw["seat_y"].to_numpy())
+    tw.loc[~seat_in, ["seat_x", "seat_y"]] = np.nan
+    tw = model_seats(tw, villages)
+    seatless = ~np.isfinite(tw["seat_x"].to_numpy(float))
+    if seatless.any():  # no located point at all: seat placed far from everything located
+        known = np.vstack(
+            [
+                villages.loc[villages["usable"], ["x", "y"]].to_numpy(),
+                tw.loc[~seatless, ["seat_x", "seat_y"]].to_numpy(),
+            ]
+        )
+        grid = b.params.imputation.grid_m * 4
+        pts = impute_points(b.outline_m, known, int(seatless.sum()), grid)
+        tw.loc[seatless, "seat_x"], tw.loc[seatless, "seat_y"] = pts[:, 0], pts[:, 1]
+        tw.loc[seatless, "seat_note"] = (
+            "no located point in this township: seat modelled in the least-covered part of the county"
+        )
+        b.warnings.append(
+            f"{int(seatless.sum())} township(s) had no located point at all; their seats are modelled"
+        )
+    tw.loc[tw["seat_quality"] == "modelled", "seat_source"] = "modelled"
+    for _, t in tw[tw["seat_sources_km"] > b.params.seat_warn_km].iterrows():
+        b.warnings.append(
+            f"township {t['name']} ({t['code']}): seat sources disagree by {t['seat_sources_km']:.2f} km "
+            f"({t['seat_source']} vs {t['alt_seat_source']})"
+        )
+    for i in np.flatnonzero(tw["seat_quality"].to_numpy() == "modelled"):
+        b.warnings.append(
+            f"township {tw['name'].iloc[i]} ({tw['code'].iloc[i]}) has no seat point in the sources: "
+            f"{tw['seat_note'].iloc[i]}"
+        )
+    return tw
+
+
+def _township_polygons(
+    b: _Build, villages: pd.DataFrame, tw: pd.DataFrame
+) -> dict[str, shapely.Geometry]:
+    """Phase 4: township polygons from the user's file, else Voronoi cells of located points."""
+    codes = tw["code"].tolist()
+    if b.inputs.townships is not None:
+        polys = _user_township_polygons(b.inputs, codes, b.crs)
+        b.layers["townships"] = LayerInfo(f"user file {Path(b.inputs.townships).name}", False)
+        return polys
+    gen = pd.concat(
+        [
+            villages.loc[villages["usable"], ["x", "y", "town_code"]],
+            pd.DataFrame({"x": tw["seat_x"], "y": tw["seat_y"], "town_code": tw["code"]}),
+        ],
+        ignore_index=True,
+    )
+    b.layers["townships"] = LayerInfo(
+        "modelled: Voronoi cells of located villages and seats, clipped to the county, dissolved by township",
+        True,
+        "no public township boundary source",
+    )
+    return township_polygons_from_points(b.outline_m, gen, codes)
+
+
+def _populate(b: _Build, villages: pd.DataFrame) -> pd.DataFrame:
+    """Phase 5: village populations from the user's table, else modelled from the census."""
+    v = villages.copy()
+    census = b.src.census
+    if b.inputs.population is not None:
+        from .population import population_from_table
+
+        v["population"], psrc = population_from_table(b.inputs.population, v, b.params.population)
+        v["population_source"] = "user"
+        b.layers["population"] = LayerInfo(psrc, False)
+    else:
+        v["population"] = model_population(
+            v, census.total_population, census.urban_share, b.params.population
+        )
+        v["population_source"] = "modelled"
+        b.layers["population"] = LayerInfo(
+            f"modelled: census 2020 total {census.total_population:,} and urban share "
+            f"{census.urban_share:.2%} spread over units by NBS urban-rural class (data/params/model.toml)",
+            True,
+            "no public village populations",
+        )
+        if b.src.published_facts is not None and b.params.published_population.township_facts:
+            _published_population(b, v)
+    v["urban"] = (v["ur_code"] >= 100) & (v["ur_code"] < 200)
+    return v
+
+
+def _published_population(b: _Build, v: pd.DataFrame) -> None:
+    """Phase 5b: township totals from published registered shares where they exist (in place)."""
+    from .population import population_with_published, published_shares
+
+    assert b.src.published_facts is not None
+    shares = published_shares(
+        b.src.published_facts, b.src.townships, b.src.name, b.params.published_population
+    )
+    if not shares:
+        return
+    total = b.src.census.total_population
+    base = v["population"].to_numpy()
+    v["population"] = population_with_published(v, total, base, shares)
+    pub = v["town_code"].isin([s.code for s in shares])
+    v["population_source"] = np.where(pub, "published_township", "modelled")
+    b.published = {s.code: s for s in shares}
+    b.layers["population"] = LayerInfo(
+        f"{len(shares)} of {len(b.src.townships)} townships from published registered (户籍) counts "
+        f"({b.src.published_facts.name}): share of the county's registered total x the 2020 census "
+        f"resident total {total:,}; the others modelled by urban-rural class; villages within each "
+        "part in proportion to the modelled populations (data/params/model.toml [published_population])",
+        True,
+        "no public village populations; registered shares stand in for resident shares",
+    )
+
+
+def _township_population_source(b: _Build, code: str) -> tuple[str, str]:
+    """(population_source, basis) of one township for the township layer."""
+    if b.inputs.population is not None:
+        return "user", f"user file {Path(b.inputs.population).name}"
+    s = b.published.get(code)
+    if s is None:
+        return "modelled", "modelled: remainder of the census total, by urban-rural class"
+    return (
+        "published",
+        f"{s.fact} {s.registered:,} ({s.year}) / county registered {s.county_registered:,.0f} "
+        f"= {s.share:.2%} of the 2020 census residents; {s.url}",
+    )
+
+
+def _village_frame(b: _Build, villages: pd.DataFrame, tw: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Phase 6a: the public village layer (WGS84 points)."""
+    inv = Transformer.from_crs(b.crs, "EPSG:4326", always_xy=True)
+    vlon, vlat = inv.transform(villages["x"].to_numpy(), villages["y"].to_numpy())
+    town_name = dict(zip(tw["code"], tw["name"], strict=True))
+    return gpd.GeoDataFrame(
+        {
+            "code": villages["code"].astype(str),
+            "name": villages["name"],
+            "town_code": villages["town_code"].astype(str),
+            "town_name": villages["town_code"].map(town_name),
+            "ur_code": villages["ur_code"].astype(int),
+            "urban": villages["urban"].astype(bool),
+            "location_quality": villages["location_quality"],
+            "location_note": villages["location_note"],
+            "uncertainty_m": villages["uncertainty_m"].astype(float),
+            "qa_flags": villages["qa_flags"],
+            "population": villages["population"].astype(int),
+            "population_source": villages["population_source"],
+        },
+        geometry=gpd.points_from_xy(vlon, vlat),
+        crs="EPSG:4326",
+    )
+
+
+def _township_frame(
+    b: _Build, tw: pd.DataFrame, polys: dict[str, shapely.Geometry], vgdf: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Phase 6b: the public township layer (WGS84 polygons with seat, population, counts)."""
+    inv = Transformer.from_crs(b.crs, "EPSG:4326", always_xy=True)
+    slon, slat = inv.transform(tw["seat_x"].to_numpy(), tw["seat_y"].to_numpy())
+    pop_by_town = vgdf.groupby("town_code")["population"].sum()
+    return gpd.GeoDataFrame(
+        {
+            "code": tw["code"],
+            "name": tw["name"],
+            "seat_lon": slon,
+            "seat_lat": slat,
+            "seat_quality": tw["seat_quality"],
+            "seat_note": tw["seat_note"],
+            "seat_source": tw["seat_source"],
+            "alt_seat_source": tw["alt_seat_source"],
+            "seat_sources_km": tw["seat_sources_km"].round(3),
+            "polygon_source": "official" if b.inputs.townships is not None else "modelled",
+            "population": [int(pop_by_town.get(cd, 0)) for cd in tw["code"]],
+            "population_source": [_township_population_source(b, cd)[0] for cd in tw["code"]],
+            "population_basis": [_township_population_source(b, cd)[1] for cd in tw["code"]],
+            "villages": [int((vgdf["town_code"] == cd).sum()) for cd in tw["code"]],
+        },
+        geometry=gpd.GeoSeries([polys[cd] for cd in tw["code"]], crs=b.crs).to_crs("EPSG:4326"),
+        crs="EPSG:4326",
+    )
+
+
+def _service_points(b: _Build, tgdf: gpd.GeoDataFrame, vgdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Phase 7: the modelled service-point network, edited by the user's file."""
+    sp = model_service_points(b.src, tgdf, vgdf, ServiceDefaults.from_file(), b.crs)
+    b.layers["service_points"] = LayerInfo(
+        "modelled: county centre and correction centre at the county seat, a workstation at each township seat, "
+        "a room in every village (data/params/service_points.toml)",
+        True,
+        "no public list of service-point locations",
+    )
+    if b.inputs.service_points is not None:
+        sp = apply_service_overrides(
+            sp, b.inputs.service_points, crs=b.inputs.crs, outline=b.outline_wgs
+        )
+        b.layers["service_points"] = LayerInfo(
+            f"modelled defaults edited by user file {Path(b.inputs.service_points).name}",
+            bool(sp["modelled"].any()),
+        )
+    return sp
+
+
+def _roads(b: _Build, vgdf: gpd.GeoDataFrame, tgdf: gpd.GeoDataFrame) -> nx.Graph:
+    """Phase 8: the road graph: real roads (the user's OSM extract, else the source's main roads)
+    as the backbone, joined by the modelled settlement network (:func:`geo.network.join_backbone`)."""
+    from .network import backbone_from_file, join_backbone, road_km
+
+    bb = b.params.backbone
+    clip = b.outline_m.buffer(bb.margin_km * 1000.0)
+    real: nx.Graph | None = None
+    if b.inputs.roads is not None:
+        from .osm import graph_from_osm
+
+        clip_wgs = gpd.GeoSeries([clip], crs=b.crs).to_crs("EPSG:4326").iloc[0]
+        real = graph_from_osm(
+            b.inputs.roads,
+            crs=b.crs,
+            speeds=b.params.speeds,
+            clip=clip_wgs,
+            largest_component=False,
+        )
+    elif b.src.main_roads is not None:
+        real = backbone_from_file(
+            b.src.main_roads,
+            crs=b.crs,
+            keep_within=clip,
+            road_class=bb.road_class,
+            source=f"{Path(b.src.main_roads).name} (OpenStreetMap main roads via scgraph-data, "
+            "© OpenStreetMap contributors, ODbL)",
+        )
+    G = _modelled_roads(vgdf, tgdf, b.src, b.crs, b.params, b.outline_m)
+    if real is not None and real.number_of_edges():
+        G = join_backbone(
+            G,
+            real,
+            params=b.params.network,
+            backbone=bb,
+            speeds=b.params.speeds,
+            outline=b.outline_m,
+        )
+    km = road_km(G)
+    inside = road_km(G, within=b.outline_m)
+    b.layers["roads"] = LayerInfo(
+        G.graph["source"],
+        km["modelled"] > 0,
+        f"real {km['real']:.1f} km ({inside['real']:.1f} km inside the county), modelled "
+        f"{km['modelled']:.1f} km: mountain circuity applied to modelled roads",
+    )
+    return G
+
+
 def build_county_model(
     vintage: str = "2023",
     data: str | Path | None = None,
@@ -192,6 +534,11 @@ def build_county_model(
     params: ModelParams | None = None,
 ) -> CountyModel:
     """Build and validate a county model.
+
+    The phases, in order: outline and metric CRS; located village points; township seats;
+    township polygons; village points resolved (suspect kept or imputed,
+    :func:`geo.villages.resolve_village_points`); population; the public village and township
+    layers; service points; roads; validation (:func:`geo.validate.validate_model`).
 
     Parameters
     ----------
@@ -206,209 +553,46 @@ def build_county_model(
     params
         Modelling parameters (default ``data/params/*.toml``).
     """
-    inputs = inputs or ModelInputs()
-    params = params or ModelParams.from_files()
     src = source or huayuan_source(vintage, data)
-    layers = dict(src.layers)
-    warnings: list[str] = []
-    outline_wgs = _outline(src, inputs, layers)
-    c = outline_wgs.centroid
-    crs = local_metric_crs(c.x, c.y)
-    outline_m = gpd.GeoSeries([outline_wgs], crs="EPSG:4326").to_crs(crs).iloc[0]
-    area_km2 = outline_m.area / 1e6
-
-    villages = src.villages.copy().reset_index(drop=True)
-    if inputs.villages is not None:
-        villages = apply_village_overrides(villages, inputs.villages, crs=inputs.crs, layers=layers)
-    villages["x"], villages["y"] = _project(
-        crs, villages["lon"].to_numpy(float), villages["lat"].to_numpy(float)
+    b = _start(src, inputs or ModelInputs(), params or ModelParams.from_files())
+    villages = _located_villages(b)
+    tw = _seats(b, villages)
+    polys = _township_polygons(b, villages, tw)
+    villages, imputation = resolve_village_points(
+        villages, tw, polys, b.params.imputation, b.warnings
     )
-    inside = shapely.contains_xy(outline_m, villages["x"].to_numpy(), villages["y"].to_numpy())
-    has = np.isfinite(villages["x"].to_numpy(float))
-    outside = has & ~inside
-    for i in np.flatnonzero(outside):
-        msg = f"village {villages['code'].iloc[i]} {villages['name'].iloc[i]}: point lies outside the county; re-imputed"
-        if villages["qa_flags"].iloc[i] == "surveyed":
-            raise DataFileError(
-                inputs.villages,
-                f"surveyed point of {villages['code'].iloc[i]} lies outside the county",
-                field="lon/lat",
-                fix="check the coordinates and their crs (GCJ02 vs WGS84)",
-            )
-        warnings.append(msg)
-        villages.loc[villages.index[i], "qa_flags"] = (
-            villages["qa_flags"].iloc[i].replace("ok", "") + ";outside_county"
-        )
-    villages["usable"] = villages["qa_flags"].isin(["ok", "surveyed"]) & inside
-
-    tw = src.townships.copy().reset_index(drop=True)
-    tw["seat_x"], tw["seat_y"] = _project(
-        crs, tw["seat_lon"].to_numpy(float), tw["seat_lat"].to_numpy(float)
-    )
-    tw["seat_note"] = ""
-    seat_in = shapely.contains_xy(outline_m, tw["seat_x"].to_numpy(), tw["seat_y"].to_numpy())
-    tw.loc[~seat_in, ["seat_x", "seat_y"]] = np.nan
-    tw = model_seats(tw, villages)
-    codes = tw["code"].tolist()
-    seatless = ~np.isfinite(tw["seat_x"].to_numpy(float))
-    if (
-        seatless.any()
-    ):  # townships with no located point at all: seat placed far from everything located
-        known = np.vstack(
-            [
-                villages.loc[villages["usable"], ["x", "y"]].to_numpy(),
-                tw.loc[~seatless, ["seat_x", "seat_y"]].to_numpy(),
-            ]
-        )
-        pts = impute_points(outline_m, known, int(seatless.sum()), params.imputation_grid_m * 4)
-        tw.loc[seatless, "seat_x"], tw.loc[seatless, "seat_y"] = pts[:, 0], pts[:, 1]
-        tw.loc[seatless, "seat_note"] = (
-            "no located point in this township: seat modelled in the least-covered part of the county"
-        )
-        warnings.append(
-            f"{int(seatless.sum())} township(s) had no located point at all; their seats are modelled"
-        )
-    for i in np.flatnonzero(tw["seat_quality"].to_numpy() == "modelled"):
-        warnings.append(
-            f"township {tw['name'].iloc[i]} ({tw['code'].iloc[i]}) has no seat point in the sources: {tw['seat_note'].iloc[i]}"
-        )
-
-    if inputs.townships is not None:
-        polys = _user_township_polygons(inputs, codes, crs)
-        layers["townships"] = LayerInfo(f"user file {Path(inputs.townships).name}", False)
-    else:
-        gen = pd.concat(
-            [
-                villages.loc[villages["usable"], ["x", "y", "town_code"]],
-                pd.DataFrame({"x": tw["seat_x"], "y": tw["seat_y"], "town_code": tw["code"]}),
-            ],
-            ignore_index=True,
-        )
-        polys = township_polygons_from_points(outline_m, gen, codes)
-        layers["townships"] = LayerInfo(
-            "modelled: Voronoi cells of located villages and seats, clipped to the county, dissolved by township",
-            True,
-            "no public township boundary source",
-        )
-    villages = resolve_village_points(villages, tw, polys, params.imputation_grid_m, warnings)
-
-    # population
-    if inputs.population is not None:
-        from .population import population_from_table
-
-        villages["population"], psrc = population_from_table(
-            inputs.population, villages, params.population
-        )
-        villages["population_source"] = "user"
-        layers["population"] = LayerInfo(psrc, False)
-    else:
-        villages["population"] = model_population(
-            villages, src.census.total_population, src.census.urban_share, params.population
-        )
-        villages["population_source"] = "modelled"
-        layers["population"] = LayerInfo(
-            f"modelled: census 2020 total {src.census.total_population:,} and urban share "
-            f"{src.census.urban_share:.2%} spread over units by NBS urban-rural class (data/params/model.toml)",
-            True,
-            "no public village populations",
-        )
-    villages["urban"] = (villages["ur_code"] >= 100) & (villages["ur_code"] < 200)
-
-    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    vlon, vlat = inv.transform(villages["x"].to_numpy(), villages["y"].to_numpy())
-    town_name = dict(zip(tw["code"], tw["name"], strict=True))
-    vgdf = gpd.GeoDataFrame(
-        {
-            "code": villages["code"].astype(str),
-            "name": villages["name"],
-            "town_code": villages["town_code"].astype(str),
-            "town_name": villages["town_code"].map(town_name),
-            "ur_code": villages["ur_code"].astype(int),
-            "urban": villages["urban"].astype(bool),
-            "location_quality": villages["location_quality"],
-            "location_note": villages["location_note"],
-            "qa_flags": villages["qa_flags"],
-            "population": villages["population"].astype(int),
-            "population_source": villages["population_source"],
-        },
-        geometry=gpd.points_from_xy(vlon, vlat),
-        crs="EPSG:4326",
-    )
-
-    slon, slat = inv.transform(tw["seat_x"].to_numpy(), tw["seat_y"].to_numpy())
-    pop_by_town = vgdf.groupby("town_code")["population"].sum()
-    tgdf = gpd.GeoDataFrame(
-        {
-            "code": tw["code"],
-            "name": tw["name"],
-            "seat_lon": slon,
-            "seat_lat": slat,
-            "seat_quality": tw["seat_quality"],
-            "seat_note": tw["seat_note"],
-            "polygon_source": "official" if inputs.townships is not None else "modelled",
-            "population": [int(pop_by_town.get(cd, 0)) for cd in tw["code"]],
-            "villages": [int((vgdf["town_code"] == cd).sum()) for cd in tw["code"]],
-        },
-        geometry=gpd.GeoSeries([polys[cd] for cd in tw["code"]], crs=crs).to_crs("EPSG:4326"),
-        crs="EPSG:4326",
-    )
+    villages = _populate(b, villages)
+    vgdf = _village_frame(b, villages, tw)
+    tgdf = _township_frame(b, tw, polys, vgdf)
     county = gpd.GeoDataFrame(
-        {"code": [src.code], "name": [src.name], "area_km2": [area_km2]},
-        geometry=[outline_wgs],
+        {"code": [src.code], "name": [src.name], "area_km2": [b.outline_m.area / 1e6]},
+        geometry=[b.outline_wgs],
         crs="EPSG:4326",
     )
-
-    defaults = ServiceDefaults.from_file()
-    sp = model_service_points(src, tgdf, vgdf, defaults, crs)
-    layers["service_points"] = LayerInfo(
-        "modelled: county centre and correction centre at the county seat, a workstation at each township seat, "
-        "a room in every village (data/params/service_points.toml)",
-        True,
-        "no public list of service-point locations",
-    )
-    if inputs.service_points is not None:
-        sp = apply_service_overrides(sp, inputs.service_points, crs=inputs.crs, outline=outline_wgs)
-        layers["service_points"] = LayerInfo(
-            f"modelled defaults edited by user file {Path(inputs.service_points).name}",
-            bool(sp["modelled"].any()),
-        )
-
-    if inputs.roads is not None:
-        from .osm import graph_from_osm
-
-        G = graph_from_osm(inputs.roads, crs=crs, speeds=params.speeds)
-        layers["roads"] = LayerInfo(G.graph["source"], False)
-    else:
-        G = _modelled_roads(vgdf, tgdf, src, crs, params, outline_m)
-        layers["roads"] = LayerInfo(
-            G.graph["source"], True, "no public road network; mountain circuity applied"
-        )
-    layers.setdefault("census", LayerInfo(src.census.source, False))
-
+    sp = _service_points(b, tgdf, vgdf)
+    G = _roads(b, vgdf, tgdf)
+    b.layers.setdefault("census", LayerInfo(src.census.source, False))
     model = CountyModel(
         code=src.code,
         name=src.name,
         vintage=src.vintage,
-        crs=crs,
+        crs=b.crs,
         county=county,
         townships=tgdf,
         villages=vgdf,
         service_points=sp,
         graph=G,
         census=src.census,
-        layers=layers,
-        warnings=warnings,
+        layers=b.layers,
+        warnings=b.warnings,
+        imputation=imputation,
     )
     from .validate import validate_model
 
     validate_model(model)
     log.info(
         "county model %s %s: %d townships, %d villages, %d service points",
-        src.code,
-        src.name,
-        len(tgdf),
-        len(vgdf),
-        len(sp),
+        *(src.code, src.name, len(tgdf), len(vgdf), len(sp)),
     )
     return model
 

@@ -2,14 +2,22 @@
 
 The graph contract (shared by every part of Doorstep): an undirected :class:`networkx.Graph` with
 integer nodes carrying ``x``, ``y`` (metres in the county CRS) and ``lon``, ``lat`` (WGS84); edges
-carrying ``length_m``, ``road_class``, ``time_walk``/``time_motorbike``/``time_car`` (minutes;
-``inf`` where a mode may not use the road), ``edge_id`` and optionally ``geometry`` (LineString,
-metric) and ``name``. ``G.graph`` holds ``crs``, ``modelled`` and ``source``.
+carrying ``length_m``, ``road_class``, ``status`` (``"real"`` — a road from a real source such
+as OpenStreetMap — or ``"modelled"``; the ensemble samples only modelled edges),
+``time_walk``/``time_motorbike``/``time_car`` (minutes; ``inf`` where a mode may not use the
+road), ``edge_id`` and optionally ``geometry`` (LineString, metric) and ``name``. ``G.graph``
+holds ``crs``, ``modelled`` (True when any edge is modelled) and ``source``.
+
+Modelled graphs: :func:`graph_from_points` (settlement network); :func:`join_backbone` joins it
+to real roads (:func:`backbone_from_file` or :func:`geo.osm.graph_from_osm`). :func:`road_km`
+sums real and modelled kilometres.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -20,7 +28,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 
 from ._errors import InputError
-from .params import MODES, NetworkParams, SpeedParams
+from .params import MODES, BackboneParams, NetworkParams, SpeedParams
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +136,7 @@ def graph_from_points(
             j,
             length_m=max(length, 1.0),
             road_class=cls,
+            status=MODELLED,
             edge_id=eid,
             name=name,
             geometry=shapely.LineString([xy[i], xy[j]]),
@@ -192,3 +201,249 @@ def check_graph(G: nx.Graph) -> list[str]:
             problems.append(f"edge {u}-{v} has a non-positive travel time")
             break
     return problems
+
+
+# ------------------------------------------------------------------------ real backbone + local roads
+
+REAL, MODELLED = "real", "modelled"
+
+
+def backbone_from_file(
+    path: str | Path,
+    *,
+    crs: str,
+    keep_within: shapely.Geometry,
+    road_class: str,
+    source: str,
+) -> nx.Graph:
+    """Real roads from a line file (GeoJSON/GeoPackage, any CRS) as a graph of ``status = "real"`` edges.
+
+    Lines meeting ``keep_within`` (metric; the outline plus the margin) are kept whole; their
+    ends become nodes (ends within 1 m are one node). ``length_m`` is the file's ``length_km``
+    × 1000 where it has that column (the source's own figure), else the geometry length.
+    """
+    import geopandas as gpd
+
+    from ._errors import DataFileError
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # any reader failure is a bad file for the user
+        raise DataFileError(path, f"cannot read as a line layer ({exc})") from None
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    gdf = gdf.explode(index_parts=False).to_crs(crs)
+    gdf = gdf[(gdf.geom_type == "LineString") & gdf.intersects(keep_within)]
+    has_km = "length_km" in gdf.columns
+    lengths = gdf["length_km"].to_numpy(float) * 1000.0 if has_km else gdf.length.to_numpy()
+    G = nx.Graph(crs=crs, modelled=False, source=source)
+    key: dict[tuple[int, int], int] = {}
+
+    def _node(pt: tuple[float, ...]) -> int:
+        k = (round(pt[0]), round(pt[1]))
+        if k not in key:
+            key[k] = len(key)
+            G.add_node(key[k], x=float(pt[0]), y=float(pt[1]), kind="road", name="")
+        return key[k]
+
+    for line, length in zip(gdf.geometry, lengths, strict=True):
+        cs = line.coords
+        a, b = _node(cs[0]), _node(cs[-1])
+        if a != b and (not G.has_edge(a, b) or G.edges[a, b]["length_m"] > length):
+            G.add_edge(a, b, length_m=max(float(length), 1.0), road_class=road_class, geometry=line)
+    for _, _, d in G.edges(data=True):
+        d.update(status=REAL, name=d.get("name") or "")
+    return G
+
+
+def join_backbone(
+    local: nx.Graph,
+    real: nx.Graph,
+    *,
+    params: NetworkParams,
+    backbone: BackboneParams,
+    speeds: SpeedParams,
+    outline: shapely.Geometry,
+) -> nx.Graph:
+    """Join a modelled settlement network (``local``) to a real road graph (``real``).
+
+    1. Modelled links that duplicate a real corridor — at least ``corridor_share`` of the link
+       within ``corridor_m`` of a real road — are dropped.
+    2. A settlement whose nearest real road is within ``join_km`` gets a modelled access road
+       (``village_class``, length = distance × ``circuity_village``) to the nearest point on it;
+       the real road is split there (its parts keep the real length in proportion).
+    3. Real components with no settlement joined and not touching the county are dropped; the
+       rest is made connected by the shortest modelled links between components.
+
+    Every edge carries ``status`` ("real"/"modelled"); ``edge_id`` is renumbered 0..m-1.
+    """
+    G = nx.Graph(**local.graph)
+    G.add_nodes_from(local.nodes(data=True))
+    G.add_edges_from((u, v, {**d, "status": MODELLED}) for u, v, d in local.edges(data=True))
+    off = max(G.nodes) + 1 if G.number_of_nodes() else 0
+    G.add_nodes_from((off + n, d) for n, d in real.nodes(data=True))
+    G.add_edges_from((off + u, off + v, dict(d)) for u, v, d in real.edges(data=True))
+    real_edges = [(u, v) for u, v, d in G.edges(data=True) if d.get("status") == REAL]
+    if not real_edges:
+        return local
+    lines = [G.edges[e]["geometry"] for e in real_edges]
+    _drop_corridor_duplicates(G, shapely.union_all(lines), backbone)
+    settlements = [n for n in local.nodes if n < off]
+    _join_settlements(G, settlements, real_edges, params, backbone)
+    _prune_and_connect(G, settlements, outline, params)
+    G = nx.convert_node_labels_to_integers(G, ordering="sorted")
+    _lonlat(G)
+    add_travel_times(G, speeds)
+    for k, (_, _, d) in enumerate(G.edges(data=True)):
+        d["edge_id"] = k
+    km = road_km(G)
+    G.graph.update(
+        modelled=km[MODELLED] > 0,
+        source=f"{real.graph.get('source', 'real roads')} ({km[REAL]:.1f} km, status real) joined by "
+        f"modelled local roads ({km[MODELLED]:.1f} km): {local.graph.get('source', '')}",
+    )
+    log.info("road graph: %.1f km real + %.1f km modelled", km[REAL], km[MODELLED])
+    return G
+
+
+def road_km(G: nx.Graph, within: shapely.Geometry | None = None) -> dict[str, float]:
+    """Road length (km) per ``status``; with ``within`` (metric polygon), only the parts inside it.
+
+    Inside length of an edge = ``length_m`` × (geometry length inside / geometry length).
+    """
+    out = {REAL: 0.0, MODELLED: 0.0}
+    for u, v, d in G.edges(data=True):
+        status = d.get("status", MODELLED if G.graph.get("modelled") else REAL)
+        f = 1.0
+        if within is not None:
+            geom = d.get("geometry") or shapely.LineString(
+                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+            )
+            f = shapely.intersection(geom, within).length / max(geom.length, 1e-9)
+        out[status] = out.get(status, 0.0) + d["length_m"] * f / 1000.0
+    return out
+
+
+def _drop_corridor_duplicates(
+    G: nx.Graph, real_lines: shapely.Geometry, backbone: BackboneParams
+) -> None:
+    corridor = real_lines.buffer(backbone.corridor_m)
+    cand = [(u, v) for u, v, d in G.edges(data=True) if d["status"] == MODELLED]
+    if not cand:
+        return
+    segs = [G.edges[e]["geometry"] for e in cand]
+    share = shapely.length(shapely.intersection(segs, corridor)) / np.maximum(
+        shapely.length(segs), 1e-9
+    )
+    drop = [e for e, s in zip(cand, share, strict=True) if s >= backbone.corridor_share]
+    G.remove_edges_from(drop)
+    log.info("%d modelled links dropped: they duplicate a real road corridor", len(drop))
+
+
+def _modelled_link(G: nx.Graph, a: int, b: int, params: NetworkParams, name: str) -> None:
+    pa = (G.nodes[a]["x"], G.nodes[a]["y"])
+    pb = (G.nodes[b]["x"], G.nodes[b]["y"])
+    line = shapely.LineString([pa, pb])
+    G.add_edge(
+        a,
+        b,
+        length_m=max(line.length * params.circuity_village, 1.0),
+        road_class=params.village_class,
+        status=MODELLED,
+        name=name,
+        geometry=line,
+    )
+
+
+def _join_settlements(
+    G: nx.Graph,
+    settlements: list[int],
+    real_edges: list[tuple[int, int]],
+    params: NetworkParams,
+    backbone: BackboneParams,
+) -> None:
+    """Access roads from settlements within ``join_km`` to the nearest point of a real road."""
+    lines = [G.edges[e]["geometry"] for e in real_edges]
+    pts = shapely.points([(G.nodes[s]["x"], G.nodes[s]["y"]) for s in settlements])
+    pi, li = shapely.STRtree(lines).query_nearest(
+        pts, max_distance=backbone.join_km * 1000.0, all_matches=False
+    )
+    at: dict[int, list[int]] = {}
+    for p, e in zip(pi, li, strict=True):
+        at.setdefault(int(e), []).append(int(p))
+    for e, ps in at.items():
+        junctions = _split_real_edge(G, real_edges[e], [pts[p] for p in ps])
+        for p, j in zip(ps, junctions, strict=True):
+            s = settlements[p]
+            name = f"{G.nodes[s].get('name', '')}接主干道 (modelled access road)"
+            _modelled_link(G, s, j, params, name)
+
+
+def _split_real_edge(G: nx.Graph, edge: tuple[int, int], points: list[shapely.Point]) -> list[int]:
+    """Split a real edge at the points nearest to ``points``; return the node for each point.
+
+    Each part keeps ``status``/``road_class``/``name`` and the share of the source length equal
+    to its share of the geometry: :math:`L_i = L · ℓ_i / ℓ`. A point projecting within 1 m of
+    an end uses that end node; points projecting to the same spot (0.1 m) share one node.
+    """
+    from shapely.ops import substring
+
+    a, b = edge
+    d = dict(G.edges[a, b])
+    line = d["geometry"]
+    start = shapely.Point(line.coords[0])
+    pa = shapely.Point(G.nodes[a]["x"], G.nodes[a]["y"])
+    pb = shapely.Point(G.nodes[b]["x"], G.nodes[b]["y"])
+    if start.distance(pa) > start.distance(pb):
+        line = shapely.reverse(line)
+    total = max(line.length, 1e-9)
+    pos = [round(float(line.project(p)), 1) for p in points]
+    node_at: dict[float, int] = {}
+    cuts = [(0.0, a)]
+    for q in sorted(set(pos)):
+        if q <= 1.0 or q >= total - 1.0:
+            node_at[q] = a if q <= 1.0 else b
+            continue
+        n = max(G.nodes) + 1
+        p = line.interpolate(q)
+        G.add_node(n, x=float(p.x), y=float(p.y), kind="junction", name="")
+        node_at[q] = n
+        cuts.append((q, n))
+    cuts.append((total, b))
+    if len(cuts) > 2:
+        G.remove_edge(a, b)
+        for (p0, n0), (p1, n1) in itertools.pairwise(cuts):
+            part = {**d, "geometry": substring(line, p0, p1)}
+            part["length_m"] = max(d["length_m"] * (p1 - p0) / total, 1.0)
+            G.add_edge(n0, n1, **part)
+    return [node_at[q] for q in pos]
+
+
+def _prune_and_connect(
+    G: nx.Graph, settlements: list[int], outline: shapely.Geometry, params: NetworkParams
+) -> None:
+    """Drop stray real pieces, then join components by their closest node pairs (modelled links)."""
+    keep_set = set(settlements)
+    for comp in list(nx.connected_components(G)):
+        if comp & keep_set:
+            continue
+        sub = G.subgraph(comp)
+        if not any(d["geometry"].intersects(outline) for *_, d in sub.edges(data=True)):
+            G.remove_nodes_from(comp)
+    while nx.number_connected_components(G) > 1:
+        comp = min(nx.connected_components(G), key=len)
+        inside = sorted(comp)
+        outside = sorted(set(G.nodes) - comp)
+        xy_in = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in inside])
+        xy_out = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in outside])
+        dist, j = cKDTree(xy_out).query(xy_in)
+        i = int(np.argmin(dist))
+        a, b = inside[i], outside[int(j[i])]
+        _modelled_link(G, a, b, params, "modelled connecting road")
+
+
+def _lonlat(G: nx.Graph) -> None:
+    inv = Transformer.from_crs(G.graph["crs"], "EPSG:4326", always_xy=True)
+    for _, d in G.nodes(data=True):
+        if "lon" not in d:
+            d["lon"], d["lat"] = (float(c) for c in inv.transform(d["x"], d["y"]))

@@ -58,14 +58,72 @@ def _road_class(highway: str) -> str:
     return _CLASS.get(base, base)
 
 
+def _nodes_within(p: Path, clip: shapely.Geometry | None) -> dict[int, tuple[float, float]]:
+    """Pass 1: locations of the nodes inside ``clip`` (WGS84), streamed; all nodes without a clip.
+
+    Only nodes inside the clip's bounding box are held (then tested against the polygon), so
+    memory grows with the area's nodes, not with the file.
+    """
+    import osmium
+
+    minx, miny, maxx, maxy = clip.bounds if clip is not None else (-180.0, -90.0, 180.0, 90.0)
+    coords: dict[int, tuple[float, float]] = {}
+    for n in osmium.FileProcessor(str(p), osmium.osm.NODE):
+        if not isinstance(n, osmium.osm.Node):
+            continue
+        loc = n.location
+        if loc.valid() and minx <= loc.lon <= maxx and miny <= loc.lat <= maxy:
+            coords[n.id] = (loc.lon, loc.lat)
+    if clip is not None and coords:
+        ids = np.fromiter(coords, dtype=np.int64, count=len(coords))
+        ll = np.array([coords[i] for i in ids])
+        out = ~shapely.contains_xy(clip, ll[:, 0], ll[:, 1])
+        for i in ids[out]:
+            del coords[int(i)]
+    return coords
+
+
+def _ways_within(
+    p: Path, coords: dict[int, tuple[float, float]]
+) -> list[tuple[list[int], str, str]]:
+    """Pass 2: routable highway ways, cut to their runs of nodes held in ``coords``."""
+    import osmium
+
+    ways: list[tuple[list[int], str, str]] = []
+    fp = osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway")
+    )
+    for w in fp:
+        if not isinstance(w, osmium.osm.Way):
+            continue
+        hw = w.tags.get("highway", "") or ""
+        if hw.removesuffix("_link") not in ROUTABLE and hw not in ROUTABLE:
+            continue
+        name = w.tags.get("name", "") or w.tags.get("ref", "") or ""
+        run: list[int] = []
+        for ref in [*(nd.ref for nd in w.nodes), None]:
+            if ref is not None and ref in coords:
+                run.append(ref)
+                continue
+            if len(run) >= 2:
+                ways.append((run, _road_class(hw), name))
+            run = []
+    return ways
+
+
 def graph_from_osm(
     path: str | Path,
     *,
     crs: str | None = None,
     speeds: SpeedParams | None = None,
     largest_component: bool = True,
+    clip: shapely.Geometry | None = None,
 ) -> nx.Graph:
-    """Read an OpenStreetMap extract into a road graph.
+    """Read an OpenStreetMap extract into a road graph (every edge ``status = "real"``).
+
+    The file is streamed twice (nodes, then highway ways), so a province or all-China
+    ``.osm.pbf`` can be read for one county: with ``clip`` only nodes inside it are held and
+    ways are cut where they leave it; memory is bounded by the roads of the clipped area.
 
     Parameters
     ----------
@@ -78,40 +136,21 @@ def graph_from_osm(
     largest_component
         Keep only the largest connected component (isolated fragments of a clipped extract cannot
         be reached anyway); the number dropped is logged.
+    clip
+        Polygon in WGS84 lon/lat (e.g. the county outline plus a margin); ways outside are dropped.
 
     Raises
     ------
     DataFileError
-        If the file cannot be read or holds no routable road.
+        If the file cannot be read or holds no routable road (inside ``clip``).
     """
-    import osmium
-
     p = Path(path)
     if not p.is_file():
         raise DataFileError(p, "file not found", fix="check the path to the .osm.pbf extract")
     speeds = speeds or SpeedParams.from_file()
-    ways: list[tuple[list[int], str, str]] = []
-    coords: dict[int, tuple[float, float]] = {}
     try:
-        fp = (
-            osmium.FileProcessor(str(p))
-            .with_locations()
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for obj in fp:
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            hw = obj.tags.get("highway", "") or ""
-            if hw.removesuffix("_link") not in ROUTABLE and hw not in ROUTABLE:
-                continue
-            refs = []
-            for nd in obj.nodes:
-                if nd.location.valid():
-                    coords[nd.ref] = (nd.location.lon, nd.location.lat)
-                    refs.append(nd.ref)
-            if len(refs) >= 2:
-                name = obj.tags.get("name", "") or obj.tags.get("ref", "") or ""
-                ways.append((refs, _road_class(hw), name))
+        coords = _nodes_within(p, clip)
+        ways = _ways_within(p, coords)
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(
             p,
@@ -119,9 +158,12 @@ def graph_from_osm(
             fix="export the extract again as .osm.pbf",
         ) from None
     if not ways:
+        where = " inside the county outline plus margin" if clip is not None else ""
         raise DataFileError(
-            p, "no routable highway ways found", fix="check the extract covers the area"
+            p, f"no routable highway ways found{where}", fix="check the extract covers the area"
         )
+    used = {r for refs, _, _ in ways for r in refs}
+    coords = {r: c for r, c in coords.items() if r in used}
     use = Counter(r for refs, _, _ in ways for r in refs)
     ends = {refs[0] for refs, _, _ in ways} | {refs[-1] for refs, _, _ in ways}
     junction = {r for r, c in use.items() if c > 1} | ends
@@ -144,7 +186,7 @@ def graph_from_osm(
             k = len(node_of)
             node_of[ref] = k
             lo, la = coords[ref]
-            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref)
+            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref, kind="road")
         return node_of[ref]
 
     eid = 0
@@ -159,7 +201,14 @@ def graph_from_osm(
                 better = not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length
                 if u != v and length > 0 and better:
                     G.add_edge(
-                        u, v, length_m=length, road_class=cls, name=name, geometry=line, edge_id=eid
+                        u,
+                        v,
+                        length_m=length,
+                        road_class=cls,
+                        status="real",
+                        name=name,
+                        geometry=line,
+                        edge_id=eid,
                     )
                     eid += 1
                 start = i

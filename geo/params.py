@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import DataFileError, InputError
+from .imputation import ImputationParams
 from .settings import project_data_dir
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
@@ -199,13 +200,81 @@ class NetworkParams:
 
 
 @dataclass(frozen=True)
+class BackboneParams:
+    """How real roads and modelled local roads are joined (``[backbone]`` in data/params/model.toml).
+
+    Real roads within ``margin_km`` of the county outline are kept; a settlement within
+    ``join_km`` of a real road gets a modelled access road to the nearest point on it; a modelled
+    settlement link with at least ``corridor_share`` of its length within ``corridor_m`` of a real
+    road duplicates that road's corridor and is dropped (unless connectivity needs it).
+    """
+
+    margin_km: float = 5.0
+    road_class: str = "main_road"
+    join_km: float = 3.0
+    corridor_m: float = 1000.0
+    corridor_share: float = 0.7
+
+    def __post_init__(self) -> None:
+        checks = {
+            "margin_km": 0.0 <= self.margin_km <= 100.0,
+            "join_km": 0.0 <= self.join_km <= 50.0,
+            "corridor_m": 0.0 < self.corridor_m <= 10_000.0,
+            "corridor_share": 0.0 < self.corridor_share <= 1.0,
+            "road_class": bool(self.road_class),
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise DataFileError(
+                    "data/params/model.toml",
+                    f"{name} = {getattr(self, name)!r} is out of range",
+                    field=f"backbone.{name}",
+                    fix="see the ranges in the comments of data/params/model.toml",
+                )
+
+
+@dataclass(frozen=True)
+class PublishedPopulationParams:
+    """Which published facts give township populations (``[published_population]``).
+
+    ``township_facts``: fact names of registered (户籍) township counts on current (post-merger)
+    boundaries, used from ``since_year`` on; ``county_facts``: fact names of the county's
+    registered total in the same eras (the denominators of the shares).
+    """
+
+    township_facts: tuple[str, ...] = ("population_total", "population_hukou")
+    county_facts: tuple[str, ...] = ()
+    since_year: int = 2015
+
+    def __post_init__(self) -> None:
+        if self.township_facts and not self.county_facts:
+            raise DataFileError(
+                "data/params/model.toml",
+                "township facts need county totals to divide by",
+                field="published_population.county_facts",
+                fix="list the fact names of the county's registered totals",
+            )
+
+
+@dataclass(frozen=True)
 class ModelParams:
     """All modelling parameters of a county model."""
 
     population: PopulationParams
     network: NetworkParams
-    imputation_grid_m: float = 250.0
     speeds: SpeedParams = field(default_factory=lambda: SpeedParams.from_file())
+    backbone: BackboneParams = field(default_factory=BackboneParams)
+    published_population: PublishedPopulationParams = field(
+        default_factory=PublishedPopulationParams
+    )
+    seat_warn_km: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.seat_warn_km <= 100.0:
+            raise DataFileError(
+                "data/params/model.toml", "warn_km must be 0–100 km", field="seats.warn_km"
+            )
+    imputation: ImputationParams = field(default_factory=ImputationParams)
 
     @classmethod
     def from_files(
@@ -215,6 +284,7 @@ class ModelParams:
         d = _read_toml(p)
         pop = d.get("population", {})
         net = d.get("network", {})
+        pp = d.get("published_population", {})
         return cls(
             population=PopulationParams(
                 urban_weights={int(k): float(v) for k, v in pop.get("urban_weights", {}).items()},
@@ -223,8 +293,15 @@ class ModelParams:
                 default_rural_class=int(pop.get("default_rural_class", 220)),
             ),
             network=NetworkParams(**net),
-            imputation_grid_m=float(d.get("imputation", {}).get("grid_m", 250.0)),
             speeds=SpeedParams.from_file(speeds_toml),
+            backbone=BackboneParams(**d.get("backbone", {})),
+            published_population=PublishedPopulationParams(
+                township_facts=tuple(pp.get("township_facts", ())),
+                county_facts=tuple(pp.get("county_facts", ())),
+                since_year=int(pp.get("since_year", 2015)),
+            ),
+            seat_warn_km=float(d.get("seats", {}).get("warn_km", 0.5)),
+            imputation=ImputationParams.from_dict(d.get("imputation", {})),
         )
 
 

@@ -156,18 +156,27 @@ def parse_points(
     crs: str | None = None,
     lon_field: str = "lon",
     lat_field: str = "lat",
+    allow_empty: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[CRSName]]:
     """Validate lon/lat columns and return WGS84 coordinates.
 
     The coordinate system comes from a ``crs`` column (per row) or the ``crs`` option; with
-    neither, the file is refused — Doorstep never guesses between GCJ-02 and WGS84.
+    neither, the file is refused — Doorstep never guesses between GCJ-02 and WGS84. With
+    ``allow_empty`` a row may leave *both* lon and lat empty (returned as NaN, its crs may be
+    empty too); one empty of the two, or text that is not a number, is still an error.
     """
     require_columns(df, [lon_field, lat_field], path)
+    blank = (
+        _blank(df[lon_field]) & _blank(df[lat_field])
+        if allow_empty
+        else np.zeros(len(df), dtype=bool)
+    )
     if "crs" in df.columns:
         names = [
             normalize_crs_name(v, path=str(path), row=i + 2) if not pd.isna(v) else None
             for i, v in enumerate(df["crs"])
         ]
+        names = [n or ("WGS84" if b else None) for n, b in zip(names, blank, strict=True)]
         if any(n is None for n in names):
             if crs is None:
                 row = names.index(None) + 2
@@ -181,11 +190,12 @@ def parse_points(
             fallback = normalize_crs_name(crs, path=str(path))
             names = [n or fallback for n in names]
         crs_list: list[CRSName] = [n for n in names if n is not None]
-        if len(set(crs_list)) > 1:
+        stated = {n for n, b in zip(crs_list, blank, strict=True) if not b}
+        if len(stated) > 1:
             log.warning(
                 "%s: rows mix %s coordinates; each row is converted by its own crs value",
                 path,
-                sorted(set(crs_list)),
+                sorted(stated),
             )
     elif crs is not None:
         crs_list = [normalize_crs_name(crs, path=str(path))] * len(df)
@@ -196,8 +206,9 @@ def parse_points(
             field="crs",
             fix="add a 'crs' column (WGS84 or GCJ02) or pass --crs WGS84|GCJ02",
         )
-    lon = pd.to_numeric(df[lon_field], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(df[lat_field], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(df[lon_field], errors="coerce").to_numpy(dtype=float, copy=True)
+    lat = pd.to_numeric(df[lat_field], errors="coerce").to_numpy(dtype=float, copy=True)
+    lon[blank] = lat[blank] = 0.0
     for arr, name, lo, hi in ((lon, lon_field, -180, 180), (lat, lat_field, -90, 90)):
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -224,7 +235,13 @@ def parse_points(
     for name in set(crs_list):
         m = np.array([c == name for c in crs_list])
         wlon[m], wlat[m] = to_wgs84(lon[m], lat[m], name)
+    wlon[blank] = wlat[blank] = np.nan
     return wlon, wlat, crs_list
+
+
+def _blank(col: pd.Series) -> np.ndarray:
+    """Cells that are missing or only whitespace."""
+    return (col.isna() | col.astype(str).str.strip().eq("")).to_numpy()
 
 
 def points_table_to_gdf(
@@ -232,17 +249,23 @@ def points_table_to_gdf(
     *,
     crs: str | None = None,
     required: tuple[str, ...] = ("code", "name", "lon", "lat"),
+    allow_empty: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read a CSV/XLSX table of points (code, name, lon, lat[, crs]) into a WGS84 GeoDataFrame."""
+    """Read a CSV/XLSX table of points (code, name, lon, lat[, crs]) into a WGS84 GeoDataFrame.
+
+    With ``allow_empty`` rows may leave lon and lat empty: their geometry is ``None``.
+    """
     df = read_table(path)
     require_columns(df, list(required), path)
     if "code" in df.columns:
         check_unique_codes(df, path)
         df["code"] = df["code"].astype(str).str.strip()
-    lon, lat, crs_list = parse_points(df, path, crs=crs)
+    lon, lat, crs_list = parse_points(df, path, crs=crs, allow_empty=allow_empty)
     df = df.drop(columns=[c for c in ("lon", "lat") if c in df.columns])
     df["source_crs"] = crs_list
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    geom = gpd.points_from_xy(lon, lat)
+    geom[~np.isfinite(lon)] = None
+    return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
 def read_vector(

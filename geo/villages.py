@@ -6,13 +6,14 @@
 * ``geocoded`` — a source geocode with no QA flag;
 * ``geocoded_suspect`` — a flagged geocode (name collision, far from its seat) kept because it
   lies inside its own township and no other village of the collision keeps the point;
-* ``imputed`` — no usable geocode; placed by :func:`geo.modelled.impute_points` inside its
-  own township polygon.
+* ``imputed`` — no usable geocode; placed by the method with the smallest leave-one-out error
+  (:mod:`geo.imputation`), with an uncertainty radius ``uncertainty_m`` (0 for located points).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +22,44 @@ import shapely
 
 from ._errors import DataFileError
 from .crscheck import check_gcj02_mislabel
-from .modelled import impute_points
+from .imputation import (
+    ImputationParams,
+    ImputationReport,
+    code_ordinals,
+    impute_xy,
+    inside_polygon,
+    leave_one_out,
+)
 from .readers import points_table_to_gdf
 from .sources import LayerInfo
 
 log = logging.getLogger(__name__)
 
+TO_CONFIRM = "待核实位置 location to be confirmed"
+"""Status of anything (a proposed site, a gap) that stands on an imputed village point."""
+CONFIRMED = "confirmed"
+
+
+def imputed_flags(villages: pd.DataFrame, codes: pd.Series | list[str]) -> np.ndarray:
+    """``True`` where the village with that code stands on an imputed point (unknown codes: False)."""
+    q = dict(zip(villages["code"].astype(str), villages["location_quality"], strict=True))
+    return np.array([q.get(str(c), "") == "imputed" for c in codes], dtype=bool)
+
+
+def location_status(imputed: bool) -> str:
+    """:data:`TO_CONFIRM` for a point resting on an imputed village, else :data:`CONFIRMED`."""
+    return TO_CONFIRM if imputed else CONFIRMED
+
 
 def apply_village_overrides(
     villages: pd.DataFrame, path: str | Path, *, crs: str | None, layers: dict[str, LayerInfo]
 ) -> pd.DataFrame:
-    """Replace village points by surveyed ones from a CSV/XLSX (code, name, lon, lat, crs)."""
-    user = points_table_to_gdf(path, crs=crs)
+    """Replace village points by surveyed ones from a CSV/XLSX (code, name, lon, lat, crs).
+
+    A row may leave lon and lat empty: that village's point is then imputed (its source geocode
+    is dropped) and flagged ``user_no_coord``; non-numeric coordinates are an error.
+    """
+    user = points_table_to_gdf(path, crs=crs, allow_empty=True)
     known = set(villages["code"])
     unknown = [c for c in user["code"] if c not in known]
     if unknown:
@@ -45,23 +72,34 @@ def apply_village_overrides(
             fix="use the 12-digit NBS code of the village (see doorstep summary --villages)",
         )
     ref = villages.set_index("code")
+    given = user[user.geometry.notna()]
     check_gcj02_mislabel(
         path,
-        user.geometry.x.to_numpy(),
-        user.geometry.y.to_numpy(),
-        list(user["source_crs"]),
-        user["code"].map(ref["lon"]).to_numpy(float),
-        user["code"].map(ref["lat"]).to_numpy(float),
-        rows=[int(i) + 2 for i in user.index],
+        given.geometry.x.to_numpy(),
+        given.geometry.y.to_numpy(),
+        list(given["source_crs"]),
+        given["code"].map(ref["lon"]).to_numpy(float),
+        given["code"].map(ref["lat"]).to_numpy(float),
+        rows=[int(i) + 2 for i in given.index],
     )
     v = villages.copy()
     pos = {c: i for i, c in enumerate(v["code"])}
     for c, g in zip(user["code"], user.geometry, strict=True):
-        i = pos[c]
-        v.loc[v.index[i], ["lon", "lat"]] = [g.x, g.y]
-        v.loc[v.index[i], "qa_flags"] = "surveyed"
+        i = v.index[pos[c]]
+        if g is None:  # the user says: no known point -> imputed, flagged
+            v.loc[i, ["lon", "lat"]] = [np.nan, np.nan]
+            v.loc[i, "qa_flags"] = "no_coord;user_no_coord"
+        else:
+            v.loc[i, ["lon", "lat"]] = [g.x, g.y]
+            v.loc[i, "qa_flags"] = "surveyed"
     layers["villages"] = LayerInfo(
-        f"{layers['villages'].source}; {len(user)} points replaced by user file {Path(path).name}",
+        f"{layers['villages'].source}; {len(given)} points replaced by user file "
+        f"{Path(path).name}"
+        + (
+            f", {len(user) - len(given)} left empty there (imputed)"
+            if len(given) < len(user)
+            else ""
+        ),
         False,
         layers["villages"].notes,
     )
@@ -72,14 +110,14 @@ def resolve_village_points(
     villages: pd.DataFrame,
     townships: pd.DataFrame,
     polys: dict[str, shapely.Geometry],
-    grid_m: float,
+    params: ImputationParams,
     warnings: list[str],
-) -> pd.DataFrame:
-    """Decide every village's final metric point and ``location_quality``.
+) -> tuple[pd.DataFrame, ImputationReport]:
+    """Decide every village's final metric point, ``location_quality`` and ``uncertainty_m``.
 
     Suspect geocodes are kept only when inside their own township polygon; within a group of
     villages sharing one geocode, only the village whose own seat is nearest may keep it. All
-    others, and villages with no geocode, are imputed inside their own township.
+    others, and villages with no geocode, are imputed (:func:`impute_villages`).
     """
     v = villages.copy()
     v["location_quality"] = ""
@@ -116,28 +154,7 @@ def resolve_village_points(
                 f"kept despite QA flags ({v['qa_flags'].iloc[i]})"
             )
             taken.add(key.iloc[i])
-    need = v["location_quality"] == ""
-    located = ~need
-    for code in townships["code"]:
-        idx = np.flatnonzero((need & (v["town_code"] == code)).to_numpy())
-        if len(idx) == 0:
-            continue
-        existing = np.vstack(
-            [
-                v.loc[located, ["x", "y"]].to_numpy(float),
-                townships[["seat_x", "seat_y"]].to_numpy(float),
-            ]
-        )
-        pts = impute_points(polys[code], existing, len(idx), grid_m)
-        for j, i in enumerate(idx):
-            reason = "no geocode" if not has[i] else f"geocode rejected ({v['qa_flags'].iloc[i]})"
-            v.iloc[i, v.columns.get_loc("x")] = pts[j, 0]
-            v.iloc[i, v.columns.get_loc("y")] = pts[j, 1]
-            v.iloc[i, v.columns.get_loc("location_quality")] = "imputed"
-            v.iloc[i, v.columns.get_loc("location_note")] = (
-                f"{reason}: placed inside its township, farthest from located settlements"
-            )
-        located = located | pd.Series(np.isin(np.arange(len(v)), idx), index=v.index)
+    v, report = impute_villages(v, townships, polys, params)
     n_imp = int((v["location_quality"] == "imputed").sum())
     n_sus = int((v["location_quality"] == "geocoded_suspect").sum())
     if n_imp:
@@ -146,4 +163,61 @@ def resolve_village_points(
         warnings.append(
             f"{n_sus} village geocodes are suspect but kept (inside their own township)"
         )
-    return v
+    if n_imp and report.radius_m is not None:
+        warnings.append(
+            f"imputed village points: method {report.chosen}, uncertainty radius "
+            f"{report.radius_m:,.0f} m (leave-one-out {report.quantile:.0%} error)"
+        )
+    return v, report
+
+
+def impute_villages(
+    v: pd.DataFrame,
+    townships: pd.DataFrame,
+    polys: dict[str, shapely.Geometry],
+    params: ImputationParams,
+) -> tuple[pd.DataFrame, ImputationReport]:
+    """Place every village with an empty ``location_quality`` by the method leave-one-out picks.
+
+    The truth set is the villages located cleanly (``geocoded`` or ``surveyed``); each imputed
+    point uses the clean points of its own township (:func:`geo.imputation.impute_xy`), is moved
+    just inside its township polygon if it falls outside, and gets ``uncertainty_m`` = the
+    chosen method's leave-one-out quantile error (or, when too few cases exist, the equal-area
+    radius of its township, :math:`\\sqrt{A/\\pi}`). Located points get ``uncertainty_m = 0``.
+    """
+    v = v.copy()
+    clean = v["location_quality"].isin(["geocoded", "surveyed"]).to_numpy()
+    seats = {
+        str(c): (float(x), float(y))
+        for c, x, y in zip(townships["code"], townships["seat_x"], townships["seat_y"], strict=True)
+    }
+    report = leave_one_out(v.loc[clean, ["x", "y", "town_code", "code"]], seats, params)
+    need = (v["location_quality"] == "").to_numpy()
+    ords = code_ordinals(v["code"])
+    towns = v["town_code"].astype(str).to_numpy()
+    xy = v[["x", "y"]].to_numpy(float)
+    v["uncertainty_m"] = 0.0
+    qa = v["qa_flags"].astype(str).to_numpy()
+    for i in np.flatnonzero(need):
+        mine = clean & (towns == towns[i])
+        px, py = impute_xy(
+            report.chosen, int(ords[i]), xy[mine], ords[mine], seats[towns[i]], params.neighbours
+        )
+        px, py, moved = inside_polygon(polys[towns[i]], px, py)
+        if "user_no_coord" in qa[i]:
+            reason = "user file gives no coordinates"
+        elif not np.isfinite(xy[i, 0]):
+            reason = "no geocode"
+        else:
+            reason = f"geocode rejected ({qa[i]})"
+        radius = report.radius_m
+        if radius is None:
+            radius = float(np.sqrt(polys[towns[i]].area / np.pi))
+        row = v.index[i]
+        v.loc[row, ["x", "y", "uncertainty_m"]] = [px, py, radius]
+        v.loc[row, "location_quality"] = "imputed"
+        v.loc[row, "location_note"] = (
+            f"{reason}: imputed by {report.chosen} from {int(mine.sum())} located villages of its "
+            f"township, ±{radius:,.0f} m" + ("; moved inside its township" if moved else "")
+        )
+    return v, replace(report, n_imputed=int(need.sum()))

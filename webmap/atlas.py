@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Element
+
+from doorstep.geo.atomic import write_text
 
 from .assets import copy_vendor, offline_map
 from .basemaps import Basemap, get_basemap, shift_for
@@ -335,17 +335,6 @@ def atlas_map(
     return m
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def build_atlas(
     model: Any,
     layers: MapLayers,
@@ -370,6 +359,6 @@ def build_atlas(
         1,
     )
     index = outdir / "index.html"
-    _write_atomic(index, page)
+    write_text(index, page)
     log.info("atlas written to %s", index)
     return [index, outdir / "vendor"]

@@ -8,14 +8,14 @@ roads, service-point locations), as every Doorstep output must.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
+
+from doorstep.geo.atomic import atomic_path
 
 from .assets import copy_vendor, offline_map
 from .basemaps import get_basemap, shift_for
@@ -142,15 +142,6 @@ def province_map(
     root: Any = m.get_root()
     root.html.add_child(folium.Element(_legend(column, title, modelled_note, failed)))
     copy_vendor(out.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    try:
-        m.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(out) as tmp:
+        m.save(str(tmp))
     return out

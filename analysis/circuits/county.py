@@ -305,10 +305,8 @@ def plan_county_month(
         visits, notes = carry_over(visits, read_ledger(ledger))
     params = params or PlanParams(min_gap_days=min_gap_days, seed=seed)
     plan = plan_month(lawyers, visits, cal, travel, params)
-    if not cal.holidays_known:
-        plan.assumptions["holidays"] = (
-            f"no holiday list for {cal.year} in data/params/holidays.toml: weekends only"
-        )
+    if cal.holiday_warning:
+        plan.assumptions["holidays"] = cal.holiday_warning
     return CountyMonth(plan, travel, lawyers, notes)
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.atomic import write_bytes
 
 from .model import hhmm
 from .plan import MonthPlan
@@ -46,18 +45,10 @@ TZ = "Asia/Shanghai"
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (:func:`geo.atomic.write_bytes`), creating its folder."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_bytes(p, data)
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
@@ -245,6 +236,7 @@ def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name:
                     desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
                 ev.add("description", desc)
                 cal.add_component(ev)
+    cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())
 
 

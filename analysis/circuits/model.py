@@ -167,6 +167,18 @@ def load_holidays(path: str | Path | None = None) -> dict[int, tuple[set[dt.date
     return out
 
 
+def computed_holidays(year: int) -> set[dt.date]:
+    """Statutory days off in mainland China for ``year``, computed (no State Council notice).
+
+    Uses the ``holidays`` package's China calendar: 元旦, 春节 (除夕 to 初三 and the days it
+    observes), 清明, 劳动节, 端午, 中秋 and 国庆 from their solar and lunar dates. Make-up
+    workdays (调休) are decided each year by notice and cannot be computed.
+    """
+    import holidays as holiday_calendars  # deferred: only needed for years without a schedule
+
+    return set(holiday_calendars.China(years=year).keys())
+
+
 @dataclass
 class MonthCalendar:
     """Working days of one month: weekdays minus public holidays plus make-up workdays.
@@ -197,8 +209,23 @@ class MonthCalendar:
         else:
             y, m = month
         table = load_holidays(holidays_file)
-        off, work = table.get(y, (set(), set()))
-        return cls(y, m, set(off), set(work), holidays_known=y in table)
+        if y in table:
+            off, work = table[y]
+            return cls(y, m, set(off), set(work), holidays_known=True)
+        return cls(y, m, computed_holidays(y), set(), holidays_known=False)
+
+    @property
+    def holiday_warning(self) -> str | None:
+        """Bilingual warning when the year's State Council schedule is not loaded, else ``None``."""
+        if self.holidays_known:
+            return None
+        return (
+            f"{self.year} 年国务院放假安排未载入：法定节假日按农历计算，调休上班日未计入 — "
+            f"the State Council schedule for {self.year} is not in data/params/holidays.toml: "
+            "statutory holidays are computed (元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆 by their "
+            "lunar dates) and make-up workdays (调休) are not known; add a "
+            f"[{self.year}] block with `off` and `workdays` from the published notice"
+        )
 
     def days(self) -> list[dt.date]:
         """All dates of the month."""

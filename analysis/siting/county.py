@@ -17,6 +17,7 @@ import pandas as pd
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import check_minutes
+from doorstep.geo.villages import imputed_flags, location_status
 
 from ._problem import SitingProblem
 from .curve import marginal_curve
@@ -49,6 +50,7 @@ def county_problem(
     candidates: gpd.GeoDataFrame | None = None,
     budget: float | None = None,
     od: Any = None,
+    confirmed_only: bool = False,
 ) -> CountySiting:
     """Build the Huayuan (or any county) siting problem.
 
@@ -65,6 +67,9 @@ def county_problem(
         Total opening budget (costs from ``candidates["cost"]``, else 1 per site).
     od
         Travel-time function (default :func:`geo.routing.od_matrix`), for tests.
+    confirmed_only
+        Drop village candidates standing on an imputed point (their site would be
+        "location to be confirmed", 待核实位置).
     """
     if od is None:
         from doorstep.geo.routing import od_matrix as od
@@ -78,6 +83,7 @@ def county_problem(
             "town_code": staffed["town_code"].astype(str),
             "role": "existing",
             "cost": 0.0,
+            "imputed": False,
         },
         geometry=staffed.geometry.to_numpy(),
         crs=sp.crs,
@@ -90,10 +96,13 @@ def county_problem(
                 "town_code": v["town_code"].astype(str),
                 "role": "candidate",
                 "cost": 1.0,
+                "imputed": imputed_flags(v, v["code"]),
             },
             geometry=v.geometry.to_numpy(),
             crs=v.crs,
         )
+        if confirmed_only:
+            cand = cand[~cand["imputed"].to_numpy(bool)]
     else:
         for col in ("code", "name"):
             if col not in candidates.columns:
@@ -110,6 +119,7 @@ def county_problem(
                 "town_code": "",
                 "role": "candidate",
                 "cost": cost,
+                "imputed": False,
             },
             geometry=candidates.geometry.to_numpy(),
             crs=candidates.crs,
@@ -231,6 +241,7 @@ def site_report(
                 "township": tnames.get(str(row["town_code"]), ""),
                 "lon": round(float(row.geometry.x), 6),
                 "lat": round(float(row.geometry.y), 6),
+                "location_status": location_status(bool(row["imputed"])),
             }
         )
     total = float(p.weights.sum())

@@ -100,3 +100,29 @@ def _default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     return str(o)
+
+
+MAX_DRAWS = 10_000
+
+
+def add_ensemble_options(p: argparse.ArgumentParser, default_draws: int = 0) -> None:
+    """``--draws N --seed S``: a range on every figure (ensemble over the modelled inputs)."""
+    g = p.add_argument_group("uncertainty (data/params/uncertainty.toml)")
+    g.add_argument(
+        "--draws",
+        type=int,
+        default=default_draws,
+        help=f"draws of the modelled inputs (0 = off; default {default_draws})",
+    )
+    g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")
+
+
+def draws_from_args(args: argparse.Namespace) -> int:
+    """The validated number of draws (0 = no ensemble)."""
+    from doorstep.geo._errors import InputError
+
+    if not 0 <= args.draws <= MAX_DRAWS:
+        raise InputError(f"--draws must be 0..{MAX_DRAWS}, got {args.draws}")
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    return int(args.draws)

@@ -14,11 +14,18 @@ from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage,
 from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
+from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.params import MODES, check_minutes
 from doorstep.geo.routing import service_areas
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import (
+    add_ensemble_options,
+    add_model_options,
+    draws_from_args,
+    emit_json,
+    model_from_args,
+)
 
 MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
 
@@ -29,6 +36,7 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--urban-minutes", type=float, default=15.0, help="target for urban villages")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--out", metavar="DIR", help="also write GeoPackage/CSV/JSON files here")
+    add_ensemble_options(p)
     add_model_options(p)
 
 
@@ -94,11 +102,14 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
 
 
 def coverage_outputs(
-    model: Any, target: CoverageTarget, out: Path | None
+    model: Any, target: CoverageTarget, out: Path | None, draws: int = 0, seed: int = 0
 ) -> tuple[CoverageResult, dict[str, Any]]:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
-    and coverage.gpkg (village coverage and service-area bands), each written atomically."""
+    and coverage.gpkg (village coverage and service-area bands), each written atomically.
+    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws."""
     res = coverage(model, target)
+    if draws:
+        annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
     doc = coverage_json(model, res)
     if out is not None:
         emit_json(doc, str(out / "coverage.json"))
@@ -117,7 +128,8 @@ def coverage_outputs(
 def cmd_coverage(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     target = _target(args)
-    res, doc = coverage_outputs(model, target, _out_dir(args))
+    draws = draws_from_args(args)
+    res, doc = coverage_outputs(model, target, _out_dir(args), draws, args.seed)
     if args.json:
         emit_json(doc)
         return 0
@@ -133,6 +145,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             f"  {r['mode']:10s} {r['share_within_15']:6.1%} {r['share_within_30']:6.1%} "
             f"{r['share_within_60']:6.1%}   mean {r['mean_min']:.1f} min, p90 {r['p90_min']:.1f}\n"
         )
+        if draws:
+            w(f"  {'':10s} 5–95 %: {_ranges(r)}\n")
     w(f"乡镇 townships ({args.mode}):\n")
     t = res.townships[res.townships["mode"] == args.mode]
     for _, r in t.iterrows():
@@ -142,20 +156,49 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             f"≤30 {r['share_within_30']:6.1%}  ≤60 {r['share_within_60']:6.1%}  "
             f"p90 {r['p90_min']:5.1f} min  {flag}\n"
         )
+        if draws:
+            w(f"  {'':8s} 5–95 %: {_ranges(r)}\n")
+    if draws:
+        _write_uncertainty(w, res.meta["uncertainty"])
     modelled = res.meta["quality"].get("modelled_layers", [])
     if modelled:
         w(f"注意 modelled layers (not measured): {', '.join(modelled)}\n")
     return 0
 
 
+def _ranges(r: pd.Series) -> str:
+    keys = [c[: -len("_p05")] for c in r.index if c.startswith("share_") and c.endswith("_p05")]
+    parts = [f"{k.removeprefix('share_')} {r[k + '_p05']:.1%}–{r[k + '_p95']:.1%}" for k in keys]
+    return ", ".join(parts) + f"; mean {r['mean_min_p05']:.1f}–{r['mean_min_p95']:.1f} min"
+
+
+def _write_uncertainty(w: Any, u: dict[str, Any]) -> None:
+    w(f"不确定性 uncertainty: {u['draws']} draws, seed {u['seed']} ({u['params_source']})\n")
+    w("  敏感性 one-at-a-time sensitivity (county share meeting the target):\n")
+    for r in u["sensitivity"][:6]:
+        w(
+            f"    {r['parameter']:32s} {r['share_at_low']:6.1%} .. {r['share_at_high']:6.1%}"
+            f"  (swing {r['swing']:.1%})\n"
+        )
+
+
 def gaps_outputs(
-    model: Any, target: CoverageTarget, out: Path | None, cell: float = 500.0, top: int = 20
+    model: Any,
+    target: CoverageTarget,
+    out: Path | None,
+    cell: float = 500.0,
+    top: int = 20,
+    draws: int = 0,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
     """Underserved villages and grid cells, critical links and equity for ``target.mode``;
     returns (villages, cells, links, equity, JSON report) and, with ``out``, writes gaps.json,
-    CSV tables and gaps.gpkg atomically."""
+    CSV tables and gaps.gpkg atomically. With ``draws`` > 0 every village carries its
+    probability of missing the target (``p_miss``) and its ``gap_class``."""
     mode = target.mode
     res = coverage(model, target, modes=(mode,), with_paths=True)
+    if draws:
+        annotate_coverage(res, coverage_ensemble(model, target, draws, seed, modes=(mode,)))
     vill = underserved_villages(model, mode, target=target, result=res)
     cells = underserved_cells(model, mode, target.rural_minutes, cell)
     links = critical_links(model, mode, target=target, top=top)
@@ -181,6 +224,8 @@ def gaps_outputs(
         "equity": eq,
         "quality": res.meta["quality"],
     }
+    if draws:
+        doc["uncertainty"] = _gap_uncertainty(res)
     if out is not None:
         emit_json(doc, str(out / "gaps.json"))
         _write_csv(vill, out / "gaps_villages.csv")
@@ -196,10 +241,27 @@ def gaps_outputs(
     return vill, cells, links, eq, doc
 
 
+def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
+    """Every village's probability of missing its target and class, with the ensemble notes."""
+    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
+    rng = [c for c in res.villages.columns if c.startswith("min_staffed_p")]
+    v = res.villages[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
+        ["p_miss", "population"], ascending=False, kind="stable"
+    )
+    return {
+        **res.meta["uncertainty"],
+        "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},
+        "villages": _records(v),
+    }
+
+
 def cmd_gaps(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     target = _target(args)
-    vill, cells, links, eq, doc = gaps_outputs(model, target, _out_dir(args), args.cell, args.top)
+    draws = draws_from_args(args)
+    vill, cells, links, eq, doc = gaps_outputs(
+        model, target, _out_dir(args), args.cell, args.top, draws, args.seed
+    )
     if args.json:
         emit_json(doc)
         return 0
@@ -213,6 +275,11 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
             f"       {r['reason_en']}\n"
         )
+        if draws:
+            w(f"       P(miss) {r['p_miss']:.0%} — {r['gap_class']}\n")
+    if draws:
+        u = doc["uncertainty"]
+        w(f"不确定性 uncertainty ({u['draws']} draws, seed {u['seed']}): {u['class_counts']}\n")
     w(
         f"网格 grid cells ({args.cell:g} m) beyond {args.minutes:g} min: {len(cells)} "
         f"(≈{cells.attrs.get('population_share_underserved', 0):.1%} of the population, modelled)\n"

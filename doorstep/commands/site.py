@@ -10,7 +10,13 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.params import check_minutes
 from doorstep.geo.readers import points_table_to_gdf
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import (
+    add_ensemble_options,
+    add_model_options,
+    draws_from_args,
+    emit_json,
+    model_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="total opening budget (candidate 'cost' column, else 1 per site)",
     )
+    s.add_argument(
+        "--confirmed-only",
+        action="store_true",
+        help="exclude candidate villages whose point is imputed (待核实位置 location to be confirmed)",
+    )
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     s.add_argument("--no-curve", action="store_true", help="skip the marginal-value curve")
     s.add_argument("--json", action="store_true", help="print the JSON report")
     s.add_argument("--out", metavar="FILE", help="also write the JSON report to FILE")
+    add_ensemble_options(s)
     add_model_options(s)
     s.set_defaults(func=cmd_site)
 
@@ -41,9 +53,16 @@ def cmd_site(args: argparse.Namespace) -> int:
     check_minutes(args.minutes, "--minutes")
     if args.add < 0:
         raise InputError("--add must be >= 0")
+    draws = draws_from_args(args)
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
-    cs = county_problem(model, mode=args.mode, candidates=cand, budget=args.budget)
+    cs = county_problem(
+        model,
+        mode=args.mode,
+        candidates=cand,
+        budget=args.budget,
+        confirmed_only=args.confirmed_only,
+    )
     res = solve_county(
         cs,
         args.objective,
@@ -53,6 +72,20 @@ def cmd_site(args: argparse.Namespace) -> int:
         curve=not args.no_curve,
     )
     doc = site_report(model, cs, res, args.objective, args.minutes)
+    if draws:
+        from doorstep.analysis.uncertainty import siting_ensemble
+
+        doc["uncertainty"] = siting_ensemble(
+            model,
+            cs,
+            res,
+            args.objective,
+            add=args.add,
+            minutes=args.minutes,
+            draws=draws,
+            seed=args.seed,
+            time_limit=args.time_limit,
+        )
     if args.out:
         emit_json(doc, args.out)
     if args.json:
@@ -76,8 +109,18 @@ def cmd_site(args: argparse.Namespace) -> int:
         f"coverage {doc['coverage_before']:.1%} -> {doc['coverage_after']:.1%}; "
         f"newly covered {doc['population_newly_covered']:,d} 人\n"
     )
+    u = doc.get("uncertainty")
+    stay = {s["code"]: s["stay_share"] for s in u["sites"]} if u else {}
     for s in doc["sites_opened"]:
-        w(f"  + {s['code']} {s['name']} ({s['township']})\n")
+        flag = "" if s["location_status"] == "confirmed" else f" [{s['location_status']}]"
+        kept = f"  — optimal in {stay[s['code']]:.0%} of draws" if s["code"] in stay else ""
+        w(f"  + {s['code']} {s['name']} ({s['township']}){flag}{kept}\n")
+    if u:
+        c = u["coverage_after"]
+        w(
+            f"不确定性 uncertainty: plan coverage p05 {c['p05']:.1%}, median {c['p50']:.1%} "
+            f"over {u['draws']} draws ({u['note']})\n"
+        )
     for row in doc["marginal_curve"]:
         w(f"  k={row['k']}: {row['objective']:,.0f} ({row['status']})\n")
     modelled = doc["quality"].get("modelled_layers", [])

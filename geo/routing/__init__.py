@@ -9,7 +9,9 @@ Modules, in the order they build on each other:
   (:class:`geo.params.AccessParams`) and where a snap joins the road nodes (:class:`Ends`);
 * :mod:`~geo.routing.graph` — the augmented search graph (:func:`augment`) and prepared point
   sets (:func:`prepare`);
-* :mod:`~geo.routing.od` — :func:`od_matrix`, :func:`nearest_facility`, :func:`node_times`;
+* :mod:`~geo.routing.od` — :func:`od_matrix`, :func:`nearest_facility`, :func:`node_times`, and
+  for the uncertainty ensemble :func:`nearest_minutes_batch` (B re-timings in one search) and
+  :func:`od_minutes_prepared` (on :meth:`Prepared.with_edge_minutes`);
 * :mod:`~geo.routing.paths` — :func:`route`, :func:`routes` and the one path walk;
 * :mod:`~geo.routing.isochrones` — :func:`service_areas`, :func:`service_lines`;
 * :mod:`~geo.routing.nearest` — :class:`NearestEngine`, the resident nearest-service-point
@@ -31,7 +33,15 @@ from .isochrones import (
     service_lines,
 )
 from .nearest import BORDER_M, NearestEngine, NearestPoint
-from .od import NearestResult, ODMatrix, nearest_facility, node_times, od_matrix
+from .od import (
+    NearestResult,
+    ODMatrix,
+    nearest_facility,
+    nearest_minutes_batch,
+    node_times,
+    od_matrix,
+    od_minutes_prepared,
+)
 from .paths import Route, route, routes
 from .snap import Ends, Snaps, point_ends, point_xy, snap_points
 
@@ -54,8 +64,10 @@ __all__ = [
     "count_within",
     "graph_of",
     "nearest_facility",
+    "nearest_minutes_batch",
     "node_times",
     "od_matrix",
+    "od_minutes_prepared",
     "point_ends",
     "point_xy",
     "prepare",

@@ -14,12 +14,14 @@ road-node ends and, built on first use, their augmented graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
+from doorstep.geo._errors import InputError
 from doorstep.geo.params import AccessParams
 
 from .index import FloatArray, IntArray, RoadIndex, check_mode, road_index
@@ -204,6 +206,24 @@ class Prepared:
         if i not in self._ends:
             self._ends[i] = point_ends(self.index, self.sets[i], self.mode)
         return self._ends[i]
+
+    def with_edge_minutes(
+        self, minutes_per_edge: FloatArray, access: Sequence[FloatArray] | None = None
+    ) -> Prepared:
+        """These point sets on the road index re-timed by
+        :meth:`RoadIndex.with_edge_minutes` (``minutes_per_edge`` for this mode) and, optionally,
+        with each set's access-leg minutes replaced; the snaps are shared, the search graphs are
+        built anew on first use. For the uncertainty ensemble: no model rebuild, no re-snap."""
+        sets = list(self.sets)
+        if access is not None:
+            if len(access) != len(sets):
+                raise InputError(f"need access minutes for {len(sets)} point sets")
+            sets = [
+                replace(s, access_min=np.asarray(a, dtype=float))
+                for s, a in zip(sets, access, strict=True)
+            ]
+        idx = self.index.with_edge_minutes(self.mode, minutes_per_edge)
+        return Prepared(idx, self.mode, sets, list(self.offsets))
 
     def source_graph(self, i: int) -> sp.csr_matrix:
         """Road CSR plus one node ``n + j`` per point ``j`` of set ``i`` with *directed* edges

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
@@ -32,7 +33,7 @@ from doorstep.geo.params import AccessParams
 from .graph import Augmented, Prepared, prepare
 from .index import FloatArray, IntArray
 from .paths import edge_label, pred_path, walk
-from .snap import Ends, same_edge_pairs
+from .snap import Ends, end_offsets, same_edge_pairs
 
 log = logging.getLogger(__name__)
 
@@ -370,3 +371,52 @@ def _node_times(prep: Prepared, lim: float) -> FloatArray:
         o += part.access[:, None]
     out[out > lim] = np.inf
     return out
+
+
+def od_minutes_prepared(prep: Prepared, cutoff: float | None = None) -> FloatArray:
+    """Origin (set 0) × destination (set 1) minutes of a prepared pair (see :func:`od_matrix`),
+    e.g. of :meth:`Prepared.with_edge_minutes` for one ensemble draw."""
+    return _od_minutes(prep, _check_cutoff(cutoff))
+
+
+def nearest_minutes_batch(
+    prep: Prepared, minutes: FloatArray, origin_access: FloatArray, facility_access: FloatArray
+) -> FloatArray:
+    """Minutes from every origin (set 0) to its nearest facility (set 1) for ``B`` rescalings
+    of the edges at once.
+
+    ``minutes`` is ``(B, n_edges)``, ``origin_access`` ``(B, k0)`` and ``facility_access``
+    ``(B, k1)``. The ``B`` source graphs of :meth:`Prepared.source_graph` (road edges at their
+    rescaled minutes ``t_e``, facility ``j`` joined to its edge ends with ``a_j + f·t_e`` and
+    ``a_j + (1 − f)·t_e``) are laid out as one block-diagonal graph, so a single multi-source
+    Dijkstra (``min_only``) answers every draw; origins then combine their two ends exactly as
+    in :func:`nearest_facility`. Passable edges are those of ``prep`` (the snaps are kept).
+    Returns ``(B, k0)``, ``inf`` where unreachable.
+    """
+    idx, eo, ef = prep.index, prep.ends(0), prep.ends(1)
+    t = np.atleast_2d(np.asarray(minutes, dtype=float))
+    b, n, k = t.shape[0], idx.n, len(ef)
+    t = np.where(np.isfinite(t) & (t > 0), t, np.inf)
+    if k == 0:
+        return np.full((b, len(eo)), np.inf)
+    ea = np.flatnonzero(np.isfinite(t[0]) & (idx.u != idx.v))
+    f_ok = np.isfinite(ef.offset)
+    src = (n + np.repeat(np.arange(k), 2).reshape(k, 2))[f_ok]
+    rows = np.r_[idx.u[ea], idx.v[ea], src]
+    cols = np.r_[idx.v[ea], idx.u[ea], ef.node[f_ok]]
+    f_off = end_offsets(ef.mid, ef.frac, t[:, ef.edge]) + np.asarray(facility_access)[:, :, None]
+    data = np.concatenate([t[:, ea], t[:, ea], f_off[:, f_ok]], axis=1)
+    size = n + k
+    shift = (np.arange(b) * size)[:, None]
+    g = sp.csr_matrix(
+        (data.ravel(), ((rows + shift).ravel(), (cols + shift).ravel())), shape=(b * size,) * 2
+    )
+    g.sort_indices()
+    starts = (n + np.arange(k) + shift).ravel()
+    dist = dijkstra(g, directed=True, indices=starts, min_only=True).reshape(b, size)[:, :n]
+    best = np.min(dist[:, eo.node] + end_offsets(eo.mid, eo.frac, t[:, eo.edge]), axis=2)
+    i, j, _ = same_edge_pairs(eo, ef)
+    if i.size:
+        direct = np.abs(eo.frac[i] - ef.frac[j]) * t[:, eo.edge[i]]
+        np.minimum.at(best.T, i, (direct + np.asarray(facility_access)[:, j]).T)  # view: in place
+    return best + np.asarray(origin_access)

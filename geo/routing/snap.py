@@ -233,10 +233,18 @@ def point_ends(index: RoadIndex, snaps: Snaps, mode: str) -> Ends:
     u, v = index.u[snaps.edge], index.v[snaps.edge]
     first = np.where(at_v, v, u)
     node = np.column_stack([first, np.where(mid, v, first)]).astype(np.int64)
-    off = np.column_stack(
-        [np.where(mid, snaps.frac * t, 0.0), np.where(mid, (1.0 - snaps.frac) * t, np.inf)]
-    )
+    off = end_offsets(mid, snaps.frac, t)
     return Ends(node, off, snaps.access_min, mid, snaps.edge, snaps.frac, t)
+
+
+def end_offsets(mid: NDArray[np.bool_], frac: FloatArray, t_edge: FloatArray) -> FloatArray:
+    """Minutes from snap positions to their two edge ends, shape ``t_edge.shape + (2,)``:
+    ``(f·t_e, (1 − f)·t_e)`` inside an edge, ``(0, inf)`` on an end node. ``t_edge`` may carry
+    leading batch axes (one row of edge times per draw, :func:`geo.routing.od.nearest_minutes_batch`).
+    """
+    return np.stack(
+        [np.where(mid, frac * t_edge, 0.0), np.where(mid, (1.0 - frac) * t_edge, np.inf)], axis=-1
+    )
 
 
 def same_edge_pairs(a: Ends, b: Ends) -> tuple[IntArray, IntArray, FloatArray]:

@@ -134,3 +134,69 @@ def test_kill_9_during_export_keeps_previous_file(tmp_path):
     assert done.returncode == 0
     assert out.read_bytes()[:16] == b"SQLite format 3\x00"
     assert _sha(out) != hashlib.sha256(previous).hexdigest()
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    """Atomic writes end with mode 0666 minus the umask (0644 under the usual 022), not 0600."""
+    import os
+    import stat
+
+    from doorstep.geo.atomic import atomic_path, write_bytes
+
+    old = os.umask(0o022)
+    try:
+        a = write_bytes(tmp_path / "a.ics", b"x")
+        with atomic_path(tmp_path / "b.html") as tmp:
+            tmp.write_text("<p>", encoding="utf-8")
+    finally:
+        os.umask(old)
+    for p in (a, tmp_path / "b.html"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_geopackage_is_version_1_2_with_an_attribute_table(tmp_path):
+    """QGIS 3.22 / GDAL 3.6 open GPKG 1.2 without warnings; tables are not map layers."""
+    import sqlite3
+
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from doorstep.geo.export import write_geopackage
+
+    pts = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(109.5, 28.6)], crs="EPSG:4326")
+    path = write_geopackage(tmp_path / "x.gpkg", {"pts": pts}, {"meta": pd.DataFrame({"k": ["v"]})})
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("pragma user_version").fetchone()[0] == 10200
+        kinds = dict(con.execute("select table_name, data_type from gpkg_contents").fetchall())
+    finally:
+        con.close()
+    assert kinds == {"pts": "features", "meta": "attributes"}
+
+
+def test_polygonal_drops_slivers_but_no_area():
+    """Clipping leaves GeometryCollections (polygon + line slivers): only polygon parts stay."""
+    import geopandas as gpd
+    import shapely
+
+    from doorstep.geo.export import polygonal
+
+    square = shapely.box(0, 0, 2, 2)
+    mixed = shapely.GeometryCollection([square, shapely.LineString([(2, 0), (3, 0)])])
+    out = polygonal(gpd.GeoSeries([mixed, square, None], crs="EPSG:3857"))
+    assert list(out.geom_type) == ["MultiPolygon", "MultiPolygon", "MultiPolygon"]
+    assert out.area.tolist() == [4.0, 4.0, 0.0]
+
+
+def test_csv_for_spreadsheets_has_bom_and_no_live_formulas(tmp_path):
+    import pandas as pd
+
+    from doorstep.geo.export import write_csv
+
+    df = pd.DataFrame({"code": ["433124100000"], "name": ['=HYPERLINK("http://x","y")'], "n": [-5]})
+    raw = write_csv(df, tmp_path / "t.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",-5" in text  # numbers stay numbers
+    assert "433124100000" in text

@@ -81,14 +81,17 @@ def test_service_points_tiers(huayuan_model):
     assert (sp["phone"] == "12348").all()
     assert not sp.loc[sp["tier"] == "village_room", "staffed"].any()
     changle = sp[(sp["tier"] == "township_station") & (sp["town_code"] == "433124200")]
-    assert "seat itself modelled" in changle["location_quality"].iloc[0]
+    # 长乐乡's seat is an OpenStreetMap node now: the workstation stands at a real seat point
+    assert changle["location_quality"].iloc[0] == "modelled (town seat)"
 
 
 def test_population_split_by_class(huayuan_model):
     v = huayuan_model.villages
     urban = v[v["urban"]]["population"].sum()
-    assert abs(urban / 249_238 - 0.3569) < 0.001
-    assert v["population_source"].eq("modelled").all()
+    # published township totals move people between townships; within each the modelled
+    # urban-rural contrast is kept, so the urban share stays near the census 35.69 %
+    assert abs(urban / 249_238 - 0.3569) < 0.015
+    assert set(v["population_source"]) == {"modelled", "published_township"}
 
 
 def test_layers_flag_real_and_modelled(huayuan_model):

@@ -164,6 +164,11 @@ def test_session_cookie_is_signed(app):
     from flask.sessions import SecureCookieSessionInterface
     from itsdangerous import URLSafeTimedSerializer
 
+    con = sqlite3.connect(app.config["DATABASE"])
+    try:
+        sv = con.execute("SELECT session_version FROM user WHERE id = 1").fetchone()[0]
+    finally:
+        con.close()
     iface = SecureCookieSessionInterface()
     good = iface.get_signing_serializer(app)
     assert good is not None
@@ -172,12 +177,12 @@ def test_session_cookie_is_signed(app):
         salt=iface.salt,
         serializer=iface.serializer,
         signer_kwargs=good.signer_kwargs,
-    ).dumps({"user_id": 1})
+    ).dumps({"user_id": 1, "sv": sv})
     c = app.test_client()
     c.set_cookie("session", forged)
     assert c.get("/api/scenarios").status_code == 401
     # the same payload signed with the configured secret is accepted: the key is what matters
-    c.set_cookie("session", good.dumps({"user_id": 1}))
+    c.set_cookie("session", good.dumps({"user_id": 1, "sv": sv}))
     assert c.get("/api/scenarios").status_code == 200
     assert app.config["SECRET_KEY"] == SECRET
 

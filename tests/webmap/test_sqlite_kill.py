@@ -26,7 +26,7 @@ app.config["DATABASE"] = sys.argv[1]
 with app.app_context():
     big = {"summary": {"share_after": 0.99}, "pad": "x" * (150 * 1024 * 1024)}
     print("START", flush=True)
-    db.save_scenario("baseline", "planner1", {"k": 30}, big)   # overwrites the saved scenario
+    db.save_scenario("baseline", "planner1", {"k": 30}, big, overwrite=True)  # replaces it
     db.get_db().execute(
         "INSERT INTO visit_done VALUES ('2030-01','A','2030-01-02','V','staff1','now')"
     )
@@ -90,6 +90,6 @@ def test_kill_9_during_scenario_save_keeps_previous_state(tmp_path):
     assert after == before and visits == []
     # and it is writable again
     with app.app_context():
-        db.save_scenario("baseline", "planner1", {"k": 4}, {"summary": {}})
+        db.save_scenario("baseline", "planner1", {"k": 4}, {"summary": {}}, overwrite=True)
         db.close_db()
     assert '"k": 4' in _saved(path)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,21 @@ def instance_folder(path: str | None = None) -> str:
     return os.path.abspath(path or os.environ.get("DOORSTEP_INSTANCE") or "instance")
 
 
+def _session_and_transport(app: Flask) -> None:
+    """Session lifetime, and HTTPS/proxy settings (``HTTPS``: Secure cookies and HSTS;
+    ``BEHIND_PROXY``: trust one reverse proxy's X-Forwarded-* headers for address and scheme)."""
+    hours = float(app.config["SESSION_HOURS"])
+    if not 0 < hours <= 24 * 31:
+        raise RuntimeError(f"SESSION_HOURS must be in (0, 744], got {hours}")
+    app.permanent_session_lifetime = timedelta(hours=hours)
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if app.config["BEHIND_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+
 def create_app(
     test_config: dict[str, Any] | None = None, instance_path: str | None = None
 ) -> Flask:
@@ -71,13 +87,20 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
+        SESSION_HOURS=10.0,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_MAX_FAILURES_PER_ADDRESS=20,
+        LOGIN_WINDOW_S=60.0,
+        HTTPS=False,
+        BEHIND_PROXY=False,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("DOORSTEP")
     else:
         app.config.from_mapping(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    _session_and_transport(app)
     if app.config["SECRET_KEY"] == DEFAULT_SECRET and secret_key_file(app.instance_path).exists():
         app.config["SECRET_KEY"] = ensure_secret_key(app.instance_path)
     if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in (DEFAULT_SECRET, "", None):
@@ -85,8 +108,6 @@ def create_app(
             "refusing to start in production with the default SECRET_KEY: set it in "
             "instance/config.py or DOORSTEP_SECRET_KEY (doorstep serve creates instance/secret_key)"
         )
-    if app.config.get("PRODUCTION"):
-        app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
     from . import api, auth, circuits, db, errors, plan, resident, security, state
 

@@ -10,7 +10,7 @@ from doorstep.analysis.coverage import _json_records
 
 from . import services
 from .auth import role_required
-from .db import get_db, save_scenario, scenario_dict
+from .db import ScenarioClash, get_db, save_scenario, scenario_dict
 from .errors import ApiError
 from .openapi import openapi_spec
 from .state import get_state
@@ -190,7 +190,12 @@ def scenario_save() -> Any:
     raw = body.get("params")
     params = services.whatif_params(raw if isinstance(raw, dict) else {})
     result = services.run_whatif(get_state(), params)
-    sid = save_scenario(name, g.user["username"], params, result)
+    overwrite = body.get("overwrite", False) is True
+    try:
+        sid = save_scenario(name, g.user["username"], params, result, overwrite=overwrite)
+    except ScenarioClash as exc:
+        hint = "" if exc.owner != g.user["username"] else "; send overwrite: true to replace it"
+        raise ApiError(409, f"{exc}{hint}", "name", code="conflict") from None
     row = get_db().execute("SELECT * FROM scenario WHERE id = ?", (sid,)).fetchone()
     return jsonify(scenario_dict(row)), 201
 

@@ -2,12 +2,20 @@
 
 The database runs in WAL mode (readers never block the writer; a crash mid-write leaves the
 last committed state intact). One connection per request (``flask.g``), closed on teardown.
+The file holds password hashes: it is created mode 0600 in an instance folder of mode 0700.
+
+Sessions are revocable: each user has a ``session_version`` that the signed session cookie
+carries; logout, a password change, ``disable`` and ``remove`` bump it, so every cookie issued
+before stops working at once. Logins are audited in ``login_event`` (also the throttle's memory).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +32,24 @@ CREATE TABLE IF NOT EXISTS user (
   username TEXT UNIQUE NOT NULL,
   password TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('planner', 'staff'))
+);
+CREATE TABLE IF NOT EXISTS login_event (
+  at REAL NOT NULL,
+  username TEXT NOT NULL,
+  address TEXT NOT NULL,
+  ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_event_user ON login_event (username, at);
+CREATE INDEX IF NOT EXISTS login_event_addr ON login_event (address, at);
+CREATE TABLE IF NOT EXISTS scenario_history (
+  scenario_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  params TEXT NOT NULL,
+  result TEXT NOT NULL,
+  replaced_at TEXT NOT NULL,
+  replaced_by TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS scenario (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,14 +94,30 @@ def close_db(_exc: BaseException | None = None) -> None:
         db.close()
 
 
+USER_COLUMNS = {
+    "session_version": "INTEGER NOT NULL DEFAULT 0",
+    "disabled": "INTEGER NOT NULL DEFAULT 0",
+}
+
+
 def init_db(path: str) -> None:
-    """Create the tables if missing (idempotent)."""
+    """Create the tables if missing and add columns of newer versions (idempotent); mode 0600."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     conn = connect(path)
     try:
         conn.executescript(SCHEMA)
+        have = {r["name"] for r in conn.execute("PRAGMA table_info(user)")}
+        for col, decl in USER_COLUMNS.items():
+            if col not in have:
+                conn.execute(f"ALTER TABLE user ADD COLUMN {col} {decl}")
         conn.commit()
     finally:
         conn.close()
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
 
 
 def add_user(path: str, username: str, password: str, role: str) -> None:
@@ -92,35 +134,152 @@ def add_user(path: str, username: str, password: str, role: str) -> None:
         with conn:
             conn.execute(
                 "INSERT INTO user (username, password, role) VALUES (?, ?, ?) "
-                "ON CONFLICT(username) DO UPDATE SET password=excluded.password, role=excluded.role",
+                "ON CONFLICT(username) DO UPDATE SET password=excluded.password, "
+                "role=excluded.role, session_version=session_version + 1",
                 (username, generate_password_hash(password), role),
             )
     finally:
         conn.close()
 
 
+def _user_change(path: str, username: str, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Run one change on an existing user; refuse unknown names."""
+    init_db(path)
+    conn = connect(path)
+    try:
+        with conn:
+            cur = conn.execute(sql, (*params, username))
+            if cur.rowcount == 0:
+                raise InputError(f"no user named {username!r} (doorstep user list shows them)")
+    finally:
+        conn.close()
+
+
+def set_password(path: str, username: str, password: str) -> None:
+    """Change a password; every session of the user ends."""
+    if len(password) < 8:
+        raise InputError("password must have at least 8 characters")
+    _user_change(
+        path,
+        username,
+        "UPDATE user SET password = ?, session_version = session_version + 1 WHERE username = ?",
+        (generate_password_hash(password),),
+    )
+
+
+def set_disabled(path: str, username: str, disabled: bool = True) -> None:
+    """Disable (or enable) a login; disabling ends every session of the user."""
+    _user_change(
+        path,
+        username,
+        "UPDATE user SET disabled = ?, session_version = session_version + 1 WHERE username = ?",
+        (int(disabled),),
+    )
+
+
+def remove_user(path: str, username: str) -> None:
+    """Delete a login (its scenarios and ticks keep the name as written)."""
+    _user_change(path, username, "DELETE FROM user WHERE username = ?")
+
+
+def list_users(path: str) -> list[dict[str, Any]]:
+    """Users with role and state (no hashes)."""
+    init_db(path)
+    conn = connect(path)
+    try:
+        rows = conn.execute("SELECT username, role, disabled FROM user ORDER BY username")
+        return [dict(r) for r in rows]
+    finally:
+        conn.close()
+
+
+def end_sessions(user_id: int) -> None:
+    """Invalidate every session cookie of ``user_id`` (logout everywhere)."""
+    db = get_db()
+    with db:
+        db.execute("UPDATE user SET session_version = session_version + 1 WHERE id = ?", (user_id,))
+
+
+def record_login(username: str, address: str, ok: bool) -> None:
+    """Audit one login attempt (kept for the throttle and for review)."""
+    db = get_db()
+    with db:
+        db.execute(
+            "INSERT INTO login_event (at, username, address, ok) VALUES (?, ?, ?, ?)",
+            (time.time(), username, address, int(ok)),
+        )
+
+
+def recent_failures(username: str, address: str, window_s: float) -> tuple[int, int]:
+    """Failed logins within ``window_s`` seconds since the last success: (per user, per address)."""
+    db = get_db()
+    since = time.time() - window_s
+    q = (
+        "SELECT COUNT(*) FROM login_event WHERE {col} = ? AND at >= ? AND ok = 0 AND at > "
+        "COALESCE((SELECT MAX(at) FROM login_event WHERE {col} = ? AND ok = 1), 0)"
+    )
+    by_user = db.execute(q.format(col="username"), (username, since, username)).fetchone()[0]
+    by_addr = db.execute(q.format(col="address"), (address, since, address)).fetchone()[0]
+    return int(by_user), int(by_addr)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def save_scenario(name: str, user: str, params: dict[str, Any], result: dict[str, Any]) -> int:
-    """Insert or replace a named scenario; returns its id."""
+class ScenarioClash(Exception):
+    """A scenario of that name exists and may not be replaced by this request."""
+
+    def __init__(self, name: str, owner: str) -> None:
+        super().__init__(f"a scenario named {name!r} already exists (saved by {owner})")
+        self.owner = owner
+
+
+def save_scenario(
+    name: str,
+    user: str,
+    params: dict[str, Any],
+    result: dict[str, Any],
+    *,
+    overwrite: bool = False,
+) -> int:
+    """Save a named scenario and return its id.
+
+    A name clash raises :class:`ScenarioClash` unless ``overwrite`` is given by the scenario's
+    owner; the replaced version is kept in ``scenario_history`` (who replaced it, when).
+    """
     db = get_db()
+    p_json, r_json = json.dumps(params, ensure_ascii=False), json.dumps(result, ensure_ascii=False)
     with db:
+        old = db.execute("SELECT * FROM scenario WHERE name = ?", (name,)).fetchone()
+        if old is None:
+            cur = db.execute(
+                "INSERT INTO scenario (name, created_by, created_at, params, result) "
+                "VALUES (?,?,?,?,?)",
+                (name, user, now(), p_json, r_json),
+            )
+            return int(cur.lastrowid or 0)
+        if not overwrite or old["created_by"] != user:
+            raise ScenarioClash(name, old["created_by"])
         db.execute(
-            "INSERT INTO scenario (name, created_by, created_at, params, result) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(name) DO UPDATE SET created_by=excluded.created_by, "
-            "created_at=excluded.created_at, params=excluded.params, result=excluded.result",
+            "INSERT INTO scenario_history (scenario_id, name, created_by, created_at, params, "
+            "result, replaced_at, replaced_by) VALUES (?,?,?,?,?,?,?,?)",
             (
+                old["id"],
                 name,
-                user,
+                old["created_by"],
+                old["created_at"],
+                old["params"],
+                old["result"],
                 now(),
-                json.dumps(params, ensure_ascii=False),
-                json.dumps(result, ensure_ascii=False),
+                user,
             ),
         )
-    row = db.execute("SELECT id FROM scenario WHERE name = ?", (name,)).fetchone()
-    return int(row["id"])
+        db.execute(
+            "UPDATE scenario SET created_at = ?, params = ?, result = ? WHERE id = ?",
+            (now(), p_json, r_json, old["id"]),
+        )
+        return int(old["id"])
 
 
 def scenario_dict(row: sqlite3.Row, full: bool = True) -> dict[str, Any]:

@@ -235,10 +235,21 @@ def openapi_spec() -> dict[str, Any]:
                             "properties": {
                                 "name": {"type": "string", "maxLength": 80},
                                 "params": WHATIF,
+                                "overwrite": {
+                                    "type": "boolean",
+                                    "description": "replace your own scenario of that name "
+                                    "(the old version is kept in its history)",
+                                },
                             },
                         },
                     ),
-                    "responses": {"201": _ok("Saved"), "400": ERR, "401": ERR, "403": ERR},
+                    "responses": {
+                        "201": _ok("Saved"),
+                        "400": ERR,
+                        "401": ERR,
+                        "403": ERR,
+                        "409": ERR,
+                    },
                 },
             },
             "/api/scenarios/{sid}": {

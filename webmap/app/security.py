@@ -45,6 +45,8 @@ def register(app: Flask) -> None:
             resp.headers.setdefault(k, v)
         if resp.mimetype == "application/json":
             resp.headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("HTTPS"):
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return resp
 
 

@@ -11,7 +11,7 @@ from doorstep.geo.params import MAX_MINUTES, MODES  # noqa: F401  (re-exported f
 
 from .errors import ApiError
 
-MONTH_RE = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"(20[0-9]{2})-(0[1-9]|1[0-2])")  # always used with fullmatch
 
 
 def number(
@@ -32,7 +32,7 @@ def number(
         raise ApiError(400, f"'{name}' must be a number", name)
     try:
         v = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, f"'{name}' must be a number, got {str(raw)[:40]!r}", name) from None
     if not math.isfinite(v):
         raise ApiError(400, f"'{name}' must be finite", name)
@@ -59,7 +59,7 @@ def integer(
         raise ApiError(400, f"'{name}' must be an integer", name)
     try:
         v = int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, f"'{name}' must be an integer, got {str(raw)[:40]!r}", name) from None
     if not lo <= v <= hi:
         raise ApiError(400, f"'{name}' must be between {lo} and {hi}, got {v}", name)
@@ -92,7 +92,7 @@ def text(
     if not isinstance(raw, str):
         raise ApiError(400, f"'{name}' must be a string", name)
     raw = raw.strip()
-    if len(raw) > max_len or any(ord(c) < 32 for c in raw):
+    if len(raw) > max_len or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in raw):
         raise ApiError(400, f"'{name}' must be at most {max_len} printable characters", name)
     if required and not raw:
         raise ApiError(400, f"'{name}' is required", name)
@@ -101,7 +101,7 @@ def text(
 
 def month(src: Mapping[str, Any], name: str = "month", default: str | None = None) -> str:
     raw = src.get(name) or default
-    if not isinstance(raw, str) or not MONTH_RE.match(raw):
+    if not isinstance(raw, str) or not MONTH_RE.fullmatch(raw):
         raise ApiError(
             400, f"'{name}' must be a month YYYY-MM (2000–2099), got {str(raw)[:20]!r}", name
         )
@@ -111,7 +111,10 @@ def month(src: Mapping[str, Any], name: str = "month", default: str | None = Non
 def json_body() -> dict[str, Any]:
     from flask import request
 
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON decoder's stack
+        raise ApiError(400, "the request body is nested too deeply", "body") from None
     if not isinstance(body, dict):
         raise ApiError(
             400, "the request body must be a JSON object (Content-Type: application/json)", "body"

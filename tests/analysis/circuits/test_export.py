@@ -131,3 +131,16 @@ def test_ledger_prefilled_with_recorded_visits(tmp_path, plan_and_visits):
     # the recorded visit is not carried over; the blank ones are
     nxt, _ = carry_over(vs, entries)
     assert sum(v.visits for v in nxt) == sum(v.visits for v in vs) + len(entries) - 1
+
+
+def test_ics_carries_vtimezone_for_every_tzid(tmp_path, plan_and_visits):
+    """RFC 5545 §3.2.19: a TZID parameter must name a VTIMEZONE in the same calendar."""
+    plan, _, _ = plan_and_visits
+    for f in write_ics(plan, tmp_path / "ics"):
+        raw = f.read_bytes()
+        cal = Calendar.from_ical(raw)
+        zones = [str(z["tzid"]) for z in cal.walk("VTIMEZONE")]
+        assert zones == ["Asia/Shanghai"]
+        assert b"DTSTART;TZID=Asia/Shanghai:" in raw
+        std = cal.walk("STANDARD")
+        assert std and std[0].decoded("tzoffsetto") == dt.timedelta(hours=8)

@@ -62,6 +62,7 @@ class RoadIndex:
     _trees: dict[str, tuple[shapely.STRtree, IntArray]] = field(default_factory=dict, repr=False)
     _road_csr: dict[str, sp.csr_matrix] = field(default_factory=dict, repr=False)
     _edge_xy: list[tuple[FloatArray, FloatArray]] | None = field(default=None, repr=False)
+    _geom_length: FloatArray | None = field(default=None, repr=False)
     snap_cache: dict[str, dict[Any, Any]] = field(
         default_factory=lambda: {m: {} for m in MODES}, repr=False
     )
@@ -95,6 +96,14 @@ class RoadIndex:
             m.sort_indices()
             self._road_csr[mode] = m
         return self._road_csr[mode]
+
+    @property
+    def geom_length(self) -> FloatArray:
+        """Length (m) of every edge geometry (computed once; may differ from ``length_m``,
+        which can carry a circuity factor)."""
+        if self._geom_length is None:
+            self._geom_length = np.asarray(shapely.length(self.geoms), dtype=float)
+        return self._geom_length
 
     def edge_xy(self, e: int) -> tuple[FloatArray, FloatArray]:
         """Vertices ``(k, 2)`` of edge ``e`` (from ``u`` to ``v``) and the cumulative length

@@ -220,7 +220,7 @@ def end_flags(
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
     """Points snapped onto the u end, the v end, or strictly inside their edge (an end is hit
     when ``f·L ≤ END_TOL_M`` resp. ``(1 − f)·L ≤ END_TOL_M``, ``L`` the edge's length)."""
-    glen = shapely.length(index.geoms[snaps.edge]) if len(snaps) else np.empty(0)
+    glen = index.geom_length[snaps.edge]
     at_u = snaps.frac * glen <= END_TOL_M
     at_v = ~at_u & ((1.0 - snaps.frac) * glen <= END_TOL_M)
     return at_u, at_v, ~(at_u | at_v)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.routing import od_matrix
+from doorstep.geo.services import service_rules
 
 from .coverage import quality_of
 
@@ -105,13 +106,14 @@ def accessibility(
 ) -> pd.DataFrame:
     """(E)2SFCA score of every village: staffed hours per month per 1,000 residents.
 
-    Supply is ``hours_per_month`` of each service point (village rooms excluded when
-    ``staffed_only``), demand the village population.
+    Supply is ``hours_per_month`` of each service point, with ``staffed_only`` of the points
+    counting for coverage only (:mod:`geo.services`: no village rooms, no correction centre),
+    demand the village population.
     """
     params = params or FCAParams()
     sp = model.service_points
     if staffed_only:
-        sp = sp[sp["staffed"].astype(bool)]
+        sp = service_rules().coverage_points(sp)
     v = model.villages
     od = od_matrix(model, v, sp, mode, cutoff=params.catchment)
     a, _ = two_step_fca(

@@ -1,18 +1,22 @@
-"""Coverage: who reaches a staffed legal service point within 15/30/60 minutes.
+r"""Coverage: who reaches a legal service point within 15/30/60 minutes, and who is underserved.
 
 For every village and mode the travel time (minutes, network + access legs, see
 :mod:`geo.routing`) to the nearest point of each tier is computed with one multi-source
 Dijkstra pass per tier:
 
-* ``staffed`` — nearest point open on working days (``staffed == True``: county centre,
-  township workstation); this is the coverage measure;
+* ``staffed`` — nearest point that counts for coverage (:func:`geo.services.ServicePointRules.
+  coverage_points`: staffed and offering legal consultation — the county centre and the township
+  workstations; not the correction centre, not the village rooms); this is the coverage measure;
 * ``county_centre`` and ``township_station`` — nearest point of that tier;
 * ``village_room`` — nearest village room; rooms are staffed only on adviser visit days
   (``staffed == False``) so they are reported separately and never count as coverage.
 
-A village *meets the target* when its staffed time is ``≤ urban_minutes`` (urban villages) or
-``≤ rural_minutes`` (rural). A township/county *complies* when the share of its population in
-villages that meet the target is ``≥ required_share``. Means and 90th percentiles are
+:class:`CoverageTarget` is the one definition of "underserved": village ``i`` *meets the target*
+when :math:`t_i \le T_i` with :math:`T_i` = ``urban_minutes`` for urban and ``rural_minutes``
+for rural villages (:meth:`CoverageTarget.thresholds`); it is *underserved* otherwise. The
+report, ``doorstep gaps``, ``/api/underserved`` and siting (MCLP/LSCP) all use it. A
+township/county *complies* when the share of its population in villages that meet the target is
+``≥ required_share``. Means and 90th percentiles are
 population-weighted; unreachable villages count as ``inf`` (excluded from the mean, reported
 in ``unreachable``).
 """
@@ -21,19 +25,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import MODES, check_minutes
+from doorstep.geo.params import MODES, _read_toml, check_minutes
 from doorstep.geo.routing import check_mode, nearest_facility
+from doorstep.geo.services import service_rules
+from doorstep.geo.settings import project_data_dir
 
 log = logging.getLogger(__name__)
 
-STAFFED_TIERS: tuple[str, ...] = ("county_centre", "township_station")
+TARGET_TOML = project_data_dir() / "params" / "coverage.toml"
+_T = _read_toml(TARGET_TOML)  # the target's defaults: read here only
 TIER_COLUMNS = {
     "county_centre": "min_county_centre",
     "township_station": "min_township_station",
@@ -44,30 +52,38 @@ UNITS = {"min_*": "minutes", "population*": "persons", "share_*": "fraction 0–
 
 @dataclass(frozen=True)
 class CoverageTarget:
-    """Service-circle target (公共法律服务圈).
+    """Service-circle target (公共法律服务圈): the one definition of "underserved".
+
+    Defaults come from ``data/params/coverage.toml`` (read once, here).
 
     Parameters
     ----------
     mode
         The typical travel mode the target is judged by.
     rural_minutes, urban_minutes
-        Maximum travel time to the nearest staffed point for rural / urban villages.
+        Maximum travel time to the nearest point counting for coverage, for rural / urban
+        villages (:meth:`thresholds`).
     breaks
         Band limits (minutes) reported in every table.
     required_share
         Population share meeting the target for a township/county to comply.
     """
 
-    mode: str = "car"
-    rural_minutes: float = 30.0
-    urban_minutes: float = 15.0
-    breaks: tuple[float, ...] = (15.0, 30.0, 60.0)
-    required_share: float = 0.9
+    mode: str = str(_T.get("mode", "car"))
+    rural_minutes: float = float(_T.get("rural_minutes", 30.0))
+    urban_minutes: float = float(_T.get("urban_minutes", 15.0))
+    breaks: tuple[float, ...] = tuple(float(b) for b in _T.get("breaks_min", (15, 30, 60)))
+    required_share: float = float(_T.get("required_share", 0.9))
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
-        check_minutes(self.urban_minutes, "urban_minutes")
-        check_minutes(self.rural_minutes, "rural_minutes")
+        object.__setattr__(
+            self, "urban_minutes", check_minutes(self.urban_minutes, "urban_minutes")
+        )
+        object.__setattr__(
+            self, "rural_minutes", check_minutes(self.rural_minutes, "rural_minutes")
+        )
+        object.__setattr__(self, "breaks", tuple(float(b) for b in self.breaks))
         if (
             not self.breaks
             or any(b <= 0 for b in self.breaks)
@@ -76,6 +92,39 @@ class CoverageTarget:
             raise InputError(f"breaks must be increasing positive minutes, got {self.breaks}")
         if not 0 < self.required_share <= 1:
             raise InputError("required_share must be in (0, 1]")
+
+    def with_minutes(
+        self,
+        rural: float | None = None,
+        urban: float | None = None,
+        mode: str | None = None,
+    ) -> CoverageTarget:
+        """This target with the given rural/urban minutes and mode (``None`` keeps a value)."""
+        return replace(
+            self,
+            rural_minutes=self.rural_minutes if rural is None else rural,
+            urban_minutes=self.urban_minutes if urban is None else urban,
+            mode=self.mode if mode is None else mode,
+        )
+
+    def thresholds(self, urban: Any) -> npt.NDArray[np.float64]:
+        """Each village's own threshold: :math:`T_i` = urban minutes if urban else rural minutes."""
+        u = np.asarray(urban, dtype=bool)
+        return np.where(u, self.urban_minutes, self.rural_minutes).astype(float)
+
+    def describe(self, compliance: bool = True) -> str:
+        """The target in words, for every output that judges against it."""
+        text = (
+            f"target ({self.mode}): rural villages ≤ {self.rural_minutes:g} min, urban ≤ "
+            f"{self.urban_minutes:g} min"
+        )
+        if compliance:
+            text += f"; complies when ≥ {self.required_share:.0%} of the population meets it"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (every output that judges against the target carries this)."""
+        return asdict(self)
 
 
 @dataclass
@@ -96,7 +145,7 @@ class CoverageResult:
 
         return {
             "meta": self.meta,
-            "target": asdict(self.target),
+            "target": self.target.to_dict(),
             "county": rec(self.county),
             "townships": rec(self.townships),
             "villages": rec(self.villages),
@@ -126,26 +175,34 @@ def quality_of(model: Any) -> dict[str, Any]:
     return q() if callable(q) else {}
 
 
-def staffed_points(model: Any, tiers: Sequence[str] = STAFFED_TIERS) -> pd.DataFrame:
-    """Service points that are open on working days (``staffed`` and of a legal-service tier)."""
-    sp = model.service_points
-    return sp[sp["staffed"].astype(bool) & sp["tier"].isin(list(tiers))]
+def coverage_points(model: Any) -> pd.DataFrame:
+    """Service points that count for coverage (:meth:`geo.services.ServicePointRules.
+    coverage_points`: staffed and offering legal consultation)."""
+    return service_rules().coverage_points(model.service_points)
 
 
 def village_times(
-    model: Any, modes: Sequence[str] = MODES, cutoff: float | None = None, with_paths: bool = False
+    model: Any,
+    modes: Sequence[str] = MODES,
+    cutoff: float | None = None,
+    with_paths: bool = False,
+    per_tier: bool = True,
 ) -> pd.DataFrame:
-    """Per village and mode: minutes to the nearest staffed point and to each tier.
+    """Per village and mode: minutes to the nearest point counting for coverage and to each tier.
 
-    Returns a long DataFrame with ``mode``, ``min_staffed``, ``nearest_id``, ``nearest_name``,
-    ``nearest_tier``, ``min_county_centre``, ``min_township_station``, ``min_village_room``,
-    ``snap_m``, ``snap_flagged`` (and ``via`` road names, ``km`` when ``with_paths``).
+    Returns a long DataFrame with ``mode``, ``location_quality``, ``min_staffed``,
+    ``nearest_id``, ``nearest_name``, ``nearest_tier``, ``snap_m``, ``snap_flagged``, with
+    ``per_tier`` also ``min_county_centre``, ``min_township_station``, ``min_village_room``
+    (one more Dijkstra pass each), and with ``with_paths`` ``via`` road names and ``km``.
     """
     v = model.villages
     sp = model.service_points
-    staffed = staffed_points(model)
+    staffed = coverage_points(model)
     if staffed.empty:
-        raise InputError("the model has no staffed service point (county centre or workstation)")
+        raise InputError(
+            "the model has no service point counting for coverage; keep at least one staffed "
+            "county centre or township workstation (--service-points, column staffed)"
+        )
     frames = []
     for mode in modes:
         check_mode(mode)
@@ -159,6 +216,7 @@ def village_times(
                 "town_code": v["town_code"].to_numpy(),
                 "town_name": v["town_name"].to_numpy(),
                 "urban": v["urban"].astype(bool).to_numpy(),
+                "location_quality": v["location_quality"].astype(str).to_numpy(),
                 "population": v["population"].astype(int).to_numpy(),
                 "mode": mode,
                 "min_staffed": nf.minutes,
@@ -171,7 +229,7 @@ def village_times(
             df["via"] = [" / ".join(r) for r in (nf.roads or [])]
             df["km"] = nf.km
             df["via_places"] = [" – ".join(pl[:4]) for pl in (nf.places or [])]
-        for tier, col in TIER_COLUMNS.items():
+        for tier, col in TIER_COLUMNS.items() if per_tier else ():
             pts = sp[sp["tier"] == tier]
             df[col] = (
                 nearest_facility(model, v, pts, mode, cutoff=cutoff).minutes if len(pts) else np.inf
@@ -209,8 +267,12 @@ def summarise(df: pd.DataFrame, target: CoverageTarget) -> dict[str, Any]:
     )
     p90 = weighted_quantile(np.where(fin, t, np.inf), pop, 0.9)
     out["p90_min"] = p90
+    out["max_min"] = float(t[fin].max()) if fin.any() else float("inf")
     out["unreachable"] = int((~fin).sum())
+    if "location_quality" in df.columns:
+        out["imputed"] = int((df["location_quality"] == "imputed").sum())
     meets = df["meets_target"].to_numpy(bool)
+    out["villages_underserved"] = int((~meets).sum())
     out["share_meeting_target"] = float(pop[meets].sum() / total) if total else float("nan")
     out["complies"] = bool(total and out["share_meeting_target"] >= target.required_share)
     return out
@@ -221,15 +283,17 @@ def coverage(
     target: CoverageTarget | None = None,
     modes: Sequence[str] = MODES,
     with_paths: bool = False,
+    per_tier: bool = True,
 ) -> CoverageResult:
     """Coverage of every village, township and the county for each mode.
 
     The compliance flag of every row uses the target's minutes (urban/rural) applied to that
     row's mode; the target's own ``mode`` is recorded in ``meta['target_mode']`` for reading.
+    ``per_tier=False`` skips the per-tier times (the province run does).
     """
     target = target or CoverageTarget()
-    vt = village_times(model, modes, with_paths=with_paths)
-    limit = np.where(vt["urban"], target.urban_minutes, target.rural_minutes)
+    vt = village_times(model, modes, with_paths=with_paths, per_tier=per_tier)
+    limit = target.thresholds(vt["urban"])
     vt["target_min"] = limit
     vt["meets_target"] = vt["min_staffed"].to_numpy() <= limit
     vt["band"] = _bands(vt["min_staffed"].to_numpy(), target.breaks)
@@ -259,10 +323,9 @@ def coverage(
         },
         "assumptions": [
             "times = access walk + network travel + access walk (geo.routing)",
-            "coverage counts staffed points only (county centre, township workstations); village "
-            "rooms are staffed on adviser visit days only and are reported separately",
-            f"target: rural ≤ {target.rural_minutes:g} min, urban ≤ {target.urban_minutes:g} min; "
-            f"complies when ≥ {target.required_share:.0%} of the population meets it",
+            service_rules().describe(),
+            "village rooms are staffed on adviser visit days only and are reported separately",
+            target.describe(),
         ],
         "target_mode": target.mode,
         "vintage": getattr(model, "vintage", ""),

@@ -1,13 +1,16 @@
 """Underserved areas: villages and 500 m grid cells beyond the travel-time target.
 
-Villages are ranked by the person-minutes beyond the target, ``P_i · (T_i − target_i)``
+"Underserved" is judged against one :class:`analysis.coverage.CoverageTarget` (each village
+against its own threshold, urban or rural) and the points of :mod:`geo.services` that count for
+coverage. Villages are ranked by the person-minutes beyond the target, ``P_i · (T_i − target_i)``
 (unreachable villages first), and each carries a reason in Chinese and English naming the
 nearest staffed point, the time, the mode and the roads along the fastest path.
 
 Grid cells (default 500 m) cover the county polygon; each cell centre is joined to the network
 like a village (nearest-edge snap + walk). A cell's population is approximated from nearby
 villages: every village's population is shared equally among the cells whose nearest village it
-is (a Voronoi allocation), so cell figures are modelled, not counted.
+is (a Voronoi allocation), so cell figures are modelled, not counted; a cell is judged against
+the threshold of that village (urban or rural).
 """
 
 from __future__ import annotations
@@ -23,25 +26,14 @@ from scipy.spatial import cKDTree
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.routing import nearest_facility
+from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags
 
-from .coverage import CoverageResult, CoverageTarget, coverage, quality_of, staffed_points
+from .coverage import CoverageResult, CoverageTarget, coverage, coverage_points, quality_of
 
 log = logging.getLogger(__name__)
 
 MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
-TIER_ZH = {
-    "county_centre": "县公共法律服务中心",
-    "township_station": "司法所工作站",
-    "village_room": "村法律服务室",
-    "correction_centre": "社区矫正中心",
-}
-TIER_EN = {
-    "county_centre": "county legal service centre",
-    "township_station": "township workstation",
-    "village_room": "village legal room",
-    "correction_centre": "community correction centre",
-}
 
 
 def _reason(row: pd.Series) -> tuple[str, str]:
@@ -52,14 +44,16 @@ def _reason(row: pd.Series) -> tuple[str, str]:
             f"no staffed service point reachable by {mode}",
         )
     tier = str(row["nearest_tier"])
+    t = service_rules().tiers.get(tier)
+    tier_zh, tier_en = (t.short_zh, t.short_en) if t else (tier, tier)
     via = str(row.get("via", "") or "")
     mins = f"{row['min_staffed']:.0f}"
     zh = (
-        f"最近的{TIER_ZH.get(tier, tier)}（{row['nearest_name']}）{mins} 分钟"
+        f"最近的{tier_zh}（{row['nearest_name']}）{mins} 分钟"
         f"（{MODE_ZH.get(mode, mode)}），目标 {row['target_min']:.0f} 分钟"
     )
     en = (
-        f"nearest {TIER_EN.get(tier, tier)} ({row['nearest_name']}) {mins} min by {mode}, "
+        f"nearest {tier_en} ({row['nearest_name']}) {mins} min by {mode}, "
         f"target {row['target_min']:.0f} min"
     )
     places = str(row.get("via_places", "") or "")
@@ -77,31 +71,24 @@ def _reason(row: pd.Series) -> tuple[str, str]:
 
 def underserved_villages(
     model: Any,
-    mode: str = "car",
-    minutes: float | None = None,
     target: CoverageTarget | None = None,
     result: CoverageResult | None = None,
 ) -> pd.DataFrame:
-    """Villages beyond the target for ``mode``, ranked, with the reason in words.
+    """Villages beyond the target (by ``target.mode``), ranked, with the reason in words.
 
-    ``minutes`` overrides both the rural and urban target. Columns: ``rank``, village fields,
+    A village is underserved when :math:`t_i > T_i` (its own threshold,
+    :meth:`CoverageTarget.thresholds`). ``result`` (a :func:`coverage` of the same target with
+    paths) is reused when given. Columns: ``rank``, village fields, ``location_quality``,
     ``min_staffed`` (minutes), ``target_min``, ``excess_min``, ``person_minutes``,
     ``reason_zh``, ``reason_en``, ``point_imputed`` (the village stands on an imputed point:
-    location to be confirmed, 待核实位置).
+    location to be confirmed, 待核实位置); ``attrs['target']`` holds the target.
     """
-    target = target or CoverageTarget(mode=mode)
-    if minutes is not None:
-        target = CoverageTarget(
-            mode=mode,
-            rural_minutes=minutes,
-            urban_minutes=minutes,
-            breaks=target.breaks,
-            required_share=target.required_share,
-        )
-    if result is None or "via" not in result.villages.columns:
+    target = target or CoverageTarget()
+    mode = target.mode
+    if result is None or "via" not in result.villages.columns or result.target != target:
         result = coverage(model, target, modes=(mode,), with_paths=True)
     v = result.villages[result.villages["mode"] == mode].copy()
-    v["target_min"] = np.where(v["urban"], target.urban_minutes, target.rural_minutes)
+    v["target_min"] = target.thresholds(v["urban"])
     gap = v[~(v["min_staffed"] <= v["target_min"])].copy()
     gap["excess_min"] = gap["min_staffed"] - gap["target_min"]
     gap["person_minutes"] = gap["population"] * gap["excess_min"]
@@ -118,6 +105,7 @@ def underserved_villages(
         "person_minutes": "person-minutes",
     }
     gap.attrs["quality"] = quality_of(model)
+    gap.attrs["target"] = target.to_dict()
     return gap.reset_index(drop=True)
 
 
@@ -138,15 +126,20 @@ def county_grid(model: Any, cell_m: float = 500.0) -> gpd.GeoDataFrame:
 
 
 def underserved_cells(
-    model: Any, mode: str = "car", minutes: float = 30.0, cell_m: float = 500.0
+    model: Any, target: CoverageTarget | None = None, cell_m: float = 500.0
 ) -> gpd.GeoDataFrame:
-    """Grid cells beyond ``minutes`` from the nearest staffed point, ranked by modelled
-    population (GeoDataFrame in EPSG:4326; ``population_est`` in persons, modelled)."""
+    """Grid cells beyond the target from the nearest point counting for coverage, ranked by
+    modelled population (GeoDataFrame in EPSG:4326; ``population_est`` in persons, modelled).
+
+    Each cell is judged against the threshold of the village it is allocated to
+    (``target_min``: urban or rural minutes)."""
+    target = target or CoverageTarget()
+    mode = target.mode
     grid = county_grid(model, cell_m)
     if grid.empty:
         return grid.to_crs("EPSG:4326")
     centres = np.column_stack([grid["cx"], grid["cy"]])
-    nf = nearest_facility(model, centres, staffed_points(model), mode)
+    nf = nearest_facility(model, centres, coverage_points(model), mode)
     vill = model.villages.to_crs(model.crs)
     vxy = np.column_stack([vill.geometry.x, vill.geometry.y])
     _, owner = cKDTree(vxy).query(centres)
@@ -156,8 +149,9 @@ def underserved_cells(
     grid["population_est"] = pop[owner] / n_cells[owner]
     grid["minutes"] = nf.minutes
     grid["mode"] = mode
+    grid["target_min"] = target.thresholds(vill["urban"].to_numpy(bool)[owner])
     grid["snap_m"] = nf.origin_snap_m
-    grid["underserved"] = ~(nf.minutes <= minutes)
+    grid["underserved"] = ~(nf.minutes <= grid["target_min"].to_numpy())
     out = grid[grid["underserved"]].sort_values(["population_est", "minutes"], ascending=False)
     out = out.drop(columns=["cx", "cy"]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -171,5 +165,6 @@ def underserved_cells(
         float(out["population_est"].sum() / total) if total else 0.0
     )
     out.attrs["quality"] = quality_of(model)
-    log.info("grid: %d cells, %d underserved (%s, %g min)", len(grid), len(out), mode, minutes)
+    out.attrs["target"] = target.to_dict()
+    log.info("grid: %d cells, %d underserved (%s)", len(grid), len(out), target.describe())
     return out.to_crs("EPSG:4326")

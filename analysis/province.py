@@ -1,10 +1,11 @@
 """Province-wide coverage: every county of Hunan as one task on a Dask distributed cluster.
 
 Each task (:func:`analyse_county`) builds a county model from the NBS code lists
-(:func:`geo.hunan.hunan_county_source` → :func:`geo.model.build_county_model`), computes for every
-village the travel time (minutes, network + access legs) to the nearest *staffed* service point
-(county centre or township workstation, one multi-source Dijkstra pass,
-:func:`geo.routing.nearest_facility`) and writes, atomically (temp file + ``os.replace``)::
+(:func:`geo.hunan.hunan_county_source` → :func:`geo.model.build_county_model`), runs the county
+coverage of :func:`analysis.coverage.coverage` — the same code, service points
+(:mod:`geo.services`: county centre and township workstations) and
+:class:`analysis.coverage.CoverageTarget` as a single-county run — and writes, atomically (temp
+file + ``os.replace``)::
 
     OUT/counties/<code>/villages.parquet    GeoParquet, one row per village, min_staffed, within_<b>
     OUT/counties/<code>/townships.parquet   GeoParquet, modelled township polygons + coverage
@@ -12,7 +13,8 @@ village the travel time (minutes, network + access legs) to the nearest *staffed
     OUT/counties/<code>/summary.json        written last: marks the county done
 
 The share of population within ``b`` minutes is ``Σ_v pop_v·[t_v ≤ b] / Σ_v pop_v`` (villages with
-no route count as not covered). A task never raises: any error becomes a failure record with its
+no route count as not covered); ``share_meeting_target`` judges each village against its own
+threshold (urban/rural). A task never raises: any error becomes a failure record with its
 reason, so one broken county does not stop the province. :func:`run_province` skips counties
 whose ``summary.json`` exists for the same parameters and merges everything into province tables.
 """
@@ -27,7 +29,7 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,11 @@ import pandas as pd
 
 from doorstep.geo._errors import DoorstepError, InputError
 from doorstep.geo.atomic import atomic_path
-from doorstep.geo.params import check_minutes
-from doorstep.geo.routing import check_mode
+
+from .coverage import CoverageTarget, coverage
 
 log = logging.getLogger(__name__)
 
-STAFFED_TIERS: tuple[str, ...] = ("county_centre", "township_station")
 SUMMARY = "summary.json"
 
 
@@ -52,30 +53,31 @@ class ProvinceParams:
 
     Parameters
     ----------
-    mode
-        Travel mode of the coverage times ("walk", "motorbike", "car").
-    minutes
-        Target time (minutes) to the nearest staffed point: ``meets_target = t ≤ minutes``.
-    bands
-        Band limits (minutes) whose population shares are reported.
+    target
+        The coverage target (mode, rural/urban minutes, bands, required share) — the same object
+        every single-county analysis uses; defaults from ``data/params/coverage.toml``.
     data
         Reference data folder (``None``: :func:`geo.settings.data_dir`).
     """
 
-    mode: str = "car"
-    minutes: float = 30.0
-    bands: tuple[float, ...] = (15.0, 30.0, 60.0)
+    target: CoverageTarget = field(default_factory=CoverageTarget)
     data: str | None = None
 
     def __post_init__(self) -> None:
-        check_mode(self.mode)
-        check_minutes(self.minutes, "--minutes")
-        if not self.bands or list(self.bands) != sorted(set(self.bands)) or self.bands[0] <= 0:
-            raise InputError(f"bands must be increasing positive minutes, got {self.bands}")
+        if not isinstance(self.target, CoverageTarget):
+            raise InputError(f"target must be a CoverageTarget, got {type(self.target).__name__}")
+
+    @property
+    def mode(self) -> str:
+        return self.target.mode
+
+    @property
+    def bands(self) -> tuple[float, ...]:
+        return self.target.breaks
 
     def key(self) -> dict[str, Any]:
         """What must match for a finished county to be reused."""
-        return {"mode": self.mode, "minutes": self.minutes, "bands": list(self.bands)}
+        return {**self.target.to_dict(), "breaks": list(self.target.breaks)}
 
 
 def _band(b: float) -> str:
@@ -87,82 +89,26 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
 
 
-def _coverage_table(df: pd.DataFrame, by: str | None, params: ProvinceParams) -> pd.DataFrame:
-    """Population, population-weighted mean/max minutes and band shares per group."""
-    d = df.assign(_all="all") if by is None else df
-    key = "_all" if by is None else by
-    rows = []
-    for k, g in d.groupby(key, sort=True):
-        pop = g["population"].to_numpy(float)
-        t = g["min_staffed"].to_numpy(float)
-        fin = np.isfinite(t)
-        tot = float(pop.sum())
-        r: dict[str, Any] = {
-            key: k,
-            "villages": len(g),
-            "imputed": int((g["location_quality"] == "imputed").sum()),
-            "population": int(tot),
-            "unreachable": int((~fin).sum()),
-            "mean_min": float((t[fin] * pop[fin]).sum() / pop[fin].sum())
-            if pop[fin].sum() > 0
-            else float("nan"),
-            "max_min": float(t[fin].max()) if fin.any() else float("inf"),
-        }
-        for b in params.bands:
-            covered = float(pop[t <= b].sum())
-            r[f"pop_within_{_band(b)}"] = int(covered)
-            r[f"share_within_{_band(b)}"] = covered / tot if tot > 0 else float("nan")
-        r["share_meets_target"] = (
-            float(pop[t <= params.minutes].sum()) / tot if tot > 0 else float("nan")
-        )
-        rows.append(r)
-    out = pd.DataFrame(rows)
-    return out.drop(columns="_all") if by is None else out
-
-
 def county_coverage(
     model: Any, params: ProvinceParams
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
-    """Village times to the nearest staffed point, the township table and the county figures."""
-    from doorstep.geo.routing import nearest_facility
+    """Village times, the township table and the county figures of
+    :func:`analysis.coverage.coverage` (one mode, no per-tier times) for one county.
 
-    sp = model.service_points
-    staffed = sp[sp["tier"].isin(STAFFED_TIERS)].reset_index(drop=True)
-    v = model.villages
-    r = nearest_facility(model, v, staffed, mode=params.mode)
-    fac = np.asarray(r.facility)
-    out = gpd.GeoDataFrame(
-        {
-            "code": v["code"].to_numpy(),
-            "name": v["name"].to_numpy(),
-            "county_code": model.code,
-            "town_code": v["town_code"].to_numpy(),
-            "town_name": v["town_name"].to_numpy(),
-            "urban": v["urban"].to_numpy(bool),
-            "location_quality": v["location_quality"].to_numpy(),
-            "population": v["population"].to_numpy(int),
-            "population_source": v["population_source"].to_numpy(),
-            "min_staffed": np.asarray(r.minutes, float),
-            "nearest_id": np.where(fac >= 0, staffed["id"].to_numpy()[np.maximum(fac, 0)], ""),
-            "nearest_tier": np.where(fac >= 0, staffed["tier"].to_numpy()[np.maximum(fac, 0)], ""),
-            "snap_m": np.asarray(r.origin_snap_m, float),
-        },
-        geometry=v.geometry.to_numpy(),
-        crs=v.crs,
-    )
+    Village rows add ``county_code``, ``population_source``, geometry and ``within_<b>`` flags;
+    township and county rows are :func:`analysis.coverage.summarise` figures.
+    """
+    res = coverage(model, params.target, modes=(params.mode,), per_tier=False)
+    vt = res.villages.drop(columns=["mode", "band"])
+    v = model.villages.set_index("code").loc[vt["code"]]
+    vt.insert(2, "county_code", model.code)
+    vt["population_source"] = v["population_source"].to_numpy()
     for b in params.bands:
-        out[f"within_{_band(b)}"] = out["min_staffed"] <= b
-    out["meets_target"] = out["min_staffed"] <= params.minutes
-    towns = _coverage_table(out, "town_code", params)
-    county = {
-        k: (
-            int(x)
-            if k in ("villages", "imputed", "population", "unreachable")
-            or k.startswith("pop_within_")
-            else float(x)
-        )
-        for k, x in _coverage_table(out, None, params).iloc[0].to_dict().items()
-    }
+        vt[f"within_{_band(b)}"] = vt["min_staffed"] <= b
+    out = gpd.GeoDataFrame(vt, geometry=v.geometry.to_numpy(), crs=model.villages.crs)
+    towns = res.townships.drop(columns=["mode", "town_name"])
+    row = res.county.drop(columns=["mode", "code", "name"]).iloc[0].to_dict()
+    county = {k: (x.item() if hasattr(x, "item") else x) for k, x in row.items()}
     return out, towns, county
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo.export import write_csv
+from doorstep.geo.services import service_rules
 
 from .province import SUMMARY, ProvinceParams, ProvinceRun, _atomic, _band
 
@@ -78,7 +79,7 @@ def write_province_outputs(
         "counties": {"ok": len(counties), "computed": len(run.computed), "failed": len(run.failed)},
         "population": int(pop.sum()),
         "share_within": {
-            _band(b): float((counties[f"pop_within_{_band(b)}"].sum()) / pop.sum())
+            _band(b): float((counties[f"population_within_{_band(b)}"].sum()) / pop.sum())
             if pop.sum()
             else None
             for b in params.bands
@@ -86,7 +87,8 @@ def write_province_outputs(
         "assumptions": (
             "Village points partly imputed, populations, township polygons, service points and roads "
             "are MODELLED (see each county's modelled_layers); times in minutes by "
-            f"{params.mode} to the nearest county centre or township workstation."
+            f"{params.mode} to the nearest point counting for coverage; "
+            f"{service_rules().describe()}; {params.target.describe()}."
         ),
         "failures": [
             {k: r.get(k) for k in ("code", "name", "error_type", "reason")} for r in run.failed

@@ -22,15 +22,13 @@ from scipy.sparse.csgraph import dijkstra
 
 from doorstep.geo.routing import graph_of, prepare
 
-from .coverage import CoverageTarget, quality_of, staffed_points
+from .coverage import CoverageTarget, coverage_points, quality_of
 
 log = logging.getLogger(__name__)
 
 
 def critical_links(
     model: Any,
-    mode: str = "car",
-    minutes: float | None = None,
     target: CoverageTarget | None = None,
     top: int | None = 20,
 ) -> pd.DataFrame:
@@ -40,14 +38,11 @@ def critical_links(
     population_losing`` (persons) and ``extra_person_minutes`` (added travel of villages that
     stay reachable, person-minutes; ``inf`` where some village is cut off entirely).
     """
-    target = target or CoverageTarget(mode=mode)
+    target = target or CoverageTarget()
+    mode = target.mode
     v = model.villages
-    limit = (
-        np.full(len(v), float(minutes))
-        if minutes is not None
-        else np.where(v["urban"].astype(bool), target.urban_minutes, target.rural_minutes)
-    )
-    prep = prepare(model, [v, staffed_points(model)], mode)
+    limit = target.thresholds(v["urban"])
+    prep = prepare(model, [v, coverage_points(model)], mode)
     aug, idx = prep.aug, prep.index
     vn, fn = prep.nodes(0), prep.nodes(1)
     pop = v["population"].to_numpy(float)

@@ -25,9 +25,10 @@ from ._errors import DataFileError, InputError
 from .coords import local_metric_crs
 from .imputation import ImputationReport
 from .modelled import impute_points, model_population, model_seats, township_polygons_from_points
-from .params import ModelParams, ServiceDefaults
+from .params import ModelParams
 from .population import PublishedShare
 from .service_points import apply_service_overrides, model_service_points
+from .services import service_rules
 from .sources import CensusFigures, CountySource, LayerInfo, huayuan_source
 from .villages import apply_village_overrides, resolve_village_points
 
@@ -458,7 +459,7 @@ def _township_frame(
 
 def _service_points(b: _Build, tgdf: gpd.GeoDataFrame, vgdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Phase 7: the modelled service-point network, edited by the user's file."""
-    sp = model_service_points(b.src, tgdf, vgdf, ServiceDefaults.from_file(), b.crs)
+    sp = model_service_points(b.src, tgdf, vgdf, service_rules(), b.crs)
     b.layers["service_points"] = LayerInfo(
         "modelled: county centre and correction centre at the county seat, a workstation at each township seat, "
         "a room in every village (data/params/service_points.toml)",

@@ -303,37 +303,3 @@ class ModelParams:
             seat_warn_km=float(d.get("seats", {}).get("warn_km", 0.5)),
             imputation=ImputationParams.from_dict(d.get("imputation", {})),
         )
-
-
-@dataclass(frozen=True)
-class TierDefaults:
-    label_zh: str
-    label_en: str
-    staff: int
-    hours_per_month: float
-    opening_hours: str
-    staffed: bool
-
-
-@dataclass(frozen=True)
-class ServiceDefaults:
-    hotline: str
-    online: str
-    tiers: dict[str, TierDefaults]
-
-    @classmethod
-    def from_file(cls, path: str | Path | None = None) -> ServiceDefaults:
-        p = Path(path) if path else project_data_dir() / "params" / "service_points.toml"
-        d = _read_toml(p)
-        tiers = {k: TierDefaults(**v) for k, v in d.get("tiers", {}).items()}
-        need = {"county_centre", "correction_centre", "township_station", "village_room"}
-        if missing := need - tiers.keys():
-            raise DataFileError(
-                p,
-                f"tiers missing: {sorted(missing)}",
-                field="tiers",
-                fix="add a [tiers.NAME] table",
-            )
-        return cls(
-            hotline=str(d.get("hotline", "12348")), online=str(d.get("online", "")), tiers=tiers
-        )

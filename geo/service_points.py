@@ -4,7 +4,8 @@ Tiers: ``county_centre`` (县公共法律服务中心) and ``correction_centre``
 county seat, ``township_station`` (乡镇工作站, in the 司法所) at each township seat, and
 ``village_room`` (村居法务室) at every village. Staffing, monthly staffed hours (the supply used by
 accessibility scores), opening hours and contacts come from ``data/params/service_points.toml``;
-a CSV/XLSX edits any point (by ``id``) or adds new ones.
+a CSV/XLSX edits any point (by ``id``) or adds new ones. Which points count for coverage, siting
+and each service is defined in :mod:`geo.services`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import shapely
 
 from ._errors import DataFileError
 from .crscheck import check_gcj02_mislabel
-from .params import ServiceDefaults
 from .readers import check_unique_codes, parse_points, read_table, require_columns
+from .services import TIERS, ServicePointRules
 from .sources import CountySource
 
-TIERS = ("county_centre", "correction_centre", "township_station", "village_room")
 EDITABLE = ("name", "staff", "hours_per_month", "staffed", "opening_hours", "phone", "address")
 
 
@@ -30,7 +30,7 @@ def model_service_points(
     src: CountySource,
     townships: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
-    defaults: ServiceDefaults,
+    defaults: ServicePointRules,
     crs: str,
 ) -> gpd.GeoDataFrame:
     """The default service-point network of a county (flagged modelled)."""

@@ -71,10 +71,11 @@ class MapLayers:
 
 
 def staffed_points(model: Any) -> gpd.GeoDataFrame:
-    """Service points open on working days, as :mod:`analysis.coverage` defines them."""
-    from doorstep.analysis.coverage import staffed_points as _staffed
+    """Service points counting for coverage, as :mod:`geo.services` defines them (staffed and
+    offering legal consultation: county centre, township workstations)."""
+    from doorstep.analysis.coverage import coverage_points
 
-    return gpd.GeoDataFrame(_staffed(model)).reset_index(drop=True)
+    return gpd.GeoDataFrame(coverage_points(model)).reset_index(drop=True)
 
 
 def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
@@ -93,10 +94,12 @@ def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
 
 
 def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
-    """Underserved villages from :func:`analysis.gaps.underserved_villages` as points."""
+    """Underserved villages from :func:`analysis.gaps.underserved_villages` (the default
+    target judged by ``mode``) as points."""
+    from doorstep.analysis.coverage import CoverageTarget
     from doorstep.analysis.gaps import underserved_villages
 
-    gap = underserved_villages(model, mode=mode)
+    gap = underserved_villages(model, CoverageTarget().with_minutes(mode=mode))
     geom = model.villages.set_index("code").geometry
     out = gpd.GeoDataFrame(
         gap.drop(columns=[c for c in ("geometry",) if c in gap.columns]),

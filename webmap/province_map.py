@@ -112,7 +112,7 @@ def province_map(
             for c in ("code", "name", "county_name", "population", "villages", "imputed")
             if c in gdf.columns
         ]
-        shares = [c for c in gdf.columns if c.startswith("share_within_")]
+        shares = [c for c in gdf.columns if c.startswith("share_within_") or c == column]
         g = gdf[[*keep, *shares, "geometry"]].copy()
         g["geometry"] = g.geometry.simplify(simplify_deg, preserve_topology=True)
         for c in shares:

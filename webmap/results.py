@@ -17,17 +17,21 @@ log = logging.getLogger(__name__)
 
 
 def proposed_sites(
-    model: Any, k: int, mode: str = "car", minutes: float = 30.0, objective: str = "mclp"
+    model: Any, k: int, target: Any = None, objective: str = "mclp"
 ) -> gpd.GeoDataFrame:
-    """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting.county`."""
+    """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting.county`,
+    each village judged against its own threshold of ``target`` (a
+    :class:`analysis.coverage.CoverageTarget`; default: the default target)."""
+    from doorstep.analysis.coverage import CoverageTarget
     from doorstep.analysis.siting.county import county_problem, site_report, solve_county
 
     if not 1 <= k <= 50:
         raise InputError(f"number of proposed sites must be 1–50, got {k}")
-    cs = county_problem(model, mode=mode)
-    res = solve_county(cs, objective, add=k, minutes=minutes, curve=False)
-    rep = site_report(model, cs, res, objective, minutes)
-    return sites_from_report(rep, f"{objective.upper()} k={k}, ≤{minutes:g} min {mode}", res.status)
+    target = target or CoverageTarget()
+    cs = county_problem(model, mode=target.mode)
+    res = solve_county(cs, objective, add=k, target=target, curve=False)
+    rep = site_report(model, cs, res, objective, target)
+    return sites_from_report(rep, f"{objective.upper()} k={k}, {rep['threshold']}", res.status)
 
 
 def sites_from_report(rep: dict[str, Any], label: str, status: str) -> gpd.GeoDataFrame:

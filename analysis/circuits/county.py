@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo.services import service_rules
 
 from .ledger import carry_over, read_ledger
 from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
@@ -27,19 +28,16 @@ from .planner import plan_month
 
 log = logging.getLogger(__name__)
 
-BASE_TIERS = ("county_centre", "township_station")
-
 
 def base_points(model: Any) -> gpd.GeoDataFrame:
-    """Candidate home bases: the county centre first, then staffed township workstations."""
-    sp = model.service_points
-    sel = sp[sp["tier"].isin(BASE_TIERS)].copy()
+    """Candidate home bases (:meth:`geo.services.ServicePointRules.circuit_bases`): the county
+    centre first, then the township workstations."""
+    sel = service_rules().circuit_bases(model.service_points)
     if sel.empty:
         raise InputError(
             "the county model has no county centre or township workstation to base lawyers at"
         )
-    sel["_order"] = sel["tier"].map({t: i for i, t in enumerate(BASE_TIERS)})
-    return sel.sort_values(["_order", "id"]).drop(columns="_order").reset_index(drop=True)
+    return sel
 
 
 def county_travel(model: Any, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._highs import Milp, MilpSolution
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem
 from .result import SitingResult, covered_share, relative_gap
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def solve_capacitated(
     kind: str,
     *,
     k: int | None = None,
-    radius: float | None = None,
+    radius: Radius | None = None,
     time_limit: float | None = None,
     seed: int = 0,
 ) -> tuple[MilpSolution, npt.NDArray[np.intp], npt.NDArray[np.float64]]:
@@ -43,7 +43,7 @@ def solve_capacitated(
     cols = p.usable
     caps = np.full(p.n_sites, np.inf) if p.capacities is None else p.capacities
     d = p.cost[:, cols]
-    allowed = np.isfinite(d) if radius is None else d <= radius
+    allowed = np.isfinite(d) if radius is None else d <= p.radius_column(radius)
     active = p.weights > 0
     allowed &= active[:, None]
     ii, jj = np.nonzero(allowed)
@@ -109,7 +109,7 @@ def capacitated_result(
     kind: str,
     *,
     k: int | None = None,
-    radius: float | None = None,
+    radius: Radius | None = None,
     time_limit: float | None = None,
     seed: int = 0,
 ) -> SitingResult:
@@ -151,7 +151,7 @@ def capacitated_result(
 
 
 def capacitated_pmedian(
-    problem: SitingProblem, k: int, *, time_limit: float | None, radius: float | None, seed: int
+    problem: SitingProblem, k: int, *, time_limit: float | None, radius: Radius | None, seed: int
 ) -> SitingResult:
     """Capacitated p-median (splittable demand)."""
     res = capacitated_result(problem, "pmedian", k=k, time_limit=time_limit, seed=seed)

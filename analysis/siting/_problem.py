@@ -29,6 +29,20 @@ log = logging.getLogger(__name__)
 
 ROLES = ("existing", "candidate", "excluded")
 
+Radius = float | npt.NDArray[np.float64]
+"""A coverage threshold: one value for every demand point, or one per demand point (``(n,)``)."""
+
+
+def describe_radius(radius: Radius, units: str = "minutes") -> str:
+    """A threshold in words: ``"30 minutes"`` or ``"each demand point's own threshold (15–30
+    minutes)"``."""
+    r = np.asarray(radius, dtype=float)
+    if r.ndim == 0:
+        return f"{float(r):g} {units}"
+    lo, hi = float(r.min()), float(r.max())
+    span = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+    return f"each demand point's own threshold ({span} {units})"
+
 
 @dataclass(frozen=True)
 class SitingProblem:
@@ -238,13 +252,31 @@ class SitingProblem:
         oc[self.existing] = 0.0
         return oc
 
-    def coverage(self, radius: float) -> npt.NDArray[np.bool_]:
-        """Boolean ``(n_demand, n_sites)``: site ``j`` reaches demand ``i`` within ``radius``."""
-        cov = (self.cost <= radius) & np.isfinite(self.cost)
+    def radius_column(self, radius: Radius) -> float | npt.NDArray[np.float64]:
+        """``radius`` ready to compare with ``cost``: a float, or a ``(n_demand, 1)`` column.
+
+        A per-demand radius :math:`T_i` covers :math:`i` from :math:`j` when
+        :math:`d_{ij} \\le T_i`.
+        """
+        r = np.asarray(radius, dtype=float)
+        if r.ndim == 0:
+            if np.isnan(r) or r < 0:
+                raise InputError(f"radius must be >= 0, got {float(r)}")
+            return float(r)
+        if r.shape != (self.n_demand,) or np.isnan(r).any() or (r < 0).any():
+            raise InputError(
+                f"a per-demand radius must be {self.n_demand} values >= 0, got shape {r.shape}"
+            )
+        return r[:, None]
+
+    def coverage(self, radius: Radius) -> npt.NDArray[np.bool_]:
+        """Boolean ``(n_demand, n_sites)``: site ``j`` reaches demand ``i`` within ``radius``
+        (a float, or one threshold per demand point)."""
+        cov = (self.cost <= self.radius_column(radius)) & np.isfinite(self.cost)
         cov[:, self.roles == "excluded"] = False
         return cov
 
-    def check_coverable(self, radius: float) -> None:
+    def check_coverable(self, radius: Radius) -> None:
         """Raise :class:`InfeasibleError` naming demand points no usable site reaches."""
         cov = self.coverage(radius)
         lost = np.flatnonzero(~cov.any(axis=1) & (self.weights > 0))
@@ -252,8 +284,9 @@ class SitingProblem:
             names = ", ".join(self.demand_ids[i] for i in lost[:20])
             more = f" (and {lost.size - 20} more)" if lost.size > 20 else ""
             raise InfeasibleError(
-                f"{lost.size} demand point(s) cannot be reached within {radius:g} {self.units} "
-                f"from any existing or candidate site: {names}{more}"
+                f"{lost.size} demand point(s) cannot be reached within "
+                f"{describe_radius(radius, self.units)} from any existing or candidate site: "
+                f"{names}{more}"
             )
 
     def check_reachable(self) -> None:

@@ -1,8 +1,14 @@
 """Glue between a county model (:mod:`geo.model`) and the siting models.
 
-Demand = villages weighted by population; existing sites = staffed service points (county
-centre, township stations, ...); candidates = village locations, or a user table of points.
-Travel times come from :func:`geo.routing.od_matrix` (minutes, access legs included).
+Demand = villages weighted by population; existing sites = the service points that count for
+coverage (:meth:`geo.services.ServicePointRules.coverage_points`: county centre and township
+workstations, not the correction centre); candidates = the points of the candidate tiers (every
+village's legal room, named by its village), or a user table of points. Travel times come from
+:func:`geo.routing.od_matrix` (minutes, access legs included).
+
+Covering models judge each village against its own threshold of the one
+:class:`analysis.coverage.CoverageTarget` (:math:`T_i` = 15 min urban, 30 min rural by default),
+so ``coverage_before`` equals the share meeting the target in :func:`analysis.coverage.coverage`.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import check_minutes
+from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
+from ..coverage import CoverageTarget
 from ._problem import SitingProblem
 from .curve import marginal_curve
 from .lscp import lscp
@@ -30,7 +38,6 @@ from .result import SitingResult
 log = logging.getLogger(__name__)
 
 OBJECTIVES = ("mclp", "lscp", "pmedian", "pcenter")
-STAFFED_TIERS = ("county_centre", "correction_centre", "township_station")
 
 
 @dataclass
@@ -41,6 +48,40 @@ class CountySiting:
     demand: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     mode: str
+
+    def target(self, target: CoverageTarget | float | None = None) -> CoverageTarget:
+        """The coverage target on this problem's mode; a number is the rural minutes (urban
+        minutes from the default target), ``None`` the default target."""
+        if target is None or isinstance(target, CoverageTarget):
+            return (target or CoverageTarget()).with_minutes(mode=self.mode)
+        return CoverageTarget().with_minutes(rural=float(target), mode=self.mode)
+
+    def thresholds(self, target: CoverageTarget) -> npt.NDArray[np.float64]:
+        """Each village's own threshold :math:`T_i` (minutes) under ``target``."""
+        return target.thresholds(self.demand["urban"].to_numpy(bool))
+
+
+def _candidate_points(model: Any) -> gpd.GeoDataFrame:
+    """Default candidates: the candidate points of :mod:`geo.services`, named by their village
+    (id = village code, name = village name) when they stand for one."""
+    pts = service_rules().candidate_points(model.service_points)
+    vnames = dict(
+        zip(model.villages["code"].astype(str), model.villages["name"].astype(str), strict=False)
+    )
+    vcode = pts["village_code"].fillna("").astype(str)
+    ids = np.where(vcode != "", vcode, pts["id"].astype(str))
+    return gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "name": [vnames.get(c, str(n)) for c, n in zip(ids, pts["name"], strict=True)],
+            "town_code": pts["town_code"].astype(str).to_numpy(),
+            "role": "candidate",
+            "cost": 1.0,
+            "imputed": imputed_flags(model.villages, pd.Series(ids)),
+        },
+        geometry=pts.geometry.to_numpy(),
+        crs=pts.crs,
+    )
 
 
 def county_problem(
@@ -62,7 +103,8 @@ def county_problem(
         Travel mode for :func:`geo.routing.od_matrix`.
     candidates
         Points (``code``, ``name``, optional ``cost``, geometry) that may be opened; default:
-        every village location.
+        the candidate points of :mod:`geo.services` (every village's legal room, by village
+        code).
     budget
         Total opening budget (costs from ``candidates["cost"]``, else 1 per site).
     od
@@ -75,7 +117,7 @@ def county_problem(
         from doorstep.geo.routing import od_matrix as od
     v = model.villages
     sp = model.service_points
-    staffed = sp[sp["staffed"].astype(bool) & sp["tier"].isin(list(STAFFED_TIERS))]
+    staffed = service_rules().coverage_points(sp)
     ex = gpd.GeoDataFrame(
         {
             "id": staffed["id"].astype(str),
@@ -89,18 +131,7 @@ def county_problem(
         crs=sp.crs,
     )
     if candidates is None:
-        cand = gpd.GeoDataFrame(
-            {
-                "id": v["code"].astype(str),
-                "name": v["name"].astype(str),
-                "town_code": v["town_code"].astype(str),
-                "role": "candidate",
-                "cost": 1.0,
-                "imputed": imputed_flags(v, v["code"]),
-            },
-            geometry=v.geometry.to_numpy(),
-            crs=v.crs,
-        )
+        cand = _candidate_points(model)
         if confirmed_only:
             cand = cand[~cand["imputed"].to_numpy(bool)]
     else:
@@ -154,11 +185,17 @@ def solve_county(
     objective: str,
     *,
     add: int,
-    minutes: float,
+    target: CoverageTarget | None = None,
+    minutes: float | None = None,
     time_limit: float | None = 60.0,
     curve: bool = True,
 ) -> SitingResult:
-    """Run one objective (``mclp``, ``lscp``, ``pmedian``, ``pcenter``) on a county problem."""
+    """Run one objective (``mclp``, ``lscp``, ``pmedian``, ``pcenter``) on a county problem.
+
+    Coverage is judged per village against ``target`` (:meth:`CountySiting.thresholds`: urban
+    villages by the urban minutes, rural by the rural minutes); ``minutes`` alone means the
+    default target with those rural minutes (as ``--minutes`` on the command line).
+    """
     p = cs.problem
     n_cand = int(p.candidates.size)
     if objective != "lscp" and not 0 <= add <= n_cand:
@@ -166,27 +203,33 @@ def solve_county(
             f"add = {add} new sites is impossible: there are {n_cand} candidate sites "
             f"(give 0..{n_cand})"
         )
-    check_minutes(minutes, "minutes")
+    if target is not None and minutes is not None:
+        raise InputError("give either a coverage target or minutes, not both")
+    radius = cs.thresholds(cs.target(minutes if target is None else target))
     if objective == "mclp":
-        res = mclp(p, add, minutes, time_limit=time_limit)
+        res = mclp(p, add, radius, time_limit=time_limit)
     elif objective == "lscp":
-        res = lscp(p, minutes, time_limit=time_limit)
+        res = lscp(p, radius, time_limit=time_limit)
     elif objective == "pmedian":
-        res = pmedian(p, add, time_limit=time_limit, radius=minutes)
+        res = pmedian(p, add, time_limit=time_limit, radius=radius)
     elif objective == "pcenter":
-        res = pcenter(p, add, time_limit=time_limit, radius=minutes)
+        res = pcenter(p, add, time_limit=time_limit, radius=radius)
     else:
         raise InputError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
     if curve:
         k_max = res.new_sites.size if objective == "lscp" else add
         model = "mclp" if objective == "lscp" else objective
-        res.marginal = marginal_curve(p, model, k_max, radius=minutes, time_limit=time_limit)
+        res.marginal = marginal_curve(p, model, k_max, radius=radius, time_limit=time_limit)
     return res
 
 
-def township_effect(cs: CountySiting, res: SitingResult, minutes: float) -> list[dict[str, Any]]:
-    """Per township: population, covered before/after, mean minutes before/after."""
+def township_effect(
+    cs: CountySiting, res: Any, target: CoverageTarget | float | None = None
+) -> list[dict[str, Any]]:
+    """Per township: population, covered before/after (each village against its own threshold
+    under ``target``, see :meth:`CountySiting.target`), mean minutes before/after."""
     p = cs.problem
+    limit = cs.thresholds(cs.target(target))
     d = p.cost
     before = d[:, p.existing].min(axis=1) if p.existing.size else np.full(p.n_demand, np.inf)
     after = d[:, res.open_sites].min(axis=1)
@@ -195,8 +238,8 @@ def township_effect(cs: CountySiting, res: SitingResult, minutes: float) -> list
             "town_code": cs.demand["town_code"].astype(str),
             "town_name": cs.demand.get("town_name", cs.demand["town_code"]).astype(str),
             "pop": p.weights,
-            "cov_b": p.weights * (before <= minutes),
-            "cov_a": p.weights * (after <= minutes),
+            "cov_b": p.weights * (before <= limit),
+            "cov_a": p.weights * (after <= limit),
             "t_b": p.weights * np.where(np.isfinite(before), before, np.nan),
             "t_a": p.weights * np.where(np.isfinite(after), after, np.nan),
         }
@@ -220,10 +263,19 @@ def township_effect(cs: CountySiting, res: SitingResult, minutes: float) -> list
 
 
 def site_report(
-    model: Any, cs: CountySiting, res: SitingResult, objective: str, minutes: float
+    model: Any,
+    cs: CountySiting,
+    res: SitingResult,
+    objective: str,
+    target: CoverageTarget | float | None = None,
 ) -> dict[str, Any]:
-    """JSON-ready report: sites opened, population newly covered, township effect, quality."""
+    """JSON-ready report: sites opened, population newly covered, township effect, quality.
+
+    ``target`` is the one the result was solved for (see :meth:`CountySiting.target`); the
+    report names it (``target``, ``threshold``).
+    """
     p = cs.problem
+    tgt = cs.target(target)
     towns = getattr(model, "townships", None)
     tnames = (
         {}
@@ -251,7 +303,8 @@ def site_report(
         "county": {"code": model.code, "name": model.name, "vintage": model.vintage},
         "objective": objective,
         "mode": cs.mode,
-        "minutes": minutes,
+        "target": tgt.to_dict(),
+        "threshold": f"{tgt.describe(compliance=False)}, each village against its own",
         "status": res.status,
         "objective_value": res.objective,
         "objective_units": res.objective_units,
@@ -265,11 +318,13 @@ def site_report(
         "population_newly_covered": round(float((ca - cb) * total)),
         "coverage_before": cb,
         "coverage_after": ca,
-        "townships": township_effect(cs, res, minutes),
+        "townships": township_effect(cs, res, tgt),
         "marginal_curve": res.marginal,
         "assumptions": [
             *res.assumptions,
-            "demand = village population (persons); existing = staffed service points",
+            "demand = village population (persons); existing sites = the service points "
+            "counting for coverage",
+            service_rules().describe(),
             f"travel times by {cs.mode} on the model's road network, access legs included",
         ],
         "quality": model.quality(),

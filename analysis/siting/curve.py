@@ -7,7 +7,7 @@ from typing import Any
 
 from doorstep.geo._errors import InputError
 
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem
 from .mclp import mclp
 from .pcenter import pcenter
 from .pmedian import pmedian
@@ -21,7 +21,7 @@ def marginal_curve(
     model: str,
     k_max: int,
     *,
-    radius: float | None = None,
+    radius: Radius | None = None,
     time_limit: float | None = 30.0,
     seed: int = 0,
 ) -> list[dict[str, Any]]:

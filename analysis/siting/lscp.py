@@ -25,7 +25,7 @@ from scipy import sparse
 from doorstep.geo._errors import InfeasibleError
 
 from ._highs import Milp
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem, describe_radius
 from .heuristic import greedy_cover
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap
 
@@ -154,12 +154,13 @@ def solve_set_cover(
 
 def lscp(
     problem: SitingProblem,
-    radius: float,
+    radius: Radius,
     *,
     time_limit: float | None = 60.0,
     seed: int = 0,
 ) -> SitingResult:
-    """Fewest (or cheapest, with opening costs) new sites covering all demand within ``radius``.
+    """Fewest (or cheapest, with opening costs) new sites covering all demand within ``radius``
+    (one threshold, or one per demand point).
 
     Raises
     ------
@@ -186,7 +187,7 @@ def lscp(
         if problem.budget is not None:
             raise InfeasibleError(
                 f"no set of sites within the budget {problem.budget:g} covers every demand point "
-                f"within {radius:g} {problem.units}"
+                f"within {describe_radius(radius, problem.units)}"
             ) from exc
         raise
     new = np.sort(cand[sol.columns]).astype(np.intp)
@@ -206,7 +207,7 @@ def lscp(
         coverage_before=covered_share(problem, ex, radius),
         coverage_after=covered_share(problem, open_sites, radius),
         assumptions=[
-            f"covered = within {radius:g} {problem.units} of an open site",
+            f"covered = within {describe_radius(radius, problem.units)} of an open site",
             "uncapacitated",
         ],
     )

@@ -22,7 +22,7 @@ import numpy as np
 from doorstep.geo._errors import InputError
 
 from ._highs import Milp
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem, describe_radius
 from .heuristic import median_heuristic
 from .lscp import reduce_cover
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def mclp(
     problem: SitingProblem,
     k: int,
-    radius: float,
+    radius: Radius,
     *,
     time_limit: float | None = 60.0,
     seed: int = 0,
@@ -41,7 +41,8 @@ def mclp(
     """Open at most ``k`` new sites (within the budget, if any) to cover the most demand weight.
 
     The objective is the total demand weight (e.g. population) within ``radius`` of an open
-    site, existing sites included.
+    site, existing sites included. ``radius`` is one threshold, or one per demand point
+    (:math:`N_i = \\{j : d_{ij} \\le T_i\\}`, e.g. 15 min for urban and 30 min for rural villages).
     """
     if k < 0:
         raise InputError(f"number of new sites must be >= 0, got {k}")
@@ -125,7 +126,7 @@ def _result(
     bound: float,
     optimal: bool,
     seconds: float,
-    radius: float,
+    radius: Radius,
 ) -> SitingResult:
     open_sites = np.union1d(problem.existing, new).astype(np.intp)
     return SitingResult(
@@ -143,7 +144,7 @@ def _result(
         coverage_before=covered_share(problem, problem.existing, radius),
         coverage_after=covered_share(problem, open_sites, radius),
         assumptions=[
-            f"covered = within {radius:g} {problem.units} of an open site",
+            f"covered = within {describe_radius(radius, problem.units)} of an open site",
             "uncapacitated",
             "lower_bound holds the proven upper bound (maximisation)",
         ],

@@ -23,7 +23,7 @@ import numpy as np
 
 from doorstep.geo._errors import InfeasibleError, SolverError
 
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem
 from .heuristic import center_heuristic
 from .lscp import lscp
 from .pmedian import _check_k
@@ -37,7 +37,7 @@ def pcenter(
     k: int,
     *,
     time_limit: float | None = 60.0,
-    radius: float | None = None,
+    radius: Radius | None = None,
     seed: int = 0,
 ) -> SitingResult:
     """Open ``k`` new sites minimising the largest cost from a demand point to its open site."""

@@ -49,7 +49,7 @@ from doorstep.geo._errors import InfeasibleError, InputError
 
 from ._highs import Milp
 from ._lagbb import lagrangian_branch_and_bound
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem
 from .heuristic import median_heuristic
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap
 
@@ -192,7 +192,7 @@ def pmedian(
     k: int,
     *,
     time_limit: float | None = 60.0,
-    radius: float | None = None,
+    radius: Radius | None = None,
     seed: int = 0,
 ) -> SitingResult:
     """Open ``k`` new sites minimising :math:`\\sum_i w_i \\min_{j\\ open} d_{ij}`.

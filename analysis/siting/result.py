@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._problem import SitingProblem
+from ._problem import Radius, SitingProblem
 
 STATUSES = ("optimal", "feasible", "heuristic")
 
@@ -59,7 +59,7 @@ class SitingResult:
     gap: float
     seconds: float
     objective_units: str
-    radius: float | None = None
+    radius: Radius | None = None
     coverage_before: float | None = None
     coverage_after: float | None = None
     marginal: list[dict[str, Any]] = field(default_factory=list)
@@ -89,7 +89,9 @@ class SitingResult:
             "lower_bound": self.lower_bound,
             "gap": self.gap,
             "seconds": round(self.seconds, 3),
-            "radius": self.radius,
+            "radius": None
+            if self.radius is None
+            else np.asarray(self.radius, dtype=float).tolist(),
             "open_sites": [label(j) for j in self.open_sites],
             "new_sites": [label(j) for j in self.new_sites],
             "coverage_before": self.coverage_before,
@@ -118,11 +120,12 @@ def nearest_assignment(problem: SitingProblem, open_sites: npt.ArrayLike) -> npt
     return out
 
 
-def covered_share(problem: SitingProblem, open_sites: npt.ArrayLike, radius: float) -> float:
-    """Share of total demand weight within ``radius`` of at least one of ``open_sites``."""
+def covered_share(problem: SitingProblem, open_sites: npt.ArrayLike, radius: Radius) -> float:
+    """Share of total demand weight within ``radius`` (a float or one threshold per demand
+    point) of at least one of ``open_sites``."""
     idx = np.asarray(open_sites, dtype=int)
     total = float(problem.weights.sum())
     if idx.size == 0 or total <= 0:
         return 0.0
-    cov = (problem.cost[:, idx] <= radius).any(axis=1)
+    cov = (problem.cost[:, idx] <= problem.radius_column(radius)).any(axis=1)
     return float(problem.weights[cov].sum() / total)

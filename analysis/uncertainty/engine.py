@@ -41,7 +41,7 @@ from doorstep.geo.routing import (
     road_index,
 )
 
-from ..coverage import staffed_points
+from ..coverage import coverage_points
 from .params import Range, UncertaintyParams
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class EnsembleEngine:
         """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``."""
         key = (mode, "staffed" if sites is None else str(id(sites)))
         if key not in self._preps:
-            pts = staffed_points(self.model) if sites is None else sites
+            pts = coverage_points(self.model) if sites is None else sites
             self._preps[key] = prepare(self.model, [self.model.villages, pts], mode)
         return self._preps[key]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..coverage import CoverageTarget
 from ..siting.county import CountySiting, solve_county
 from ..siting.result import SitingResult, covered_share
 from .coverage import PERCENTILE_METHOD
@@ -35,7 +36,7 @@ def siting_ensemble(
     objective: str,
     *,
     add: int,
-    minutes: float,
+    target: CoverageTarget,
     draws: int,
     seed: int = 0,
     params: UncertaintyParams | None = None,
@@ -49,6 +50,7 @@ def siting_ensemble(
     t0 = time.perf_counter()
     d = engine.sample(draws, seed).take(slice(0, n))
     pop = engine.populations(d)
+    radius = cs.thresholds(cs.target(target))  # each village against its own target minutes
     chosen = [int(j) for j in res.new_sites]
     stay = np.zeros(len(chosen))
     cov_plan, cov_before = np.empty(n), np.empty(n)
@@ -59,14 +61,14 @@ def siting_ensemble(
             replace(cs, problem=prob),
             objective,
             add=add,
-            minutes=minutes,
+            target=target,
             time_limit=time_limit,
             curve=False,
         )
         opened = set(int(j) for j in rb.new_sites)
         stay += [j in opened for j in chosen]
-        cov_plan[b] = covered_share(prob, res.open_sites, minutes)
-        cov_before[b] = covered_share(prob, prob.existing, minutes)
+        cov_plan[b] = covered_share(prob, res.open_sites, radius)
+        cov_before[b] = covered_share(prob, prob.existing, radius)
     q = (p.interval[0], 50.0, p.interval[1])
     ids = cs.sites["id"].astype(str).to_numpy()
     names = cs.sites["name"].astype(str).to_numpy()

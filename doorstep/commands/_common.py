@@ -53,6 +53,34 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_target_options(p: argparse.ArgumentParser, *, mode: bool = True) -> None:
+    """``--mode``, ``--minutes`` (rural) and ``--urban-minutes``: the one coverage target
+    (defaults from data/params/coverage.toml)."""
+    from doorstep.geo.params import MODES
+
+    if mode:
+        p.add_argument("--mode", choices=MODES, help="mode the target is judged by (car)")
+    p.add_argument("--minutes", type=float, help="target for rural villages, minutes (default 30)")
+    p.add_argument(
+        "--urban-minutes", type=float, help="target for urban villages, minutes (default 15)"
+    )
+
+
+def target_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`analysis.coverage.CoverageTarget` the options describe."""
+    from doorstep.analysis.coverage import CoverageTarget
+    from doorstep.geo.params import check_minutes
+
+    def _m(v: float | None, name: str) -> float | None:
+        return None if v is None else check_minutes(v, name)
+
+    return CoverageTarget().with_minutes(
+        rural=_m(args.minutes, "--minutes"),
+        urban=_m(args.urban_minutes, "--urban-minutes"),
+        mode=getattr(args, "mode", None),
+    )
+
+
 def model_from_args(args: argparse.Namespace) -> CountyModel:
     """Build the county model the options describe."""
 

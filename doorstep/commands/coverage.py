@@ -10,30 +10,27 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, staffed_points
+from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, coverage_points
 from doorstep.analysis.equity import equity_summary
-from doorstep.analysis.gaps import underserved_cells, underserved_villages
+from doorstep.analysis.gaps import MODE_ZH, underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
 from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
 from doorstep.geo.atomic import atomic_path
-from doorstep.geo.params import MODES, check_minutes
 from doorstep.geo.routing import service_areas
 
 from ._common import (
     add_ensemble_options,
     add_model_options,
+    add_target_options,
     draws_from_args,
     emit_json,
     model_from_args,
+    target_from_args,
 )
-
-MODE_ZH = {"walk": "步行", "motorbike": "摩托车", "car": "驾车"}
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=MODES, default="car", help="mode the target is judged by")
-    p.add_argument("--minutes", type=float, default=30.0, help="target for rural villages (min)")
-    p.add_argument("--urban-minutes", type=float, default=15.0, help="target for urban villages")
+    add_target_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--out", metavar="DIR", help="also write GeoPackage/CSV/JSON files here")
     add_ensemble_options(p)
@@ -53,14 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--cell", type=float, default=500.0, help="grid cell size (m)")
     g.add_argument("--top", type=int, default=20, help="rows of the ranked lists to print")
     g.set_defaults(func=cmd_gaps)
-
-
-def _target(args: argparse.Namespace) -> CoverageTarget:
-    return CoverageTarget(
-        mode=args.mode,
-        rural_minutes=check_minutes(args.minutes, "--minutes"),
-        urban_minutes=check_minutes(args.urban_minutes, "--urban-minutes"),
-    )
 
 
 def _out_dir(args: argparse.Namespace) -> Path | None:
@@ -118,7 +107,7 @@ def coverage_outputs(
         _write_csv(res.county, out / "coverage_county.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, staffed_points(model), target.mode, target.breaks)
+        areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
         county = model.county.to_crs(areas.crs).geometry.union_all()
         areas["geometry"] = areas.geometry.intersection(county)
         _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
@@ -127,7 +116,7 @@ def coverage_outputs(
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     model = model_from_args(args)
-    target = _target(args)
+    target = target_from_args(args)
     draws = draws_from_args(args)
     res, doc = coverage_outputs(model, target, _out_dir(args), draws, args.seed)
     if args.json:
@@ -135,10 +124,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         return 0
     w = sys.stdout.write
     w(f"{model.name} ({model.code}) 公共法律服务圈覆盖 coverage — vintage {model.vintage}\n")
-    w(
-        f"目标 target: rural ≤ {target.rural_minutes:g} min, urban ≤ {target.urban_minutes:g} min "
-        f"by {args.mode} ({MODE_ZH[args.mode]})\n"
-    )
+    w(f"目标 {target.describe()} ({MODE_ZH[target.mode]})\n")
     w("人口比例 population share within 15 / 30 / 60 min:\n")
     for _, r in res.county.iterrows():
         w(
@@ -147,8 +133,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         )
         if draws:
             w(f"  {'':10s} 5–95 %: {_ranges(r)}\n")
-    w(f"乡镇 townships ({args.mode}):\n")
-    t = res.townships[res.townships["mode"] == args.mode]
+    w(f"乡镇 townships ({target.mode}):\n")
+    t = res.townships[res.townships["mode"] == target.mode]
     for _, r in t.iterrows():
         flag = "达标 OK " if r["complies"] else "未达标 NO"
         w(
@@ -199,14 +185,15 @@ def gaps_outputs(
     res = coverage(model, target, modes=(mode,), with_paths=True)
     if draws:
         annotate_coverage(res, coverage_ensemble(model, target, draws, seed, modes=(mode,)))
-    vill = underserved_villages(model, mode, target=target, result=res)
-    cells = underserved_cells(model, mode, target.rural_minutes, cell)
-    links = critical_links(model, mode, target=target, top=top)
+    vill = underserved_villages(model, target, result=res)
+    cells = underserved_cells(model, target, cell)
+    links = critical_links(model, target, top=top)
     eq = equity_summary(model, res)
     doc = {
         "county": {"code": model.code, "name": model.name},
         "mode": mode,
-        "target": {"rural_minutes": target.rural_minutes, "urban_minutes": target.urban_minutes},
+        "target": target.to_dict(),
+        "underserved_count": len(vill),
         "units": {
             "minutes": "min",
             "population": "persons",
@@ -257,7 +244,7 @@ def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     model = model_from_args(args)
-    target = _target(args)
+    target = target_from_args(args)
     draws = draws_from_args(args)
     vill, cells, links, eq, doc = gaps_outputs(
         model, target, _out_dir(args), args.cell, args.top, draws, args.seed
@@ -268,7 +255,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     w = sys.stdout.write
     w(
         f"{model.name} 服务盲区 underserved villages beyond {target.rural_minutes:g} min (rural) / "
-        f"{target.urban_minutes:g} min (urban) by {args.mode}: {len(vill)}\n"
+        f"{target.urban_minutes:g} min (urban) by {target.mode}: {len(vill)}\n"
     )
     for _, r in vill.head(args.top).iterrows():
         w(
@@ -281,10 +268,10 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         u = doc["uncertainty"]
         w(f"不确定性 uncertainty ({u['draws']} draws, seed {u['seed']}): {u['class_counts']}\n")
     w(
-        f"网格 grid cells ({args.cell:g} m) beyond {args.minutes:g} min: {len(cells)} "
+        f"网格 grid cells ({args.cell:g} m) beyond the target: {len(cells)} "
         f"(≈{cells.attrs.get('population_share_underserved', 0):.1%} of the population, modelled)\n"
     )
-    m = eq["modes"][args.mode]
+    m = eq["modes"][target.mode]
     w(
         f"公平 equity: Gini of travel time {m['gini_travel_time']:.3f}; 65+ beyond target ≈ "
         f"{m['persons65_beyond_target']} persons\n"

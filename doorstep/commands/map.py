@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_model_options, model_from_args
+from ._common import add_model_options, add_target_options, model_from_args, target_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="K",
         help="add K proposed sites (MCLP over candidate villages, analysis.siting)",
     )
+    add_target_options(p, mode=False)
     p.add_argument(
         "--circuits-month",
         metavar="YYYY-MM",
@@ -46,7 +47,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     from doorstep.webmap.results import circuit_routes, proposed_sites
 
     model = model_from_args(args)
-    proposed = proposed_sites(model, args.siting_k, mode=args.mode) if args.siting_k else None
+    target = target_from_args(args)
+    proposed = proposed_sites(model, args.siting_k, target) if args.siting_k else None
     routes = circuit_routes(model, args.circuits_month) if args.circuits_month else None
     layers = collect_layers(
         model, args.mode, isochrones=not args.no_isochrones, proposed=proposed, routes=routes

@@ -14,6 +14,8 @@ from doorstep.analysis.province_tables import merge_province, write_province_out
 from doorstep.geo._errors import InputError
 from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
 
+from ._common import add_target_options, target_from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -33,10 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="province-out", metavar="DIR", help="output folder")
     p.add_argument("--counties", metavar="CODE,CODE", help="only these county codes")
-    p.add_argument("--mode", choices=["walk", "motorbike", "car"], default="car")
-    p.add_argument(
-        "--minutes", type=float, default=30.0, help="target minutes to a staffed point (30)"
-    )
+    add_target_options(p)
     p.add_argument("--data", metavar="DIR", help="reference data folder (default ../shared/data)")
     p.add_argument("--no-map", action="store_true", help="skip the HTML map")
     p.set_defaults(func=cmd_province)
@@ -72,7 +71,7 @@ def cmd_province(args: argparse.Namespace) -> int:
         import distributed  # noqa: F401  (its import sets its own log levels; quieten after)
 
         logging.getLogger("distributed").setLevel(logging.WARNING)
-    params = ProvinceParams(mode=args.mode, minutes=args.minutes, data=args.data)
+    params = ProvinceParams(target=target_from_args(args), data=args.data)
     codes, skipped = list_hunan_counties(args.data)
     if args.counties:
         wanted = [c.strip() for c in args.counties.split(",") if c.strip()]
@@ -96,17 +95,14 @@ def cmd_province(args: argparse.Namespace) -> int:
         from doorstep.webmap.province_map import province_map
 
         failed = [f"{r['code']} {r.get('name', '')}".strip() for r in run.failed]
-        col = f"share_within_{params.minutes:g}"
-        if col not in counties.columns:
-            col = "share_meets_target"
         paths["map"] = province_map(
             counties,
             Path(args.out) / "province_map.html",
-            column=col,
+            column="share_meeting_target",
             townships=towns,
             failed=failed,
-            title=f"人口覆盖 share of population within {params.minutes:g} min ({params.mode}) "
-            "of a staffed legal service point",
+            title=f"人口覆盖 share of population meeting the {params.target.describe(False)} "
+            "to a staffed legal service point",
         )
     ok = len(run.records) - len(run.failed)
     w(
@@ -116,7 +112,7 @@ def cmd_province(args: argparse.Namespace) -> int:
     if len(counties):
         pop = int(counties["population"].sum())
         for b in params.bands:
-            share = counties[f"pop_within_{b:g}"].sum() / pop
+            share = counties[f"population_within_{b:g}"].sum() / pop
             w(f"  population within {b:g} min ({params.mode}): {share:.1%} of {pop:,} (MODELLED)\n")
     for r in run.failed:
         w(f"  FAILED {r['code']} {r.get('name', '')}: {r.get('reason', '')}\n")

@@ -7,15 +7,17 @@ import sys
 
 from doorstep.analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import check_minutes
+from doorstep.geo.params import MODES
 from doorstep.geo.readers import points_table_to_gdf
 
 from ._common import (
     add_ensemble_options,
     add_model_options,
+    add_target_options,
     draws_from_args,
     emit_json,
     model_from_args,
+    target_from_args,
 )
 
 
@@ -23,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("site", help="site new service points (MCLP/LSCP/p-median/p-center) 选址")
     s.add_argument("--objective", choices=OBJECTIVES, default="mclp")
     s.add_argument("--add", type=int, default=3, help="number of new sites (mclp/pmedian/pcenter)")
-    s.add_argument("--minutes", type=float, default=30.0, help="coverage threshold T (minutes)")
-    s.add_argument("--mode", choices=["walk", "motorbike", "car"], default="car")
+    s.add_argument("--mode", choices=MODES, help="travel mode of the times (car)")
+    add_target_options(s, mode=False)
     s.add_argument(
         "--candidates",
         metavar="FILE",
@@ -50,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    check_minutes(args.minutes, "--minutes")
+    target = target_from_args(args)
     if args.add < 0:
         raise InputError("--add must be >= 0")
     draws = draws_from_args(args)
@@ -58,7 +60,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(
         model,
-        mode=args.mode,
+        mode=target.mode,
         candidates=cand,
         budget=args.budget,
         confirmed_only=args.confirmed_only,
@@ -67,11 +69,11 @@ def cmd_site(args: argparse.Namespace) -> int:
         cs,
         args.objective,
         add=args.add,
-        minutes=args.minutes,
+        target=target,
         time_limit=args.time_limit,
         curve=not args.no_curve,
     )
-    doc = site_report(model, cs, res, args.objective, args.minutes)
+    doc = site_report(model, cs, res, args.objective, target)
     if draws:
         from doorstep.analysis.uncertainty import siting_ensemble
 
@@ -81,7 +83,7 @@ def cmd_site(args: argparse.Namespace) -> int:
             res,
             args.objective,
             add=args.add,
-            minutes=args.minutes,
+            target=target,
             draws=draws,
             seed=args.seed,
             time_limit=args.time_limit,
@@ -92,9 +94,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         emit_json(doc)
         return 0
     w = sys.stdout.write
-    w(
-        f"{model.name} ({model.code}) 选址 siting — {args.objective}, ≤ {args.minutes:g} min by {args.mode}\n"
-    )
+    w(f"{model.name} ({model.code}) 选址 siting — {args.objective}, {doc['threshold']}\n")
     w(
         f"status {res.status}"
         + ("" if res.optimal else f" (gap {res.gap:.2%}, bound {res.lower_bound:g})")
@@ -102,11 +102,11 @@ def cmd_site(args: argparse.Namespace) -> int:
     )
     if args.objective == "lscp":
         w(
-            f"{doc['sites_needed_for_full_coverage']} points put everyone within {args.minutes:g} min "
+            f"{doc['sites_needed_for_full_coverage']} points put everyone within the target "
             f"({len(doc['sites_opened'])} new + {doc['existing_sites']} existing)\n"
         )
     w(
-        f"coverage {doc['coverage_before']:.1%} -> {doc['coverage_after']:.1%}; "
+        f"share meeting the target {doc['coverage_before']:.1%} -> {doc['coverage_after']:.1%}; "
         f"newly covered {doc['population_newly_covered']:,d} 人\n"
     )
     u = doc.get("uncertainty")

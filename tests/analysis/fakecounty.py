@@ -114,6 +114,7 @@ def line_county() -> FakeModel:
         ),
         [(0, 0), (0, 0), (10000, 0), (20000, 0)],
     )
+    sps.loc[sps["id"] == "R", "village_code"] = "V3"  # the room of 三村
     county = gpd.GeoDataFrame(
         {"code": ["999999"]}, geometry=[shapely.box(-1000, -1000, 21000, 6000)], crs=TEST_CRS
     ).to_crs("EPSG:4326")

@@ -43,9 +43,10 @@ def test_decay_functions():
 
 def test_accessibility_on_model():
     acc = accessibility(line_county(), "car", FCAParams(catchment=15.0)).set_index("code")
-    # county centre (1000 h) + correction centre (500 h) reach V0, V1, V4 (700 people);
-    # workstation (300 h) reaches V1 (12 min) only within 15 min -> V3 has nothing.
-    r_c = 1500 / 700
+    # county centre (1000 h) reaches V0, V1, V4 (700 people); the correction centre (500 h)
+    # beside it is no general legal-service supply (geo.services); workstation (300 h)
+    # reaches V1 (12 min) only within 15 min -> V3 has nothing.
+    r_c = 1000 / 700
     r_s = 300 / 100
     np.testing.assert_allclose(
         acc["access_hours_per_1000"].to_numpy(), [r_c * 1000, (r_c + r_s) * 1000, 0.0, r_c * 1000]
@@ -72,7 +73,9 @@ def test_gini_and_older_residents():
 
 def test_critical_links_find_the_bridge():
     m = bridge_county()
-    links = critical_links(m, "car", minutes=60.0, top=None)
+    from doorstep.analysis.coverage import CoverageTarget
+
+    links = critical_links(m, CoverageTarget(rural_minutes=60.0, urban_minutes=60.0), top=None)
     top = links.iloc[0]
     assert top["name"] == "风雨桥" and bool(top["is_bridge"])
     assert top["population_losing"] == 100 and top["villages_losing"] == 2

@@ -55,7 +55,8 @@ def test_target_validation_and_quantile():
 
 
 def test_underserved_villages_with_reasons():
-    gaps = underserved_villages(line_county(), "car", minutes=15.0)
+    gaps = underserved_villages(line_county(), CoverageTarget(rural_minutes=15.0))
+    assert gaps.attrs["target"]["rural_minutes"] == 15.0
     assert list(gaps["code"]) == ["V3"]
     row = gaps.iloc[0]
     assert row["excess_min"] == pytest.approx(5.0) and row["person_minutes"] == pytest.approx(1500)
@@ -69,8 +70,18 @@ def test_underserved_grid_cells():
     m = line_county()
     grid = county_grid(m, 1000.0)
     assert len(grid) == 22 * 7
-    cells = underserved_cells(m, "car", minutes=15.0, cell_m=1000.0)
+    cells = underserved_cells(m, CoverageTarget(rural_minutes=15.0), cell_m=1000.0)
     assert len(cells) > 0 and cells["minutes"].min() > 15.0
+    # each cell is judged against the threshold of its village: urban cells (north, nearest V4,
+    # 10 min away) miss a 5-minute urban target, rural ones keep the 30-minute target
+    strict = underserved_cells(m, CoverageTarget(rural_minutes=30.0, urban_minutes=5.0), 1000.0)
+    urban = strict["village_code"].isin(["V0", "V4"])
+    assert (strict.loc[urban, "target_min"] == 5.0).all()
+    assert (strict.loc[~urban, "target_min"] == 30.0).all()
+    assert (strict["minutes"] > strict["target_min"]).all()
+    flat = underserved_cells(m, CoverageTarget(rural_minutes=30.0, urban_minutes=30.0), 1000.0)
+    assert (strict["village_code"] == "V4").sum() > (flat["village_code"] == "V4").sum()
+    assert (~urban).sum() == (~flat["village_code"].isin(["V0", "V4"])).sum()
     # every far-east cell (x > 13 km, on the road) is beyond 15 min; population is modelled
     assert cells["population_est"].sum() <= 1000 + 1e-6
     assert cells.attrs["units"]["population_est"] == "persons (modelled)"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from doorstep.analysis.province import ProvinceParams, _coverage_table, run_province
+from doorstep.analysis.province import ProvinceParams, run_province
 from doorstep.analysis.province_tables import merge_province, write_province_outputs
 from doorstep.geo._errors import InputError
 from doorstep.geo.settings import data_dir
@@ -26,34 +26,44 @@ BROKEN = "430211"  # 天元区, given a garbage longitude below
 P_HUNAN = 66_444_864
 
 
-def test_coverage_table_by_hand() -> None:
+def test_province_figures_are_the_coverage_summary_by_hand() -> None:
+    """The province tables are :func:`analysis.coverage.summarise` (no second implementation)."""
+    from doorstep.analysis.coverage import CoverageTarget, summarise
+
+    target = CoverageTarget(rural_minutes=20.0, urban_minutes=10.0)
     df = pd.DataFrame(
         {
             "town_code": ["t1", "t1", "t2"],
+            "urban": [False, True, False],
             "population": [100, 200, 700],
             "min_staffed": [10.0, 20.0, np.inf],
             "location_quality": ["geocoded", "imputed", "imputed"],
         }
     )
-    p = ProvinceParams(minutes=20.0)
-    c = _coverage_table(df, None, p).iloc[0]
+    df["meets_target"] = df["min_staffed"] <= target.thresholds(df["urban"])
+    c = summarise(df, target)
     assert c["population"] == 1000 and c["unreachable"] == 1 and c["imputed"] == 2
     assert c["share_within_15"] == pytest.approx(0.1)
     assert c["share_within_30"] == pytest.approx(0.3)
     assert c["share_within_60"] == pytest.approx(0.3)
-    assert c["share_meets_target"] == pytest.approx(0.3)  # t <= 20 includes the 20-min village
+    # the urban 20-min village misses its own 10-min threshold; the rural 10-min one meets 20
+    assert c["share_meeting_target"] == pytest.approx(0.1)
+    assert c["villages_underserved"] == 2
     assert c["mean_min"] == pytest.approx((10 * 100 + 20 * 200) / 300)
-    t = _coverage_table(df, "town_code", p).set_index("town_code")
-    assert t.loc["t1", "share_within_15"] == pytest.approx(100 / 300)
-    assert t.loc["t2", "share_within_60"] == 0.0
-    assert t.loc["t2", "max_min"] == np.inf
+    assert c["max_min"] == 20.0
+    t2 = summarise(df[df["town_code"] == "t2"], target)
+    assert t2["share_within_60"] == 0.0 and t2["max_min"] == np.inf
 
 
 def test_params_are_validated() -> None:
+    from doorstep.analysis.coverage import CoverageTarget
+
     with pytest.raises(InputError, match="minutes"):
-        ProvinceParams(minutes=0)
-    with pytest.raises(InputError, match="bands"):
-        ProvinceParams(bands=(30.0, 15.0))
+        ProvinceParams(target=CoverageTarget(rural_minutes=0))
+    with pytest.raises(InputError, match="breaks"):
+        ProvinceParams(target=CoverageTarget(breaks=(30.0, 15.0)))
+    with pytest.raises(InputError, match="CoverageTarget"):
+        ProvinceParams(target=30.0)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +127,7 @@ def test_province_run_on_local_cluster(client, tmp_path: Path) -> None:
     assert len(v) == 38 and v.crs.to_epsg() == 4326
     assert np.isfinite(v["min_staffed"]).all() and (v["min_staffed"] > 0).all()
     within30 = int(v.loc[v["min_staffed"] <= 30, "population"].sum())
-    assert by["430382"]["pop_within_30"] == within30
+    assert by["430382"]["population_within_30"] == within30
     assert by["430382"]["population"] == int(v["population"].sum())
     s = [by["430382"][f"share_within_{b}"] for b in (15, 30, 60)]
     assert s == sorted(s) and 0 < s[0] <= s[2] <= 1

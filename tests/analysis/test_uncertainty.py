@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from doorstep.analysis.coverage import CoverageTarget, coverage, staffed_points
+from doorstep.analysis.coverage import CoverageTarget, coverage, coverage_points
 from doorstep.analysis.uncertainty import (
     EnsembleEngine,
     Range,
@@ -100,7 +100,7 @@ def test_batched_times_equal_a_rebuilt_network(on_edge):
     (``on_edge``: a facility inside V1's edge, so the direct along-edge time counts)."""
     m = line_county()
     rng = np.random.default_rng(0)
-    fac = np.array([[4600.0, 30.0], [10000.0, 0.0]]) if on_edge else staffed_points(m)
+    fac = np.array([[4600.0, 30.0], [10000.0, 0.0]]) if on_edge else coverage_points(m)
     prep = prepare(m, [m.villages, fac], "car")
     base = prep.index.times["car"]
     scale = rng.uniform(0.5, 2.0, (3, base.size))

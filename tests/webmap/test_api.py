@@ -58,10 +58,10 @@ def test_service_points_and_layers(client: Any) -> None:
 
 
 def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
-    from doorstep.analysis.coverage import staffed_points
+    from doorstep.analysis.coverage import coverage_points
     from doorstep.geo.routing import od_matrix
 
-    sp = staffed_points(huayuan_model).reset_index(drop=True)
+    sp = coverage_points(huayuan_model).reset_index(drop=True)
     origin = gpd.GeoDataFrame(geometry=[Point(*CENTRE)], crs="EPSG:4326")
     for mode in ("walk", "car"):
         od = od_matrix(huayuan_model, origin, sp, mode=mode, with_distance=True)
@@ -112,10 +112,10 @@ def test_engine_equals_od_matrix_random_points(app: Any) -> None:
 
 
 def test_nearest_at_a_service_point_is_two_access_legs(client: Any, huayuan_model: Any) -> None:
-    from doorstep.analysis.coverage import staffed_points
+    from doorstep.analysis.coverage import coverage_points
     from doorstep.geo.routing import AccessParams
 
-    sp = staffed_points(huayuan_model).iloc[0]
+    sp = coverage_points(huayuan_model).iloc[0]
     r = client.get(f"/api/nearest?lon={sp.geometry.x}&lat={sp.geometry.y}&mode=car&n=1").get_json()
     snap = r["origin"]["snap_m"]
     walk = AccessParams.from_file().walk_m_per_min
@@ -166,6 +166,7 @@ def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
 
 
 def test_coverage_and_underserved(client: Any, huayuan_model: Any) -> None:
+    from doorstep.analysis.coverage import CoverageTarget
     from doorstep.analysis.gaps import underserved_villages
 
     c = client.get("/api/coverage?mode=car").get_json()
@@ -175,8 +176,9 @@ def test_coverage_and_underserved(client: Any, huayuan_model: Any) -> None:
     assert 0 <= c["county"]["share_within_30"] <= 1
     err(client.get("/api/coverage?mode=boat"), 400, "mode")
     u = client.get("/api/underserved?mode=car").get_json()
-    expected = underserved_villages(huayuan_model, mode="car")
+    expected = underserved_villages(huayuan_model, CoverageTarget())
     assert u["count"] == len(expected)
+    assert u["target"]["urban_minutes"] == 15.0 and "urban ≤ 15 min" in u["threshold"]
     assert [v["code"] for v in u["villages"]] == list(expected["code"])
     u60 = client.get("/api/underserved?mode=car&minutes=60").get_json()
     assert u60["count"] <= u["count"]
@@ -213,10 +215,11 @@ def test_whatif_requires_planner(client: Any, auth: Any) -> None:
 
 
 def test_whatif_given_sites(client: Any, auth: Any, huayuan_model: Any) -> None:
+    from doorstep.analysis.coverage import CoverageTarget
     from doorstep.analysis.gaps import underserved_villages
 
     auth.login(PLANNER)
-    worst = underserved_villages(huayuan_model, mode="car", minutes=30).iloc[0]
+    worst = underserved_villages(huayuan_model, CoverageTarget()).iloc[0]
     r = client.post("/api/whatif", json={"sites": [worst["code"]], "minutes": 30, "mode": "car"})
     assert r.status_code == 200, r.get_data(as_text=True)
     s = r.get_json()["summary"]

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, send_file
 
 from doorstep.analysis.coverage import _json_records
+from doorstep.geo.services import TIERS
 
 from . import services
 from .auth import role_required
@@ -59,8 +60,7 @@ def service_points() -> Any:
     tier = request.args.get("tier")
     fc = get_state().layer("service_points")
     if tier:
-        tiers = ("county_centre", "correction_centre", "township_station", "village_room")
-        tier = choice(request.args, "tier", tiers)
+        tier = choice(request.args, "tier", TIERS)
         fc = {
             "type": "FeatureCollection",
             "features": [f for f in fc["features"] if f["properties"]["tier"] == tier],
@@ -141,9 +141,9 @@ def coverage() -> Any:
 
 @bp.get("/underserved")
 def underserved() -> Any:
-    mode = choice(request.args, "mode", MODES, "car")
-    minutes = number(request.args, "minutes", 1, 240)
-    gap = get_state().underserved(mode, minutes)
+    """Villages beyond the one coverage target (``minutes`` = rural, ``urban_minutes``)."""
+    target = services.target_params(request.args)
+    gap = get_state().underserved(target)
     cols = [
         "rank",
         "code",
@@ -152,6 +152,7 @@ def underserved() -> Any:
         "population",
         "min_staffed",
         "target_min",
+        "location_quality",
         "excess_min",
         "person_minutes",
         "reason_zh",
@@ -159,7 +160,9 @@ def underserved() -> Any:
     ]
     return jsonify(
         {
-            "mode": mode,
+            "mode": target.mode,
+            "target": target.to_dict(),
+            "threshold": target.describe(compliance=False),
             "count": len(gap),
             "units": gap.attrs.get("units", {}),
             "villages": _json_records(gap[[c for c in cols if c in gap.columns]]),

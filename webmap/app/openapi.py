@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from doorstep.analysis.coverage import CoverageTarget
+from doorstep.geo.params import MAX_MINUTES
+from doorstep.geo.services import TIERS
+
+_T = CoverageTarget()
+RURAL_MINUTES = {
+    "type": "number",
+    "minimum": 1,
+    "maximum": MAX_MINUTES,
+    "default": _T.rural_minutes,
+    "description": "target for rural villages (minutes)",
+}
+URBAN_MINUTES = {
+    "type": "number",
+    "minimum": 1,
+    "maximum": MAX_MINUTES,
+    "default": _T.urban_minutes,
+    "description": "target for urban villages (minutes)",
+}
 MODE = {"type": "string", "enum": ["walk", "motorbike", "car"], "default": "car"}
 MONTH = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$", "example": "2025-03"}
 
@@ -60,7 +79,8 @@ WHATIF = {
             "default": "mclp",
         },
         "k": {"type": "integer", "minimum": 1, "maximum": 30, "default": 3},
-        "minutes": {"type": "number", "minimum": 1, "maximum": 240, "default": 30},
+        "minutes": RURAL_MINUTES,
+        "urban_minutes": URBAN_MINUTES,
         "mode": MODE,
         "sites": {
             "type": "array",
@@ -146,12 +166,7 @@ def openapi_spec() -> dict[str, Any]:
                             "tier",
                             {
                                 "type": "string",
-                                "enum": [
-                                    "county_centre",
-                                    "correction_centre",
-                                    "township_station",
-                                    "village_room",
-                                ],
+                                "enum": list(TIERS),
                             },
                         )
                     ],
@@ -210,8 +225,9 @@ def openapi_spec() -> dict[str, Any]:
             "/api/coverage": {"get": _op("County and township coverage", [mode_q])},
             "/api/underserved": {
                 "get": _op(
-                    "Villages beyond the travel-time target, ranked",
-                    [mode_q, _q("minutes", {"type": "number", "minimum": 1, "maximum": 240})],
+                    "Villages beyond the travel-time target (each against its own threshold: "
+                    "urban or rural minutes), ranked",
+                    [mode_q, _q("minutes", RURAL_MINUTES), _q("urban_minutes", URBAN_MINUTES)],
                 )
             },
             "/api/whatif": {

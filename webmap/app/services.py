@@ -12,16 +12,18 @@ from typing import Any
 
 import numpy as np
 
+from doorstep.analysis.coverage import CoverageTarget
+
 from .db import now
 from .errors import ApiError
-from .validate import MODES, choice, integer, number
+from .validate import MAX_MINUTES, MODES, choice, integer, number
 
 log = logging.getLogger(__name__)
 
 MODELS = ("mclp", "lscp", "pmedian", "pcenter")
 MAX_K = 30
 
-__all__ = ["default_month", "now", "run_whatif", "whatif_params"]
+__all__ = ["default_month", "now", "run_whatif", "target_params", "whatif_params"]
 
 
 def default_month() -> str:
@@ -30,11 +32,22 @@ def default_month() -> str:
     return f"{t.year}-{t.month:02d}"
 
 
+def target_params(src: Any) -> CoverageTarget:
+    """The one coverage target from request parameters: ``mode``, ``minutes`` (rural villages)
+    and ``urban_minutes`` (defaults: :class:`analysis.coverage.CoverageTarget`)."""
+    d = CoverageTarget()
+    return d.with_minutes(
+        rural=number(src, "minutes", 1, MAX_MINUTES, d.rural_minutes),
+        urban=number(src, "urban_minutes", 1, MAX_MINUTES, d.urban_minutes),
+        mode=choice(src, "mode", MODES, d.mode),
+    )
+
+
 def whatif_params(body: dict[str, Any]) -> dict[str, Any]:
-    """Validate what-if parameters: model, k, minutes (radius), mode, or clicked sites."""
+    """Validate what-if parameters: model, k, the target (mode, minutes = rural,
+    urban_minutes), or clicked sites."""
     model = choice(body, "model", MODELS, "mclp")
-    mode = choice(body, "mode", MODES, "car")
-    minutes = number(body, "minutes", 1, 240, 30.0)
+    target = target_params(body)
     sites = body.get("sites")
     if sites is not None:
         if (
@@ -48,8 +61,9 @@ def whatif_params(body: dict[str, Any]) -> dict[str, Any]:
         k = integer(body, "k", 1, MAX_K, 3) or 3
     return {
         "model": model,
-        "mode": mode,
-        "minutes": minutes,
+        "mode": target.mode,
+        "minutes": target.rural_minutes,
+        "urban_minutes": target.urban_minutes,
         "k": k,
         "sites": list(sites) if sites is not None else None,
     }
@@ -74,7 +88,8 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
 
     cs = siting_problem(state, p["mode"])
     prob = cs.problem
-    radius = float(p["minutes"])
+    target = target_params(p)
+    radius = cs.thresholds(target)
     ids = list(prob.site_ids)
     if p["sites"] is not None:
         pos = {s: j for j, s in enumerate(ids)}
@@ -86,11 +101,11 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
         status, seconds, model, objective = "given", 0.0, "manual", None
     else:
         res = solve_county(
-            cs, p["model"], add=int(p["k"]), minutes=radius, time_limit=20.0, curve=False
+            cs, p["model"], add=int(p["k"]), target=target, time_limit=20.0, curve=False
         )
         new = np.asarray(res.new_sites, dtype=np.intp)
         status, seconds, model = res.status, float(res.seconds), p["model"]
-        objective = site_report(state.model, cs, res, p["model"], radius)
+        objective = site_report(state.model, cs, res, p["model"], target)
     w = prob.weights
     d = prob.cost
     before = (
@@ -123,12 +138,14 @@ def run_whatif(state: Any, p: dict[str, Any]) -> dict[str, Any]:
             "new_sites": len(new_rows),
         },
         "new_sites": new_rows,
-        "townships": township_effect(cs, res, radius),
+        "townships": township_effect(cs, res, target),
         "villages_covered_before": [prob.demand_ids[i] for i in np.flatnonzero(cov_before)],
         "villages_covered_after": [prob.demand_ids[i] for i in np.flatnonzero(cov_after)],
         "assumptions": [
-            f"covered = an open staffed point within {radius:g} min by {p['mode']}",
-            "candidates = every village; existing = staffed service points",
+            f"covered = an open point within each village's own threshold, "
+            f"{target.describe(compliance=False)}",
+            "candidates = every village (its legal room upgraded); existing = the service points "
+            "counting for coverage (county centre, township workstations)",
             "population and roads are modelled layers",
         ],
     }

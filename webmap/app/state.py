@@ -94,13 +94,13 @@ class AppState:
 
         return self._get("coverage", lambda: coverage(self.model))
 
-    def underserved(self, mode: str, minutes: float | None) -> Any:
+    def underserved(self, target: Any) -> Any:
+        """:func:`analysis.gaps.underserved_villages` for a
+        :class:`analysis.coverage.CoverageTarget` (cached per target)."""
         from doorstep.analysis.gaps import underserved_villages
 
-        key = f"underserved:{mode}:{minutes}"
-        return self._get(
-            key, lambda: underserved_villages(self.model, mode=mode, minutes=minutes, result=None)
-        )
+        key = f"underserved:{target!r}"
+        return self._get(key, lambda: underserved_villages(self.model, target))
 
     def villages(self) -> list[dict[str, Any]]:
         def build() -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@
     document.querySelector("#town-table tbody").innerHTML = c.townships.map(t =>
       `<tr><td>${esc(t.town_name)}</td><td>${t.population.toLocaleString()}</td><td>${pct(t.share_within_15)}</td><td>${pct(t.share_within_30)}</td><td>${pct(t.share_within_60)}</td><td>${t.mean_min == null ? "—" : t.mean_min.toFixed(1)}</td><td>${t.complies ? "✔" : "✘"}</td></tr>`).join("");
     const u = await api(`/api/underserved?mode=${mode}`);
+    document.getElementById("underserved-target").textContent = `${u.count} 个村 villages · ${u.threshold}`;
     document.getElementById("underserved").innerHTML = u.villages.slice(0, 15).map(v =>
       `<li><b>${esc(v.name)}</b> (${esc(v.town_name)}, ${v.population} 人) — ${esc(v.reason_zh)}<br><span class="muted">${esc(v.reason_en)}</span></li>`).join("") || "<li>无 None</li>";
   }
@@ -54,7 +55,8 @@
   let lastParams = null;
   function params() {
     const p = {model: document.getElementById("wi-model").value, k: Number(document.getElementById("wi-k").value),
-      minutes: Number(document.getElementById("wi-minutes").value), mode: document.getElementById("wi-mode").value};
+      minutes: Number(document.getElementById("wi-minutes").value), urban_minutes: Number(document.getElementById("wi-urban").value),
+      mode: document.getElementById("wi-mode").value};
     if (clickMode.checked && picked.size) p.sites = Array.from(picked);
     return p;
   }
@@ -72,7 +74,7 @@
     r.new_sites.forEach(x => L.circleMarker([x.lat, x.lon], {radius: 10, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name)).addTo(newSites));
     const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
     Object.entries(markers).forEach(([code, m]) => m.setStyle({fillColor: before.has(code) ? "#1a9850" : (after.has(code) ? "#2c7fb8" : "#d73027")}));
-    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (≤${r.params.minutes} min)</b><br><i style="background:#1a9850"></i>原已覆盖 covered before<br><i style="background:#2c7fb8"></i>新覆盖 newly covered<br><i style="background:#d73027"></i>仍未覆盖 not covered<br><i style="background:#ffd700;border:1px solid #000"></i>新点 new site`;
+    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (农村 rural ≤${r.params.minutes}, 城镇 urban ≤${r.params.urban_minutes} min)</b><br><i style="background:#1a9850"></i>原已覆盖 covered before<br><i style="background:#2c7fb8"></i>新覆盖 newly covered<br><i style="background:#d73027"></i>仍未覆盖 not covered<br><i style="background:#ffd700;border:1px solid #000"></i>新点 new site`;
     document.getElementById("scenario-form").hidden = false;
   }
   document.getElementById("whatif-form").addEventListener("submit", async e => {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from doorstep.analysis.coverage import CoverageTarget
 from doorstep.analysis.gaps import underserved_villages
 from doorstep.analysis.siting.county import county_problem, site_report, solve_county
 from doorstep.cli import main
@@ -13,8 +14,20 @@ from tests.conftest import needs_shared
 
 
 def _imputed_v3():
+    """The line county with a room in every village (candidates V0, V1, V3, V4); V3 imputed."""
+    import pandas as pd
+
     model = line_county()
     model.villages.loc[model.villages["code"] == "V3", "location_quality"] = "imputed"
+    room = model.service_points[model.service_points["id"] == "R"]
+    extra = []
+    for code in ("V0", "V1", "V4"):
+        r = room.copy()
+        r["id"], r["village_code"] = f"R{code}", code
+        r["geometry"] = model.villages.loc[model.villages["code"] == code, "geometry"].to_numpy()
+        extra.append(r)
+    sp = pd.concat([model.service_points, *extra], ignore_index=True)
+    model.service_points = type(model.service_points)(sp, crs=model.service_points.crs)
     return model
 
 
@@ -41,7 +54,8 @@ def test_confirmed_only_excludes_imputed_candidates():
 
 def test_underserved_village_on_imputed_point_is_flagged():
     model = _imputed_v3()
-    gap = underserved_villages(model, mode="car", minutes=15)
+    target = CoverageTarget(mode="car", rural_minutes=15.0, urban_minutes=15.0)
+    gap = underserved_villages(model, target)
     # car times 0, 8, 20, 10 min: only V3 is beyond 15 min, and it stands on an imputed point
     assert gap["code"].tolist() == ["V3"]
     assert gap["point_imputed"].tolist() == [True]
@@ -59,5 +73,5 @@ def test_huayuan_confirmed_only(huayuan_model, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert all(s["location_status"] == CONFIRMED for s in doc["sites_opened"])
     assert not {s["code"] for s in doc["sites_opened"]} & imputed
-    gap = underserved_villages(huayuan_model, mode="car")
+    gap = underserved_villages(huayuan_model, CoverageTarget(mode="car"))
     assert gap["point_imputed"].tolist() == [c in imputed for c in gap["code"]]

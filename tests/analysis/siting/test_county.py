@@ -15,8 +15,11 @@ def test_mclp_and_lscp_on_line_county() -> None:
     model = line_county()
     cs = county_problem(model, mode="car")
     p = cs.problem
-    # existing = staffed C, K, S (the village room R is not staffed); candidates = 4 villages
-    assert p.existing.size == 3 and p.candidates.size == 4
+    # existing = C and S, the points counting for coverage (not the correction centre K, not the
+    # unstaffed village room R); candidates = the village rooms, named by their village (V3)
+    assert list(cs.sites["id"][p.existing]) == ["C", "S"]
+    assert list(cs.sites["id"][p.candidates]) == ["V3"]
+    assert list(cs.sites["name"][p.candidates]) == ["三村"]
     res = solve_county(cs, "mclp", add=1, minutes=15)
     assert res.optimal
     assert [cs.sites.iloc[j]["id"] for j in res.new_sites] == ["V3"]
@@ -30,7 +33,34 @@ def test_mclp_and_lscp_on_line_county() -> None:
     assert doc["quality"]["layers"]["roads"]["modelled"] is True
     lres = solve_county(cs, "lscp", add=0, minutes=15)
     ldoc = site_report(model, cs, lres, "lscp", 15)
-    assert ldoc["sites_needed_for_full_coverage"] == 4  # 3 existing + V3
+    assert ldoc["sites_needed_for_full_coverage"] == 3  # 2 existing + V3
+
+
+def test_each_village_is_covered_against_its_own_threshold() -> None:
+    """Urban villages by the urban minutes, rural by the rural minutes — the coverage target."""
+    from doorstep.analysis.coverage import CoverageTarget, coverage
+    from doorstep.geo._errors import InfeasibleError
+
+    model = line_county()
+    cs = county_problem(model, mode="car")
+    # car minutes 0 (V0 urban), 8 (V1 rural), 20 (V3 rural), 10 (V4 urban)
+    target = CoverageTarget(rural_minutes=15.0, urban_minutes=5.0)
+    res = solve_county(cs, "mclp", add=1, target=target)
+    doc = site_report(model, cs, res, "mclp", target)
+    assert doc["coverage_before"] == pytest.approx(500 / 1000)  # V0 + V1; V4 misses 5 min
+    assert doc["coverage_after"] == pytest.approx(800 / 1000)  # + V3 at its own room
+    share = coverage(model, target, modes=("car",)).county.iloc[0]["share_meeting_target"]
+    assert doc["coverage_before"] == pytest.approx(share)  # the same definition as coverage
+    assert doc["target"]["urban_minutes"] == 5.0
+    assert "rural villages ≤ 15 min, urban ≤ 5 min" in doc["threshold"]
+    assert "each demand point's own threshold (5–15 minutes)" in " ".join(doc["assumptions"])
+    t1 = next(t for t in doc["townships"] if t["town_code"] == "T1")
+    assert (t1["covered_before"], t1["covered_after"]) == (400, 400)
+    # a flat 15-minute threshold would have counted V4 (10 min) as covered
+    flat = solve_county(cs, "mclp", add=0, target=target.with_minutes(urban=15.0), curve=False)
+    assert flat.coverage_before == pytest.approx(700 / 1000)
+    with pytest.raises(InfeasibleError, match="V4"):  # no candidate within 5 min of V4
+        solve_county(cs, "lscp", add=0, target=target, curve=False)
 
 
 @needs_shared

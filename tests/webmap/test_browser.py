@@ -120,7 +120,8 @@ def test_resident_finds_nearest_point(browser: Any, server: str) -> None:
     pg.wait_for_selector("#village-list li")
     pg.fill("#village-search", "龙潭")
     pg.wait_for_selector("#village-list li[data-code]")
-    first = pg.locator("#village-list li").first
+    # a village (村), not the seat's community: its answer is a drive, not "you are there"
+    first = pg.locator("#village-list li[data-code]", has_text="龙门村").first
     code = first.get_attribute("data-code")
     first.click()
     best = pg.wait_for_selector(".mode[data-mode='car'] .card.best .minutes")

@@ -55,7 +55,7 @@
             <div class="card-h"><b class="name">${esc(r.name)}</b> <span class="minutes" data-minutes="${r.minutes}">${r.minutes} 分钟 min</span></div>
             <div class="small">${r.km == null ? "" : r.km + " km · "}${esc(r.opening_hours)}</div>
             <div class="small">☎ <a href="tel:${esc(r.phone)}">${esc(r.phone)}</a> · ${esc(r.address)}</div></div>`;
-          if (j === 0) {
+          if (j === 0 && r.route && r.route.geometry.coordinates.length > 1) {  // 0 min: already there
             const line = L.geoJSON(r.route, {style: {color: colour, weight: mode === "walk" ? 7 : 4, dashArray: mode === "walk" ? null : "8 6", opacity: 0.9, renderer: svg, className: `ds-route ds-route-${mode}`}}).addTo(routeLayer);
             bounds.extend(line.getBounds());
           }

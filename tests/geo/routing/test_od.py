@@ -9,9 +9,12 @@ from scipy.sparse.csgraph import dijkstra
 from doorstep.geo._errors import InputError
 from doorstep.geo.routing import (
     nearest_facility,
+    nearest_minutes_batch,
     node_times,
     od_matrix,
+    od_minutes_prepared,
     prepare,
+    road_index,
 )
 
 from ._tiny import ACCESS, pts, tiny
@@ -131,3 +134,27 @@ def test_road_node_search_equals_augmented_graph_search():
         np.testing.assert_allclose(nf.minutes, ref[:, prep.nodes(1)].min(axis=1), atol=1e-9)
         nt = node_times(g, a, "walk", cutoff=cutoff, access=ACCESS)
         np.testing.assert_allclose(nt, ref[:, : prep.index.n], atol=1e-9)
+
+
+def test_ensemble_hooks_equal_the_retimed_index():
+    """One block-diagonal search for B re-timings = nearest_facility on each re-timed index;
+    a re-timed prepared pair = od_matrix on the re-timed index (no re-snapping either way)."""
+    g = tiny()
+    idx = road_index(g)
+    o = pts([(250, 150), (100, 0), (1000, 990), (1900, 30)])
+    f = pts([(2000, 0), (900, 0)])  # the second inside edge 0-1, like origin 2
+    prep = prepare(idx, [o, f], "car", ACCESS)
+    t = idx.times["car"]
+    scales = np.array([[1.0], [0.5], [3.0]])
+    acc_o = np.tile(prep.sets[0].access_min, (3, 1))
+    acc_f = np.tile(prep.sets[1].access_min, (3, 1)) * scales  # access legs re-timed too
+    got = nearest_minutes_batch(prep, t * scales, acc_o, acc_f)
+    for b, s in enumerate(scales[:, 0]):
+        re = prep.with_edge_minutes(t * s, [prep.sets[0].access_min, prep.sets[1].access_min * s])
+        assert re.sets[0].edge is prep.sets[0].edge  # the same snaps
+        np.testing.assert_allclose(got[b], od_minutes_prepared(re).min(axis=1), atol=1e-12)
+    np.testing.assert_allclose(got[0], nearest_facility(idx, o, f, "car", access=ACCESS).minutes)
+    # scale 0.5 on roads, facility access legs halved too: hand value for origin 1 (same edge)
+    assert got[1, 1] == pytest.approx(0.8 * 2.0 * 0.5)
+    with pytest.raises(InputError, match="point sets"):
+        prep.with_edge_minutes(t, [prep.sets[0].access_min])

@@ -12,8 +12,10 @@ Candidate methods (all deterministic, metric CRS):
 
   .. math:: \\hat p = \\frac{\\sum_{j} w_j p_j}{\\sum_j w_j}, \\qquad w_j = 1 / |o - o_j|
 
-* ``code_neighbours_communities_at_seat`` — the same, except that communities (居委会, ordinals
-  001–199) sit at the township seat (the town centre is where communities are);
+  The township seat takes part as ordinal 000: NBS numbers communities (001–199) from the town
+  centre, so a community leans on the seat, and a township with few located villages still gets
+  a distinct point per village, between them and the seat.
+
 * ``farthest_point`` — *baseline only*, never used to place a point: the grid point of the
   township polygon farthest from every located settlement (:func:`geo.modelled.impute_points`).
 
@@ -44,15 +46,11 @@ METHODS: tuple[str, ...] = (
     "seat",
     "centroid",
     "code_neighbours",
-    "code_neighbours_communities_at_seat",
 )
 """Methods that may place a point (in order of preference on a tie)."""
 
 BASELINE = "farthest_point"
 """The former placement, measured for comparison only."""
-
-COMMUNITY_MAX_ORDINAL = 199
-"""NBS: village-level ordinals 001–199 are communities (居委会), 200–399 villages (村委会)."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +127,15 @@ class MethodError:
         return {
             "method": self.method,
             "n": self.n,
-            "median_km": round(self.median_km, 3),
-            "mean_km": round(self.mean_km, 3),
-            "p90_km": round(self.p90_km, 3),
+            "median_km": _km(self.median_km),
+            "mean_km": _km(self.mean_km),
+            "p90_km": _km(self.p90_km),
             "baseline": self.baseline,
         }
+
+
+def _km(v: float) -> float | None:
+    return round(v, 3) if np.isfinite(v) else None
 
 
 @dataclass(frozen=True)
@@ -193,12 +195,12 @@ def impute_xy(
     if method == "centroid":
         c = known_xy.mean(axis=0)
         return float(c[0]), float(c[1])
-    if method == "code_neighbours_communities_at_seat" and ordinal <= COMMUNITY_MAX_ORDINAL:
-        return float(seat_xy[0]), float(seat_xy[1])
-    d = np.maximum(np.abs(known_ord - ordinal).astype(float), 0.5)
-    idx = np.lexsort((known_ord, d))[:k]
+    pts = np.vstack([known_xy, [seat_xy]])
+    ords = np.append(known_ord, 0)  # the seat: ordinal 000, where NBS numbering starts
+    d = np.maximum(np.abs(ords - ordinal).astype(float), 0.5)
+    idx = np.lexsort((ords, d))[:k]
     w = 1.0 / d[idx]
-    p = (known_xy[idx] * w[:, None]).sum(axis=0) / w.sum()
+    p = (pts[idx] * w[:, None]).sum(axis=0) / w.sum()
     return float(p[0]), float(p[1])
 
 

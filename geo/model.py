@@ -3,7 +3,8 @@
 :func:`build_county_model` reads the real layers (the bundled Huayuan default or a
 :class:`~geo.sources.CountySource`), lets user files replace any of them
 (:class:`ModelInputs`), models what is still missing (township polygons, imputed village points,
-population, service points, roads — see :mod:`geo.modelled`, :mod:`geo.network`) and validates
+population where nothing is published, service points, local roads joined to the real main
+roads — see :mod:`geo.modelled`, :mod:`geo.population`, :mod:`geo.network`) and validates
 the result. Every layer carries a :class:`~geo.sources.LayerInfo` saying where it came from and
 whether it is real or modelled.
 """
@@ -50,7 +51,9 @@ class ModelInputs:
     service_points
         CSV/XLSX overriding or adding service points (``id`` plus any fields; lon/lat/crs for moves).
     roads
-        OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2).
+        OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2), any size: streamed and clipped to the
+        outline plus ``[backbone] margin_km``; its roads replace the source's main roads as the
+        real backbone (``status = "real"``).
     crs
         Coordinate system of tables without a crs column: "WGS84" or "GCJ02".
     """
@@ -81,6 +84,8 @@ class CountyModel:
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     imputation: ImputationReport | None = None
+    published_facts: Path | None = None
+    """The published-facts table the model drew on (for validation against the outside world)."""
 
     def to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Project a layer to the model's metric CRS (refuses layers without a CRS)."""
@@ -100,6 +105,7 @@ class CountyModel:
         return {
             "layers": {k: v.as_dict() for k, v in self.layers.items()},
             "village_location_quality": {str(k): int(v) for k, v in lq.items()},
+            "imputation": None if self.imputation is None else self.imputation.as_dict(),
             "modelled_layers": sorted(k for k, v in self.layers.items() if v.modelled),
             "seats": self.seat_sources(),
             "warnings": list(self.warnings),
@@ -140,13 +146,53 @@ class CountyModel:
             "area_km2": round(self.area_km2, 1),
             "crs": {"storage": "EPSG:4326 (WGS84)", "metric": self.crs},
             "service_points": {str(k): int(v) for k, v in sp.items()},
-            "roads": {
-                "nodes": self.graph.number_of_nodes(),
-                "edges": self.graph.number_of_edges(),
-                "km": round(sum(d["length_m"] for *_, d in self.graph.edges(data=True)) / 1000, 1),
-            },
+            "roads": self.road_summary(),
+            "seats": self.seat_sources(),
+            "township_population": self.township_population(),
             "quality": self.quality(),
         }
+
+    def road_summary(self) -> dict[str, object]:
+        """Nodes, edges and km of the road graph, split by ``status`` (in total and inside the county)."""
+        from .network import road_km
+
+        km = road_km(self.graph)
+        inside = road_km(self.graph, within=self.to_metric(self.county).geometry.iloc[0])
+        return {
+            "nodes": self.graph.number_of_nodes(),
+            "edges": self.graph.number_of_edges(),
+            "km": round(sum(km.values()), 1),
+            "real_km": round(km["real"], 1),
+            "modelled_km": round(km["modelled"], 1),
+            "inside_county_km": {k: round(v, 1) for k, v in inside.items()},
+            "edges_by_status": {
+                st: sum(1 for *_, d in self.graph.edges(data=True) if d.get("status") == st)
+                for st in ("real", "modelled")
+            },
+            "modelled_access_roads": sum(
+                1 for *_, d in self.graph.edges(data=True) if "access road" in str(d.get("name"))
+            ),
+            "modelled_links_dropped_along_real_roads": int(
+                self.graph.graph.get("corridor_links_dropped", 0)
+            ),
+            "source": self.layers["roads"].source if "roads" in self.layers else "",
+        }
+
+    def township_population(self) -> list[dict[str, object]]:
+        """Per township: population, ``population_source`` (published/modelled/user) and basis."""
+        t = self.townships
+        src = t.get("population_source", pd.Series("modelled", index=t.index))
+        basis = t.get("population_basis", pd.Series("", index=t.index))
+        return [
+            {
+                "code": str(t["code"].iloc[i]),
+                "name": str(t["name"].iloc[i]),
+                "population": int(t["population"].iloc[i]),
+                "population_source": str(src.iloc[i]),
+                "basis": str(basis.iloc[i]),
+            }
+            for i in range(len(t))
+        ]
 
 
 def _project(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -587,6 +633,7 @@ def build_county_model(
         layers=b.layers,
         warnings=b.warnings,
         imputation=imputation,
+        published_facts=src.published_facts,
     )
     from .validate import validate_model
 

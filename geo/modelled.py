@@ -3,8 +3,10 @@
 * :func:`model_seats` — township seats missing from the sources;
 * :func:`township_polygons_from_points` — township polygons as Voronoi cells of the located
   settlements, clipped to the county outline and dissolved by township;
-* :func:`impute_points` — a point for each village without a usable geocode, inside its own
-  township, by farthest-point sampling of a regular grid;
+* :func:`impute_points` — points inside a polygon, farthest from every located settlement
+  (farthest-point sampling of a regular grid): the seat of a township with no located point at
+  all, and the *baseline* that village imputation (:mod:`geo.imputation`) is measured against —
+  villages themselves are no longer placed this way;
 * :func:`model_population` — census totals spread over units by urban–rural class.
 
 Everything here works in the county's metric CRS (metres).

@@ -32,6 +32,9 @@ from .params import MODES, BackboneParams, NetworkParams, SpeedParams
 
 log = logging.getLogger(__name__)
 
+REAL, MODELLED = "real", "modelled"
+"""The two values of an edge's ``status``."""
+
 
 def add_travel_times(G: nx.Graph, speeds: SpeedParams) -> nx.Graph:
     """Set ``time_<mode>`` (minutes) on every edge from its length and road class. In place; returns G."""
@@ -41,6 +44,44 @@ def add_travel_times(G: nx.Graph, speeds: SpeedParams) -> nx.Graph:
             d[f"time_{mode}"] = (d["length_m"] / 1000.0) / kmh * 60.0 if kmh > 0 else float("inf")
     G.graph["speeds_source"] = speeds.source
     return G
+
+
+def _settlement_pairs(
+    xy: np.ndarray, params: NetworkParams, within: shapely.Geometry | None
+) -> set[tuple[int, int]]:
+    """Delaunay pairs up to ``max_edge_km`` (mostly inside ``within``) plus the Euclidean MST."""
+    n = len(xy)
+    pairs: set[tuple[int, int]] = set()
+    if n >= 3:
+        try:
+            tri = Delaunay(xy)
+            for s in tri.simplices:
+                for a, b in ((s[0], s[1]), (s[1], s[2]), (s[0], s[2])):
+                    pairs.add((min(a, b), max(a, b)))
+        except Exception:  # collinear points: fall back to the MST alone
+            log.warning(
+                "Delaunay triangulation failed (points collinear?); using the spanning tree only"
+            )
+    else:
+        pairs.add((0, 1))
+    dist = {p: float(np.hypot(*(xy[p[0]] - xy[p[1]]))) for p in pairs}
+    keep = {p for p, d in dist.items() if d <= params.max_edge_km * 1000.0}
+    if within is not None and keep:
+        area = within.buffer(500.0)
+        order = sorted(keep)
+        segs = shapely.linestrings([[xy[i], xy[j]] for i, j in order])
+        inside = shapely.length(shapely.intersection(segs, area)) / np.maximum(
+            shapely.length(segs), 1e-9
+        )
+        keep = {p for p, f in zip(order, inside, strict=True) if f >= 0.9}
+    # Euclidean MST over the candidate (Delaunay) edges guarantees connectivity.
+    if pairs:
+        a = np.array([p[0] for p in pairs])
+        b = np.array([p[1] for p in pairs])
+        w = np.array([dist[p] for p in pairs]) + 1e-9
+        mst = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(n, n))).tocoo()
+        keep |= {(min(i, j), max(i, j)) for i, j in zip(mst.row, mst.col, strict=True)}
+    return keep
 
 
 def graph_from_points(
@@ -75,36 +116,7 @@ def graph_from_points(
     xy = np.column_stack([x, y]).astype(float)
     if len(np.unique(xy.round(3), axis=0)) != n:
         raise InputError("settlement points for the modelled network must be distinct")
-    pairs: set[tuple[int, int]] = set()
-    if n >= 3:
-        try:
-            tri = Delaunay(xy)
-            for s in tri.simplices:
-                for a, b in ((s[0], s[1]), (s[1], s[2]), (s[0], s[2])):
-                    pairs.add((min(a, b), max(a, b)))
-        except Exception:  # collinear points: fall back to the MST alone
-            log.warning(
-                "Delaunay triangulation failed (points collinear?); using the spanning tree only"
-            )
-    else:
-        pairs.add((0, 1))
-    dist = {p: float(np.hypot(*(xy[p[0]] - xy[p[1]]))) for p in pairs}
-    keep = {p for p, d in dist.items() if d <= params.max_edge_km * 1000.0}
-    if within is not None and keep:
-        area = within.buffer(500.0)
-        order = sorted(keep)
-        segs = shapely.linestrings([[xy[i], xy[j]] for i, j in order])
-        inside = shapely.length(shapely.intersection(segs, area)) / np.maximum(
-            shapely.length(segs), 1e-9
-        )
-        keep = {p for p, f in zip(order, inside, strict=True) if f >= 0.9}
-    # Euclidean MST over the candidate (Delaunay) edges guarantees connectivity.
-    if pairs:
-        a = np.array([p[0] for p in pairs])
-        b = np.array([p[1] for p in pairs])
-        w = np.array([dist[p] for p in pairs]) + 1e-9
-        mst = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(n, n))).tocoo()
-        keep |= {(min(i, j), max(i, j)) for i, j in zip(mst.row, mst.col, strict=True)}
+    keep = _settlement_pairs(xy, params, within)
     G = nx.Graph(
         crs=crs,
         modelled=True,
@@ -143,27 +155,8 @@ def graph_from_points(
         )
         eid += 1
 
-    seats = np.flatnonzero(np.isin(kinds, ["seat", "county_seat"]))
-    if len(seats) >= 2:
-        tree = cKDTree(xy[seats])
-        k = min(params.trunk_neighbours + 1, len(seats))
-        _, nn = tree.query(xy[seats], k=k)
-        for si, row in zip(seats, nn, strict=True):
-            for j in np.atleast_1d(row)[1:]:
-                sj = seats[j]
-                county = kinds[si] == "county_seat" or kinds[sj] == "county_seat"
-                cls = params.county_trunk_class if county else params.trunk_class
-                if within is not None:
-                    seg = shapely.LineString([xy[si], xy[sj]])
-                    if shapely.intersection(seg, within.buffer(500.0)).length < 0.9 * seg.length:
-                        continue  # would run outside the county
-                _add(
-                    int(si),
-                    int(sj),
-                    cls,
-                    params.circuity_trunk,
-                    _road_name(names, int(si), int(sj), "公路"),
-                )
+    for si, sj, cls in _trunk_pairs(xy, kinds, params, within):
+        _add(si, sj, cls, params.circuity_trunk, _road_name(names, si, sj, "公路"))
     for i, j in sorted(keep):
         _add(
             int(i),
@@ -175,6 +168,30 @@ def graph_from_points(
     add_travel_times(G, speeds)
     log.info("modelled network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
     return G
+
+
+def _trunk_pairs(
+    xy: np.ndarray, kinds: np.ndarray, params: NetworkParams, within: shapely.Geometry | None
+) -> list[tuple[int, int, str]]:
+    """Each seat to its ``trunk_neighbours`` nearest seats, unless the link leaves the county."""
+    out: list[tuple[int, int, str]] = []
+    seats = np.flatnonzero(np.isin(kinds, ["seat", "county_seat"]))
+    if len(seats) < 2:
+        return out
+    tree = cKDTree(xy[seats])
+    k = min(params.trunk_neighbours + 1, len(seats))
+    _, nn = tree.query(xy[seats], k=k)
+    for si, row in zip(seats, nn, strict=True):
+        for j in np.atleast_1d(row)[1:]:
+            sj = seats[j]
+            county = kinds[si] == "county_seat" or kinds[sj] == "county_seat"
+            cls = params.county_trunk_class if county else params.trunk_class
+            if within is not None:
+                seg = shapely.LineString([xy[si], xy[sj]])
+                if shapely.intersection(seg, within.buffer(500.0)).length < 0.9 * seg.length:
+                    continue  # would run outside the county
+            out.append((int(si), int(sj), cls))
+    return out
 
 
 def _road_name(names: np.ndarray | None, i: int, j: int, kind: str) -> str:
@@ -204,8 +221,6 @@ def check_graph(G: nx.Graph) -> list[str]:
 
 
 # ------------------------------------------------------------------------ real backbone + local roads
-
-REAL, MODELLED = "real", "modelled"
 
 
 def backbone_from_file(
@@ -287,7 +302,7 @@ def join_backbone(
     if not real_edges:
         return local
     lines = [G.edges[e]["geometry"] for e in real_edges]
-    _drop_corridor_duplicates(G, shapely.union_all(lines), backbone)
+    dropped = _drop_corridor_duplicates(G, shapely.union_all(lines), backbone)
     settlements = [n for n in local.nodes if n < off]
     _join_settlements(G, settlements, real_edges, params, backbone)
     _prune_and_connect(G, settlements, outline, params)
@@ -298,6 +313,7 @@ def join_backbone(
         d["edge_id"] = k
     km = road_km(G)
     G.graph.update(
+        corridor_links_dropped=dropped,
         modelled=km[MODELLED] > 0,
         source=f"{real.graph.get('source', 'real roads')} ({km[REAL]:.1f} km, status real) joined by "
         f"modelled local roads ({km[MODELLED]:.1f} km): {local.graph.get('source', '')}",
@@ -326,11 +342,12 @@ def road_km(G: nx.Graph, within: shapely.Geometry | None = None) -> dict[str, fl
 
 def _drop_corridor_duplicates(
     G: nx.Graph, real_lines: shapely.Geometry, backbone: BackboneParams
-) -> None:
+) -> int:
+    """Remove modelled links running along a real road; return how many were removed."""
     corridor = real_lines.buffer(backbone.corridor_m)
     cand = [(u, v) for u, v, d in G.edges(data=True) if d["status"] == MODELLED]
     if not cand:
-        return
+        return 0
     segs = [G.edges[e]["geometry"] for e in cand]
     share = shapely.length(shapely.intersection(segs, corridor)) / np.maximum(
         shapely.length(segs), 1e-9
@@ -338,6 +355,7 @@ def _drop_corridor_duplicates(
     drop = [e for e, s in zip(cand, share, strict=True) if s >= backbone.corridor_share]
     G.remove_edges_from(drop)
     log.info("%d modelled links dropped: they duplicate a real road corridor", len(drop))
+    return len(drop)
 
 
 def _modelled_link(G: nx.Graph, a: int, b: int, params: NetworkParams, name: str) -> None:

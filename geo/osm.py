@@ -111,6 +111,51 @@ def _ways_within(
     return ways
 
 
+def _graph_from_ways(
+    ways: list[tuple[list[int], str, str]],
+    coords: dict[int, tuple[float, float]],
+    crs: str | None,
+) -> nx.Graph:
+    """Split ways at shared nodes and ends into edges with their real geometry (metric ``crs``)."""
+    used = {r for refs, _, _ in ways for r in refs}
+    coords = {r: c for r, c in coords.items() if r in used}
+    use = Counter(r for refs, _, _ in ways for r in refs)
+    ends = {refs[0] for refs, _, _ in ways} | {refs[-1] for refs, _, _ in ways}
+    junction = {r for r, c in use.items() if c > 1} | ends
+    ids = np.array(sorted(coords))
+    lonlat = np.array([coords[i] for i in ids])
+    if crs is None:
+        crs = local_metric_crs(float(lonlat[:, 0].mean()), float(lonlat[:, 1].mean()))
+    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    xs, ys = fwd.transform(lonlat[:, 0], lonlat[:, 1])
+    xy = {int(i): (float(a), float(b)) for i, a, b in zip(ids, xs, ys, strict=True)}
+    G = nx.Graph(crs=crs, modelled=False)
+    node_of: dict[int, int] = {}
+
+    def _node(ref: int) -> int:
+        if ref not in node_of:
+            k = len(node_of)
+            node_of[ref] = k
+            lo, la = coords[ref]
+            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref, kind="road")
+        return node_of[ref]
+
+    for refs, cls, name in ways:
+        start = 0
+        for i in range(1, len(refs)):
+            if refs[i] in junction or i == len(refs) - 1:
+                seg = refs[start : i + 1]
+                u, v = _node(seg[0]), _node(seg[-1])
+                line = shapely.LineString([xy[r] for r in seg])
+                length = float(line.length)
+                better = not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length
+                if u != v and length > 0 and better:
+                    attrs = {"road_class": cls, "status": "real", "name": name}
+                    G.add_edge(u, v, length_m=length, geometry=line, **attrs)
+                start = i
+    return G
+
+
 def graph_from_osm(
     path: str | Path,
     *,
@@ -162,56 +207,8 @@ def graph_from_osm(
         raise DataFileError(
             p, f"no routable highway ways found{where}", fix="check the extract covers the area"
         )
-    used = {r for refs, _, _ in ways for r in refs}
-    coords = {r: c for r, c in coords.items() if r in used}
-    use = Counter(r for refs, _, _ in ways for r in refs)
-    ends = {refs[0] for refs, _, _ in ways} | {refs[-1] for refs, _, _ in ways}
-    junction = {r for r, c in use.items() if c > 1} | ends
-    ids = np.array(sorted(coords))
-    lonlat = np.array([coords[i] for i in ids])
-    if crs is None:
-        crs = local_metric_crs(float(lonlat[:, 0].mean()), float(lonlat[:, 1].mean()))
-    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    xs, ys = fwd.transform(lonlat[:, 0], lonlat[:, 1])
-    xy = {int(i): (float(a), float(b)) for i, a, b in zip(ids, xs, ys, strict=True)}
-    G = nx.Graph(
-        crs=crs,
-        modelled=False,
-        source=f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)",
-    )
-    node_of: dict[int, int] = {}
-
-    def _node(ref: int) -> int:
-        if ref not in node_of:
-            k = len(node_of)
-            node_of[ref] = k
-            lo, la = coords[ref]
-            G.add_node(k, x=xy[ref][0], y=xy[ref][1], lon=lo, lat=la, osmid=ref, kind="road")
-        return node_of[ref]
-
-    eid = 0
-    for refs, cls, name in ways:
-        start = 0
-        for i in range(1, len(refs)):
-            if refs[i] in junction or i == len(refs) - 1:
-                seg = refs[start : i + 1]
-                u, v = _node(seg[0]), _node(seg[-1])
-                line = shapely.LineString([xy[r] for r in seg])
-                length = float(line.length)
-                better = not G.has_edge(u, v) or G.edges[u, v]["length_m"] > length
-                if u != v and length > 0 and better:
-                    G.add_edge(
-                        u,
-                        v,
-                        length_m=length,
-                        road_class=cls,
-                        status="real",
-                        name=name,
-                        geometry=line,
-                        edge_id=eid,
-                    )
-                    eid += 1
-                start = i
+    G = _graph_from_ways(ways, coords, crs)
+    G.graph["source"] = f"OpenStreetMap extract {p.name} (© OpenStreetMap contributors, ODbL)"
     if largest_component and G.number_of_nodes():
         comps = sorted(nx.connected_components(G), key=len, reverse=True)
         if len(comps) > 1:

@@ -171,6 +171,45 @@ def parse_points(
         if allow_empty
         else np.zeros(len(df), dtype=bool)
     )
+    crs_list = _row_crs(df, path, crs, blank)
+    lon = pd.to_numeric(df[lon_field], errors="coerce").to_numpy(dtype=float, copy=True)
+    lat = pd.to_numeric(df[lat_field], errors="coerce").to_numpy(dtype=float, copy=True)
+    lon[blank] = lat[blank] = 0.0
+    for arr, name, lo, hi in ((lon, lon_field, -180, 180), (lat, lat_field, -90, 90)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataFileError(
+                path,
+                f"coordinate is empty or not a number ({_show(df[name].iloc[i])})",
+                row=i + 2,
+                field=name,
+                fix="write decimal degrees, e.g. 109.48",
+            )
+        out = (arr < lo) | (arr > hi)
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise DataFileError(
+                path,
+                f"{arr[i]} is outside {lo}..{hi}",
+                row=i + 2,
+                field=name,
+                fix="check that lon and lat are not swapped and are in degrees",
+            )
+    wlon = np.empty_like(lon)
+    wlat = np.empty_like(lat)
+    for name in set(crs_list):
+        m = np.array([c == name for c in crs_list])
+        wlon[m], wlat[m] = to_wgs84(lon[m], lat[m], name)
+    wlon[blank] = wlat[blank] = np.nan
+    return wlon, wlat, crs_list
+
+
+def _row_crs(
+    df: pd.DataFrame, path: str | Path, crs: str | None, blank: np.ndarray
+) -> list[CRSName]:
+    """The coordinate system of every row: its ``crs`` cell, else the ``crs`` option (rows with
+    no coordinates at all may leave it empty)."""
     if "crs" in df.columns:
         names = [
             normalize_crs_name(v, path=str(path), row=i + 2) if not pd.isna(v) else None
@@ -206,37 +245,7 @@ def parse_points(
             field="crs",
             fix="add a 'crs' column (WGS84 or GCJ02) or pass --crs WGS84|GCJ02",
         )
-    lon = pd.to_numeric(df[lon_field], errors="coerce").to_numpy(dtype=float, copy=True)
-    lat = pd.to_numeric(df[lat_field], errors="coerce").to_numpy(dtype=float, copy=True)
-    lon[blank] = lat[blank] = 0.0
-    for arr, name, lo, hi in ((lon, lon_field, -180, 180), (lat, lat_field, -90, 90)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataFileError(
-                path,
-                f"coordinate is empty or not a number ({_show(df[name].iloc[i])})",
-                row=i + 2,
-                field=name,
-                fix="write decimal degrees, e.g. 109.48",
-            )
-        out = (arr < lo) | (arr > hi)
-        if out.any():
-            i = int(np.flatnonzero(out)[0])
-            raise DataFileError(
-                path,
-                f"{arr[i]} is outside {lo}..{hi}",
-                row=i + 2,
-                field=name,
-                fix="check that lon and lat are not swapped and are in degrees",
-            )
-    wlon = np.empty_like(lon)
-    wlat = np.empty_like(lat)
-    for name in set(crs_list):
-        m = np.array([c == name for c in crs_list])
-        wlon[m], wlat[m] = to_wgs84(lon[m], lat[m], name)
-    wlon[blank] = wlat[blank] = np.nan
-    return wlon, wlat, crs_list
+    return crs_list
 
 
 def _blank(col: pd.Series) -> np.ndarray:

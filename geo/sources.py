@@ -216,6 +216,51 @@ def _census_from_csv(path: Path, code: str) -> CensusFigures:
     )
 
 
+def _huayuan_villages(
+    d: Path, vintage: str, vonng: pd.DataFrame, vonng_path: Path
+) -> tuple[pd.DataFrame, str]:
+    """The village list of a vintage (2023: the NBS list joined to the 2016 points; 2016: Vonng)."""
+    ur16 = dict(
+        zip(
+            vonng["code"],
+            pd.to_numeric(vonng["ur_code"], errors="coerce").fillna(0).astype(int),
+            strict=True,
+        )
+    )
+    if vintage == "2023":
+        vpath = d / "huayuan_villages_nbs2023_coords.csv"
+        raw = read_table(vpath, dtype_str=("code", "town_code"))
+        require_columns(raw, ["code", "name", "town_code", "lon_gcj02", "lat_gcj02"], vpath)
+        lon, lat = gcj02_to_wgs84(
+            raw["lon_gcj02"].to_numpy(float), raw["lat_gcj02"].to_numpy(float)
+        )
+        villages = pd.DataFrame(
+            {
+                "code": raw["code"].astype(str),
+                "name": raw["name"],
+                "town_code": raw["town_code"].astype(str),
+                "ur_code": [int(ur16.get(c, 0)) for c in raw["code"].astype(str)],
+                "lon": lon,
+                "lat": lat,
+            }
+        )
+        vsrc = f"{vpath.name} (NBS 2023 codes; points from Vonng/adcode 2016, GCJ-02→WGS84 by Doorstep)"
+    else:
+        vv = vonng[vonng["level"] == "village"]
+        villages = pd.DataFrame(
+            {
+                "code": vv["code"].astype(str),
+                "name": vv["name"],
+                "town_code": vv["parent"].astype(str).str[:9],
+                "ur_code": pd.to_numeric(vv["ur_code"], errors="coerce").fillna(0).astype(int),
+                "lon": vv["lon"].to_numpy(float),
+                "lat": vv["lat"].to_numpy(float),
+            }
+        ).reset_index(drop=True)
+        vsrc = f"{vonng_path.name} (NBS 2016-07 list, Vonng/adcode, CC-BY-4.0; GCJ-02→WGS84 by Doorstep)"
+    return villages, vsrc
+
+
 def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> CountySource:
     """Read the bundled Huayuan (433124) reference layers.
 
@@ -265,44 +310,7 @@ def huayuan_source(vintage: str = "2023", data: str | Path | None = None) -> Cou
         seat_by_town,
         f"{vonng_path.name} town row (Vonng/adcode, GCJ-02→WGS84 by Doorstep)",
     )
-    ur16 = dict(
-        zip(
-            vonng["code"],
-            pd.to_numeric(vonng["ur_code"], errors="coerce").fillna(0).astype(int),
-            strict=True,
-        )
-    )
-    if vintage == "2023":
-        vpath = d / "huayuan_villages_nbs2023_coords.csv"
-        raw = read_table(vpath, dtype_str=("code", "town_code"))
-        require_columns(raw, ["code", "name", "town_code", "lon_gcj02", "lat_gcj02"], vpath)
-        lon, lat = gcj02_to_wgs84(
-            raw["lon_gcj02"].to_numpy(float), raw["lat_gcj02"].to_numpy(float)
-        )
-        villages = pd.DataFrame(
-            {
-                "code": raw["code"].astype(str),
-                "name": raw["name"],
-                "town_code": raw["town_code"].astype(str),
-                "ur_code": [int(ur16.get(c, 0)) for c in raw["code"].astype(str)],
-                "lon": lon,
-                "lat": lat,
-            }
-        )
-        vsrc = f"{vpath.name} (NBS 2023 codes; points from Vonng/adcode 2016, GCJ-02→WGS84 by Doorstep)"
-    else:
-        vv = vonng[vonng["level"] == "village"]
-        villages = pd.DataFrame(
-            {
-                "code": vv["code"].astype(str),
-                "name": vv["name"],
-                "town_code": vv["parent"].astype(str).str[:9],
-                "ur_code": pd.to_numeric(vv["ur_code"], errors="coerce").fillna(0).astype(int),
-                "lon": vv["lon"].to_numpy(float),
-                "lat": vv["lat"].to_numpy(float),
-            }
-        ).reset_index(drop=True)
-        vsrc = f"{vonng_path.name} (NBS 2016-07 list, Vonng/adcode, CC-BY-4.0; GCJ-02→WGS84 by Doorstep)"
+    villages, vsrc = _huayuan_villages(d, vintage, vonng, vonng_path)
     villages = flag_geocodes(villages, townships)
     census = _census_from_csv(d / "huayuan_population_census2020_county.csv", code)
     layers = {

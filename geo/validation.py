@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ SEATS_OSM = "huayuan_township_seats_osm_wgs84.csv"
 SEATS_VONNG = "huayuan_township_seats_wgs84.geojson"
 TIANDITU = "xiangxi_county_outlines_tianditu_cgcs2000.geojson"
 OK, NOT_RUN = "ok", "not run"
+HUAYUAN = "433124"
+HUAYUAN_ONLY = ("distances", "road_length", "township_population", "seat_sources")
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,10 @@ def validate_against_world(
         if folder is None:
             checks.append(ValidationCheck(key, title, NOT_RUN, missing))
             continue
+        if key in HUAYUAN_ONLY and str(model.code) != HUAYUAN:
+            why = f"the published facts and seat files are for Huayuan ({HUAYUAN}) only"
+            checks.append(ValidationCheck(key, title, NOT_RUN, why))
+            continue
         try:
             checks.append(fn(folder))
         except (DoorstepError, OSError, KeyError, ValueError) as exc:
@@ -216,8 +223,8 @@ def parse_number(text: object) -> float | None:
     m = re.search(r"(\d+(?:\.\d+)?)\s*(万)?", str(text))
     if m is None:
         return None
-    v = float(m.group(1))
-    return v * 10_000 if m.group(2) else v
+    v = Decimal(m.group(1))
+    return float(v * 10_000 if m.group(2) else v)
 
 
 def read_facts(folder: Path) -> pd.DataFrame:
@@ -427,7 +434,7 @@ def _populations(model: CountyModel, folder: Path) -> ValidationCheck:
     skipped = 0
     for _, f in pub.iterrows():
         era = str(f["year_or_era"])
-        if "old" in era:
+        if "only" in era:  # e.g. "old 花垣镇 only": a figure for a part of today's township
             skipped += 1
             continue
         rows.append(
@@ -436,13 +443,19 @@ def _populations(model: CountyModel, folder: Path) -> ValidationCheck:
                 float(towns.loc[f["unit"], "population"]),
                 parse_number(f["value"]),
                 "persons",
-                f"published: {_population_basis(str(f['fact']), era)}; model: {basis_model}",
+                f"published: {_population_basis(str(f['fact']), era)}; model: {basis_model}"
+                + (
+                    f"; township source {towns.loc[f['unit'], 'population_source']} "
+                    "(a share taken from published figures is not an independent check)"
+                    if "population_source" in towns.columns
+                    else ""
+                ),
                 str(f["url"]),
             )
         )
     summary = {
         "model_basis": basis_model,
-        "skipped_old_boundaries": skipped,
+        "skipped_part_of_township": skipped,
         "registered_vs_resident": "registered (户籍) counts include people working away; resident counts do not — "
         "a model of residents is expected to fall below registered figures",
     }
@@ -542,14 +555,31 @@ def _outline(model: CountyModel, folder: Path, step_m: float) -> ValidationCheck
 # --- seat sources --------------------------------------------------------------------------
 
 
+def _read_features(path: Path) -> gpd.GeoDataFrame:
+    """A GeoJSON read as is (features without geometry kept), errors as :class:`DataFileError`."""
+    if not path.is_file():
+        raise DataFileError(path, "file not found", fix="restore it from the reference data")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise DataFileError(path, f"cannot read as GeoJSON ({type(exc).__name__}: {exc})") from None
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    return gdf
+
+
 def _seat_sources(folder: Path) -> ValidationCheck:
     osm_path, vonng_path = folder / SEATS_OSM, folder / SEATS_VONNG
     osm = read_table(osm_path, dtype_str=("town_code",))
     require_columns(osm, ["town_code", "name", "lon_wgs84", "lat_wgs84"], osm_path)
-    vonng = read_vector(vonng_path)
+    vonng = _read_features(vonng_path)
     if "town_code" not in vonng.columns:
         raise DataFileError(vonng_path, "no 'town_code' property", field="town_code")
-    vpt = {str(c): g for c, g in zip(vonng["town_code"], vonng.geometry, strict=True)}
+    vpt = {
+        str(c): g
+        for c, g in zip(vonng["town_code"], vonng.geometry, strict=True)
+        if g is not None and not g.is_empty
+    }
     rows = []
     src = f"{SEATS_OSM} vs {SEATS_VONNG}"
     for _, r in osm.iterrows():
@@ -650,6 +680,8 @@ def format_report(report: ValidationReport) -> Sequence[str]:
             continue
         for r in c.rows:
             out.append(f"  {r.item}: {_value_text(r)}" + (f"  ({r.note})" if r.note else ""))
+        if c.summary:
+            out.append("  = " + "; ".join(f"{k} {v}" for k, v in c.summary.items()))
     return out
 
 
@@ -670,6 +702,9 @@ def _loo_lines(c: ValidationCheck) -> list[str]:
     for t in c.summary.get("table", []):
         tag = " (chosen)" if t["method"] == c.summary.get("chosen") else ""
         tag += " (baseline only)" if t["baseline"] else ""
+        if t["n"] == 0:
+            lines.append(f"  {t['method']:38s} {'—':>9s} {'—':>8s} {'—':>7s} {0:4d}{tag}")
+            continue
         lines.append(
             f"  {t['method']:38s} {t['median_km']:9.2f} {t['mean_km']:8.2f} {t['p90_km']:7.2f} "
             f"{t['n']:4d}{tag}"
@@ -681,3 +716,32 @@ def _loo_lines(c: ValidationCheck) -> list[str]:
             f"{c.summary['quantile']:.0%} leave-one-out error); {c.summary['n_imputed']} imputed"
         )
     return lines
+
+
+def format_markdown(report: ValidationReport) -> str:
+    """The report as Markdown tables (for the job report): one section per check."""
+
+    def cell(v: object) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        return str(v).replace("|", "/")
+
+    out = [f"## 外部核验 Validation against the outside world — {report.county}", ""]
+    for c in report.checks:
+        out.append(f"### {c.title} — {c.status}" + (f" ({c.why})" if c.why else ""))
+        out.append("")
+        if not c.rows:
+            continue
+        out.append("| item | model | reference | unit | error % | note |")
+        out.append("|---|---:|---:|---|---:|---|")
+        for r in c.rows:
+            d = r.as_dict()
+            err = "—" if d["error_pct"] is None else f"{d['error_pct']:+.1f}"
+            out.append(
+                f"| {cell(r.item)} | {cell(d['model'])} | {cell(d['reference'])} | {r.unit} "
+                f"| {err} | {cell(r.note)} |"
+            )
+        out.append("")
+    return "\n".join(out) + "\n"

@@ -9,11 +9,13 @@ from .coverage import (
     annotate_coverage,
     coverage_ensemble,
     gap_class,
+    gap_table,
     sensitivity,
 )
 from .engine import Dimension, Draws, EnsembleEngine, edge_modelled
 from .params import Range, UncertaintyParams
 from .siting import siting_ensemble
+from .summary import RunEnsemble, run_ensemble
 
 __all__ = [
     "DEFAULT_RUN_DRAWS",
@@ -22,11 +24,14 @@ __all__ = [
     "Draws",
     "EnsembleEngine",
     "Range",
+    "RunEnsemble",
     "UncertaintyParams",
     "annotate_coverage",
     "coverage_ensemble",
     "edge_modelled",
     "gap_class",
+    "gap_table",
+    "run_ensemble",
     "sensitivity",
     "siting_ensemble",
 ]

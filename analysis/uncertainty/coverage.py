@@ -40,6 +40,7 @@ DEFAULT_RUN_DRAWS = 200
 
 FloatArray = NDArray[np.float64]
 GAP_CLASSES = ("robust gap", "uncertain", "served")
+INTERVAL = (5.0, 95.0)  # percentiles of every reported range (columns *_p05, *_p95)
 PERCENTILE_METHOD: Final = "inverted_cdf"  # a range end is a value some draw gave (inf-safe)
 
 
@@ -54,6 +55,8 @@ def gap_class(p_miss: FloatArray, params: UncertaintyParams) -> NDArray[np.objec
 
 
 def _limits(engine: EnsembleEngine, target: CoverageTarget) -> FloatArray:
+    """Each village's own threshold, as :func:`analysis.coverage.coverage` applies it (to be
+    ``target.thresholds(urban)`` once the one-target definition lands)."""
     urban = engine.model.villages["urban"].astype(bool).to_numpy()
     return np.where(urban, target.urban_minutes, target.rural_minutes)
 
@@ -110,8 +113,8 @@ def _interval_rows(
             warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanpercentile(a, q, axis=0, method=PERCENTILE_METHOD)
         for g, row in enumerate(rows):
-            row[f"{name}_p{q[0]:02.0f}"] = float(lo[g])
-            row[f"{name}_p{q[1]:02.0f}"] = float(hi[g])
+            row[f"{name}_p05"] = float(lo[g])
+            row[f"{name}_p95"] = float(hi[g])
     return rows
 
 
@@ -148,11 +151,11 @@ def coverage_ensemble(
     for mode in modes:
         t = engine.village_minutes(d, mode)
         county += _interval_rows(
-            group_stats(t, pop, np.ones((len(v), 1)), limit, target), p.interval, [{"mode": mode}]
+            group_stats(t, pop, np.ones((len(v), 1)), limit, target), INTERVAL, [{"mode": mode}]
         )
         townships += _interval_rows(
             group_stats(t, pop, member, limit, target),
-            p.interval,
+            INTERVAL,
             [{"mode": mode, "town_code": c, "town_name": n} for c, n in tcols],
         )
         villages.append(_village_rows(v, mode, t, limit, p))
@@ -174,15 +177,15 @@ def _village_rows(
     v: pd.DataFrame, mode: str, t: FloatArray, limit: FloatArray, p: UncertaintyParams
 ) -> pd.DataFrame:
     miss = (~(t <= limit)).mean(axis=0)
-    lo, hi = np.percentile(t, p.interval, axis=0, method=PERCENTILE_METHOD)
+    lo, hi = np.percentile(t, INTERVAL, axis=0, method=PERCENTILE_METHOD)
     return pd.DataFrame(
         {
             "code": v["code"].astype(str).to_numpy(),
             "mode": mode,
             "p_miss": miss,
             "gap_class": gap_class(miss, p),
-            f"min_staffed_p{p.interval[0]:02.0f}": lo,
-            f"min_staffed_p{p.interval[1]:02.0f}": hi,
+            "min_staffed_p05": lo,
+            "min_staffed_p95": hi,
         }
     )
 
@@ -191,10 +194,12 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
     """One-at-a-time sensitivity of the county share meeting the target (``target.mode``):
     each sampled dimension at its low and high end, the others nominal; sorted by swing
     ``|share(high) − share(low)|`` (largest first). Speed factors of other modes are left out
-    (they cannot move this share). Data for a tornado chart."""
+    (they cannot move this share); "imputed village positions" moves every imputed village its
+    full radius towards (low) or away from (high) its service at once. Data for a tornado
+    chart."""
     mode = target.mode
     dims = [dm for dm in engine.dims if dm.field != "speed" or MODES[dm.index[1]] == mode]
-    d = engine.one_at_a_time(dims)
+    d = engine.one_at_a_time(dims, mode)
     nom = engine.nominal(1)
     limit = _limits(engine, target)
     one = np.ones((engine.pop.size, 1))
@@ -226,7 +231,7 @@ def sensitivity(engine: EnsembleEngine, target: CoverageTarget) -> pd.DataFrame:
 def _meta(engine: EnsembleEngine, draws: int, seed: int) -> dict[str, Any]:
     p = engine.params
     return {
-        "interval_percentiles": list(p.interval),
+        "interval_percentiles": list(INTERVAL),
         "gap_classes": {
             "robust gap": f"p_miss >= {p.robust_share:g}",
             "uncertain": f"{p.served_share:g} <= p_miss < {p.robust_share:g}",
@@ -259,4 +264,48 @@ def annotate_coverage(res: CoverageResult, ens: CoverageEnsemble) -> CoverageRes
     res.meta["uncertainty"] = {
         k: doc[k] for k in doc if k not in ("county", "townships", "villages")
     }
+    res.meta["uncertainty"]["nominal_outside_range"] = nominal_outside(res)
     return res
+
+
+def nominal_outside(res: CoverageResult) -> list[dict[str, Any]]:
+    """Figures of an annotated ``res`` whose nominal value lies outside its 5–95 % range.
+
+    Not an error: the draws are centred on the modelled inputs, but a figure need not be. A
+    village imputed on top of its service point, for one, can only get farther in a draw
+    (``|D + δ| ≥ |D| = 0``), so its township's nominal share is a best case. Listed so that a
+    reader sees where the nominal figure is optimistic (or pessimistic)."""
+    out: list[dict[str, Any]] = []
+    for table, key in ((res.county, "county"), (res.townships, "town_name")):
+        figures = [c[: -len("_p05")] for c in table.columns if c.endswith("_p05")]
+        for row in table.to_dict(orient="records"):
+            for f in figures:
+                lo, x, hi = row[f + "_p05"], row[f], row[f + "_p95"]
+                if np.isfinite(x) and not lo - 1e-12 <= x <= hi + 1e-12:
+                    where = "county" if key == "county" else str(row[key])
+                    side = "below" if x < lo else "above"
+                    out.append(
+                        {
+                            "mode": row["mode"],
+                            "where": where,
+                            "figure": f,
+                            "nominal": x,
+                            "p05": lo,
+                            "p95": hi,
+                            "nominal_is": f"{side} the range",
+                        }
+                    )
+    return out
+
+
+def gap_table(result: CoverageResult, mode: str | None = None) -> pd.DataFrame:
+    """Every village of an annotated ``result`` (:func:`annotate_coverage`) for ``mode``
+    (default: the target's): nominal minutes and threshold, the minutes range, ``p_miss`` and
+    ``gap_class``, most likely gaps first."""
+    v = result.villages[result.villages["mode"] == (mode or result.target.mode)]
+    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
+    rng = [c for c in v.columns if c.startswith("min_staffed_p")]
+    out = v[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
+        ["p_miss", "population"], ascending=False, kind="stable"
+    )
+    return out.reset_index(drop=True)

@@ -10,14 +10,22 @@ with ``c_g`` the circuity of the edge's group (village road / trunk, nominal fro
 ``model.toml``), ``s_{k,m}`` the speed factor of its road class and mode. Real edges
 (``status == "real"``, or any edge of a graph not flagged ``modelled`` when it carries no
 status) keep ``t_e``. Access legs scale by ``w / w(b)`` (walking speed). An imputed village
-``i`` with radius ``r_i`` moves by ``r_i·z_i(b)``, ``z = √U₁·cos 2πU₂`` (the component, along
-the way to the service, of a point uniform in the disc); its time changes by
-``r_i·z_i(b)·c_village(b) / v_village,m(b)`` (clipped at 0) instead of re-snapping it.
+``i`` with radius ``r_i`` moves by ``δ_i(b) = r_i·√U₁·(cos 2πU₂, sin 2πU₂)`` (uniform in its
+disc). Instead of re-snapping it, its time to a service ``s`` changes by the change of the
+straight distance times the village-road circuity over the village-road speed::
 
-Modelled populations are ``P_i·f_{κ(i)}(b)`` for the urban-rural class ``κ`` of village ``i``,
-rescaled to keep block totals: a township with a published (non-modelled) total keeps it; the
-other modelled villages keep the urban and rural totals after moving ``δ(b)·T`` from rural to
-urban (``δ`` = urban share shift, ``T`` their total). Real populations are fixed.
+    ΔT_is(b) = (|D_is + δ_i(b)| − |D_is|) · c_village(b) / v_village,m(b)
+
+with ``D_is`` the straight vector from ``s`` (its nominal nearest staffed point, or each
+site of a siting problem) to the village (times clipped at 0). A village imputed on top of its
+service point can only get farther.
+
+Modelled populations (``population_source`` "modelled", or "published_township": a published
+township total spread over its villages) are ``P_i·f_{κ(i)}(b)`` for the urban-rural class
+``κ`` of village ``i``, rescaled to keep block totals: a township with a published total keeps
+it; the other modelled villages keep the urban and rural totals after moving ``δ(b)·T`` from
+rural to urban (``δ`` = urban share shift, ``T`` their total; clipped so no block goes
+negative). Real populations (a user's table) are fixed.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from doorstep.geo.params import MODES, ModelParams
 from doorstep.geo.routing import (
     AccessParams,
     Prepared,
+    nearest_facility,
     nearest_minutes_batch,
     od_minutes_prepared,
     prepare,
@@ -47,7 +56,10 @@ from .params import Range, UncertaintyParams
 log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
-BATCH = 128  # draws per block-diagonal Dijkstra
+BATCH_ENTRIES = 4_000_000  # graph entries (edges both ways + nodes) per block-diagonal Dijkstra
+# population_source values whose split over villages is modelled (a published township total
+# spread over its villages keeps that total, see the module docstring)
+MODELLED_SPLIT = ("modelled", "published_township")
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,8 @@ class Draws:
 
     ``speed`` (B, C, M) factors per modelled road class and mode; ``circuity`` (B, 2) village
     and trunk circuity; ``walk_kmh`` (B,); ``class_weight`` (B, K) factors per urban-rural
-    class; ``urban_shift`` (B,); ``position`` (B, V) unit displacement of each village in
-    [-1, 1] (times its radius).
+    class; ``urban_shift`` (B,); ``position`` (B, V, 2) displacement of each village in the
+    unit disc (x, y; times its radius).
     """
 
     speed: FloatArray
@@ -101,12 +113,9 @@ def edge_modelled(graph: Any) -> NDArray[np.bool_]:
 class EnsembleEngine:
     """Draws and per-draw travel times / populations for one county model."""
 
-    def __init__(
-        self, model: Any, params: UncertaintyParams | None = None, modes: tuple[str, ...] = MODES
-    ) -> None:
+    def __init__(self, model: Any, params: UncertaintyParams | None = None) -> None:
         self.model = model
         self.params = params or UncertaintyParams.from_file()
-        self.modes = tuple(modes)
         mp = ModelParams.from_files()
         self.net, self.speeds = mp.network, mp.speeds
         self.walk = AccessParams.from_file().walk_kmh
@@ -121,7 +130,8 @@ class EnsembleEngine:
         self.edge_group = np.where(cls == self.net.village_class, 0, 1)
         self.circ_nominal = np.array([self.net.circuity_village, self.net.circuity_trunk])
         self._villages(model)
-        self._preps: dict[tuple[str, str], Prepared] = {}
+        self._staffed = coverage_points(model)
+        self._vectors: dict[str, FloatArray] = {}
         self.dims = self._dimensions()
 
     # ------------------------------------------------------------------ set-up
@@ -129,7 +139,9 @@ class EnsembleEngine:
         v = model.villages
         self.pop = v["population"].to_numpy(float)
         src = v["population_source"].astype(str) if "population_source" in v else None
-        self.pop_modelled = np.ones(len(v), bool) if src is None else (src == "modelled").to_numpy()
+        self.pop_modelled = (
+            np.ones(len(v), bool) if src is None else src.isin(MODELLED_SPLIT).to_numpy()
+        )
         ur = v["ur_code"].to_numpy(int) if "ur_code" in v else np.zeros(len(v), int)
         self.ur_classes = tuple(int(c) for c in np.unique(ur[self.pop_modelled]))
         self.village_ur = np.searchsorted(self.ur_classes, ur)
@@ -145,7 +157,11 @@ class EnsembleEngine:
         p, dims = self.params, []
         for ci, c in enumerate(self.classes):
             for mi, m in enumerate(MODES):
-                dims.append(Dimension(f"speed {c} ({m})", "speed", (ci, mi), p.speed(c), 1.0))
+                dims.append(
+                    Dimension(
+                        f"speed {c or 'unclassified'} ({m})", "speed", (ci, mi), p.speed(c), 1.0
+                    )
+                )
         for gi, (g, r) in enumerate((("village", p.circuity_village), ("trunk", p.circuity_trunk))):
             dims.append(
                 Dimension(f"circuity {g} roads", "circuity", (gi,), r, self.circ_nominal[gi])
@@ -176,7 +192,7 @@ class EnsembleEngine:
             walk_kmh=np.full(n, self.walk),
             class_weight=np.ones((n, k)),
             urban_shift=np.zeros(n),
-            position=np.zeros((n, v)),
+            position=np.zeros((n, v, 2)),
         )
 
     def sample(self, n: int, seed: int) -> Draws:
@@ -188,20 +204,29 @@ class EnsembleEngine:
         d = self.nominal(n)
         for dim in self.dims:
             if dim.field == "position":
-                u1, u2 = rng.random((n, self.pop.size)), rng.random((n, self.pop.size))
-                d.position[:] = np.sqrt(u1) * np.cos(2 * np.pi * u2)
+                rho = np.sqrt(rng.random((n, self.pop.size)))
+                phi = 2 * np.pi * rng.random((n, self.pop.size))
+                d.position[:] = np.stack([rho * np.cos(phi), rho * np.sin(phi)], axis=2)
             else:
                 getattr(d, dim.field)[(slice(None), *dim.index)] = rng.uniform(
                     dim.range.low, dim.range.high, n
                 )
         return d
 
-    def one_at_a_time(self, dims: list[Dimension]) -> Draws:
-        """Two draws per dimension — at its low, then its high end — others nominal."""
+    def one_at_a_time(self, dims: list[Dimension], mode: str) -> Draws:
+        """Two draws per dimension — at its low, then its high end — others nominal. Imputed
+        positions: every imputed village moved its full radius towards (-1) or away from (+1)
+        its nearest service point by ``mode``."""
         d = self.nominal(2 * len(dims))
+        away = self.service_vectors(mode)
+        norm = np.hypot(away[:, 0], away[:, 1])
+        away = np.where(norm[:, None] > 0, away / np.maximum(norm, 1e-12)[:, None], [1.0, 0.0])
         for i, dim in enumerate(dims):
             for row, x in ((2 * i, dim.range.low), (2 * i + 1, dim.range.high)):
-                getattr(d, dim.field)[(row, *dim.index)] = x
+                if dim.field == "position":
+                    d.position[row] = x * away
+                else:
+                    getattr(d, dim.field)[(row, *dim.index)] = x
         return d
 
     # ------------------------------------------------------------------ outputs
@@ -215,39 +240,58 @@ class EnsembleEngine:
         return t
 
     def prepared(self, mode: str, sites: Any = None) -> Prepared:
-        """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``."""
-        key = (mode, "staffed" if sites is None else str(id(sites)))
-        if key not in self._preps:
-            pts = coverage_points(self.model) if sites is None else sites
-            self._preps[key] = prepare(self.model, [self.model.villages, pts], mode)
-        return self._preps[key]
+        """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``
+        (:func:`geo.routing.prepare` keeps them cached on the road index)."""
+        pts = self._staffed if sites is None else sites
+        return prepare(self.model, [self.model.villages, pts], mode)
 
-    def _position_minutes(self, d: Draws, mode: str) -> FloatArray:
-        """``(B, V)`` signed minutes added to each village by its displacement."""
+    def service_vectors(self, mode: str) -> FloatArray:
+        """``(V, 2)`` metres from each village's nearest staffed point (nominal, ``mode``) to
+        the village; 0 where none is reachable."""
+        if mode not in self._vectors:
+            prep = self.prepared(mode)
+            nf = nearest_facility(self.model, self.model.villages, self._staffed, mode)
+            f, (sv, sf) = np.maximum(nf.facility, 0), prep.sets
+            vec = (
+                np.column_stack([sv.x - sf.x[f], sv.y - sf.y[f]]) if len(sf) else sv.x[:, None] * 0
+            )
+            self._vectors[mode] = np.where((nf.facility >= 0)[:, None], vec, 0.0)
+        return self._vectors[mode]
+
+    def _per_metre(self, d: Draws, mode: str) -> FloatArray:
+        """``(B,)`` minutes per straight metre moved: circuity / village-road speed."""
         vc = self.net.village_class
         kmh = self.speeds.speed(vc, mode) or self.walk
-        f = (
-            d.speed[:, self.classes.index(vc), MODES.index(mode)]
-            if vc in self.classes
-            else np.ones(d.n)
-        )
-        m_per_min = kmh * f * 1000.0 / 60.0
-        return d.position * self.radius * (d.circuity[:, :1] / m_per_min[:, None])
+        mi = MODES.index(mode)
+        f = d.speed[:, self.classes.index(vc), mi] if vc in self.classes else np.ones(d.n)
+        return d.circuity[:, 0] / (kmh * f * 1000.0 / 60.0)
+
+    def _moved(self, d: Draws, mode: str, to_service: FloatArray) -> FloatArray:
+        """Minutes added by each draw's displacement ``δ`` of the villages, for straight
+        vectors ``D`` from a service to each village (``(V, 2)`` or ``(V, S, 2)``):
+        ``(|D + δ| − |D|) · circuity / speed``, shape ``(B, V)`` or ``(B, V, S)``."""
+        delta = d.position * self.radius[None, :, None]  # (B, V, 2)
+        if to_service.ndim == 3:
+            delta = delta[:, :, None, :]
+        moved = np.linalg.norm(to_service + delta, axis=-1) - np.linalg.norm(to_service, axis=-1)
+        per = self._per_metre(d, mode)
+        return moved * per.reshape((-1,) + (1,) * (moved.ndim - 1))
 
     def village_minutes(self, d: Draws, mode: str) -> FloatArray:
         """``(B, V)`` minutes from every village to its nearest staffed point."""
         prep = self.prepared(mode)
         scale = self.walk / d.walk_kmh
         out = np.empty((d.n, self.pop.size))
-        for s in range(0, d.n, BATCH):
-            sl = slice(s, s + BATCH)
+        batch = max(1, BATCH_ENTRIES // (2 * prep.index.n_edges + prep.index.n))
+        for s in range(0, d.n, batch):
+            sl = slice(s, s + batch)
             out[sl] = nearest_minutes_batch(
                 prep,
                 self.edge_minutes(d.take(sl), mode),
                 prep.ends(0).access * scale[sl, None],
                 prep.ends(1).access * scale[sl, None],
             )
-        return np.maximum(out + self._position_minutes(d, mode), 0.0)
+        return np.maximum(out + self._moved(d, mode, self.service_vectors(mode)), 0.0)
 
     def od_minutes(self, d: Draws, b: int, mode: str, sites: Any) -> FloatArray:
         """Villages × ``sites`` minutes under draw ``b`` (one Dijkstra pass per end node)."""
@@ -257,8 +301,11 @@ class EnsembleEngine:
         p = prep.with_edge_minutes(
             self.edge_minutes(one, mode)[0], [s.access_min * scale for s in prep.sets]
         )
-        od = od_minutes_prepared(p) + self._position_minutes(one, mode)[0][:, None]
-        return np.maximum(od, 0.0)
+        sv, ss = prep.sets
+        vec = np.stack(
+            [sv.x[:, None] - ss.x[None, :], sv.y[:, None] - ss.y[None, :]], axis=2
+        )  # (V, S, 2)
+        return np.maximum(od_minutes_prepared(p) + self._moved(one, mode, vec)[0], 0.0)
 
     def populations(self, d: Draws) -> FloatArray:
         """``(B, V)`` village populations under each draw (totals kept, see the module)."""
@@ -274,10 +321,11 @@ class EnsembleEngine:
         nominal_tot = self.pop[m] @ member
         tot = np.broadcast_to(nominal_tot, (d.n, nb)).copy()
         ur = self.block_urban
-        shift = d.urban_shift[:, None] * nominal_tot[ur >= 0].sum()
-        tot[:, ur == 1] += shift * _frac(nominal_tot, ur == 1)
-        tot[:, ur == 0] -= shift * _frac(nominal_tot, ur == 0)
-        tot = np.maximum(tot, 0.0)
+        if (ur == 1).any() and (ur == 0).any():  # the shift needs an urban and a rural block
+            shift = d.urban_shift[:, None] * nominal_tot[ur >= 0].sum()
+            shift = np.clip(shift, -nominal_tot[ur == 1].sum(), nominal_tot[ur == 0].sum())
+            tot[:, ur == 1] += shift * _frac(nominal_tot, ur == 1)
+            tot[:, ur == 0] -= shift * _frac(nominal_tot, ur == 0)
         wsum = w @ member
         pop[:, m] = w * (tot / np.where(wsum > 0, wsum, 1.0))[:, blk]
         return pop
@@ -300,6 +348,9 @@ def _population_blocks(
         ps = towns["population_source"].astype(str)
         published = set(towns.loc[ps != "modelled", "code"].astype(str))
     tc = v["town_code"].astype(str).to_numpy()
+    if "population_source" in v:
+        pt = (v["population_source"].astype(str) == "published_township").to_numpy()
+        published |= set(tc[pt])
     urban = v["urban"].astype(bool).to_numpy()
     key = np.where(np.isin(tc, list(published)), "town:" + tc, np.where(urban, "urban", "rural"))
     names, blocks = np.unique(key[modelled], return_inverse=True)

@@ -52,7 +52,6 @@ class UncertaintyParams:
     fallback_radius_m: float = 2500.0
     robust_share: float = 0.9
     served_share: float = 0.1
-    interval: tuple[float, float] = (5.0, 95.0)
     siting_draws: int = 200
     source: str = PARAMS_FILE
 
@@ -77,9 +76,6 @@ class UncertaintyParams:
             raise bad("fallback radius must be 0-50000 m", "imputed.fallback_radius_m")
         if not 0 < self.served_share < self.robust_share <= 1:
             raise bad("need 0 < served_share < robust_share <= 1", "ensemble")
-        lo, hi = self.interval
-        if not 0 <= lo < 50 < hi <= 100:
-            raise bad("interval must be two percentiles around 50", "ensemble.interval")
         if self.siting_draws < 1:
             raise bad("siting_draws must be >= 1", "ensemble.siting_draws")
 
@@ -128,8 +124,6 @@ def _fields(d: dict[str, Any]) -> dict[str, Any]:
     for key in ("robust_share", "served_share"):
         if key in en:
             out[key] = float(en[key])
-    if "interval" in en:
-        out["interval"] = (float(en["interval"][0]), float(en["interval"][1]))
     if "siting_draws" in en:
         out["siting_draws"] = int(en["siting_draws"])
     return out

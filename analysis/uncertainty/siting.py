@@ -22,7 +22,7 @@ import numpy as np
 from ..coverage import CoverageTarget
 from ..siting.county import CountySiting, solve_county
 from ..siting.result import SitingResult, covered_share
-from .coverage import PERCENTILE_METHOD
+from .coverage import INTERVAL, PERCENTILE_METHOD
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
 
@@ -44,7 +44,7 @@ def siting_ensemble(
     time_limit: float | None = 60.0,
 ) -> dict[str, Any]:
     """How often each chosen site stays optimal, and the plan's coverage across draws."""
-    engine = engine or EnsembleEngine(model, params, modes=(cs.mode,))
+    engine = engine or EnsembleEngine(model, params)
     p = engine.params
     n = min(draws, p.siting_draws)
     t0 = time.perf_counter()
@@ -69,7 +69,7 @@ def siting_ensemble(
         stay += [j in opened for j in chosen]
         cov_plan[b] = covered_share(prob, res.open_sites, radius)
         cov_before[b] = covered_share(prob, prob.existing, radius)
-    q = (p.interval[0], 50.0, p.interval[1])
+    q = (INTERVAL[0], 50.0, INTERVAL[1])
     ids = cs.sites["id"].astype(str).to_numpy()
     names = cs.sites["name"].astype(str).to_numpy()
     log.info("siting ensemble: %d draws in %.1f s", n, time.perf_counter() - t0)
@@ -89,5 +89,6 @@ def siting_ensemble(
 
 
 def _quantiles(x: np.ndarray, q: tuple[float, float, float]) -> dict[str, float]:
+    """The 5th, 50th and 95th percentiles of ``x`` (``q``)."""
     lo, mid, hi = np.percentile(x, q, method=PERCENTILE_METHOD)
-    return {f"p{q[0]:02.0f}": float(lo), "p50": float(mid), f"p{q[2]:02.0f}": float(hi)}
+    return {"p05": float(lo), "p50": float(mid), "p95": float(hi)}

@@ -46,7 +46,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--roads",
         metavar="FILE",
-        help="OpenStreetMap extract (.osm.pbf/.osm) replacing the modelled roads",
+        help="OpenStreetMap extract (.osm.pbf/.osm; a province or all-China file is fine: it is "
+        "streamed and clipped to the county outline plus [backbone] margin_km); its roads become "
+        "the real backbone, modelled local roads join villages to it",
     )
     g.add_argument(
         "--crs", choices=["WGS84", "GCJ02"], help="coordinate system of tables without a crs column"

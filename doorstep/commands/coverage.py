@@ -14,9 +14,10 @@ from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage,
 from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import MODE_ZH, underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
-from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble
+from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.routing import service_areas
+from doorstep.geo.villages import TO_CONFIRM
 
 from ._common import (
     add_ensemble_options,
@@ -83,11 +84,22 @@ def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
             row["town_code"], {"name": row["town_name"], "modes": {}}
         )
         t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    return {
-        "county": {"code": model.code, "name": model.name},
-        "population_share_within": shares,
-        **doc,
-    }
+    out = {"county": {"code": model.code, "name": model.name}, "population_share_within": shares}
+    if f"share_within_{bands[0]}_p05" in res.county.columns:
+        out["population_share_within_p05_p95"] = _share_ranges(doc, bands)
+    return {**out, **doc}
+
+
+def _share_ranges(doc: dict[str, Any], bands: list[str]) -> dict[str, Any]:
+    """``[p05, p95]`` of every share of ``population_share_within`` (same nesting)."""
+
+    def rng(row: dict[str, Any]) -> dict[str, list[float]]:
+        return {b: [row[f"share_within_{b}_p05"], row[f"share_within_{b}_p95"]] for b in bands}
+
+    towns: dict[str, Any] = {}
+    for row in doc["townships"]:
+        towns.setdefault(row["town_code"], {})[row["mode"]] = rng(row)
+    return {"county": {r["mode"]: rng(r) for r in doc["county"]}, "townships": towns}
 
 
 def coverage_outputs(
@@ -95,7 +107,8 @@ def coverage_outputs(
 ) -> tuple[CoverageResult, dict[str, Any]]:
     """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
     and coverage.gpkg (village coverage and service-area bands), each written atomically.
-    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws."""
+    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws (and
+    coverage_sensitivity.csv holds the one-at-a-time sensitivity)."""
     res = coverage(model, target)
     if draws:
         annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
@@ -105,6 +118,9 @@ def coverage_outputs(
         _write_csv(res.villages, out / "coverage_villages.csv")
         _write_csv(res.townships, out / "coverage_townships.csv")
         _write_csv(res.county, out / "coverage_county.csv")
+        if draws:  # one-at-a-time sensitivity: the data of a tornado chart
+            sens = pd.DataFrame(res.meta["uncertainty"]["sensitivity"])
+            _write_csv(sens, out / "coverage_sensitivity.csv")
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
         areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
@@ -165,6 +181,11 @@ def _write_uncertainty(w: Any, u: dict[str, Any]) -> None:
         w(
             f"    {r['parameter']:32s} {r['share_at_low']:6.1%} .. {r['share_at_high']:6.1%}"
             f"  (swing {r['swing']:.1%})\n"
+        )
+    for o in u.get("nominal_outside_range", []):
+        w(
+            f"  注意 nominal {o['figure']} ({o['mode']}, {o['where']}) = {o['nominal']:.3g} is "
+            f"{o['nominal_is']} {o['p05']:.3g}–{o['p95']:.3g} (a best/worst case, not typical)\n"
         )
 
 
@@ -230,11 +251,7 @@ def gaps_outputs(
 
 def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
     """Every village's probability of missing its target and class, with the ensemble notes."""
-    cols = ["code", "name", "town_name", "population", "min_staffed", "target_min"]
-    rng = [c for c in res.villages.columns if c.startswith("min_staffed_p")]
-    v = res.villages[[*cols, *rng, "p_miss", "gap_class"]].sort_values(
-        ["p_miss", "population"], ascending=False, kind="stable"
-    )
+    v = gap_table(res)
     return {
         **res.meta["uncertainty"],
         "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},
@@ -258,8 +275,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         f"{target.urban_minutes:g} min (urban) by {target.mode}: {len(vill)}\n"
     )
     for _, r in vill.head(args.top).iterrows():
+        tag = f" [{TO_CONFIRM}]" if r.get("point_imputed", False) else ""
         w(
-            f"  {r['rank']:3d}. {r['name']} ({r['population']:,} 人): {r['reason_zh']}\n"
+            f"  {r['rank']:3d}. {r['name']}{tag} ({r['population']:,} 人): {r['reason_zh']}\n"
             f"       {r['reason_en']}\n"
         )
         if draws:

@@ -46,9 +46,21 @@ def cmd_summary(args: argparse.Namespace) -> int:
     w(f"  人口 population: {s['population']:,} (2020 census residents)\n")
     w(f"  面积 area: {s['area_km2']:,} km²   metric CRS: {s['crs']['metric']}\n")
     w(f"  服务点 service points: {s['service_points']}\n")
+    r = s["roads"]
     w(
-        f"  道路 roads: {s['roads']['nodes']} nodes, {s['roads']['edges']} edges, {s['roads']['km']} km\n"
+        f"  道路 roads: {r['nodes']} nodes, {r['edges']} edges, {r['km']} km = "
+        f"真实 real {r['real_km']} km + 模拟 modelled {r['modelled_km']} km "
+        f"(inside the county: real {r['inside_county_km']['real']} km, "
+        f"modelled {r['inside_county_km']['modelled']} km)\n"
     )
+    w("  乡镇驻地 township seats (source; distance to the second source):\n")
+    for t in s["seats"]:
+        d = t["distance_between_sources_km"]
+        other = f"{d:.2f} km from the second source" if d is not None else "no second source"
+        w(f"    {t['name']:6s} {t['source']}; {other}\n")
+    w("  乡镇人口 township population (source):\n")
+    for t in s["township_population"]:
+        w(f"    {t['name']:6s} {t['population']:>7,}  {t['population_source']}\n")
     w("  图层 layers (real 真实 / modelled 模拟):\n")
     for name, info in s["quality"]["layers"].items():
         tag = "模拟 MODELLED" if info["modelled"] else "真实 real"

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from doorstep.analysis.coverage import CoverageTarget, coverage, coverage_points
+from doorstep.analysis.siting.county import county_problem, solve_county
 from doorstep.analysis.uncertainty import (
     EnsembleEngine,
     Range,
@@ -19,6 +20,7 @@ from doorstep.analysis.uncertainty import (
     coverage_ensemble,
     edge_modelled,
     gap_class,
+    run_ensemble,
 )
 from doorstep.geo._errors import DataFileError
 from doorstep.geo.routing import nearest_facility, nearest_minutes_batch, prepare
@@ -77,6 +79,7 @@ def test_nominal_lies_inside_every_range():
         for col in ("share_within_15", "share_within_30", "share_meeting_target", "mean_min"):
             assert (table[f"{col}_p05"] <= table[col] + 1e-12).all(), col
             assert (table[col] <= table[f"{col}_p95"] + 1e-12).all(), col
+    assert res.meta["uncertainty"]["nominal_outside_range"] == []
     # V1 (8 min) and V3 (20 min) move with the draws: the county mean has a real width
     car = res.county[res.county["mode"] == "car"].iloc[0]
     assert car["mean_min_p95"] - car["mean_min_p05"] > 1.0
@@ -178,3 +181,74 @@ def test_params_file_and_validation(tmp_path):
     bad.write_text("[circuity]\nvillage = [1.7, 1.2]\n")
     with pytest.raises(DataFileError, match="low <= high"):
         UncertaintyParams.from_file(bad)
+
+
+def test_siting_ensemble_keeps_the_island_site_exactly_when_v3_stays_covered():
+    """MCLP, one new site, 20 min: the nominal plan opens V9 (50 persons, cut off) because V3
+    (300) sits at 20 min and is covered. In a draw where V3 slips past 20 min, opening V3 wins
+    (300 > 50), so V9 stays optimal in exactly the draws where V3 is served. (The siting radius
+    is 20 + 1e-9 min: the OD matrix puts V3 at 20 + 3e-11 min, nearest_facility at 20.0.)"""
+    m = cutoff_county()
+    cs = county_problem(m, mode="car", candidates=m.villages[["code", "name", "geometry"]])
+    site_target = TARGET.with_minutes(rural=20.000000001)
+    res = solve_county(cs, "mclp", add=1, target=site_target, curve=False)
+    assert [cs.sites["id"].iloc[j] for j in res.new_sites] == ["V9"]
+    run = run_ensemble(m, TARGET, draws=40, seed=6, siting=(cs, res, "mclp", 1, site_target))
+    p_v3 = float(run.gaps.set_index("code").loc["V3", "p_miss"])
+    assert 0 < p_v3 < 1
+    (site,) = run.siting["sites"]
+    assert site["code"] == "V9" and site["stay_share"] == pytest.approx(1 - p_v3)
+    cov = run.siting["coverage_after"]
+    # the plan covers 1050 persons minus V3 when V3 slips: p05 < 1 = p95
+    assert cov["p05"] < 1.0 and cov["p95"] == 1.0
+    doc = run.to_dict()
+    assert sum(doc["gap_class_counts"].values()) == 5 and doc["siting"] is run.siting
+
+
+def test_a_published_township_total_is_kept_while_its_split_is_sampled():
+    m = cutoff_county()
+    m.villages["ur_code"] = [111, 220, 210, 111, 220]
+    m.villages["population_source"] = ["modelled", *["published_township"] * 3, "modelled"]
+    eng = EnsembleEngine(m)
+    pop = eng.populations(eng.sample(30, 9))
+    # T2 (V1, V3, V9) is published: its 450 persons stay, split by sampled class weights
+    np.testing.assert_allclose(pop[:, [1, 2, 4]].sum(axis=1), 450)
+    assert pop[:, 1].std() > 0 and pop[:, 2].std() > 0
+    # no rural block is left to trade with, so the urban villages keep their 600
+    np.testing.assert_allclose(pop[:, [0, 3]].sum(axis=1), 600)
+
+
+def test_batches_split_the_draws_without_changing_them(monkeypatch):
+    import doorstep.analysis.uncertainty.engine as engine_mod
+
+    m = cutoff_county()
+    eng = EnsembleEngine(m)
+    d = eng.sample(25, 11)
+    whole = eng.village_minutes(d, "car")
+    monkeypatch.setattr(engine_mod, "BATCH_ENTRIES", 1)  # one draw per Dijkstra
+    np.testing.assert_array_equal(eng.village_minutes(d, "car"), whole)
+
+
+def test_a_village_imputed_on_its_service_point_can_only_get_farther():
+    m = cutoff_county(status="real")
+    m.villages["uncertainty_m"] = [1000.0, 0.0, 0.0, 0.0, 0.0]  # V0 sits on the county centre
+    eng = EnsembleEngine(m)
+    t = eng.village_minutes(eng.sample(200, 12), "car")[:, 0]
+    assert (t > 0).all() and t.max() <= 1000 * 1.70 / (400 * 0.75)
+    # |δ| = r·√U: the median move is r/√2 ≈ 707 m, at nominal circuity and speed ≈ 2.6 min
+    assert 1.5 < np.median(t) < 3.7
+    low, high = eng.one_at_a_time([d for d in eng.dims if d.field == "position"], "car").position
+    assert np.allclose(np.linalg.norm(low[0]), 1) and np.allclose(high[0], -low[0])
+
+
+def test_a_best_case_nominal_is_listed_outside_its_range():
+    m = cutoff_county(status="real")
+    m.villages["uncertainty_m"] = [1000.0, 0.0, 0.0, 0.0, 0.0]
+    res = annotate_coverage(coverage(m, TARGET), coverage_ensemble(m, TARGET, draws=100, seed=1))
+    out = res.meta["uncertainty"]["nominal_outside_range"]
+    # T1's mean: (400·0 + 200·10) / 600 = 3.33 min nominally; V0 moves off the centre in
+    # every draw, so the nominal mean is below the whole range
+    hit = [o for o in out if (o["mode"], o["where"], o["figure"]) == ("car", "镇1", "mean_min")]
+    assert len(hit) == 1 and hit[0]["nominal_is"] == "below the range"
+    assert hit[0]["nominal"] == pytest.approx(2000 / 600)
+    assert hit[0]["nominal"] < hit[0]["p05"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from doorstep.cli import main
 from tests.conftest import needs_shared
 
@@ -16,13 +18,32 @@ def _json(capsys, argv):
 
 
 @needs_shared
-def test_coverage_draws_put_every_township_share_inside_its_range(capsys):
-    doc = _json(capsys, ["coverage", "--draws", "200", "--seed", "1"])
+def test_coverage_draws_put_every_township_share_inside_its_range(capsys, tmp_path):
+    doc = _json(capsys, ["coverage", "--draws", "200", "--seed", "1", "--out", str(tmp_path)])
+    sens = pd.read_csv(tmp_path / "coverage_sensitivity.csv", encoding="utf-8-sig")
+    assert list(sens["parameter"]) == [
+        r["parameter"] for r in doc["meta"]["uncertainty"]["sensitivity"]
+    ]
+    vill = pd.read_csv(tmp_path / "coverage_villages.csv", encoding="utf-8-sig")
+    assert vill["p_miss"].between(0, 1).all() and len(vill) == 3 * 228
     assert len(doc["townships"]) == 36  # 12 townships x 3 modes
-    for row in doc["townships"] + doc["county"]:
-        for col in (*SHARES, "mean_min"):
-            assert row[f"{col}_p05"] <= row[col] <= row[f"{col}_p95"], (row["mode"], col)
     u = doc["meta"]["uncertainty"]
+    # the done-when check: p05 <= value <= p95, except where the output itself says the
+    # nominal lies outside (a best case, e.g. villages imputed on their service point)
+    listed = {(o["mode"], o["where"], o["figure"]) for o in u["nominal_outside_range"]}
+    for row in doc["townships"] + doc["county"]:
+        where = row.get("town_name", "county")
+        for col in (*SHARES, "mean_min"):
+            inside = row[f"{col}_p05"] <= row[col] <= row[f"{col}_p95"]
+            assert inside != ((row["mode"], where, col) in listed), (row["mode"], where, col)
+    ranges = doc["population_share_within_p05_p95"]
+    names = {r["town_code"]: r["town_name"] for r in doc["townships"]}
+    for code, t in doc["population_share_within"]["townships"].items():
+        for mode, shares in t["modes"].items():
+            for band, x in shares.items():
+                lo, hi = ranges["townships"][code][mode][band]
+                listed_here = (mode, names[code], f"share_within_{band}") in listed
+                assert (lo <= x <= hi) != listed_here
     assert u["draws"] == 200 and u["seed"] == 1 and u["interval_percentiles"] == [5.0, 95.0]
     sens = u["sensitivity"]
     assert sens[0]["swing"] >= sens[-1]["swing"] and sens[0]["swing"] > 0

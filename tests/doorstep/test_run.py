@@ -65,7 +65,8 @@ def test_run_writes_everything_consistently(tmp_path, capsys):
     }
     assert not list(out.rglob("*.tmp*"))  # nothing half-written left behind
     printed = capsys.readouterr().out
-    assert "228/228 visits" in printed and "96.7%" in printed
+    share30 = f"{f['coverage']['share_within'][1]:.1%}"  # the printed summary matches run.json
+    assert "228/228 visits" in printed and share30 in printed
 
 
 def test_run_bad_input_writes_nothing(tmp_path, capsys):

@@ -374,7 +374,10 @@ def test_whatif_models(client: Any, auth: Any) -> None:
         r = client.post("/api/whatif", json={"model": model, "k": 3, "minutes": 30, "mode": "car"})
         assert r.status_code == 200, r.get_data(as_text=True)
         out[model] = r.get_json()
-        assert out[model]["summary"]["new_sites"] == 3
+        summary = out[model]["summary"]
+        # MCLP opens fewer sites when fewer already cover everyone (2 do on the real road backbone)
+        full = model == "mclp" and summary["share_after"] == 1.0
+        assert summary["new_sites"] == 3 or (full and summary["new_sites"] < 3)
     s = out["mclp"]["summary"]
     # MCLP maximises covered population: no other 3-site answer covers more
     assert s["covered_after"] >= max(o["summary"]["covered_after"] for o in out.values())

@@ -157,6 +157,7 @@ def underserved() -> Any:
         "person_minutes",
         "reason_zh",
         "reason_en",
+        "point_imputed",
     ]
     return jsonify(
         {
@@ -294,3 +295,13 @@ def visit_done() -> Any:
                 (m, lawyer, day, village),
             )
     return jsonify({"month": m, "lawyer": lawyer, "date": day, "village": village, "done": done})
+
+
+@bp.get("/validation")
+def validation() -> Any:
+    """The model against published facts and independent sources (``doorstep validate``)."""
+    from doorstep.geo.validation import validate_against_world
+
+    st = get_state()
+    rep = st._get("validation", lambda: validate_against_world(st.model, st.data))
+    return jsonify(rep.as_dict())

@@ -223,6 +223,9 @@ def openapi_spec() -> dict[str, Any]:
                 )
             },
             "/api/coverage": {"get": _op("County and township coverage", [mode_q])},
+            "/api/validation": {
+                "get": _op("The model against published facts and independent sources")
+            },
             "/api/underserved": {
                 "get": _op(
                     "Villages beyond the travel-time target (each against its own threshold: "

@@ -113,6 +113,7 @@ class AppState:
                     "town_name": str(r["town_name"]),
                     "population": int(r["population"]),
                     "location_quality": str(r["location_quality"]),
+                    "uncertainty_m": round(float(r.get("uncertainty_m", 0.0)), 1),
                     "lon": round(float(r.geometry.x), 6),
                     "lat": round(float(r.geometry.y), 6),
                 }

@@ -19,7 +19,7 @@ from doorstep.analysis.resilience import critical_links
 from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
 from doorstep.geo.atomic import atomic_path
 from doorstep.geo.export import write_csv
-from doorstep.geo.isochrones import service_areas
+from doorstep.geo.routing import service_areas
 
 from .jsonio import write_json
 

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.routing import od_matrix
 from doorstep.geo.services import service_rules
-from doorstep.geo.traveltime import od_matrix
 
 from .coverage import quality_of
 

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from doorstep.geo.roadindex import graph_of
-from doorstep.geo.traveltime import prepare
+from doorstep.geo.routing import graph_of, prepare
 
 from .coverage import CoverageTarget, coverage_points, quality_of
 

@@ -1,8 +1,8 @@
 """The data a map draws, gathered from :mod:`geo` and :mod:`analysis` (never computed here).
 
 :class:`MapLayers` holds plain GeoDataFrames so the static atlas and the web app draw the same
-things. :func:`collect_layers` asks :mod:`geo.traveltime` for the travel time of every village to
-its nearest *staffed* service point and :mod:`geo.isochrones` for the bands; the underserved list,
+things. :func:`collect_layers` asks :mod:`geo.routing` for the travel time of every village to
+its nearest *staffed* service point and :mod:`geo.routing` for the bands; the underserved list,
 proposed sites and lawyer routes come from the analysis results passed in (a layer is simply
 absent when its result is not given).
 """
@@ -122,10 +122,10 @@ def isochrone_bands(
 ) -> gpd.GeoDataFrame | None:
     """Isochrone polygons around the staffed points, or ``None`` if geo cannot build them.
 
-    ``seg_m`` is the band densification step of :func:`geo.isochrones.service_areas`; 500 m
+    ``seg_m`` is the band densification step of :func:`geo.routing.service_areas`; 500 m
     changes the Huayuan band areas by < 0.1 km² against 100 m and is 4× faster.
     """
-    from doorstep.geo.isochrones import service_areas
+    from doorstep.geo.routing import service_areas
 
     try:
         return service_areas(model, staffed_points(model), mode=mode, breaks=breaks, seg_m=seg_m)

@@ -2,7 +2,7 @@
 
 Lawyers are based at the county public legal service centre and township workstations (chosen
 farthest-first by travel time so N lawyers spread over the county); villages are
-``model.villages``; door-to-door minutes and km come from :func:`geo.traveltime.od_matrix`.
+``model.villages``; door-to-door minutes and km come from :func:`geo.routing.od_matrix`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def base_points(model: CountyModel) -> gpd.GeoDataFrame:
 
 def county_travel(model: CountyModel, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
     """Travel matrix over all bases and villages (keys ``base:<id>`` and village codes)."""
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
 
     bases = base_points(model)
     vil = model.villages
@@ -344,11 +344,11 @@ def road_path_function(
     """``road_path(a, b)``: the fastest road geometry (WGS84 lon/lat) between two place keys of
     ``travel``, for :func:`~analysis.circuits.export.routes_geojson`.
 
-    With ``plan``, every leg of the plan is routed up front by :func:`geo.traveltime.routes`
+    With ``plan``, every leg of the plan is routed up front by :func:`geo.routing.routes`
     (one search per distinct origin); other legs are routed on demand. An unreachable or unknown
     leg gives ``None`` (drawn straight).
     """
-    from doorstep.geo.traveltime import routes
+    from doorstep.geo.routing import routes
 
     keys = list(travel.coords)
     pts = gpd.GeoDataFrame(

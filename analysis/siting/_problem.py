@@ -191,7 +191,7 @@ class SitingProblem:
 
         ``sites[role]`` holds each site's role; optional columns ``capacity`` and
         ``opening_cost`` give capacities and opening costs. ``cost`` rows follow ``demand``,
-        columns follow ``sites`` (e.g. ``geo.traveltime.od_matrix(...).minutes``).
+        columns follow ``sites`` (e.g. ``geo.routing.od_matrix(...).minutes``).
         """
         for col, table, tname in (
             (weight, demand, "demand"),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from doorstep.cli import main
-from doorstep.commands.run import next_month
+from doorstep.job import next_month
 
 from ..conftest import needs_shared
 

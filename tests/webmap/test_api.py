@@ -59,7 +59,7 @@ def test_service_points_and_layers(client: Any) -> None:
 
 def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
     from doorstep.analysis.coverage import coverage_points
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
 
     sp = coverage_points(huayuan_model).reset_index(drop=True)
     origin = gpd.GeoDataFrame(geometry=[Point(*CENTRE)], crs="EPSG:4326")
@@ -87,7 +87,7 @@ def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
 
 
 def test_engine_equals_od_matrix_random_points(app: Any) -> None:
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
     from doorstep.webmap.app.state import get_state
 
     with app.app_context():
@@ -113,7 +113,7 @@ def test_engine_equals_od_matrix_random_points(app: Any) -> None:
 
 def test_nearest_at_a_service_point_is_two_access_legs(client: Any, huayuan_model: Any) -> None:
     from doorstep.analysis.coverage import coverage_points
-    from doorstep.geo.roadindex import AccessParams
+    from doorstep.geo.routing import AccessParams
 
     sp = coverage_points(huayuan_model).iloc[0]
     r = client.get(f"/api/nearest?lon={sp.geometry.x}&lat={sp.geometry.y}&mode=car&n=1").get_json()
@@ -148,7 +148,7 @@ def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
     import shapely
     from pyproj import Transformer
 
-    from doorstep.webmap.app.engine import BORDER_M
+    from doorstep.geo.routing import BORDER_M
 
     # west of the westernmost vertex: 0.6·BORDER_M away is accepted (GPS noise), 1.6· is not
     outline = huayuan_model.to_metric(huayuan_model.county).geometry.union_all()

@@ -26,7 +26,7 @@ from .coverage import CoverageTarget, coverage_points, quality_of
 
 if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel
-    from doorstep.geo.roadindex import Augmented
+    from doorstep.geo.routing.graph import Augmented
 
 log = logging.getLogger(__name__)
 

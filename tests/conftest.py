@@ -102,6 +102,17 @@ def doorstep_env_restored() -> Iterator[None]:
         os.environ.update(before)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hypothesis keeps its example database and caches in ``./.hypothesis`` of the directory
+    pytest started in (the checkout); send them to the session's temporary folder instead,
+    unless ``HYPOTHESIS_STORAGE_DIRECTORY`` says where."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(tmp_path_factory.getbasetemp() / "hypothesis")
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run every test in its own temporary working folder with its own web-app instance."""

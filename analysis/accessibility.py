@@ -23,16 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.routing import od_matrix
 from doorstep.geo.services import service_rules
-from doorstep.geo.traveltime import od_matrix
 
 from .coverage import quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 DECAYS = ("step", "linear", "gaussian", "e2sfca")
 
@@ -102,7 +105,10 @@ def two_step_fca(
 
 
 def accessibility(
-    model: Any, mode: str = "car", params: FCAParams | None = None, staffed_only: bool = True
+    model: CountyModel,
+    mode: str = "car",
+    params: FCAParams | None = None,
+    staffed_only: bool = True,
 ) -> pd.DataFrame:
     """(E)2SFCA score of every village: staffed hours per month per 1,000 residents.
 

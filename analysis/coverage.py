@@ -1,7 +1,7 @@
 r"""Coverage: who reaches a legal service point within 15/30/60 minutes, and who is underserved.
 
 For every village and mode the travel time (minutes, network + access legs, see
-:mod:`geo.traveltime`) to the nearest point of each tier is computed with one multi-source
+:mod:`geo.routing`) to the nearest point of each tier is computed with one multi-source
 Dijkstra pass per tier:
 
 * ``staffed`` — nearest point that counts for coverage (:func:`geo.services.ServicePointRules.
@@ -34,10 +34,9 @@ import pandas as pd
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import MODES, _read_toml, check_minutes
-from doorstep.geo.roadindex import check_mode
+from doorstep.geo.routing import check_mode, nearest_facility
 from doorstep.geo.services import service_rules
 from doorstep.geo.settings import project_data_dir
-from doorstep.geo.traveltime import nearest_facility
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +360,7 @@ def coverage(
             "km": "kilometres",
         },
         "assumptions": [
-            "times = access walk + network travel + access walk (geo.traveltime)",
+            "times = access walk + network travel + access walk (geo.routing)",
             svc["description"],
             "village rooms are staffed on adviser visit days only (min_village_room is separate)",
             target.describe(),

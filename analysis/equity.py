@@ -15,13 +15,16 @@ equals the population share, and the useful figure is the estimated **number** o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from doorstep.geo._errors import InputError
 
 from .coverage import CoverageResult, quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 
 def weighted_gini(x: np.ndarray, w: np.ndarray) -> float:
@@ -50,7 +53,7 @@ def weighted_gini(x: np.ndarray, w: np.ndarray) -> float:
 
 
 def equity_summary(
-    model: Any, result: CoverageResult, unreachable_min: float | None = None
+    model: CountyModel, result: CoverageResult, unreachable_min: float | None = None
 ) -> dict[str, Any]:
     """Per mode: Gini of population-weighted travel time, people and 65+ beyond the target."""
     census = getattr(model, "census", None)

@@ -25,8 +25,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.routing import nearest_facility
 from doorstep.geo.services import service_rules
-from doorstep.geo.traveltime import nearest_facility
 from doorstep.geo.villages import imputed_flags
 
 from .coverage import CoverageResult, CoverageTarget, coverage, coverage_points, quality_of

@@ -13,23 +13,26 @@ removal disconnects the network) are marked via :func:`networkx.bridges`.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from doorstep.geo.roadindex import graph_of
-from doorstep.geo.traveltime import prepare
+from doorstep.geo.routing import graph_of, prepare
 
 from .coverage import CoverageTarget, coverage_points, quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
+    from doorstep.geo.routing.graph import Augmented
 
 log = logging.getLogger(__name__)
 
 
 def critical_links(
-    model: Any,
+    model: CountyModel,
     target: CoverageTarget | None = None,
     top: int | None = 20,
 ) -> pd.DataFrame:
@@ -50,15 +53,7 @@ def critical_links(
     dist, pred, _ = dijkstra(aug.csr, indices=fn, min_only=True, return_predecessors=True)
     base = dist[vn]
     covered = base <= limit
-    # road edges on the shortest-path forest of the covered villages
-    on_tree: set[int] = set()
-    for node in vn[covered]:
-        cur = int(node)
-        while pred[cur] >= 0:
-            e = int(aug.edge[aug.record(int(pred[cur]), cur)])
-            if e >= 0:
-                on_tree.add(e)
-            cur = int(pred[cur])
+    on_tree = _tree_edges(aug, pred, vn[covered])
     bridges = {tuple(sorted(b)) for b in nx.bridges(graph_of(model))}
     rows = []
     for e in sorted(on_tree):
@@ -85,24 +80,7 @@ def critical_links(
                 "extra_person_minutes": extra,
             }
         )
-    cols = [
-        "edge_id",
-        "u",
-        "v",
-        "name",
-        "road_class",
-        "length_m",
-        "is_bridge",
-        "villages_losing",
-        "population_losing",
-        "extra_person_minutes",
-    ]
-    out = pd.DataFrame(rows, columns=cols)
-    out = out.sort_values(
-        ["population_losing", "extra_person_minutes"], ascending=False, kind="stable"
-    ).reset_index(drop=True)
-    if top is not None:
-        out = out.head(top)
+    out = _ranked(rows, top)
     out.attrs["units"] = {
         "population_losing": "persons",
         "extra_person_minutes": "person-minutes",
@@ -115,3 +93,40 @@ def critical_links(
         "resilience: %d of %d links on the shortest-path forest tested", len(on_tree), idx.n_edges
     )
     return out
+
+
+_COLUMNS = [
+    "edge_id",
+    "u",
+    "v",
+    "name",
+    "road_class",
+    "length_m",
+    "is_bridge",
+    "villages_losing",
+    "population_losing",
+    "extra_person_minutes",
+]
+
+
+def _tree_edges(aug: Augmented, pred: np.ndarray, villages: np.ndarray) -> set[int]:
+    """Road edges on the shortest-path forest (predecessors ``pred``) of the given village
+    nodes (snap connectors, edge ``-1``, left out)."""
+    on_tree: set[int] = set()
+    for node in villages:
+        cur = int(node)
+        while pred[cur] >= 0:
+            e = int(aug.edge[aug.record(int(pred[cur]), cur)])
+            if e >= 0:
+                on_tree.add(e)
+            cur = int(pred[cur])
+    return on_tree
+
+
+def _ranked(rows: list[dict[str, object]], top: int | None) -> pd.DataFrame:
+    """Rows as a frame ranked by population losing coverage, then extra person-minutes."""
+    out = pd.DataFrame(rows, columns=_COLUMNS)
+    out = out.sort_values(
+        ["population_losing", "extra_person_minutes"], ascending=False, kind="stable"
+    ).reset_index(drop=True)
+    return out.head(top) if top is not None else out

@@ -23,7 +23,7 @@ The baselines search the augmented graph (road graph + every snapped village and
 as virtual nodes, with the access legs) that the engine builds; building it and converting it
 to networkx / igraph is excluded from their times. The engine is timed through its public API
 with its per-point-set snap cache warm (its cold first call is printed separately): it searches
-the road nodes only and adds the snap offsets (see ``geo.roadindex.Ends``). Every comparison is
+the road nodes only and adds the snap offsets (see ``geo.routing.Ends``). Every comparison is
 run ``--repeat`` times and the best time of each library kept (fair under machine load), and
 every answer is checked: the engine's matrix must equal igraph's (and networkx's rows) to 1e-6.
 When ``--nx-sample`` is smaller than the number of sources, networkx runs on a random sample
@@ -52,16 +52,9 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from doorstep.geo.coords import gcj02_to_wgs84, local_metric_crs
+from doorstep.geo.routing import nearest_facility, node_times, od_matrix, prepare
+from doorstep.geo.routing.od import _nearest, _node_times, _od_minutes
 from doorstep.geo.settings import data_dir
-from doorstep.geo.traveltime import (
-    _nearest,
-    _node_times,
-    _od_minutes,
-    nearest_facility,
-    node_times,
-    od_matrix,
-    prepare,
-)
 
 CHUNK = 500  # igraph sources per call
 TOL = 1e-6

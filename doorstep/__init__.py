@@ -36,9 +36,9 @@ _EXPORTS: dict[str, str] = {
     "build_county_model": "doorstep.geo.model",
     "export_geopackage": "doorstep.geo.export",
     # travel times
-    "od_matrix": "doorstep.geo.traveltime",
-    "nearest_facility": "doorstep.geo.traveltime",
-    "service_areas": "doorstep.geo.isochrones",
+    "od_matrix": "doorstep.geo.routing",
+    "nearest_facility": "doorstep.geo.routing",
+    "service_areas": "doorstep.geo.routing",
     # coverage and gaps
     "CoverageTarget": "doorstep.analysis.coverage",
     "CoverageResult": "doorstep.analysis.coverage",
@@ -56,6 +56,11 @@ _EXPORTS: dict[str, str] = {
     # circuits
     "plan_month": "doorstep.analysis.circuits.planner",
     "plan_county_month": "doorstep.analysis.circuits.county",
+    # the whole job
+    "JobOptions": "doorstep.job",
+    "JobResult": "doorstep.job",
+    "run_job": "doorstep.job",
+    "render_report_md": "doorstep.report",
 }
 
 __all__ = [
@@ -65,6 +70,8 @@ __all__ = [
     "DataFileError",
     "DoorstepError",
     "InputError",
+    "JobOptions",
+    "JobResult",
     "ModelInputs",
     "SitingProblem",
     "SitingResult",
@@ -81,6 +88,8 @@ __all__ = [
     "plan_county_month",
     "plan_month",
     "pmedian",
+    "render_report_md",
+    "run_job",
     "service_areas",
     "solve_county",
     "underserved_villages",
@@ -118,6 +127,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from doorstep.analysis.siting.county import solve_county
     from doorstep.geo._errors import DataFileError, DoorstepError, InputError
     from doorstep.geo.export import export_geopackage
-    from doorstep.geo.isochrones import service_areas
     from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
-    from doorstep.geo.traveltime import nearest_facility, od_matrix
+    from doorstep.geo.routing import nearest_facility, od_matrix, service_areas
+    from doorstep.job import JobOptions, JobResult, run_job
+    from doorstep.report import render_report_md

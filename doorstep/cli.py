@@ -1,7 +1,9 @@
 """The ``doorstep`` command line: a thin layer over :mod:`geo`, :mod:`analysis` and :mod:`webmap`.
 
-Errors a user can fix (:class:`geo._errors.DoorstepError`) are printed as one message, in
-Chinese and English where the command has both, and exit with status 2 — never a traceback.
+Errors a user can fix (:class:`geo._errors.DoorstepError`, and file-system refusals) are printed
+as one message, in Chinese and English where the command has both, and exit with status 2 —
+never a traceback. Command modules import only light modules at the top (the analysis stack is
+imported when a command runs), so ``doorstep --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -53,11 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except DoorstepError as exc:
-        print(f"doorstep: 错误 error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:  # the file system refused: permission, disk full, missing folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}; check the path and its permissions")
     except KeyboardInterrupt:
-        print("doorstep: interrupted; no partial output was kept", file=sys.stderr)
+        sys.stderr.write("doorstep: interrupted; no partial output was kept\n")
         return 130
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"doorstep: 错误 error: {message}\n")
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -189,3 +190,52 @@ def remove_stale_temps(folder: str | Path, *, older_than_s: float = 3600.0) -> l
     if removed:
         log.info("removed %d stale temporary file(s) in %s", len(removed), folder)
     return removed
+
+
+STAGE_MARK = ".doorstep-partial-"
+
+
+@contextlib.contextmanager
+def staged_folder(target: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden folder to write a whole set of outputs into, then move them into place.
+
+    The staging folder is created inside ``target`` (so the final moves are renames on one file
+    system). When the block succeeds, every file and folder written is moved into ``target``,
+    replacing same-named ones and keeping any other file already there. When the block raises —
+    an error, or ``KeyboardInterrupt`` from Ctrl-C — the staging folder is removed, and so are
+    ``target`` and its parents if this call created them: nothing of the interrupted job is kept.
+    """
+    final = Path(target)
+    if final.exists() and not final.is_dir():
+        raise DataFileError(
+            final, "is an existing file, not a folder", fix="give a folder name or remove the file"
+        )
+    created = [p for p in (final, *final.parents) if not p.exists()]
+    final.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=STAGE_MARK, dir=final))
+    ok = False
+    try:
+        yield stage
+        _merge_folder(stage, final)
+        ok = True
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not ok:
+            for p in created:  # innermost first; only folders left empty
+                with contextlib.suppress(OSError):
+                    p.rmdir()
+
+
+def _merge_folder(src: Path, dst: Path) -> None:
+    """Move the content of ``src`` into ``dst`` by renames (a sub-folder merges recursively)."""
+    for item in sorted(src.iterdir()):
+        target = dst / item.name
+        if item.is_dir() and target.is_dir():
+            _merge_folder(item, target)
+            continue
+        if item.is_dir() != target.is_dir() and target.exists():
+            kind = "folder" if target.is_dir() else "file"
+            raise DataFileError(
+                target, f"is a {kind} in the way of the output", fix="move it away and run again"
+            )
+        os.replace(item, target)

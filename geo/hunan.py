@@ -36,7 +36,7 @@ import shapely
 from shapely.geometry import shape
 
 from ._errors import DataFileError, InputError
-from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84, in_china
+from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84, in_china, local_metric_crs
 from .params import ModelParams
 from .settings import data_dir, project_data_dir
 from .sources import CensusFigures, CountySource, LayerInfo, _census_from_csv, flag_geocodes
@@ -70,10 +70,17 @@ PROVINCE_CODE = "43"
 
 @dataclass(frozen=True)
 class HunanParams:
-    """Provincial census total used to model county populations (``data/params/province.toml``)."""
+    """Parameters of Hunan county sources (``data/params/province.toml`` ``[hunan]``).
+
+    ``census2020_total`` / ``census2020_source``: provincial census total spread over the units;
+    ``seat_tolerance_m``: metres — the county row's point is taken as the county seat when it
+    lies inside the county outline or at most this far outside it (the NBS point and the Amap
+    outline come from different sources), else a point inside the outline is modelled.
+    """
 
     census2020_total: int = 66_444_864
     census2020_source: str = "Hunan 7th census (2020)"
+    seat_tolerance_m: float = 1000.0
 
     def __post_init__(self) -> None:
         if self.census2020_total <= 0:
@@ -82,18 +89,26 @@ class HunanParams:
                 f"census2020_total must be positive, got {self.census2020_total}",
                 field="hunan.census2020_total",
             )
+        if not 0 <= self.seat_tolerance_m <= 50_000:
+            raise DataFileError(
+                "data/params/province.toml",
+                f"seat_tolerance_m must be 0–50000 m, got {self.seat_tolerance_m}",
+                field="hunan.seat_tolerance_m",
+            )
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> HunanParams:
+        """Read ``[hunan]``; keys absent from the file (or a missing file) keep the defaults."""
         p = Path(path) if path else project_data_dir() / "params" / "province.toml"
         if not p.exists():
             return cls()
         with open(p, "rb") as fh:
             d = tomllib.load(fh).get("hunan", {})
-        return cls(
-            census2020_total=int(d.get("census2020_total", 66_444_864)),
-            census2020_source=str(d.get("census2020_source", "Hunan 7th census (2020)")),
-        )
+        kinds = {"census2020_total": int, "census2020_source": str, "seat_tolerance_m": float}
+        try:
+            return cls(**{k: kind(d[k]) for k, kind in kinds.items() if k in d})
+        except (TypeError, ValueError) as exc:
+            raise DataFileError(p, f"bad [hunan] value ({exc})", field="hunan") from None
 
 
 def adcode_dir(data: str | Path | None = None) -> Path:
@@ -272,7 +287,45 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
     """
     code = _check_code(county_code)
     apath = adcode_dir(data) / f"{code}.csv"
-    fpath = fences_dir(data) / f"{code}.json"
+    df = _read_county_rows(apath, code)
+    outline = read_fence(fences_dir(data) / f"{code}.json")
+    n_bad = _add_wgs84(df)
+    county = df[df["level"] == "county"].iloc[0]
+    townships = _townships(df)
+    villages, n_dummy = _villages(df, townships, apath)
+    (cx, cy), seat_note = _county_seat(float(county["lon"]), float(county["lat"]), outline)
+    census = _census(code, villages, data)
+    n_geo = int(np.isfinite(villages["lon"].to_numpy(float)).sum())
+    vnotes = (
+        f"{n_geo} of {len(villages)} units geocoded; the others are imputed (location_quality)"
+        + (f"; {n_dummy} dummy (虚拟) units left out" if n_dummy else "")
+        + (f"; {n_bad} points outside China ignored" if n_bad else "")
+    )
+    log.info(
+        "Hunan source %s %s: %d towns, %d villages (%d geocoded)",
+        code,
+        county["name"],
+        len(townships),
+        len(villages),
+        n_geo,
+    )
+    return CountySource(
+        code=code,
+        name=str(county["name"]),
+        vintage="2016",
+        outline=gpd.GeoDataFrame(
+            {"code": [code], "name": [county["name"]]}, geometry=[outline], crs="EPSG:4326"
+        ),
+        townships=townships,
+        villages=villages,
+        county_seat=(cx, cy),
+        census=census,
+        layers=_layers(code, census, seat_note, vnotes),
+    )
+
+
+def _read_county_rows(apath: Path, code: str) -> pd.DataFrame:
+    """The code file of county ``code``, checked to hold its county row and township rows."""
     df = read_adcode(apath)
     crow = df[df["level"] == "county"]
     if crow.empty:
@@ -288,29 +341,34 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
             field="code",
             fix=f"the file must describe county {code}",
         )
-    towns = df[df["level"] == "town"]
-    if towns.empty:
+    if (df["level"] == "town").sum() == 0:
         raise DataFileError(
             apath,
             "no township rows: nothing to model (市辖区 placeholder?)",
             field="level",
             fix="pick a county with townships (see list_hunan_counties)",
         )
-    outline = read_fence(fpath)
+    return df
 
+
+def _add_wgs84(df: pd.DataFrame) -> int:
+    """Add WGS84 ``lon``/``lat`` columns (NaN where the GCJ-02 point is missing or outside
+    China); returns the number of points outside China."""
     lon, lat = df["lon_gcj02"].to_numpy(float), df["lat_gcj02"].to_numpy(float)
     has = np.isfinite(lon) & np.isfinite(lat)
     ok = has.copy()
     ok[has] = in_china(lon[has], lat[has])
-    n_bad = int((has & ~ok).sum())
     wlon, wlat = np.full(len(df), np.nan), np.full(len(df), np.nan)
     if ok.any():
         wlon[ok], wlat[ok] = gcj02_to_wgs84(lon[ok], lat[ok])
     df["lon"], df["lat"] = wlon, wlat
-    towns = df[df["level"] == "town"]
-    county = df[df["level"] == "county"].iloc[0]
+    return int((has & ~ok).sum())
 
-    townships = pd.DataFrame(
+
+def _townships(df: pd.DataFrame) -> pd.DataFrame:
+    """Township rows: 9-digit ``code``, ``name`` and seat point."""
+    towns = df[df["level"] == "town"]
+    return pd.DataFrame(
         {
             "code": towns["code"].str[:9].to_numpy(),
             "name": towns["name"].to_numpy(),
@@ -318,10 +376,13 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
             "seat_lat": towns["lat"].to_numpy(float),
         }
     ).reset_index(drop=True)
+
+
+def _villages(df: pd.DataFrame, townships: pd.DataFrame, apath: Path) -> tuple[pd.DataFrame, int]:
+    """Village rows (dummy 虚拟 units left out, geocodes flagged) and the number left out."""
     vv = df[(df["level"] == "village") & (df["dummy"] != "t")]
     n_dummy = int(((df["level"] == "village") & (df["dummy"] == "t")).sum())
-    town_codes = set(townships["code"])
-    orphan = ~vv["parent"].str[:9].isin(town_codes)
+    orphan = ~vv["parent"].str[:9].isin(set(townships["code"]))
     if orphan.any():
         i = int(vv.index[np.flatnonzero(orphan.to_numpy())[0]])
         raise DataFileError(
@@ -343,25 +404,12 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
     )
     if villages.empty:
         raise DataFileError(apath, "no village rows", field="level", fix="restore the village rows")
-    villages = flag_geocodes(villages, townships)
+    return flag_geocodes(villages, townships), n_dummy
 
-    cx, cy = float(county["lon"]), float(county["lat"])
-    seat_note = "county row point (GCJ-02→WGS84)"
-    if not (np.isfinite(cx) and np.isfinite(cy)) or not shapely.contains_xy(
-        outline.buffer(0.01), cx, cy
-    ):
-        rp = outline.representative_point()
-        cx, cy = float(rp.x), float(rp.y)
-        seat_note = "modelled: the county row has no usable point; placed inside the outline"
 
-    census = _census(code, villages, data)
-    n_geo = int(np.isfinite(villages["lon"].to_numpy(float)).sum())
-    vnotes = (
-        f"{n_geo} of {len(villages)} units geocoded; the others are imputed (location_quality)"
-        + (f"; {n_dummy} dummy (虚拟) units left out" if n_dummy else "")
-        + (f"; {n_bad} points outside China ignored" if n_bad else "")
-    )
-    layers = {
+def _layers(code: str, census: CensusFigures, seat_note: str, vnotes: str) -> dict[str, LayerInfo]:
+    """Where each layer of a Hunan county source comes from (and whether it is modelled)."""
+    return {
         "county": LayerInfo(f"hunan-fences/{code}.json (Amap; GCJ-02→WGS84 by Doorstep)", False),
         "township_codes": LayerInfo(f"hunan-adcode/{code}.csv (NBS 2016-07, Vonng/adcode)", False),
         "villages": LayerInfo(
@@ -376,27 +424,26 @@ def hunan_county_source(county_code: str, data: str | Path | None = None) -> Cou
         ),
         "county_seat": LayerInfo(seat_note, seat_note.startswith("modelled")),
     }
-    log.info(
-        "Hunan source %s %s: %d towns, %d villages (%d geocoded)",
-        code,
-        county["name"],
-        len(townships),
-        len(villages),
-        n_geo,
-    )
-    return CountySource(
-        code=code,
-        name=str(county["name"]),
-        vintage="2016",
-        outline=gpd.GeoDataFrame(
-            {"code": [code], "name": [county["name"]]}, geometry=[outline], crs="EPSG:4326"
-        ),
-        townships=townships,
-        villages=villages,
-        county_seat=(cx, cy),
-        census=census,
-        layers=layers,
-    )
+
+
+def _county_seat(
+    lon: float, lat: float, outline: shapely.Geometry
+) -> tuple[tuple[float, float], str]:
+    """The county seat (WGS84) and how it was found.
+
+    The county row's point if finite and within ``seat_tolerance_m`` metres of the outline
+    (distance measured in the local transverse Mercator CRS of the point), else the outline's
+    representative point (flagged modelled).
+    """
+    tol = HunanParams.from_file().seat_tolerance_m
+    if np.isfinite(lon) and np.isfinite(lat):
+        crs = local_metric_crs(lon, lat)
+        metric = gpd.GeoSeries([outline, shapely.Point(lon, lat)], crs="EPSG:4326").to_crs(crs)
+        if bool(shapely.dwithin(metric.iloc[0], metric.iloc[1], tol)):
+            return (lon, lat), "county row point (GCJ-02→WGS84)"
+    rp = outline.representative_point()
+    note = "modelled: the county row has no usable point; placed inside the outline"
+    return (float(rp.x), float(rp.y)), note
 
 
 def _census(code: str, villages: pd.DataFrame, data: str | Path | None) -> CensusFigures:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._errors import DataFileError, InputError
-from .imputation import ImputationParams
 from .settings import project_data_dir
+
+if TYPE_CHECKING:
+    from .imputation import ImputationParams
 
 MODES: tuple[str, ...] = ("walk", "motorbike", "car")
 """Travel modes, in one place: every engine, command and API checks against this tuple."""
+
+OBJECTIVES: tuple[str, ...] = ("mclp", "lscp", "pmedian", "pcenter")
+"""Siting objectives ``doorstep site`` and :func:`analysis.siting.county.solve_county` accept."""
 
 MAX_MINUTES = 600.0
 """Longest travel-time threshold any command or API accepts (minutes): ten hours."""
@@ -50,8 +58,6 @@ class SpeedParams:
 
     classes: dict[str, dict[str, float]]
     default: dict[str, float]
-    walk_kmh: float = 4.5
-    snap_limit_m: float = 1000.0
     source: str = "data/params/speeds.toml"
 
     def __post_init__(self) -> None:
@@ -67,14 +73,6 @@ class SpeedParams:
                     )
         if self.default["walk"] <= 0 or self.default["car"] <= 0:
             raise DataFileError(self.source, "default speeds must be positive", field="default")
-        if not 0.5 <= self.walk_kmh <= 10:
-            raise DataFileError(
-                self.source, "walking speed must be 0.5–10 km/h", field="access.walk_kmh"
-            )
-        if self.snap_limit_m <= 0:
-            raise DataFileError(
-                self.source, "snap limit must be positive", field="access.snap_limit_m"
-            )
 
     def speed(self, road_class: str, mode: str) -> float:
         """Speed in km/h for a road class and mode (falls back to the default class)."""
@@ -84,16 +82,77 @@ class SpeedParams:
     def from_file(cls, path: str | Path | None = None) -> SpeedParams:
         p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
         d = _read_toml(p)
-        acc = d.get("access", {})
         return cls(
             classes={
                 k: {m: float(x) for m, x in v.items()} for k, v in d.get("classes", {}).items()
             },
             default={m: float(x) for m, x in d.get("default", {}).items()},
-            walk_kmh=float(acc.get("walk_kmh", 4.5)),
-            snap_limit_m=float(acc.get("snap_limit_m", 1000.0)),
             source=str(p),
         )
+
+
+@dataclass(frozen=True)
+class AccessParams:
+    """Off-network access leg: walking speed (km/h) and the snap distance flag limit (m).
+
+    The ``[access]`` table of ``data/params/speeds.toml`` is read here and nowhere else; the leg
+    from a point ``P`` to its snap position ``P'`` takes ``|P − P'| / walk_m_per_min`` minutes
+    and snaps longer than ``snap_limit_m`` are flagged (see :mod:`geo.routing.snap`).
+    """
+
+    walk_kmh: float = 4.5
+    snap_limit_m: float = 1000.0
+
+    def __post_init__(self) -> None:
+        bad = _access_problem(self.walk_kmh, self.snap_limit_m)
+        if bad:
+            raise InputError(bad[1])
+
+    @property
+    def walk_m_per_min(self) -> float:
+        """Walking speed in metres per minute: ``1000 · walk_kmh / 60``."""
+        return self.walk_kmh * 1000.0 / 60.0
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> AccessParams:
+        """Read ``[access]`` from ``data/params/speeds.toml`` (defaults when the file or table is
+        absent; the parsed file is cached until it changes)."""
+        p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
+        try:
+            st = os.stat(p)
+        except OSError:
+            return cls()
+        return cls._read(str(p), st.st_mtime_ns, st.st_size)
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def _read(cls, path: str, _mtime_ns: int, _size: int) -> AccessParams:
+        p = Path(path)
+        acc = _read_toml(p).get("access", {})
+        got: dict[str, float] = {}
+        for name, default in (("walk_kmh", 4.5), ("snap_limit_m", 1000.0)):
+            try:
+                got[name] = float(acc.get(name, default))
+            except (TypeError, ValueError):
+                raise DataFileError(
+                    p,
+                    f"not a number: {acc.get(name)!r}",
+                    field=f"access.{name}",
+                    fix="give a number",
+                ) from None
+        bad = _access_problem(got["walk_kmh"], got["snap_limit_m"])
+        if bad:
+            raise DataFileError(p, bad[1], field=f"access.{bad[0]}", fix="correct the value")
+        return cls(**got)
+
+
+def _access_problem(walk_kmh: float, snap_limit_m: float) -> tuple[str, str] | None:
+    """The first out-of-range access parameter (field name, message), or None."""
+    if not 0.5 <= walk_kmh <= 10.0:
+        return "walk_kmh", f"access walking speed must be 0.5–10 km/h, got {walk_kmh}"
+    if not snap_limit_m > 0:
+        return "snap_limit_m", f"snap_limit_m must be positive, got {snap_limit_m}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -222,7 +281,7 @@ class ModelParams:
                 "data/params/model.toml", "warn_km must be 0–100 km", field="seats.warn_km"
             )
 
-    imputation: ImputationParams = field(default_factory=ImputationParams)
+    imputation: ImputationParams = field(default_factory=lambda: _imputation_params(None))
 
     @classmethod
     def from_files(
@@ -249,5 +308,13 @@ class ModelParams:
                 since_year=int(pp.get("since_year", 2015)),
             ),
             seat_warn_km=float(d.get("seats", {}).get("warn_km", 0.5)),
-            imputation=ImputationParams.from_dict(d.get("imputation", {})),
+            imputation=_imputation_params(d.get("imputation", {})),
         )
+
+
+def _imputation_params(d: dict | None) -> ImputationParams:
+    """``[imputation]`` of model.toml; imported here, not at the top, so that the command line
+    (which reads ``MODES`` from this module) does not load pandas."""
+    from .imputation import ImputationParams
+
+    return ImputationParams() if d is None else ImputationParams.from_dict(d)

@@ -176,26 +176,7 @@ def parse_points(
     lat = pd.to_numeric(df[lat_field], errors="coerce").to_numpy(dtype=float, copy=True)
     lon[blank] = lat[blank] = 0.0
     for arr, name, lo, hi in ((lon, lon_field, -180, 180), (lat, lat_field, -90, 90)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataFileError(
-                path,
-                f"coordinate is empty or not a number ({_show(df[name].iloc[i])})",
-                row=i + 2,
-                field=name,
-                fix="write decimal degrees, e.g. 109.48",
-            )
-        out = (arr < lo) | (arr > hi)
-        if out.any():
-            i = int(np.flatnonzero(out)[0])
-            raise DataFileError(
-                path,
-                f"{arr[i]} is outside {lo}..{hi}",
-                row=i + 2,
-                field=name,
-                fix="check that lon and lat are not swapped and are in degrees",
-            )
+        _check_degrees(df, path, arr, name, lo, hi)
     wlon = np.empty_like(lon)
     wlat = np.empty_like(lat)
     for name in set(crs_list):
@@ -246,6 +227,32 @@ def _row_crs(
             fix="add a 'crs' column (WGS84 or GCJ02) or pass --crs WGS84|GCJ02",
         )
     return crs_list
+
+
+def _check_degrees(
+    df: pd.DataFrame, path: str | Path, arr: np.ndarray, name: str, lo: float, hi: float
+) -> None:
+    """Every value of ``arr`` (column ``name``) is a number in ``[lo, hi]`` degrees."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFileError(
+            path,
+            f"coordinate is empty or not a number ({_show(df[name].iloc[i])})",
+            row=i + 2,
+            field=name,
+            fix="write decimal degrees, e.g. 109.48",
+        )
+    out = (arr < lo) | (arr > hi)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise DataFileError(
+            path,
+            f"{arr[i]} is outside {lo}..{hi}",
+            row=i + 2,
+            field=name,
+            fix="check that lon and lat are not swapped and are in degrees",
+        )
 
 
 def _blank(col: pd.Series) -> np.ndarray:

@@ -281,7 +281,7 @@ def resolve_place(model: CountyModel, unit: str, qualifier: str) -> tuple[str, f
 
 def _distances(model: CountyModel, folder: Path) -> ValidationCheck:
     from .coords import haversine_m
-    from .traveltime import od_matrix
+    from .routing import od_matrix
 
     facts = read_facts(folder)
     pub = facts[facts["fact"].str.startswith("dist_county_seat_km")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -25,6 +25,9 @@ from doorstep.geo.atomic import write_text
 from .assets import copy_vendor, offline_map
 from .basemaps import Basemap, get_basemap, shift_for
 from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, MapLayers, minute_colour
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def layer_status(quality: dict[str, Any]) -> dict[str, bool]:
     return out
 
 
-def _legend_html(model: Any, layers: MapLayers, present: set[str]) -> str:
+def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> str:
     status = layer_status(model.quality())
     rows = []
     for key, label, _deps in LEGEND_SOURCES:
@@ -133,7 +136,7 @@ def _props(gdf: gpd.GeoDataFrame, cols: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def _add_outlines(m: folium.Map, model: Any, bm: Basemap) -> None:
+def _add_outlines(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
     county = shift_for(bm, model.county[["name", "geometry"]])
     folium.GeoJson(
         county,
@@ -193,7 +196,7 @@ def _add_villages(m: folium.Map, layers: MapLayers, bm: Basemap) -> None:
     ).add_to(m)
 
 
-def _add_service_points(m: folium.Map, model: Any, bm: Basemap) -> None:
+def _add_service_points(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
     sp = shift_for(bm, model.service_points)
     for tier, (colour, radius, label) in TIER_STYLE.items():
         sub = sp[sp["tier"] == tier]
@@ -297,7 +300,7 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
 
 
 def atlas_map(
-    model: Any,
+    model: CountyModel,
     layers: MapLayers,
     basemap: str = "none",
     key: str | None = None,
@@ -336,7 +339,7 @@ def atlas_map(
 
 
 def build_atlas(
-    model: Any,
+    model: CountyModel,
     layers: MapLayers,
     out: str | Path,
     basemap: str = "none",

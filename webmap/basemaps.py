@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.coords import geometry_wgs84_to_gcj02
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,8 @@ def shift_for(basemap: Basemap, gdf: Any) -> Any:
     """Return ``gdf`` (EPSG:4326) shifted to the basemap's datum (a copy when shifted)."""
     if basemap.datum != "GCJ02" or gdf is None or len(gdf) == 0:
         return gdf
+    from doorstep.geo.coords import geometry_wgs84_to_gcj02  # numpy: not needed for the names
+
     out = gdf.copy()
     out["geometry"] = [geometry_wgs84_to_gcj02(g) for g in out.geometry]
     return out

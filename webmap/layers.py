@@ -1,8 +1,8 @@
 """The data a map draws, gathered from :mod:`geo` and :mod:`analysis` (never computed here).
 
 :class:`MapLayers` holds plain GeoDataFrames so the static atlas and the web app draw the same
-things. :func:`collect_layers` asks :mod:`geo.traveltime` for the travel time of every village to
-its nearest *staffed* service point and :mod:`geo.isochrones` for the bands; the underserved list,
+things. :func:`collect_layers` asks :mod:`geo.routing` for the travel time of every village to
+its nearest *staffed* service point and :mod:`geo.routing` for the bands; the underserved list,
 proposed sites and lawyer routes come from the analysis results passed in (a layer is simply
 absent when its result is not given).
 """
@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 
 from doorstep.geo._errors import InputError
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ class MapLayers:
     notes: list[str] = field(default_factory=list)
 
 
-def staffed_points(model: Any, service: str | None = None) -> gpd.GeoDataFrame:
+def staffed_points(model: CountyModel, service: str | None = None) -> gpd.GeoDataFrame:
     """Service points counting for coverage, as :mod:`geo.services` defines them (staffed and
     offering legal consultation: county centre, township workstations); with ``service``, the
     points open for that service code."""
@@ -79,7 +82,7 @@ def staffed_points(model: Any, service: str | None = None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(coverage_points(model, service)).reset_index(drop=True)
 
 
-def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
+def village_minutes(model: CountyModel, mode: str = "car") -> gpd.GeoDataFrame:
     """Villages with ``minutes`` to (and ``nearest_name`` of) the nearest staffed point.
 
     The times come from :func:`analysis.coverage.village_times` (one mode).
@@ -94,7 +97,7 @@ def village_minutes(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
     return v
 
 
-def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
+def underserved_layer(model: CountyModel, mode: str = "car") -> gpd.GeoDataFrame:
     """Underserved villages from :func:`analysis.gaps.underserved_villages` (the default
     target judged by ``mode``) as points."""
     from doorstep.analysis.coverage import CoverageTarget
@@ -113,17 +116,17 @@ def underserved_layer(model: Any, mode: str = "car") -> gpd.GeoDataFrame:
 
 
 def isochrone_bands(
-    model: Any,
+    model: CountyModel,
     mode: str = "car",
     breaks: tuple[float, ...] = (15.0, 30.0, 60.0),
     seg_m: float = 500.0,
 ) -> gpd.GeoDataFrame | None:
     """Isochrone polygons around the staffed points, or ``None`` if geo cannot build them.
 
-    ``seg_m`` is the band densification step of :func:`geo.isochrones.service_areas`; 500 m
+    ``seg_m`` is the band densification step of :func:`geo.routing.service_areas`; 500 m
     changes the Huayuan band areas by < 0.1 km² against 100 m and is 4× faster.
     """
-    from doorstep.geo.isochrones import service_areas
+    from doorstep.geo.routing import service_areas
 
     try:
         return service_areas(model, staffed_points(model), mode=mode, breaks=breaks, seg_m=seg_m)
@@ -135,7 +138,7 @@ def isochrone_bands(
 
 
 def collect_layers(
-    model: Any,
+    model: CountyModel,
     mode: str = "car",
     *,
     isochrones: bool = True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import geopandas as gpd
 from doorstep.geo.atomic import atomic_path
 
 from .assets import copy_vendor, offline_map
-from .basemaps import get_basemap, shift_for
+from .basemaps import Basemap, get_basemap, shift_for
 
 #: (upper bound of the share, colour) — a 5-class sequential red→green scale.
 BINS: list[tuple[float, str]] = [
@@ -105,8 +106,34 @@ def province_map(
     url = bm.tiles_url()
     if url:
         folium.TileLayer(url, attr=bm.attribution, name=bm.label).add_to(m)
+    _Choropleth(m, bm, column, simplify_deg).add(counties, "县 counties", True, 1.0)
+    if townships is not None and len(townships):
+        _Choropleth(m, bm, column, simplify_deg).add(
+            townships, "乡镇 townships (modelled polygons)", False, 0.4
+        )
+    folium.LayerControl(collapsed=False).add_to(m)
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(_legend(column, title, modelled_note, failed)))
+    copy_vendor(out.parent)
+    with atomic_path(out) as tmp:
+        m.save(str(tmp))
+    return out
 
-    def add(gdf: gpd.GeoDataFrame, name: str, show: bool, weight: float) -> None:
+
+@dataclass(frozen=True)
+class _Choropleth:
+    """Adds polygon layers to map ``m`` coloured by ``column`` (:func:`share_colour`)."""
+
+    m: folium.Map
+    bm: Basemap
+    column: str
+    simplify_deg: float
+
+    def add(self, gdf: gpd.GeoDataFrame, name: str, show: bool, weight: float) -> None:
+        """One GeoJSON layer: identifying columns, every ``share_within_*`` and the coloured
+        column (rounded to 0.001) in the tooltip, outlines simplified and shifted for the
+        basemap."""
+        column = self.column
         keep = [
             c
             for c in ("code", "name", "county_name", "population", "villages", "imputed")
@@ -114,10 +141,10 @@ def province_map(
         ]
         shares = [c for c in gdf.columns if c.startswith("share_within_") or c == column]
         g = gdf[[*keep, *shares, "geometry"]].copy()
-        g["geometry"] = g.geometry.simplify(simplify_deg, preserve_topology=True)
+        g["geometry"] = g.geometry.simplify(self.simplify_deg, preserve_topology=True)
         for c in shares:
             g[c] = g[c].astype(float).round(3)
-        g = shift_for(bm, g)
+        g = shift_for(self.bm, g)
 
         def style(feat: dict[str, Any]) -> dict[str, Any]:
             return {
@@ -133,15 +160,4 @@ def province_map(
             show=show,
             style_function=style,
             tooltip=folium.GeoJsonTooltip(fields=[*keep, *shares]),
-        ).add_to(m)
-
-    add(counties, "县 counties", True, 1.0)
-    if townships is not None and len(townships):
-        add(townships, "乡镇 townships (modelled polygons)", False, 0.4)
-    folium.LayerControl(collapsed=False).add_to(m)
-    root: Any = m.get_root()
-    root.html.add_child(folium.Element(_legend(column, title, modelled_note, failed)))
-    copy_vendor(out.parent)
-    with atomic_path(out) as tmp:
-        m.save(str(tmp))
-    return out
+        ).add_to(self.m)

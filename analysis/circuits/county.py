@@ -2,7 +2,7 @@
 
 Lawyers are based at the county public legal service centre and township workstations (chosen
 farthest-first by travel time so N lawyers spread over the county); villages are
-``model.villages``; door-to-door minutes and km come from :func:`geo.traveltime.od_matrix`.
+``model.villages``; door-to-door minutes and km come from :func:`geo.routing.od_matrix`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,14 +22,24 @@ from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.services import service_rules
 
 from .ledger import carry_over, read_ledger
-from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit
+from .model import (
+    Lawyer,
+    MonthCalendar,
+    PlanParams,
+    TravelMatrix,
+    VillageVisit,
+    circuits_default,
+)
 from .plan import MonthPlan
 from .planner import plan_month
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
 
-def base_points(model: Any) -> gpd.GeoDataFrame:
+def base_points(model: CountyModel) -> gpd.GeoDataFrame:
     """Candidate home bases (:meth:`geo.services.ServicePointRules.circuit_bases`): the county
     centre first, then the township workstations."""
     sel = service_rules().circuit_bases(model.service_points)
@@ -40,9 +50,9 @@ def base_points(model: Any) -> gpd.GeoDataFrame:
     return sel
 
 
-def county_travel(model: Any, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
+def county_travel(model: CountyModel, mode: str = "car") -> tuple[TravelMatrix, gpd.GeoDataFrame]:
     """Travel matrix over all bases and villages (keys ``base:<id>`` and village codes)."""
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
 
     bases = base_points(model)
     vil = model.villages
@@ -177,13 +187,13 @@ def read_assignments(path: str | Path) -> dict[str, dict[str, str]]:
 
 
 def county_problem(
-    model: Any,
+    model: CountyModel,
     n_lawyers: int,
     *,
     mode: str = "car",
     assignments: dict[str, dict[str, str]] | None = None,
-    visits_per_month: int = 1,
-    service_minutes: int = 120,
+    visits_per_month: int | None = None,
+    service_minutes: int | None = None,
     lawyer_defaults: dict[str, Any] | None = None,
 ) -> tuple[list[Lawyer], list[VillageVisit], TravelMatrix]:
     """Lawyers, village visits and travel for a county.
@@ -198,9 +208,17 @@ def county_problem(
         ``"car"`` or ``"motorbike"``.
     assignments
         From :func:`read_assignments`: village code -> {lawyer, visits, service_minutes}.
+    visits_per_month, service_minutes
+        For villages the assignments leave open (default: ``circuits.toml`` ``[visit]``).
+    lawyer_defaults
+        Extra :class:`Lawyer` fields for every lawyer (default: ``circuits.toml`` ``[lawyer]``).
     """
     if n_lawyers < 1:
         raise InputError("--lawyers must be at least 1")
+    if visits_per_month is None:
+        visits_per_month = int(circuits_default("visit", "visits"))
+    if service_minutes is None:
+        service_minutes = int(circuits_default("visit", "service_minutes"))
     travel, bases = county_travel(model, mode)
     keys = [f"base:{i}" for i in bases["id"]]
     homes = spread_bases(travel, keys, n_lawyers)
@@ -260,18 +278,18 @@ class CountyMonth:
 
 
 def plan_county_month(
-    model: Any,
+    model: CountyModel,
     month: str,
     *,
     n_lawyers: int = DEFAULT_LAWYERS,
     mode: str = "car",
     assignments: dict[str, dict[str, str]] | None = None,
-    visits_per_month: int = 1,
-    service_minutes: int = 120,
-    max_drive_minutes: float = 300.0,
-    min_gap_days: int = 7,
+    visits_per_month: int | None = None,
+    service_minutes: int | None = None,
+    max_drive_minutes: float | None = None,
+    min_gap_days: int | None = None,
     ledger: str | Path | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     params: PlanParams | None = None,
 ) -> CountyMonth:
     """Plan a county's month of lawyer circuits end to end.
@@ -280,13 +298,18 @@ def plan_county_month(
     (``ledger``, an .xlsx written by :func:`~analysis.circuits.export.write_ledger`) marks as
     missed, and runs :func:`~analysis.circuits.planner.plan_month` on the month's working days
     (weekends and the public holidays of ``data/params/holidays.toml`` off). ``params``
-    overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored).
+    overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored); without
+    it they come from ``data/params/circuits.toml`` unless ``min_gap_days`` / ``seed`` are given.
     """
     if not 1 <= n_lawyers <= 500:
         raise InputError("the number of lawyers must be between 1 and 500")
-    if visits_per_month < 0 or service_minutes <= 0 or min_gap_days < 0:
+    if (
+        (visits_per_month is not None and visits_per_month < 0)
+        or (service_minutes is not None and service_minutes <= 0)
+        or (min_gap_days is not None and min_gap_days < 0)
+    ):
         raise InputError("visits >= 0, on-site minutes > 0 and min-gap days >= 0 are required")
-    if not max_drive_minutes > 0:
+    if max_drive_minutes is not None and not max_drive_minutes > 0:
         raise InputError("the daily driving limit must be > 0 minutes")
     cal = MonthCalendar.for_month(month)
     lawyers, visits, travel = county_problem(
@@ -296,12 +319,19 @@ def plan_county_month(
         assignments=assignments,
         visits_per_month=visits_per_month,
         service_minutes=service_minutes,
-        lawyer_defaults={"max_drive_minutes": max_drive_minutes},
+        lawyer_defaults=None
+        if max_drive_minutes is None
+        else {"max_drive_minutes": max_drive_minutes},
     )
     notes: list[str] = []
     if ledger is not None:
         visits, notes = carry_over(visits, read_ledger(ledger))
-    params = params or PlanParams(min_gap_days=min_gap_days, seed=seed)
+    if params is None:
+        params = PlanParams()
+        if min_gap_days is not None:
+            params = replace(params, min_gap_days=min_gap_days)
+        if seed is not None:
+            params = replace(params, seed=seed)
     plan = plan_month(lawyers, visits, cal, travel, params)
     if cal.holiday_warning:
         plan.assumptions["holidays"] = cal.holiday_warning
@@ -309,16 +339,16 @@ def plan_county_month(
 
 
 def road_path_function(
-    model: Any, travel: TravelMatrix, plan: MonthPlan | None = None
+    model: CountyModel, travel: TravelMatrix, plan: MonthPlan | None = None
 ) -> Callable[[str, str], list[tuple[float, float]] | None]:
     """``road_path(a, b)``: the fastest road geometry (WGS84 lon/lat) between two place keys of
     ``travel``, for :func:`~analysis.circuits.export.routes_geojson`.
 
-    With ``plan``, every leg of the plan is routed up front by :func:`geo.traveltime.routes`
+    With ``plan``, every leg of the plan is routed up front by :func:`geo.routing.routes`
     (one search per distinct origin); other legs are routed on demand. An unreachable or unknown
     leg gives ``None`` (drawn straight).
     """
-    from doorstep.geo.traveltime import routes
+    from doorstep.geo.routing import routes
 
     keys = list(travel.coords)
     pts = gpd.GeoDataFrame(

@@ -9,18 +9,19 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import write_bytes
 
-from .model import hhmm
+from .model import Lawyer, hhmm
 from .plan import MonthPlan
 
 LEDGER_COLUMNS = [
@@ -61,6 +62,11 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
+_BOLD = Font(bold=True)
+_FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # cells staff fill in
+_LEDGER_WIDTHS = (12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30)
+
+
 def write_ledger(
     plan: MonthPlan,
     path: str | Path,
@@ -73,12 +79,31 @@ def write_ledger(
     code)`` of visits already recorded (e.g. ticked in the web app) to a note; those rows are
     written with 已走访 visited = 是 and the note, the others left blank for staff to fill in.
     """
-    done = done or {}
     wb = Workbook()
     summary = wb.active
     assert summary is not None
+    _summary_sheet(summary, plan)
+    used = {summary.title.lower()}
+    for lw in plan.lawyers:
+        _lawyer_sheet(wb.create_sheet(_sheet_title(lw.name or lw.id, used)), plan, lw, done or {})
+    if plan.unscheduled:
+        _unscheduled_sheet(wb.create_sheet(_sheet_title("未排 unscheduled", used)), plan)
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    return atomic_write_bytes(path, data)
+
+
+def _bold_row(ws: Worksheet, row: Iterable[object]) -> None:
+    """Append ``row`` to sheet ``ws`` in bold (a header)."""
+    ws.append(list(row))
+    for c in ws[ws.max_row]:
+        c.font = _BOLD
+
+
+def _summary_sheet(summary: Worksheet, plan: MonthPlan) -> None:
+    """Totals, one row per lawyer and one per township."""
     summary.title = "汇总 summary"
-    bold = Font(bold=True)
     summary.append([f"{plan.month} 法律顾问走访计划 lawyer circuits"])
     summary["A1"].font = Font(bold=True, size=13)
     summary.append(
@@ -92,113 +117,79 @@ def write_ledger(
         ]
     )
     summary.append([])
-    lrows = plan.lawyer_summary()
-    head = [
-        "律师 lawyer",
-        "id",
-        "驻点 base",
-        "工作日 working days",
-        "出行天数 days out",
-        "走访次数 visits",
-        "村数 villages",
-        "驾车小时 drive h",
-        "驻村小时 on-site h",
-        "里程 km",
-        "最长一天 longest day h",
-    ]
-    summary.append(head)
-    for c in summary[summary.max_row]:
-        c.font = bold
-    for lr in lrows:
-        summary.append(
-            [
-                lr["lawyer"],
-                lr["lawyer_id"],
-                lr["base"],
-                lr["working_days"],
-                lr["days_out"],
-                lr["visits"],
-                lr["villages"],
-                lr["drive_hours"],
-                lr["onsite_hours"],
-                lr["km"],
-                lr["max_day_hours"],
-            ]
-        )
+    lawyer_cols = {
+        "lawyer": "律师 lawyer",
+        "lawyer_id": "id",
+        "base": "驻点 base",
+        "working_days": "工作日 working days",
+        "days_out": "出行天数 days out",
+        "visits": "走访次数 visits",
+        "villages": "村数 villages",
+        "drive_hours": "驾车小时 drive h",
+        "onsite_hours": "驻村小时 on-site h",
+        "km": "里程 km",
+        "max_day_hours": "最长一天 longest day h",
+    }
+    _bold_row(summary, lawyer_cols.values())
+    for lr in plan.lawyer_summary():
+        summary.append([lr[k] for k in lawyer_cols])
     summary.append([])
-    summary.append(
-        [
-            "乡镇 township",
-            "走访次数 visits",
-            "村数 villages",
-            "驻村小时 on-site h",
-            "未排 unscheduled",
-        ]
-    )
-    for c in summary[summary.max_row]:
-        c.font = bold
+    town_cols = {
+        "township": "乡镇 township",
+        "visits": "走访次数 visits",
+        "villages": "村数 villages",
+        "onsite_hours": "驻村小时 on-site h",
+        "unscheduled": "未排 unscheduled",
+    }
+    _bold_row(summary, town_cols.values())
     for t in plan.township_summary():
-        summary.append(
-            [t["township"], t["visits"], t["villages"], t["onsite_hours"], t["unscheduled"]]
-        )
+        summary.append([t[k] for k in town_cols])
     summary.column_dimensions["A"].width = 22
-    used = {summary.title.lower()}
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for lw in plan.lawyers:
-        ws = wb.create_sheet(_sheet_title(lw.name or lw.id, used))
-        ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
-        ws.append([h for _, h in LEDGER_COLUMNS])
-        for c in ws[2]:
-            c.font = bold
-        for r in plan.routes_of(lw.id):
-            for i, s in enumerate(r.stops, start=1):
-                ws.append(
-                    [
-                        r.date,
-                        f"周{_WEEKDAYS[r.date.weekday()]}",
-                        i,
-                        s.village_id,
-                        s.village,
-                        s.township,
-                        s.visit_no,
-                        hhmm(s.arrival),
-                        hhmm(s.departure),
-                        round(s.travel_min),
-                        round(s.travel_km, 1),
-                        *(
-                            ("是", done[key])
-                            if (key := (lw.id, r.date.isoformat(), s.village_id)) in done
-                            else ("", "")
-                        ),
-                    ]
-                )
-                ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
-                ws.cell(ws.max_row, 12).fill = fill
-                ws.cell(ws.max_row, 13).fill = fill
-        for j, w in enumerate([12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30], start=1):
-            ws.column_dimensions[get_column_letter(j)].width = w
-        ws.freeze_panes = "A3"
-    if plan.unscheduled:
-        ws = wb.create_sheet(_sheet_title("未排 unscheduled", used))
-        ws.append(
-            [
-                "村代码 village code",
-                "村 village",
-                "乡镇 township",
-                "第几次 visit no.",
-                "原因 reason",
-            ]
-        )
-        for c in ws[1]:
-            c.font = bold
-        for u in plan.unscheduled:
-            ws.append([u.village_id, u.village, u.township, u.visit_no, u.reason])
-            ws.cell(ws.max_row, 5).alignment = Alignment(wrap_text=True)
-        ws.column_dimensions["E"].width = 90
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = buf.getvalue()
-    return atomic_write_bytes(path, data)
+
+
+def _lawyer_sheet(
+    ws: Worksheet, plan: MonthPlan, lw: Lawyer, done: Mapping[tuple[str, str, str], str]
+) -> None:
+    """One row per planned visit of ``lw`` (columns :data:`LEDGER_COLUMNS`)."""
+    ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
+    _bold_row(ws, [h for _, h in LEDGER_COLUMNS])
+    for r in plan.routes_of(lw.id):
+        for i, s in enumerate(r.stops, start=1):
+            key = (lw.id, r.date.isoformat(), s.village_id)
+            ws.append(
+                [
+                    r.date,
+                    f"周{_WEEKDAYS[r.date.weekday()]}",
+                    i,
+                    s.village_id,
+                    s.village,
+                    s.township,
+                    s.visit_no,
+                    hhmm(s.arrival),
+                    hhmm(s.departure),
+                    round(s.travel_min),
+                    round(s.travel_km, 1),
+                    *(("是", done[key]) if key in done else ("", "")),
+                ]
+            )
+            ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
+            ws.cell(ws.max_row, 12).fill = _FILL_IN
+            ws.cell(ws.max_row, 13).fill = _FILL_IN
+    for j, w in enumerate(_LEDGER_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    ws.freeze_panes = "A3"
+
+
+def _unscheduled_sheet(ws: Worksheet, plan: MonthPlan) -> None:
+    """The visits that could not be scheduled, with the reason."""
+    _bold_row(
+        ws,
+        ["村代码 village code", "村 village", "乡镇 township", "第几次 visit no.", "原因 reason"],
+    )
+    for u in plan.unscheduled:
+        ws.append([u.village_id, u.village, u.township, u.visit_no, u.reason])
+        ws.cell(ws.max_row, 5).alignment = Alignment(wrap_text=True)
+    ws.column_dimensions["E"].width = 90
 
 
 def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name: str = "") -> bytes:

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -64,8 +65,6 @@ def read_ledger(path: str | Path) -> list[LedgerEntry]:
             f"cannot open the ledger workbook ({exc})",
             fix="pass the .xlsx written by doorstep circuits",
         ) from exc
-    keys = [k for k, _ in LEDGER_COLUMNS]
-    headers = [h for _, h in LEDGER_COLUMNS]
     out: list[LedgerEntry] = []
     n_sheets = 0
     for ws in wb.worksheets:
@@ -73,64 +72,74 @@ def read_ledger(path: str | Path) -> list[LedgerEntry]:
         if len(rows) < 2 or not rows[0] or rows[0][0] != "律师 lawyer id":
             continue
         n_sheets += 1
-        lawyer_id = str(rows[0][1])
-        head = [str(h).strip() if h is not None else "" for h in rows[1]]
-        try:
-            col = {k: head.index(h) for k, h in zip(keys, headers, strict=True)}
-        except ValueError as exc:
-            raise DataFileError(
-                p,
-                f"sheet {ws.title!r}: header row 2 changed ({exc})",
-                row=2,
-                fix="keep the column headers as written",
-            ) from exc
-        for i, r in enumerate(rows[2:], start=3):
-            if r is None or all(v is None for v in r):
-                continue
-            d = r[col["date"]]
-            if isinstance(d, dt.datetime):
-                d = d.date()
-            elif isinstance(d, str):
-                try:
-                    d = dt.date.fromisoformat(d.strip())
-                except ValueError:
-                    raise DataFileError(
-                        p,
-                        f"sheet {ws.title!r}: bad date {d!r}",
-                        row=i,
-                        field="日期 date",
-                        fix="use YYYY-MM-DD",
-                    ) from None
-            if not isinstance(d, dt.date):
-                raise DataFileError(
-                    p, f"sheet {ws.title!r}: missing date", row=i, field="日期 date"
-                )
-            vid = r[col["village_id"]]
-            if vid is None:
-                raise DataFileError(
-                    p,
-                    f"sheet {ws.title!r}: missing village code",
-                    row=i,
-                    field="村代码 village code",
-                )
-            no = r[col["visit_no"]]
-            out.append(
-                LedgerEntry(
-                    lawyer_id=lawyer_id,
-                    date=d,
-                    village_id=str(vid),
-                    village=str(r[col["village"]] or ""),
-                    visit_no=int(no) if no is not None else 1,
-                    visited=_parse_visited(r[col["visited"]], p, i, ws.title),
-                    notes=str(r[col["notes"]] or ""),
-                )
-            )
+        out.extend(_sheet_entries(p, ws.title, rows))
     wb.close()
     if n_sheets == 0:
         raise DataFileError(
             p, "no lawyer sheets found", fix="pass a ledger written by doorstep circuits --xlsx"
         )
     return out
+
+
+def _sheet_entries(p: Path, sheet: str, rows: list[tuple[Any, ...]]) -> list[LedgerEntry]:
+    """The entries of one lawyer sheet (``rows`` as read, row 1 = lawyer id, row 2 = header)."""
+    lawyer_id = str(rows[0][1])
+    head = [str(h).strip() if h is not None else "" for h in rows[1]]
+    try:
+        col = {k: head.index(h) for k, h in LEDGER_COLUMNS}
+    except ValueError as exc:
+        raise DataFileError(
+            p,
+            f"sheet {sheet!r}: header row 2 changed ({exc})",
+            row=2,
+            fix="keep the column headers as written",
+        ) from exc
+    out: list[LedgerEntry] = []
+    for i, r in enumerate(rows[2:], start=3):
+        if r is None or all(v is None for v in r):
+            continue
+        vid = r[col["village_id"]]
+        d = _entry_date(r[col["date"]], p, i, sheet)
+        if vid is None:
+            raise DataFileError(
+                p,
+                f"sheet {sheet!r}: missing village code",
+                row=i,
+                field="村代码 village code",
+            )
+        no = r[col["visit_no"]]
+        out.append(
+            LedgerEntry(
+                lawyer_id=lawyer_id,
+                date=d,
+                village_id=str(vid),
+                village=str(r[col["village"]] or ""),
+                visit_no=int(no) if no is not None else 1,
+                visited=_parse_visited(r[col["visited"]], p, i, sheet),
+                notes=str(r[col["notes"]] or ""),
+            )
+        )
+    return out
+
+
+def _entry_date(d: object, p: Path, row: int, sheet: str) -> dt.date:
+    """A ledger cell's date (an Excel date, or ``YYYY-MM-DD`` text)."""
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    elif isinstance(d, str):
+        try:
+            d = dt.date.fromisoformat(d.strip())
+        except ValueError:
+            raise DataFileError(
+                p,
+                f"sheet {sheet!r}: bad date {d!r}",
+                row=row,
+                field="日期 date",
+                fix="use YYYY-MM-DD",
+            ) from None
+    if not isinstance(d, dt.date):
+        raise DataFileError(p, f"sheet {sheet!r}: missing date", row=row, field="日期 date")
+    return d
 
 
 def missed_visits(entries: Sequence[LedgerEntry], blank_is_missed: bool = True) -> Counter[str]:

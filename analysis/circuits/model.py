@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
+import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +43,49 @@ def hhmm(minutes: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+CIRCUITS_PARAMS = "circuits.toml"
+"""File (under ``data/params``) holding the defaults of :class:`Lawyer` (``[lawyer]``),
+:class:`VillageVisit` (``[visit]``) and :class:`PlanParams` (``[planner]``)."""
+
+
+def _circuits_path() -> Path:
+    return project_data_dir() / "params" / CIRCUITS_PARAMS
+
+
+@functools.cache
+def _circuits_tables() -> dict[str, Any]:
+    """``data/params/circuits.toml`` (read once per process)."""
+    p = _circuits_path()
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError:
+        raise DataFileError(p, "circuits parameter file not found", fix="restore it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(p, f"not valid TOML ({exc})", fix="correct the syntax") from None
+
+
+def circuits_default(table: str, name: str) -> Any:
+    """Default ``name`` of ``[table]`` in ``data/params/circuits.toml`` (times of day given as
+    ``"HH:MM"`` are returned as minutes after midnight, lists as tuples)."""
+    tab = _circuits_tables().get(table)
+    if not isinstance(tab, dict) or name not in tab:
+        raise DataFileError(
+            _circuits_path(),
+            "parameter missing",
+            field=f"{table}.{name}",
+            fix="add it (the repository copy documents every parameter)",
+        )
+    v = tab[name]
+    if isinstance(v, str) and ":" in v:
+        return parse_hhmm(v)
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _from_file(table: str, name: str) -> Any:
+    """Dataclass field whose default is ``[table] name`` of ``data/params/circuits.toml``."""
+    return field(default_factory=functools.partial(circuits_default, table, name))
+
+
 @dataclass(frozen=True)
 class Lawyer:
     """A lawyer (or legal adviser) who drives circuits from a home base.
@@ -65,19 +111,22 @@ class Lawyer:
         Daily limit on driving time.
     leave
         Dates the lawyer is not available (leave, training, court days).
+
+    Defaults of ``weekdays`` … ``max_drive_minutes`` come from ``data/params/circuits.toml``
+    ``[lawyer]``.
     """
 
     id: str
     name: str
     base: str
     mode: str = "car"
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-    shift_start: int = 8 * 60 + 30
-    shift_end: int = 17 * 60 + 30
-    lunch_earliest: int = 11 * 60 + 30
-    lunch_latest: int = 13 * 60 + 30
-    lunch_minutes: int = 60
-    max_drive_minutes: float = 300.0
+    weekdays: tuple[int, ...] = _from_file("lawyer", "weekdays")
+    shift_start: int = _from_file("lawyer", "shift_start")
+    shift_end: int = _from_file("lawyer", "shift_end")
+    lunch_earliest: int = _from_file("lawyer", "lunch_earliest")
+    lunch_latest: int = _from_file("lawyer", "lunch_latest")
+    lunch_minutes: int = _from_file("lawyer", "lunch_minutes")
+    max_drive_minutes: float = _from_file("lawyer", "max_drive_minutes")
     leave: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
@@ -115,14 +164,16 @@ class VillageVisit:
     ``window`` = (open, close) minutes after midnight: the on-site time must lie inside it.
     ``weekdays`` / ``dates`` restrict the days (preferred market days, meeting days);
     ``adviser`` = id of the assigned lawyer (一村一顾问) or ``None`` for free assignment.
+    Defaults of ``visits`` and ``service_minutes`` come from ``data/params/circuits.toml``
+    ``[visit]``.
     """
 
     id: str
     name: str
     location: str
     township: str = ""
-    visits: int = 1
-    service_minutes: int = 120
+    visits: int = _from_file("visit", "visits")
+    service_minutes: int = _from_file("visit", "service_minutes")
     window: tuple[int, int] | None = None
     weekdays: tuple[int, ...] | None = None
     dates: tuple[dt.date, ...] | None = None
@@ -286,29 +337,70 @@ class TravelMatrix:
         return self.names.get(key, key)
 
 
+# (field, kind, lower bound, upper bound, lower bound inclusive)
+_PLAN_CHECKS: tuple[tuple[str, type, float, float, bool], ...] = (
+    ("min_gap_days", int, 0, math.inf, True),
+    ("balance_weight", float, 0, math.inf, True),
+    ("day_time_limit", float, 0, math.inf, False),
+    ("day_max_iterations", int, 1, math.inf, True),
+    ("seed", int, 0, math.inf, True),
+    ("drive_share", float, 0, 1, True),
+    ("cap_slack", float, 1, math.inf, True),
+    ("balance_floor", float, 0, 1, True),
+    ("rebalance_rounds", int, 0, math.inf, True),
+    ("spread_weight", float, 0, math.inf, True),
+    ("visit_prize", int, 1, math.inf, True),
+)
+
+
 @dataclass(frozen=True)
 class PlanParams:
-    """Parameters of the month planner.
+    """Parameters of the month planner; every default is read from ``data/params/circuits.toml``
+    ``[planner]`` (units and meaning are documented there), a value passed here overrides it.
 
-    ``min_gap_days``: repeat visits to the same village at least this many calendar days apart;
-    ``balance_weight``: weight of a day's load in the insertion score (higher = spread visits
-    over more days); ``day_time_limit``: PyVRP seconds per day; ``seed``: solver seed.
+    User-facing: ``min_gap_days`` (repeat visits to a village at least this many calendar days
+    apart), ``balance_weight`` (score minutes per minute of day length), ``day_time_limit``
+    (PyVRP seconds per date), ``day_max_iterations``, ``seed``, ``use_pyvrp``.
+
+    Heuristic constants of :func:`~analysis.circuits.planner.plan_month`: a village ``v`` with
+    ``r_v`` visits of ``s_v`` minutes, whose lone visit from lawyer ``l``'s base drives
+    ``d_{vl}`` minutes, is estimated at ``e_{vl} = r_v (s_v + drive_share · d_{vl})``; lawyer
+    ``l`` with ``n_l`` working days gets the cap ``cap_slack · Σ_v min_l e_{vl} · n_l / Σ n``;
+    rebalancing stops when every load is at least ``balance_floor`` of that fair share (at most
+    ``rebalance_rounds`` moves per free village); ``spread_weight`` scores a day's spread rank
+    (tie-break), and ``visit_prize`` is PyVRP's prize for serving a visit.
     """
 
-    min_gap_days: int = 7
-    balance_weight: float = 0.3
-    day_time_limit: float = 0.5
-    day_max_iterations: int = 400
-    seed: int = 0
-    use_pyvrp: bool = True
+    min_gap_days: int = _from_file("planner", "min_gap_days")
+    balance_weight: float = _from_file("planner", "balance_weight")
+    day_time_limit: float = _from_file("planner", "day_time_limit")
+    day_max_iterations: int = _from_file("planner", "day_max_iterations")
+    seed: int = _from_file("planner", "seed")
+    use_pyvrp: bool = _from_file("planner", "use_pyvrp")
+    drive_share: float = _from_file("planner", "drive_share")
+    cap_slack: float = _from_file("planner", "cap_slack")
+    balance_floor: float = _from_file("planner", "balance_floor")
+    rebalance_rounds: int = _from_file("planner", "rebalance_rounds")
+    spread_weight: float = _from_file("planner", "spread_weight")
+    visit_prize: int = _from_file("planner", "visit_prize")
 
     def __post_init__(self) -> None:
-        if self.min_gap_days < 0:
-            raise InputError("min_gap_days must be >= 0")
-        if self.balance_weight < 0:
-            raise InputError("balance_weight must be >= 0")
-        if self.day_time_limit <= 0:
-            raise InputError("day_time_limit must be > 0")
+        where = f"(data/params/{CIRCUITS_PARAMS} [planner] or the value passed)"
+        if not isinstance(self.use_pyvrp, bool):
+            raise InputError(f"use_pyvrp must be true or false, got {self.use_pyvrp!r} {where}")
+        for name, kind, lo, hi, closed in _PLAN_CHECKS:
+            v = getattr(self, name)
+            ok_type = not isinstance(v, bool) and isinstance(
+                v, int if kind is int else (int, float)
+            )
+            ok = ok_type and (lo <= v if closed else lo < v) and v <= hi
+            if not ok:
+                bound = f"{'>=' if closed else '>'} {lo:g}" + (
+                    f" and <= {hi:g}" if hi < math.inf else ""
+                )
+                raise InputError(
+                    f"{name} must be {'an integer' if kind is int else 'a number'} {bound}, got {v!r} {where}"
+                )
 
 
 def check_inputs(

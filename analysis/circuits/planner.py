@@ -6,8 +6,9 @@ Three layers:
    adviser, or everyone). A visit that fits nobody's day is reported with the reason in words.
 2. **Assignment and day filling.** Free villages go to lawyers by regret order under balanced
    workload caps (estimated on-site plus travel minutes, proportional to each lawyer's working
-   days), then rebalanced so no lawyer carries under 92 % of a fair share. Each lawyer's
-   visits are then inserted, hardest first, into the working day with the lowest score
+   days), then rebalanced so no lawyer carries under ``balance_floor`` (default 92 %) of a fair
+   share (constants in ``data/params/circuits.toml``). Each lawyer's visits are then inserted,
+   hardest first, into the working day with the lowest score
    ``added driving + balance_weight * day length`` where the insertion is feasible (exact
    timing with the lunch break, shift end and driving limit — :mod:`.schedule`) and repeat
    visits to a village stay ``min_gap_days`` apart. What fits no day of its lawyer is offered to
@@ -30,7 +31,7 @@ import numpy as np
 
 from .model import Lawyer, MonthCalendar, PlanParams, TravelMatrix, VillageVisit, check_inputs, hhmm
 from .plan import DayRoute, MonthPlan, PlannedStop, Unscheduled
-from .schedule import Event, TimedDay, best_day, best_insertion, simulate
+from .schedule import EPS, Event, TimedDay, best_day, best_insertion, lunch_event, simulate
 from .vrp import BIG, Break, ClientSpec, RoutingProblem, VehicleSpec, solve_routing
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,40 @@ def explain_unfit(lw: Lawyer, v: VillageVisit, travel: TravelMatrix) -> str:
     return f"{who} cannot be timed into a working day from base {base} (lunch break and shift)"
 
 
+@dataclass
+class _Month:
+    """The month being planned: inputs, derived indices and the visits dropped so far."""
+
+    lawyers: Sequence[Lawyer]
+    visits: Sequence[VillageVisit]
+    calendar: MonthCalendar
+    travel: TravelMatrix
+    params: PlanParams
+    bases: list[int]
+    days: dict[int, list[dt.date]]
+    insts: list[_Inst]
+    unscheduled: list[Unscheduled] = field(default_factory=list)
+
+    @property
+    def mins(self) -> np.ndarray:
+        return self.travel.minutes
+
+    def drop(self, inst: _Inst, reason: str) -> None:
+        v = self.visits[inst.vi]
+        self.unscheduled.append(Unscheduled(v.id, v.name, v.township, inst.k, reason))
+
+
+@dataclass
+class _Filled:
+    """Result of day filling: each (lawyer, date)'s visit events and timed day."""
+
+    day_events: dict[tuple[int, dt.date], list[Event]] = field(default_factory=dict)
+    day_timed: dict[tuple[int, dt.date], TimedDay] = field(default_factory=dict)
+    placed: dict[int, list[dt.date]] = field(default_factory=dict)  # vi -> dates used
+    where: dict[int, tuple[int, dt.date]] = field(default_factory=dict)  # ref -> (lawyer, date)
+    n_repaired: int = 0
+
+
 def _rebalance(
     owner: dict[int, int],
     load: np.ndarray,
@@ -114,23 +149,24 @@ def _rebalance(
     free: list[int],
     ndays: np.ndarray,
     by_village: dict[int, list[_Inst]],
-    floor: float = 0.92,
+    params: PlanParams,
 ) -> int:
     """Move free villages to the least-loaded lawyer until every lawyer carries at least
-    ``floor`` of a fair share (estimated minutes, proportional to working days).
+    ``params.balance_floor`` of a fair share (estimated minutes, proportional to working days).
 
     Each move takes, from a lawyer above the fair share, the village whose transfer adds the
-    least estimated time, and only if the pair's larger load goes down. Returns the moves made.
+    least estimated time, and only if the pair's larger load goes down; at most
+    ``params.rebalance_rounds`` moves per free village. Returns the moves made.
     """
     if len(load) < 2 or not free:
         return 0
     share = ndays / max(float(ndays.sum()), 1.0)
     moves = 0
-    for _ in range(4 * len(free)):
+    for _ in range(params.rebalance_rounds * len(free)):
         fair = float(load.sum()) * share
         rel = load / np.maximum(fair, 1e-9)
         lo = int(np.argmin(rel))
-        if rel[lo] >= floor:
+        if rel[lo] >= params.balance_floor:
             break
         best: tuple[float, int] | None = None
         for vi in free:
@@ -203,7 +239,7 @@ def plan_month(
     travel
         Door-to-door minutes and km between all places (one mode).
     params
-        Planner parameters (spacing of repeat visits, balance weight, solver time, seed).
+        Planner parameters (default: ``data/params/circuits.toml``).
 
     Returns
     -------
@@ -213,30 +249,51 @@ def plan_month(
     """
     params = params or PlanParams()
     check_inputs(lawyers, visits, travel)
-    mins = travel.minutes
-    bases = [travel.index(lw.base) for lw in lawyers]
-    days = {i: lawyer_days(lw, calendar) for i, lw in enumerate(lawyers)}
-    insts = _instances(lawyers, visits, travel)
-    unscheduled: list[Unscheduled] = []
+    month = _Month(
+        lawyers,
+        visits,
+        calendar,
+        travel,
+        params,
+        bases=[travel.index(lw.base) for lw in lawyers],
+        days={i: lawyer_days(lw, calendar) for i, lw in enumerate(lawyers)},
+        insts=_instances(lawyers, visits, travel),
+    )
+    live, single = _screen(month)
+    owner = _assign(month, live, single)
+    filled = _fill_days(month, live, single, owner)
+    log.info(
+        "placed %d of %d visits (%d moved to another lawyer)",
+        len(filled.where),
+        len(month.insts),
+        filled.n_repaired,
+    )
+    solver_used: dict[tuple[int, dt.date], str] = {}
+    if params.use_pyvrp:
+        for d in sorted({d for (_, d) in filled.day_events}):
+            _route_date(month, d, filled, solver_used)
+    return _month_plan(month, filled, solver_used)
 
-    def drop(inst: _Inst, reason: str) -> None:
-        v = visits[inst.vi]
-        unscheduled.append(Unscheduled(v.id, v.name, v.township, inst.k, reason))
 
-    # 1. screening
-    single: dict[
-        tuple[int, int], float
-    ] = {}  # (vi, lawyer) -> round-trip minutes when a lone visit fits
+def _screen(month: _Month) -> tuple[list[_Inst], dict[tuple[int, int], float]]:
+    """Phase 1: try each visit alone on a day of each candidate lawyer.
+
+    Returns the visits that fit somebody (candidates narrowed to those lawyers) and
+    ``single[(village, lawyer)]``: driving minutes of the best lone-visit day (``inf`` if none).
+    Visits that fit nobody are dropped with the reason in words.
+    """
+    lawyers, mins, bases = month.lawyers, month.mins, month.bases
+    single: dict[tuple[int, int], float] = {}
     live: list[_Inst] = []
-    for inst in insts:
-        v = visits[inst.vi]
+    for inst in month.insts:
+        v = month.visits[inst.vi]
         ok = []
         for li in inst.candidates:
             key = (inst.vi, li)
             if key not in single:
                 r = best_day(lawyers[li], bases[li], [inst.event], mins)
                 single[key] = r.drive if r is not None else math.inf
-            if math.isfinite(single[key]) and _allowed(inst, v, days[li]):
+            if math.isfinite(single[key]) and _allowed(inst, v, month.days[li]):
                 ok.append(li)
         if ok:
             inst.candidates = ok
@@ -244,35 +301,50 @@ def plan_month(
             continue
         fit = [li for li in inst.candidates if math.isfinite(single[(inst.vi, li)])]
         if fit:
-            li = fit[0]
             want = (
                 f"on {', '.join(sorted(d.isoformat() for d in inst.dates))}"
                 if inst.dates
                 else "on the preferred weekdays"
             )
-            drop(
+            month.drop(
                 inst,
-                f"village {v.name}: no working day of {lawyers[li].name} in {calendar.label()} falls {want}",
+                f"village {v.name}: no working day of {lawyers[fit[0]].name} in "
+                f"{month.calendar.label()} falls {want}",
             )
         else:
             li = min(
                 inst.candidates, key=lambda j: mins[bases[j], inst.node] + mins[inst.node, bases[j]]
             )
-            drop(inst, explain_unfit(lawyers[li], v, travel))
+            month.drop(inst, explain_unfit(lawyers[li], v, month.travel))
+    return live, single
 
-    # 2a. lawyer per village (free villages: regret order under balanced caps)
-    owner: dict[int, int] = {}
-    load = np.zeros(len(lawyers))
-    est: dict[tuple[int, int], float] = {}
+
+def _assign(
+    month: _Month, live: list[_Inst], single: dict[tuple[int, int], float]
+) -> dict[int, int]:
+    """Phase 2a: a lawyer per village (``owner[village]``).
+
+    Estimated workload ``e[v, l] = r_v (s_v + drive_share · single[v, l])``; caps
+    ``cap_l = cap_slack · Σ_v min_l e[v, l] · n_l / Σ n`` (``n_l`` working days). Villages with
+    one candidate go to it; free villages go, in decreasing regret (second-best minus best
+    lone-visit driving), to the nearest lawyer with room under the cap (else the least relative
+    overload), then :func:`_rebalance` evens the loads.
+    """
+    params, visits = month.params, month.visits
     by_village: dict[int, list[_Inst]] = {}
     for inst in live:
         by_village.setdefault(inst.vi, []).append(inst)
+    est: dict[tuple[int, int], float] = {}
     for vi, group in by_village.items():
         for li in group[0].candidates:
-            est[(vi, li)] = len(group) * (visits[vi].service_minutes + 0.6 * single[(vi, li)])
+            est[(vi, li)] = len(group) * (
+                visits[vi].service_minutes + params.drive_share * single[(vi, li)]
+            )
     total = sum(min(est[(vi, li)] for li in g[0].candidates) for vi, g in by_village.items())
-    ndays = np.array([len(days[i]) for i in range(len(lawyers))], dtype=float)
-    cap = total * ndays / max(ndays.sum(), 1) * 1.1
+    ndays = np.array([len(month.days[i]) for i in range(len(month.lawyers))], dtype=float)
+    cap = total * ndays / max(ndays.sum(), 1) * params.cap_slack
+    owner: dict[int, int] = {}
+    load = np.zeros(len(month.lawyers))
     free = []
     for vi, group in by_village.items():
         if len(group[0].candidates) == 1:
@@ -295,127 +367,148 @@ def plan_month(
         )
         owner[vi] = li
         load[li] += est[(vi, li)]
-    _rebalance(owner, load, est, free, ndays, by_village)
+    _rebalance(owner, load, est, free, ndays, by_village, params)
+    return owner
 
-    # 2b. day filling
-    ranks = {}
-    day_events: dict[tuple[int, dt.date], list[Event]] = {}
-    day_timed: dict[tuple[int, dt.date], TimedDay] = {}
-    placed: dict[int, list[dt.date]] = {}  # vi -> dates used
-    where: dict[int, tuple[int, dt.date]] = {}
-    for li in range(len(lawyers)):
-        rk = _spread_rank(len(days[li]))
-        ranks[li] = {d: rk[i] for i, d in enumerate(days[li])}
 
-    def try_place(inst: _Inst, li: int) -> tuple[float, dt.date, TimedDay] | None:
-        v = visits[inst.vi]
-        best = None
-        for d in _allowed(inst, v, days[li]):
-            if any(
-                abs((d - o).days) < max(params.min_gap_days, 1) for o in placed.get(inst.vi, [])
-            ):
-                continue
-            cur = day_events.get((li, d), [])
-            t = best_insertion(lawyers[li], bases[li], cur, inst.event, mins)
-            if t is None:
-                continue
-            prev = day_timed.get((li, d))
-            added = t.drive - (prev.drive if prev else 0.0)
-            score = added + params.balance_weight * (t.back - t.depart) + 1e-3 * ranks[li][d]
-            if best is None or score < best[0]:
-                best = (score, d, t)
-        return best
+def _try_place(
+    month: _Month,
+    filled: _Filled,
+    ranks: dict[int, dict[dt.date, float]],
+    inst: _Inst,
+    li: int,
+) -> tuple[float, dt.date, TimedDay] | None:
+    """Best day of lawyer ``li`` for ``inst``: lowest ``added driving + balance_weight · day
+    length + spread_weight · spread rank`` among feasible insertions at least ``min_gap_days``
+    from the village's other visits; ``None`` if no day has room."""
+    params = month.params
+    best = None
+    for d in _allowed(inst, month.visits[inst.vi], month.days[li]):
+        if any(
+            abs((d - o).days) < max(params.min_gap_days, 1) for o in filled.placed.get(inst.vi, [])
+        ):
+            continue
+        cur = filled.day_events.get((li, d), [])
+        t = best_insertion(month.lawyers[li], month.bases[li], cur, inst.event, month.mins)
+        if t is None:
+            continue
+        prev = filled.day_timed.get((li, d))
+        added = t.drive - (prev.drive if prev else 0.0)
+        score = (
+            added
+            + params.balance_weight * (t.back - t.depart)
+            + params.spread_weight * ranks[li][d]
+        )
+        if best is None or score < best[0]:
+            best = (score, d, t)
+    return best
 
+
+def _fill_days(
+    month: _Month,
+    live: list[_Inst],
+    single: dict[tuple[int, int], float],
+    owner: dict[int, int],
+) -> _Filled:
+    """Phase 2b: insert each visit, hardest first (fewest allowed days, longest lone drive),
+    into its lawyer's best day (:func:`_try_place`); what fits no day of its lawyer goes to the
+    cheapest other candidate lawyer, else it is dropped with the reason."""
+    visits = month.visits
+    ranks: dict[int, dict[dt.date, float]] = {}
+    for li in range(len(month.lawyers)):
+        rk = _spread_rank(len(month.days[li]))
+        ranks[li] = {d: rk[i] for i, d in enumerate(month.days[li])}
     order = sorted(
         live,
         key=lambda s: (
-            len(_allowed(s, visits[s.vi], days[owner[s.vi]])),
+            len(_allowed(s, visits[s.vi], month.days[owner[s.vi]])),
             -single[(s.vi, owner[s.vi])],
             visits[s.vi].id,
             s.k,
         ),
     )
-    n_repaired = 0
+    filled = _Filled()
     for inst in order:
         li = owner[inst.vi]
-        got = try_place(inst, li)
+        got = _try_place(month, filled, ranks, inst, li)
         lw_used = li
         if got is None:
             alts = [o for o in inst.candidates if o != li]
-            trials = [(g, o) for o in alts if (g := try_place(inst, o)) is not None]
+            trials = [
+                (g, o) for o in alts if (g := _try_place(month, filled, ranks, inst, o)) is not None
+            ]
             if trials:
                 got, lw_used = min(trials, key=lambda x: x[0][0])
-                n_repaired += 1
+                filled.n_repaired += 1
         if got is None:
-            v = visits[inst.vi]
-            spaced = bool(placed.get(inst.vi))
-            drop(
-                inst,
-                f"village {v.name} (visit {inst.k} of {v.visits}): no working day of "
-                f"{lawyers[li].name} in {calendar.label()} has room left"
-                + (f" at least {params.min_gap_days} days from the other visit" if spaced else "")
-                + (" (no other lawyer had room either)" if len(inst.candidates) > 1 else ""),
-            )
+            _drop_no_room(month, filled, inst, li)
             continue
         _, d, t = got
-        day_events[(lw_used, d)] = [e for e in t.events if e.ref >= 0]
-        day_timed[(lw_used, d)] = t
-        placed.setdefault(inst.vi, []).append(d)
-        where[inst.ref] = (lw_used, d)
-    log.info(
-        "placed %d of %d visits (%d moved to another lawyer)", len(where), len(insts), n_repaired
+        filled.day_events[(lw_used, d)] = [e for e in t.events if e.ref >= 0]
+        filled.day_timed[(lw_used, d)] = t
+        filled.placed.setdefault(inst.vi, []).append(d)
+        filled.where[inst.ref] = (lw_used, d)
+    return filled
+
+
+def _drop_no_room(month: _Month, filled: _Filled, inst: _Inst, li: int) -> None:
+    v = month.visits[inst.vi]
+    spaced = bool(filled.placed.get(inst.vi))
+    month.drop(
+        inst,
+        f"village {v.name} (visit {inst.k} of {v.visits}): no working day of "
+        f"{month.lawyers[li].name} in {month.calendar.label()} has room left"
+        + (f" at least {month.params.min_gap_days} days from the other visit" if spaced else "")
+        + (" (no other lawyer had room either)" if len(inst.candidates) > 1 else ""),
     )
 
-    # 3. routing per date with PyVRP
-    solver_used: dict[tuple[int, dt.date], str] = {}
-    if params.use_pyvrp:
-        for d in sorted({d for (_, d) in day_events}):
-            _route_date(d, lawyers, bases, day_events, day_timed, solver_used, mins, params)
+
+def _month_plan(
+    month: _Month, filled: _Filled, solver_used: dict[tuple[int, dt.date], str]
+) -> MonthPlan:
+    """Assemble the :class:`MonthPlan` from the timed days (lawyer, then date order)."""
+    lawyers, params = month.lawyers, month.params
     routes = [
         _day_route(
             lawyers[li],
             d,
-            day_timed[(li, d)],
-            insts,
-            visits,
-            travel,
+            filled.day_timed[(li, d)],
+            month.insts,
+            month.visits,
+            month.travel,
             solver_used.get((li, d), "insertion"),
         )
-        for (li, d) in sorted(day_timed, key=lambda x: (x[0], x[1]))
+        for (li, d) in sorted(filled.day_timed, key=lambda x: (x[0], x[1]))
     ]
     return MonthPlan(
-        month=calendar.label(),
+        month=month.calendar.label(),
         lawyers=list(lawyers),
         routes=routes,
-        unscheduled=unscheduled,
-        working_days={lw.id: days[i] for i, lw in enumerate(lawyers)},
-        required_visits=len(insts),
+        unscheduled=month.unscheduled,
+        working_days={lw.id: month.days[i] for i, lw in enumerate(lawyers)},
+        required_visits=len(month.insts),
         assumptions={
             "min_gap_days": params.min_gap_days,
             "lunch": "one break per day inside the lawyer's lunch window, taken at the base or a village on the route",
-            "holidays_known": calendar.holidays_known,
-            "travel_mode": travel.mode,
-            "moved_to_other_lawyer": n_repaired,
+            "holidays_known": month.calendar.holidays_known,
+            "travel_mode": month.travel.mode,
+            "moved_to_other_lawyer": filled.n_repaired,
             "seed": params.seed,
         },
     )
 
 
-def _route_date(
-    d: dt.date,
-    lawyers: Sequence[Lawyer],
-    bases: list[int],
-    day_events: dict[tuple[int, dt.date], list[Event]],
-    day_timed: dict[tuple[int, dt.date], TimedDay],
-    solver_used: dict[tuple[int, dt.date], str],
-    mins: np.ndarray,
-    params: PlanParams,
-) -> None:
-    """Re-route all lawyers working on ``d`` as one multi-depot VRPTW with breaks (PyVRP)."""
+def _date_problem(
+    month: _Month, d: dt.date, filled: _Filled
+) -> tuple[list[int], list[int], list[Event], RoutingProblem]:
+    """The lawyers working on ``d``, the matrix nodes involved, the visit events (client order)
+    and the multi-depot VRPTW in seconds: one vehicle per lawyer (shift, driving limit, lunch
+    break), each visit an optional client with prize ``visit_prize`` restricted to its lawyer."""
+    lawyers, bases, day_events = month.lawyers, month.bases, filled.day_events
     lis = sorted(li for (li, dd) in day_events if dd == d)
     nodes = sorted({bases[li] for li in lis} | {e.node for li in lis for e in day_events[(li, d)]})
     pos = {n: i for i, n in enumerate(nodes)}
-    sub = mins[np.ix_(nodes, nodes)]
+    sub = month.mins[np.ix_(nodes, nodes)]
     sec = np.where(np.isfinite(sub), np.ceil(sub * 60), BIG).astype(np.int64)
     vehicles, clients, refs = [], [], []
     for k, li in enumerate(lis):
@@ -447,14 +540,31 @@ def _route_date(
                     tw_early=int(e.early * 60),
                     tw_late=int(min(e.late, 24 * 60) * 60),
                     required=False,
-                    prize=10**7,
+                    prize=month.params.visit_prize,
                     vehicles=(k,),
                     name=str(e.ref),
                 )
             )
             refs.append(e)
+    return lis, nodes, refs, RoutingProblem(sec, sec, clients, vehicles)
+
+
+def _route_date(
+    month: _Month,
+    d: dt.date,
+    filled: _Filled,
+    solver_used: dict[tuple[int, dt.date], str],
+) -> None:
+    """Re-route all lawyers working on ``d`` as one multi-depot VRPTW with breaks (PyVRP).
+
+    Each PyVRP route is re-timed by :func:`.schedule.simulate` (or :func:`.schedule.best_day`
+    on PyVRP's visit order, if that drives less) and replaces the insertion route only if it
+    serves the same visits and drives less, or as much and returns no later.
+    """
+    params, mins = month.params, month.mins
+    lis, nodes, refs, problem = _date_problem(month, d, filled)
     sol = solve_routing(
-        RoutingProblem(sec, sec, clients, vehicles),
+        problem,
         time_limit=params.day_time_limit,
         seed=params.seed,
         max_iterations=params.day_max_iterations,
@@ -462,37 +572,30 @@ def _route_date(
     for r in sol.routes:
         li = lis[r.vehicle]
         key = (li, d)
-        lw = lawyers[li]
+        lw = month.lawyers[li]
+        base = month.bases[li]
         events = [
-            refs[s.client]
-            if not s.is_break
-            else Event(
-                -1,
-                nodes[s.location],
-                lw.lunch_minutes,
-                lw.lunch_earliest,
-                lw.lunch_latest - lw.lunch_minutes,
-            )
+            refs[s.client] if not s.is_break else lunch_event(lw, nodes[s.location])
             for s in r.stops
         ]
-        t: TimedDay | str | None = simulate(lw, bases[li], events, mins)
+        t: TimedDay | str | None = simulate(lw, base, events, mins)
         # keep PyVRP's visit order but let the exact evaluator place lunch if that is better
-        alt = best_day(lw, bases[li], [e for e in events if e.ref >= 0], mins)
+        alt = best_day(lw, base, [e for e in events if e.ref >= 0], mins)
         if alt is not None and (
             not isinstance(t, TimedDay) or (alt.drive, alt.back) < (t.drive, t.back)
         ):
             t = alt
-        want = {e.ref for e in day_events[key]}
-        cur = day_timed[key]
+        want = {e.ref for e in filled.day_events[key]}
+        cur = filled.day_timed[key]
         if (
             isinstance(t, TimedDay)
             and set(t.refs) == want
             and (
-                t.drive < cur.drive - 1e-6
-                or (t.drive <= cur.drive + 1e-6 and t.back <= cur.back + 1e-6)
+                t.drive < cur.drive - EPS
+                or (t.drive <= cur.drive + EPS and t.back <= cur.back + EPS)
             )
         ):
-            day_timed[key] = t
+            filled.day_timed[key] = t
             solver_used[key] = "pyvrp"
         else:
             why = t if isinstance(t, str) else "route misses visits or drives longer"

@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from pyvrp import Location, Model
+from pyvrp import Location, Model, Solution
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from doorstep.geo._errors import InputError, SolverError
@@ -238,125 +238,13 @@ def solve_routing(
         Routes with schedules; ``unvisited`` lists optional clients left out (and required
         ones when PyVRP found no feasible solution — then ``feasible`` is False).
     """
-    dist, dur = problem.distance, problem.duration
-    n = dist.shape[0]
-    need_profiles = any(v.brk is not None for v in problem.vehicles) or any(
-        c.vehicles is not None for c in problem.clients
-    )
-    m = Model()
-    xy = problem.xy if problem.xy is not None else np.zeros((n, 2))
-    # coordinates only steer PyVRP's SWAP* neighbourhood (polar sectors); costs come from matrices
-    base_locs = [
-        m.add_location(x=float(xy[i, 0]), y=float(xy[i, 1]), name=str(i)) for i in range(n)
-    ]
-    depot_of: dict[int, object] = {}
-    for v in problem.vehicles:
-        for d in (v.depot, v.end_depot if v.end_depot is not None else v.depot):
-            if d not in depot_of:
-                depot_of[d] = m.add_depot(base_locs[d], name=f"depot{d}")
-    profiles = (
-        [m.add_profile(name=f"v{k}") for k in range(len(problem.vehicles))] if need_profiles else []
-    )
-    n_dims = 1 if any(v.capacity is not None for v in problem.vehicles) else 0
-    # base edges (shared by every profile)
-    for i in range(n):
-        di, ui = dist[i], dur[i]
-        li = base_locs[i]
-        for j in range(n):
-            if i != j:
-                m.add_edge(
-                    li, base_locs[j], distance=int(min(di[j], BIG)), duration=int(min(ui[j], BIG))
-                )
-    # private locations: (origin index, profile index)
-    private: dict[int, list[tuple[Location, int]]] = {k: [] for k in range(len(problem.vehicles))}
-    client_map: list[tuple[int, int]] = []  # pyvrp client idx -> (client i, -1) | (-1, break place)
-    for ci, c in enumerate(problem.clients):
-        load = [c.demand] if n_dims else []
-        if c.vehicles is None:
-            loc = base_locs[c.location]
-        else:
-            loc = m.add_location(
-                x=float(xy[c.location, 0]), y=float(xy[c.location, 1]), name=f"c{ci}"
-            )
-            for k in c.vehicles:
-                private[k].append((loc, c.location))
-        m.add_client(
-            loc,
-            delivery=load,
-            service_duration=c.service,
-            tw_early=c.tw_early,
-            tw_late=c.tw_late,
-            required=c.required,
-            prize=c.prize,
-            name=c.name or f"c{ci}",
-        )
-        client_map.append((ci, -1))
-    for k, v in enumerate(problem.vehicles):
-        if v.brk is None:
-            continue
-        group = m.add_client_group(required=True, name=f"break{k}")
-        places = sorted(
-            {v.depot}
-            | {c.location for c in problem.clients if c.vehicles is None or k in c.vehicles}
-        )
-        for p in places:
-            loc = m.add_location(x=float(xy[p, 0]), y=float(xy[p, 1]), name=f"b{k}@{p}")
-            private[k].append((loc, p))
-            m.add_client(
-                loc,
-                delivery=[0] * n_dims,
-                service_duration=v.brk.duration,
-                tw_early=v.brk.earliest,
-                tw_late=v.brk.latest,
-                required=False,
-                group=group,
-                name=f"break{k}@{p}",
-            )
-            client_map.append((-1, p))
-    if need_profiles:
-        for k, priv in private.items():
-            prof = profiles[k]
-            for loc, o in priv:
-                for j in range(n):
-                    m.add_edge(
-                        loc,
-                        base_locs[j],
-                        distance=int(min(dist[o, j], BIG)),
-                        duration=int(min(dur[o, j], BIG)),
-                        profile=prof,
-                    )
-                    m.add_edge(
-                        base_locs[j],
-                        loc,
-                        distance=int(min(dist[j, o], BIG)),
-                        duration=int(min(dur[j, o], BIG)),
-                        profile=prof,
-                    )
-                for loc2, o2 in priv:
-                    if loc2 is not loc:
-                        m.add_edge(
-                            loc,
-                            loc2,
-                            distance=int(min(dist[o, o2], BIG)),
-                            duration=int(min(dur[o, o2], BIG)),
-                            profile=prof,
-                        )
-    for k, v in enumerate(problem.vehicles):
-        end = v.end_depot if v.end_depot is not None else v.depot
-        m.add_vehicle_type(
-            num_available=v.count,
-            capacity=[v.capacity if v.capacity is not None else BIG] * n_dims,
-            start_depot=depot_of[v.depot],  # type: ignore[arg-type]
-            end_depot=depot_of[end],  # type: ignore[arg-type]
-            tw_early=v.tw_early,
-            tw_late=v.tw_late,
-            shift_duration=v.max_duration if v.max_duration is not None else BIG,
-            max_distance=v.max_distance if v.max_distance is not None else BIG,
-            profile=profiles[k] if need_profiles else None,
-            name=v.name or f"v{k}",
-        )
+    b = _Build(problem)
+    b.add_clients()
+    b.add_breaks()
+    b.add_private_edges()
+    b.add_vehicle_types()
     try:
-        res = m.solve(
+        res = b.m.solve(
             _stop(time_limit, max_iterations),
             seed=seed,
             display=False,
@@ -365,7 +253,172 @@ def solve_routing(
         )
     except (ValueError, RuntimeError) as exc:  # pragma: no cover - PyVRP internal failure
         raise SolverError(f"PyVRP failed: {exc}") from exc
-    sol = res.best
+    routes, visited = _read_routes(res.best, problem, b.client_map)
+    unvisited = [i for i in range(len(problem.clients)) if i not in visited]
+    log.debug("PyVRP: cost %s feasible %s in %.2f s", res.cost(), res.is_feasible(), res.runtime)
+    return RoutingSolution(
+        routes=routes,
+        unvisited=unvisited,
+        cost=float(res.cost()) if res.is_feasible() else float("inf"),
+        feasible=bool(res.is_feasible()),
+        runtime=float(res.runtime),
+        iterations=int(res.num_iterations),
+    )
+
+
+class _Build:
+    """A PyVRP :class:`~pyvrp.Model` of a :class:`RoutingProblem`, built step by step.
+
+    The constructor adds one location per matrix row, the depots, one routing profile per
+    vehicle (only when a vehicle has a break or a client is restricted to some vehicles) and
+    the shared edges; the methods then add, in this order, the clients, the break copies, the
+    private edges of each profile and the vehicle types. Private locations are recorded in
+    ``private[vehicle]`` as ``(location, matrix index it copies)``; ``client_map`` maps each
+    PyVRP client to ``(client index, -1)`` or, for a break copy, ``(-1, matrix index)``.
+    """
+
+    def __init__(self, problem: RoutingProblem) -> None:
+        self.p = problem
+        dist, dur = problem.distance, problem.duration
+        self.n = n = dist.shape[0]
+        self.need_profiles = any(v.brk is not None for v in problem.vehicles) or any(
+            c.vehicles is not None for c in problem.clients
+        )
+        self.m = m = Model()
+        self.xy = problem.xy if problem.xy is not None else np.zeros((n, 2))
+        # coordinates only steer PyVRP's SWAP* neighbourhood (polar sectors); costs come from
+        # the matrices
+        self.base_locs = [
+            m.add_location(x=float(self.xy[i, 0]), y=float(self.xy[i, 1]), name=str(i))
+            for i in range(n)
+        ]
+        self.depot_of: dict[int, object] = {}
+        for v in problem.vehicles:
+            for d in (v.depot, v.end_depot if v.end_depot is not None else v.depot):
+                if d not in self.depot_of:
+                    self.depot_of[d] = m.add_depot(self.base_locs[d], name=f"depot{d}")
+        self.profiles = (
+            [m.add_profile(name=f"v{k}") for k in range(len(problem.vehicles))]
+            if self.need_profiles
+            else []
+        )
+        self.n_dims = 1 if any(v.capacity is not None for v in problem.vehicles) else 0
+        for i in range(n):  # base edges (shared by every profile)
+            di, ui = dist[i], dur[i]
+            li = self.base_locs[i]
+            for j in range(n):
+                if i != j:
+                    m.add_edge(
+                        li,
+                        self.base_locs[j],
+                        distance=int(min(di[j], BIG)),
+                        duration=int(min(ui[j], BIG)),
+                    )
+        self.private: dict[int, list[tuple[Location, int]]] = {
+            k: [] for k in range(len(problem.vehicles))
+        }
+        self.client_map: list[tuple[int, int]] = []
+
+    def add_clients(self) -> None:
+        """One PyVRP client per :class:`ClientSpec`; restricted ones at a private location."""
+        m, xy = self.m, self.xy
+        for ci, c in enumerate(self.p.clients):
+            load = [c.demand] if self.n_dims else []
+            if c.vehicles is None:
+                loc = self.base_locs[c.location]
+            else:
+                loc = m.add_location(
+                    x=float(xy[c.location, 0]), y=float(xy[c.location, 1]), name=f"c{ci}"
+                )
+                for k in c.vehicles:
+                    self.private[k].append((loc, c.location))
+            m.add_client(
+                loc,
+                delivery=load,
+                service_duration=c.service,
+                tw_early=c.tw_early,
+                tw_late=c.tw_late,
+                required=c.required,
+                prize=c.prize,
+                name=c.name or f"c{ci}",
+            )
+            self.client_map.append((ci, -1))
+
+    def add_breaks(self) -> None:
+        """For each vehicle with a break, a required group of optional break clients: one copy
+        at its depot and at every client location it may serve."""
+        m, xy = self.m, self.xy
+        for k, v in enumerate(self.p.vehicles):
+            if v.brk is None:
+                continue
+            group = m.add_client_group(required=True, name=f"break{k}")
+            places = sorted(
+                {v.depot}
+                | {c.location for c in self.p.clients if c.vehicles is None or k in c.vehicles}
+            )
+            for p in places:
+                loc = m.add_location(x=float(xy[p, 0]), y=float(xy[p, 1]), name=f"b{k}@{p}")
+                self.private[k].append((loc, p))
+                m.add_client(
+                    loc,
+                    delivery=[0] * self.n_dims,
+                    service_duration=v.brk.duration,
+                    tw_early=v.brk.earliest,
+                    tw_late=v.brk.latest,
+                    required=False,
+                    group=group,
+                    name=f"break{k}@{p}",
+                )
+                self.client_map.append((-1, p))
+
+    def add_private_edges(self) -> None:
+        """Edges of each profile between its private locations and every matrix location
+        (travel as from/to the location copied)."""
+        if not self.need_profiles:
+            return
+        dist, dur, m = self.p.distance, self.p.duration, self.m
+
+        def edge(a: Location, b: Location, i: int, j: int, prof: object) -> None:
+            m.add_edge(
+                a,
+                b,
+                distance=int(min(dist[i, j], BIG)),
+                duration=int(min(dur[i, j], BIG)),
+                profile=prof,  # type: ignore[arg-type]
+            )
+
+        for k, priv in self.private.items():
+            prof = self.profiles[k]
+            for loc, o in priv:
+                for j in range(self.n):
+                    edge(loc, self.base_locs[j], o, j, prof)
+                    edge(self.base_locs[j], loc, j, o, prof)
+                for loc2, o2 in priv:
+                    if loc2 is not loc:
+                        edge(loc, loc2, o, o2, prof)
+
+    def add_vehicle_types(self) -> None:
+        """One PyVRP vehicle type per :class:`VehicleSpec` (unset limits become :data:`BIG`)."""
+        for k, v in enumerate(self.p.vehicles):
+            end = v.end_depot if v.end_depot is not None else v.depot
+            self.m.add_vehicle_type(
+                num_available=v.count,
+                capacity=[v.capacity if v.capacity is not None else BIG] * self.n_dims,
+                start_depot=self.depot_of[v.depot],  # type: ignore[arg-type]
+                end_depot=self.depot_of[end],  # type: ignore[arg-type]
+                tw_early=v.tw_early,
+                tw_late=v.tw_late,
+                shift_duration=v.max_duration if v.max_duration is not None else BIG,
+                max_distance=v.max_distance if v.max_distance is not None else BIG,
+                profile=self.profiles[k] if self.need_profiles else None,
+                name=v.name or f"v{k}",
+            )
+
+
+def _read_routes(
+    sol: Solution, problem: RoutingProblem, client_map: list[tuple[int, int]]
+) -> tuple[list[VehicleRoute], set[int]]:
+    """The solved routes (stops with arrival, start, end) and the set of clients visited."""
     routes: list[VehicleRoute] = []
     copies: dict[int, int] = {}
     visited: set[int] = set()
@@ -379,16 +432,8 @@ def solve_routing(
             arrival = act.start_time - act.wait_duration
             if ref >= 0:
                 visited.add(ref)
-                stops.append(
-                    Stop(
-                        ref,
-                        problem.clients[ref].location,
-                        False,
-                        arrival,
-                        act.start_time,
-                        act.end_time,
-                    )
-                )
+                loc = problem.clients[ref].location
+                stops.append(Stop(ref, loc, False, arrival, act.start_time, act.end_time))
             else:
                 stops.append(Stop(-1, place, True, arrival, act.start_time, act.end_time))
         cp = copies.get(k, 0)
@@ -404,13 +449,4 @@ def solve_routing(
                 int(r.duration()),
             )
         )
-    unvisited = [i for i in range(len(problem.clients)) if i not in visited]
-    log.debug("PyVRP: cost %s feasible %s in %.2f s", res.cost(), res.is_feasible(), res.runtime)
-    return RoutingSolution(
-        routes=routes,
-        unvisited=unvisited,
-        cost=float(res.cost()) if res.is_feasible() else float("inf"),
-        feasible=bool(res.is_feasible()),
-        runtime=float(res.runtime),
-        iterations=int(res.num_iterations),
-    )
+    return routes, visited

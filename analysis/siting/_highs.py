@@ -146,6 +146,19 @@ class Milp:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_objective else 1e-6)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        n_integer = self._load(h, relax)
+        if start is not None:
+            sol = np.asarray(start, dtype=float)
+            h.setSolution(sol.size, np.arange(sol.size, dtype=np.int32), sol)
+            # the incumbent comes from our own heuristic: spend the time on the bound
+            h.setOptionValue("mip_heuristic_effort", 0.0)
+        log.debug("%s: %d columns, %d rows", label, self.n_col, self.n_row)
+        h.run()
+        return self._solution(h, n_integer, label, t0)
+
+    def _load(self, h: highspy.Highs, relax: bool) -> int:
+        """Pass columns, integrality (none if ``relax``), rows and sense to ``h``; returns the
+        number of integer columns."""
         cost = np.concatenate(self.cost)
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
         h.addCols(
@@ -175,13 +188,11 @@ class Milp:
             )
         if self.sense == "max":
             h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        if start is not None:
-            sol = np.asarray(start, dtype=float)
-            h.setSolution(sol.size, np.arange(sol.size, dtype=np.int32), sol)
-            # the incumbent comes from our own heuristic: spend the time on the bound
-            h.setOptionValue("mip_heuristic_effort", 0.0)
-        log.debug("%s: %d columns, %d rows", label, self.n_col, self.n_row)
-        h.run()
+        return int(integer.size)
+
+    def _solution(self, h: highspy.Highs, n_integer: int, label: str, t0: float) -> MilpSolution:
+        """Read the solved model: objective (plus offset), bound (the MIP dual bound unless
+        optimal), or :class:`InfeasibleError` / :class:`SolverError`."""
         status = h.getModelStatus()
         info = h.getInfo()
         seconds = time.perf_counter() - t0
@@ -196,7 +207,7 @@ class Milp:
         obj = float(info.objective_function_value) + self.offset
         optimal = status == highspy.HighsModelStatus.kOptimal
         bound = obj if optimal else float(info.mip_dual_bound) + self.offset
-        if not integer.size:
+        if not n_integer:
             bound = obj if optimal else bound
         log.debug(
             "%s: %s obj=%g bound=%g in %.2fs",

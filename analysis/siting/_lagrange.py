@@ -116,93 +116,173 @@ def lagrangian_reduce(
     LagrangeOutcome
         Best bound, fixing masks over ``candidates`` and the (possibly improved) incumbent.
     """
-    from .heuristic import interchange
-
     if wd is None:
         wd = weighted_costs(cost, weights)
-    wd_c = np.ascontiguousarray(wd[:, candidates])
-    n, nc = wd_c.shape
-    hi = wd[:, existing].min(axis=1) if existing.size else np.full(n, np.inf)
-    lo = np.minimum(wd_c.min(axis=1) if nc else hi, hi)
-    lam = wd[:, start_open].min(axis=1) if lam is None else lam.copy()
-    lam = np.clip(lam, lo, hi)
-    slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper))
-    best_open = np.asarray(start_open, dtype=np.intp)
-    closed = np.zeros(nc, dtype=bool)
-    opened = np.zeros(nc, dtype=bool)
-    best, best_lam, stall = -np.inf, lam.copy(), 0
-    seen: set[tuple[int, ...]] = set()
-    polished = 0
-    done = 0
-    if k == 0 or nc == 0:
-        val = float(lam.sum()) if nc == 0 or k == 0 else -np.inf
-        return LagrangeOutcome(val, closed, opened, lam, upper, best_open, 0)
-    # Only pairs with w_i d_ij < lam_i have a non-zero reduced cost, so the sums run over the
-    # pairs below a per-demand threshold T_i >= lam_i (rebuilt when a multiplier passes it):
-    # a few percent of the matrix when k is small, instead of all of it every iteration.
-    pi, pj, pv, thr = _pairs(wd_c, lam, hi)
-    for done in range(1, iterations + 1):
-        if (lam > thr).any():
-            pi, pj, pv, thr = _pairs(wd_c, lam, hi)
+    asc = _Ascent(wd, existing, candidates, k, upper, start_open, lam, integral, theta)
+    if k == 0 or asc.nc == 0:
+        val = float(asc.lam.sum()) if asc.nc == 0 or k == 0 else -np.inf
+        return LagrangeOutcome(val, asc.closed, asc.opened, asc.lam, upper, asc.best_open, 0)
+    done = asc.run(cost, weights, iterations, heuristic_every, min_theta)
+    asc.closed &= ~asc.opened
+    log.info(
+        "lagrangian: bound %.6g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",
+        asc.best,
+        asc.upper,
+        done,
+        int(asc.closed.sum()),
+        int(asc.opened.sum()),
+        asc.nc,
+    )
+    return LagrangeOutcome(
+        asc.best, asc.closed, asc.opened, asc.best_lam, asc.upper, asc.best_open, done
+    )
+
+
+@dataclass
+class _Relaxed:
+    """The relaxed problem at the current multipliers: reduced costs ``r`` of the pairs,
+    ``rho`` per candidate, the ``k`` selected candidates (``sel``, ``in_sel``), the k-th
+    smallest ``rho`` (``kth``), ``order`` from :func:`numpy.argpartition` and the bound ``val``."""
+
+    r: npt.NDArray[np.float64]
+    rho: npt.NDArray[np.float64]
+    order: npt.NDArray[np.intp]
+    sel: npt.NDArray[np.intp]
+    in_sel: npt.NDArray[np.bool_]
+    kth: float
+    val: float
+
+
+class _Ascent:
+    """State of the projected subgradient ascent of :func:`lagrangian_reduce`."""
+
+    def __init__(
+        self,
+        wd: npt.NDArray[np.float64],
+        existing: npt.NDArray[np.intp],
+        candidates: npt.NDArray[np.intp],
+        k: int,
+        upper: float,
+        start_open: npt.NDArray[np.intp],
+        lam: npt.NDArray[np.float64] | None,
+        integral: bool,
+        theta: float,
+    ) -> None:
+        self.wd, self.existing, self.candidates, self.k = wd, existing, candidates, k
+        self.wd_c = np.ascontiguousarray(wd[:, candidates])
+        self.n, self.nc = n, nc = self.wd_c.shape
+        self.hi = hi = wd[:, existing].min(axis=1) if existing.size else np.full(n, np.inf)
+        self.lo = lo = np.minimum(self.wd_c.min(axis=1) if nc else hi, hi)
+        lam = wd[:, start_open].min(axis=1) if lam is None else lam.copy()
+        self.lam = np.clip(lam, lo, hi)
+        self.upper, self.theta = upper, theta
+        self.slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper))
+        self.best_open = np.asarray(start_open, dtype=np.intp)
+        self.closed = np.zeros(nc, dtype=bool)
+        self.opened = np.zeros(nc, dtype=bool)
+        self.best, self.best_lam, self.stall = -np.inf, self.lam.copy(), 0
+        self.seen: set[tuple[int, ...]] = set()
+        self.polished = 0
+
+    def run(
+        self,
+        cost: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        iterations: int,
+        heuristic_every: int,
+        min_theta: float,
+    ) -> int:
+        """Iterate until the bound reaches the incumbent, the step factor falls below
+        ``min_theta``, the subgradient vanishes or ``iterations`` are done; returns the count."""
+        # Only pairs with w_i d_ij < lam_i have a non-zero reduced cost, so the sums run over
+        # the pairs below a per-demand threshold T_i >= lam_i (rebuilt when a multiplier passes
+        # it): a few percent of the matrix when k is small, instead of all of it every iteration.
+        self.pairs = _pairs(self.wd_c, self.lam, self.hi)
+        done = 0
+        for done in range(1, iterations + 1):
+            if (self.lam > self.pairs[3]).any():
+                self.pairs = _pairs(self.wd_c, self.lam, self.hi)
+            rel = self._relax()
+            self._record(rel.val)
+            self._fix(rel)
+            every = heuristic_every * (1 if self.polished < 12 else 10)
+            if heuristic_every and done % every == 1:
+                self._heuristic(cost, weights, rel)
+            if self.best > self.upper - self.slack or self.theta < min_theta:
+                break
+            if not self._step(rel):
+                break
+        return done
+
+    def _relax(self) -> _Relaxed:
+        """Solve the relaxation: ``rho_j`` summed over the pairs, the ``k`` smallest chosen."""
+        pi, pj, pv, _ = self.pairs
+        k, nc, lam = self.k, self.nc, self.lam
         r = pv - lam[pi]
         np.minimum(r, 0.0, out=r)
-        rho = np.bincount(pj, weights=r, minlength=nc)
+        rho = np.asarray(np.bincount(pj, weights=r, minlength=nc), dtype=np.float64)
         order = np.argpartition(rho, min(k, nc - 1))
         sel = order[:k]
         in_sel = np.zeros(nc, dtype=bool)
         in_sel[sel] = True
         kth = float(rho[sel].max())
         val = float(lam.sum() + rho[sel].sum())
-        if val > best + 1e-9 * max(1.0, abs(val)):
-            improved = val > best + 1e-4 * max(1.0, abs(upper - best))
-            best, best_lam = val, lam.copy()
-            stall = 0 if improved else stall + 1
+        return _Relaxed(r, rho, order, sel, in_sel, kth, val)
+
+    def _record(self, val: float) -> None:
+        """Keep the best bound; halve the step factor after 30 iterations without progress."""
+        if val > self.best + 1e-9 * max(1.0, abs(val)):
+            improved = val > self.best + 1e-4 * max(1.0, abs(self.upper - self.best))
+            self.best, self.best_lam = val, self.lam.copy()
+            self.stall = 0 if improved else self.stall + 1
         else:
-            stall += 1
-        if stall >= 30:
-            theta, stall = theta / 2, 0
-        # reduction tests
-        closed |= val + rho - kth > upper - slack
-        if k < nc:
-            nxt = float(rho[order[k]])  # argpartition put the (k+1)-th smallest at position k
-            opened |= in_sel & (val - rho + nxt > upper - slack)
-        # Lagrangian heuristic
-        every = heuristic_every * (1 if polished < 12 else 10)
-        if heuristic_every and done % every == 1:
-            key = tuple(sorted(sel.tolist()))
-            if key not in seen:
-                seen.add(key)
-                open_now = np.concatenate([existing, candidates[sel]])
-                v = float(wd[:, open_now].min(axis=1).sum())
-                if v < upper * 1.5 + 1e-9:
-                    polished += 1
-                    loc = interchange(cost, weights, existing, candidates, candidates[sel].tolist())
-                    open_now = np.concatenate([existing, np.asarray(loc, dtype=np.intp)])
-                    v = float(wd[:, open_now].min(axis=1).sum())
-                if v < upper - 1e-9 * max(1.0, abs(upper)):
-                    log.info("lagrangian heuristic: incumbent %g -> %g", upper, v)
-                    upper, best_open = v, np.sort(open_now)
-        if best > upper - slack or theta < min_theta:
-            break
-        # projected subgradient
-        served = np.bincount(pi[(r < 0) & in_sel[pj]], minlength=n)
+            self.stall += 1
+        if self.stall >= 30:
+            self.theta, self.stall = self.theta / 2, 0
+
+    def _fix(self, rel: _Relaxed) -> None:
+        """Reduction tests: close (open) candidates whose opening (closing) cannot beat ``upper``."""
+        self.closed |= rel.val + rel.rho - rel.kth > self.upper - self.slack
+        if self.k < self.nc:
+            nxt = float(rel.rho[rel.order[self.k]])  # argpartition put the (k+1)-th smallest at k
+            self.opened |= rel.in_sel & (rel.val - rel.rho + nxt > self.upper - self.slack)
+
+    def _heuristic(
+        self, cost: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], rel: _Relaxed
+    ) -> None:
+        """Lagrangian heuristic: evaluate the relaxed solution's sites (polished by interchange
+        when within 50 % of the incumbent) and keep them if they beat the incumbent."""
+        from .heuristic import interchange
+
+        key = tuple(sorted(rel.sel.tolist()))
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        existing, candidates, wd, upper = self.existing, self.candidates, self.wd, self.upper
+        open_now = np.concatenate([existing, candidates[rel.sel]])
+        v = float(wd[:, open_now].min(axis=1).sum())
+        if v < upper * 1.5 + 1e-9:
+            self.polished += 1
+            loc = interchange(cost, weights, existing, candidates, candidates[rel.sel].tolist())
+            open_now = np.concatenate([existing, np.asarray(loc, dtype=np.intp)])
+            v = float(wd[:, open_now].min(axis=1).sum())
+        if v < upper - 1e-9 * max(1.0, abs(upper)):
+            log.info("lagrangian heuristic: incumbent %g -> %g", upper, v)
+            self.upper, self.best_open = v, np.sort(open_now)
+
+    def _step(self, rel: _Relaxed) -> bool:
+        """Projected subgradient step with a Polyak step length towards the incumbent; False
+        when the (projected) subgradient is zero."""
+        pi, pj, _, _ = self.pairs
+        lam, lo, hi = self.lam, self.lo, self.hi
+        served = np.bincount(pi[(rel.r < 0) & rel.in_sel[pj]], minlength=self.n)
         at_hi = lam >= hi
         g = 1.0 - served - at_hi
         g[at_hi & (g > 0)] = 0.0
         g[(lam <= lo) & (g < 0)] = 0.0
         norm = float(g @ g)
         if norm == 0:
-            break
-        step = theta * max(upper - val, 1e-6 * max(1.0, abs(upper))) / norm
-        lam = np.minimum(np.maximum(lam + step * g, lo), hi)
-    closed &= ~opened
-    log.info(
-        "lagrangian: bound %.6g vs incumbent %g after %d iterations; fixed %d closed, %d open of %d",
-        best,
-        upper,
-        done,
-        int(closed.sum()),
-        int(opened.sum()),
-        nc,
-    )
-    return LagrangeOutcome(best, closed, opened, best_lam, upper, best_open, done)
+            return False
+        step = self.theta * max(self.upper - rel.val, 1e-6 * max(1.0, abs(self.upper))) / norm
+        self.lam = np.minimum(np.maximum(lam + step * g, lo), hi)
+        return True

@@ -18,12 +18,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from doorstep.geo._errors import InfeasibleError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +138,8 @@ class SitingProblem:
         capacities: npt.ArrayLike | None = None,
         opening_costs: npt.ArrayLike | None = None,
         budget: float | None = None,
-        demand_ids: Sequence[Any] = (),
-        site_ids: Sequence[Any] = (),
+        demand_ids: Sequence[object] = (),
+        site_ids: Sequence[object] = (),
         units: str = "minutes",
     ) -> SitingProblem:
         """Build a problem from a matrix; every site not listed is a candidate.
@@ -163,16 +166,16 @@ class SitingProblem:
             capacities=None if capacities is None else np.asarray(capacities, dtype=float),
             opening_costs=None if opening_costs is None else np.asarray(opening_costs, dtype=float),
             budget=budget,
-            demand_ids=tuple(demand_ids),
-            site_ids=tuple(site_ids),
+            demand_ids=tuple(str(x) for x in demand_ids),
+            site_ids=tuple(str(x) for x in site_ids),
             units=units,
         )
 
     @classmethod
     def from_geodataframe(
         cls,
-        demand: Any,
-        sites: Any,
+        demand: pd.DataFrame,
+        sites: pd.DataFrame,
         cost: npt.ArrayLike,
         *,
         weight: str | None = "population",
@@ -188,7 +191,7 @@ class SitingProblem:
 
         ``sites[role]`` holds each site's role; optional columns ``capacity`` and
         ``opening_cost`` give capacities and opening costs. ``cost`` rows follow ``demand``,
-        columns follow ``sites`` (e.g. ``geo.traveltime.od_matrix(...).minutes``).
+        columns follow ``sites`` (e.g. ``geo.routing.od_matrix(...).minutes``).
         """
         for col, table, tname in (
             (weight, demand, "demand"),

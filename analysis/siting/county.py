@@ -4,7 +4,7 @@ Demand = villages weighted by population; existing sites = the service points th
 coverage (:meth:`geo.services.ServicePointRules.coverage_points`: county centre and township
 workstations, not the correction centre); candidates = the points of the candidate tiers (every
 village's legal room, named by its village), or a user table of points. Travel times come from
-:func:`geo.traveltime.od_matrix` (minutes, access legs included).
+:func:`geo.routing.od_matrix` (minutes, access legs included).
 
 Covering models judge each village against its own threshold of the one
 :class:`analysis.coverage.CoverageTarget` (:math:`T_i` = 15 min urban, 30 min rural by default),
@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from doorstep.geo._errors import InputError
+from doorstep.geo.params import OBJECTIVES
 from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
@@ -36,8 +37,6 @@ from .pmedian import pmedian
 from .result import SitingResult
 
 log = logging.getLogger(__name__)
-
-OBJECTIVES = ("mclp", "lscp", "pmedian", "pcenter")
 
 
 @dataclass
@@ -100,7 +99,7 @@ def county_problem(
     model
         A :class:`geo.model.CountyModel` (or an object with the same fields).
     mode
-        Travel mode for :func:`geo.traveltime.od_matrix`.
+        Travel mode for :func:`geo.routing.od_matrix`.
     candidates
         Points (``code``, ``name``, optional ``cost``, geometry) that may be opened; default:
         the candidate points of :mod:`geo.services` (every village's legal room, by village
@@ -108,13 +107,13 @@ def county_problem(
     budget
         Total opening budget (costs from ``candidates["cost"]``, else 1 per site).
     od
-        Travel-time function (default :func:`geo.traveltime.od_matrix`), for tests.
+        Travel-time function (default :func:`geo.routing.od_matrix`), for tests.
     confirmed_only
         Drop village candidates standing on an imputed point (their site would be
         "location to be confirmed", 待核实位置).
     """
     if od is None:
-        from doorstep.geo.traveltime import od_matrix as od
+        from doorstep.geo.routing import od_matrix as od
     v = model.villages
     sp = model.service_points
     staffed = service_rules().coverage_points(sp)

@@ -88,25 +88,11 @@ def mclp(
     m = Milp("max")
     x = m.add_cols(np.zeros(cols.size), 0.0, 1.0, integer=True)
     u = m.add_cols(wu, 0.0, 1.0)
-    r, c = np.nonzero(ak)
-    # u_r - sum_j x_j <= 0
-    cnt = np.bincount(r, minlength=ak.shape[0])
-    starts = np.concatenate([[0], np.cumsum(cnt + 1)[:-1]])
-    idx = np.empty(int((cnt + 1).sum()), dtype=np.int64)
-    val = np.empty(idx.size)
-    idx[starts], val[starts] = u, 1.0
-    offs = np.arange(r.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    pos = np.repeat(starts + 1, cnt) + offs
-    idx[pos], val[pos] = x[c], -1.0
-    m.add_rows(np.full(ak.shape[0], -np.inf), 0.0, starts, idx, val)
+    m.add_rows(np.full(ak.shape[0], -np.inf), 0.0, *_cover_rows(ak, x, u))
     m.add_row(-np.inf, k, x, np.ones(x.size))
     if budget is not None:
         m.add_row(-np.inf, budget, x, oc[cols])
-    x0 = np.zeros(m.n_col)
-    pos_of = {int(j): t for t, j in enumerate(cols)}
-    for j in heur:
-        x0[x[pos_of[j]]] = 1.0
-    x0[u] = (ak[:, [pos_of[j] for j in heur]].any(axis=1)).astype(float) if heur else 0.0
+    x0 = _warm_start(m.n_col, x, u, cols, ak, heur)
     integral = bool(np.all(w == np.round(w)))
     sol = m.solve(
         time_limit=time_limit, start=x0, integral_objective=integral, seed=seed, label="MCLP"
@@ -117,6 +103,34 @@ def mclp(
     return _result(
         problem, new, covered, max(bound, covered), sol.optimal, time.perf_counter() - t0, radius
     )
+
+
+def _cover_rows(
+    ak: np.ndarray, x: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR ``(start, index, value)`` of the rows ``u_r - Σ_{j: ak[r, j]} x_j <= 0``."""
+    r, c = np.nonzero(ak)
+    cnt = np.bincount(r, minlength=ak.shape[0])
+    starts = np.concatenate([[0], np.cumsum(cnt + 1)[:-1]])
+    idx = np.empty(int((cnt + 1).sum()), dtype=np.int64)
+    val = np.empty(idx.size)
+    idx[starts], val[starts] = u, 1.0
+    offs = np.arange(r.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    pos = np.repeat(starts + 1, cnt) + offs
+    idx[pos], val[pos] = x[c], -1.0
+    return starts, idx, val
+
+
+def _warm_start(
+    n_col: int, x: np.ndarray, u: np.ndarray, cols: np.ndarray, ak: np.ndarray, heur: list[int]
+) -> np.ndarray:
+    """MILP start vector: the heuristic's sites open, their covered demand rows set."""
+    x0 = np.zeros(n_col)
+    pos_of = {int(j): t for t, j in enumerate(cols)}
+    for j in heur:
+        x0[x[pos_of[j]]] = 1.0
+    x0[u] = (ak[:, [pos_of[j] for j in heur]].any(axis=1)).astype(float) if heur else 0.0
+    return x0
 
 
 def _result(

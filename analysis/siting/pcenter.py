@@ -57,6 +57,52 @@ def pcenter(
         ub_val = float(levels[-1])
         best_new = np.zeros(0, dtype=np.intp)
     lo = int(np.searchsorted(levels, lb_val))
+    lo, best_new, proven = _search_levels(
+        problem, k, levels, lo, ub_val, best_new, time_limit, seed, t0
+    )
+    open_sites = np.union1d(ex, best_new).astype(np.intp)
+    worst = float(problem.cost[np.ix_(act, open_sites)].min(axis=1).max())
+    bound = float(levels[lo]) if lo < len(levels) and not proven else worst
+    return SitingResult(
+        model="pcenter",
+        open_sites=open_sites,
+        new_sites=np.asarray(best_new, dtype=np.intp),
+        assignment=nearest_assignment(problem, open_sites),
+        objective=worst,
+        status="optimal" if proven else "feasible",
+        lower_bound=min(bound, worst),
+        gap=0.0 if proven else relative_gap(worst, bound),
+        seconds=time.perf_counter() - t0,
+        objective_units=problem.units,
+        radius=radius,
+        coverage_before=None if radius is None else covered_share(problem, ex, radius),
+        coverage_after=None if radius is None else covered_share(problem, open_sites, radius),
+        assumptions=[
+            "objective = worst cost of any demand point with positive weight",
+            "at most k new sites (extra sites cannot lower the optimum)",
+        ],
+    )
+
+
+def _search_levels(
+    problem: SitingProblem,
+    k: int,
+    levels: np.ndarray,
+    lo: int,
+    ub_val: float,
+    best_new: np.ndarray,
+    time_limit: float | None,
+    seed: int,
+    t0: float,
+) -> tuple[int, np.ndarray, bool]:
+    """Binary search over the cost ``levels`` from index ``lo`` up to the level of ``ub_val``
+    (or the last level, checked first when there is no heuristic solution): the smallest level
+    whose covering LSCP needs at most ``k`` new sites.
+
+    Returns the lower end reached, the new sites of the best level and whether it is proven
+    (False when a covering MILP ran out of time; ``time_limit`` counts from ``t0``). Raises
+    :class:`InfeasibleError` when even the largest level cannot be covered.
+    """
     proven = True
 
     def feasible(idx: int) -> tuple[bool | None, np.ndarray]:
@@ -95,25 +141,4 @@ def pcenter(
         else:
             proven = False
             break
-    open_sites = np.union1d(ex, best_new).astype(np.intp)
-    worst = float(problem.cost[np.ix_(act, open_sites)].min(axis=1).max())
-    bound = float(levels[lo]) if lo < len(levels) and not proven else worst
-    return SitingResult(
-        model="pcenter",
-        open_sites=open_sites,
-        new_sites=np.asarray(best_new, dtype=np.intp),
-        assignment=nearest_assignment(problem, open_sites),
-        objective=worst,
-        status="optimal" if proven else "feasible",
-        lower_bound=min(bound, worst),
-        gap=0.0 if proven else relative_gap(worst, bound),
-        seconds=time.perf_counter() - t0,
-        objective_units=problem.units,
-        radius=radius,
-        coverage_before=None if radius is None else covered_share(problem, ex, radius),
-        coverage_after=None if radius is None else covered_share(problem, open_sites, radius),
-        assumptions=[
-            "objective = worst cost of any demand point with positive weight",
-            "at most k new sites (extra sites cannot lower the optimum)",
-        ],
-    )
+    return lo, best_new, proven

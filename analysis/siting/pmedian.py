@@ -230,28 +230,9 @@ def pmedian(
     bound, proven, nodes = -np.inf, False, 0
     if problem.budget is None and k > 0:
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
-        bb = lagrangian_branch_and_bound(
-            problem.cost,
-            problem.weights,
-            ex,
-            cand,
-            k,
-            best_val,
-            best_open,
-            integral=integral,
-            time_limit=left,
+        best_open, best_val, bound, proven, nodes = _solve_lagrangian(
+            problem, k, left, integral, start=(best_open, best_val)
         )
-        nodes = bb.nodes
-        val = _value(problem, bb.open_sites)
-        if val < best_val:
-            best_open, best_val = bb.open_sites, val
-        if not np.isfinite(best_val):
-            raise InfeasibleError(
-                f"no choice of {k} new sites reaches every demand point; "
-                "add candidates or raise the number of sites"
-            )
-        proven = bb.proven
-        bound = best_val if proven else min(bb.bound, best_val)
     elif k > 0:
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         best_open, best_val, bound, proven = _solve_radius(
@@ -268,7 +249,20 @@ def pmedian(
         time.perf_counter() - t0,
     )
     secs = time.perf_counter() - t0
-    units = f"weight × {problem.units}"
+    return _pmedian_result(problem, best_open, best_val, float(bound), proven, secs, radius)
+
+
+def _pmedian_result(
+    problem: SitingProblem,
+    best_open: npt.NDArray[np.intp],
+    best_val: float,
+    bound: float,
+    proven: bool,
+    secs: float,
+    radius: Radius | None,
+) -> SitingResult:
+    """The :class:`SitingResult` of an uncapacitated p-median solution."""
+    ex = problem.existing
     return SitingResult(
         model="pmedian",
         open_sites=best_open.astype(np.intp),
@@ -276,10 +270,10 @@ def pmedian(
         assignment=nearest_assignment(problem, best_open),
         objective=best_val,
         status="optimal" if proven else "feasible",
-        lower_bound=float(bound),
+        lower_bound=bound,
         gap=0.0 if proven else relative_gap(best_val, bound),
         seconds=secs,
-        objective_units=units,
+        objective_units=f"weight × {problem.units}",
         radius=radius,
         coverage_before=None if radius is None else covered_share(problem, ex, radius),
         coverage_after=None if radius is None else covered_share(problem, best_open, radius),
@@ -288,6 +282,42 @@ def pmedian(
             "uncapacitated",
         ],
     )
+
+
+def _solve_lagrangian(
+    problem: SitingProblem,
+    k: int,
+    time_limit: float | None,
+    integral: bool,
+    start: tuple[npt.NDArray[np.intp], float],
+) -> tuple[npt.NDArray[np.intp], float, float, bool, int]:
+    """Unbudgeted p-median by Lagrangian branch-and-bound from the incumbent ``start``.
+
+    Returns the open sites, their value, the lower bound, whether proven optimal and the
+    number of B&B nodes; raises :class:`InfeasibleError` if no choice reaches every demand.
+    """
+    best_open, best_val = start
+    bb = lagrangian_branch_and_bound(
+        problem.cost,
+        problem.weights,
+        problem.existing,
+        problem.candidates,
+        k,
+        best_val,
+        best_open,
+        integral=integral,
+        time_limit=time_limit,
+    )
+    val = _value(problem, bb.open_sites)
+    if val < best_val:
+        best_open, best_val = bb.open_sites, val
+    if not np.isfinite(best_val):
+        raise InfeasibleError(
+            f"no choice of {k} new sites reaches every demand point; "
+            "add candidates or raise the number of sites"
+        )
+    bound = best_val if bb.proven else min(bb.bound, best_val)
+    return best_open, best_val, bound, bb.proven, bb.nodes
 
 
 def _radius_lp(

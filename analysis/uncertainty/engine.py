@@ -1,6 +1,6 @@
 """The ensemble engine: draws of every modelled input and the travel times they give.
 
-Prepared once per model (the snaps and search structures of :mod:`geo.traveltime` are reused;
+Prepared once per model (the snaps and search structures of :mod:`geo.routing` are reused;
 nothing is rebuilt or re-snapped per draw). A draw ``b`` is a vector of factors (see
 :class:`Draws`); for mode ``m`` it rescales the minutes of every *modelled* road edge ``e``::
 
@@ -40,14 +40,14 @@ from numpy.typing import NDArray
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import MODES, ModelParams
-from doorstep.geo.roadindex import AccessParams, road_index
-from doorstep.geo.traveltime import (
+from doorstep.geo.routing import (
+    AccessParams,
     Prepared,
     nearest_facility,
     nearest_minutes_batch,
     od_minutes_prepared,
     prepare,
-    with_edge_minutes,
+    road_index,
 )
 
 from ..coverage import coverage_points
@@ -100,7 +100,7 @@ class Dimension:
 
 
 def edge_modelled(graph: Any) -> NDArray[np.bool_]:
-    """Per edge, in :class:`geo.roadindex.RoadIndex` order: is it modelled (sampled)?
+    """Per edge, in :class:`geo.routing.RoadIndex` order: is it modelled (sampled)?
 
     ``status`` "real" / "modelled" decides; an edge without it is modelled unless the whole
     graph is flagged not modelled (a user's OpenStreetMap extract)."""
@@ -241,7 +241,7 @@ class EnsembleEngine:
 
     def prepared(self, mode: str, sites: Any = None) -> Prepared:
         """Villages (set 0) and the staffed points, or ``sites`` (set 1), snapped for ``mode``
-        (:func:`geo.traveltime.prepare` keeps them cached on the road index)."""
+        (:func:`geo.routing.prepare` keeps them cached on the road index)."""
         pts = self._staffed if sites is None else sites
         return prepare(self.model, [self.model.villages, pts], mode)
 
@@ -298,10 +298,8 @@ class EnsembleEngine:
         prep = self.prepared(mode, sites)
         one = d.take(np.array([b]))
         scale = self.walk / float(d.walk_kmh[b])
-        p = with_edge_minutes(
-            prep,
-            self.edge_minutes(one, mode)[0],
-            [s.access_min * scale for s in prep.sets],
+        p = prep.with_edge_minutes(
+            self.edge_minutes(one, mode)[0], [s.access_min * scale for s in prep.sets]
         )
         sv, ss = prep.sets
         vec = np.stack(

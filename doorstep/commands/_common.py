@@ -1,15 +1,26 @@
-"""Options and helpers shared by the sub-commands."""
+"""Options and helpers shared by the sub-commands.
+
+Light on purpose: this module and every command module import only the standard library and
+small Doorstep modules at the top, so ``doorstep --help`` does not load geopandas, networkx or
+Flask; each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from doorstep.geo.atomic import write_text
-from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
+from doorstep.geo._errors import InputError
+from doorstep.geo.atomic import staged_folder
+from doorstep.geo.params import MODES
+from doorstep.jsonio import json_text, write_json
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel, ModelInputs
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -58,7 +69,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def add_target_options(p: argparse.ArgumentParser, *, mode: bool = True) -> None:
     """``--mode``, ``--minutes`` (rural) and ``--urban-minutes``: the one coverage target
     (defaults from data/params/coverage.toml)."""
-    from doorstep.geo.params import MODES
 
     if mode:
         p.add_argument("--mode", choices=MODES, help="mode the target is judged by (car)")
@@ -83,13 +93,14 @@ def target_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def model_from_args(args: argparse.Namespace) -> CountyModel:
-    """Build the county model the options describe."""
+def model_inputs_from_args(args: argparse.Namespace) -> ModelInputs:
+    """The user files (``--boundary`` ... ``--crs``) that replace layers of the default model."""
+    from doorstep.geo.model import ModelInputs
 
     def _p(v: str | None) -> Path | None:
         return Path(v) if v else None
 
-    inputs = ModelInputs(
+    return ModelInputs(
         boundary=_p(args.boundary),
         townships=_p(args.townships),
         villages=_p(args.villages),
@@ -98,38 +109,85 @@ def model_from_args(args: argparse.Namespace) -> CountyModel:
         roads=_p(args.roads),
         crs=args.crs,
     )
+
+
+def model_from_args(args: argparse.Namespace) -> CountyModel:
+    """Build the county model the options describe."""
+    from doorstep.geo.model import build_county_model
+
+    inputs = model_inputs_from_args(args)
     return build_county_model(vintage=args.vintage, data=args.data, inputs=inputs)
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    """``--host``, ``--port`` and ``--instance`` of the web app (``serve`` and ``run``)."""
+    p.add_argument(
+        "--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 for the LAN)"
+    )
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--instance",
+        metavar="DIR",
+        help="web app instance folder: database, secret key, config.py "
+        "(default $DOORSTEP_INSTANCE or ./instance)",
+    )
+
+
+def check_port_free(host: str, port: int, alternative: str = "") -> None:
+    """Fail before any work if the web app could not listen on ``host:port``.
+
+    ``alternative`` is added to the advice (e.g. ``"or --no-serve"``).
+    """
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be 1..65535, got {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise port_error(host, port, exc, alternative) from exc
+
+
+def port_error(host: str, port: int, exc: OSError, alternative: str = "") -> InputError:
+    """The message for a web app that cannot listen on ``host:port``."""
+    return InputError(
+        f"cannot serve on {host}:{port} ({exc.strerror or exc}); pass --port with a free port"
+        " (and --host with an address of this machine)" + (f" {alternative}" if alternative else "")
+    )
+
+
+def check_output_file(value: str | None, flag: str) -> None:
+    """Refuse, before any work, an output file option (``--xlsx`` ...) that names a folder."""
+    if value and Path(value).is_dir():
+        raise InputError(f"{flag} {value} is a folder; give a file name (in it or elsewhere)")
+
+
+def check_output_folder(value: str | None, flag: str) -> None:
+    """Refuse, before any work, an output folder option (``--ics``, ``--out``) naming a file."""
+    if value and Path(value).exists() and not Path(value).is_dir():
+        raise InputError(f"{flag} {value} is an existing file; give a folder name")
+
+
+@contextlib.contextmanager
+def staged_output(value: str | None) -> Iterator[Path | None]:
+    """``--out DIR`` as a staging folder moved into place when the block succeeds
+    (:func:`geo.atomic.staged_folder`): Ctrl-C part-way keeps nothing. ``None`` without ``--out``.
+    """
+    if not value:
+        yield None
+        return
+    with staged_folder(value) as stage:
+        yield stage
 
 
 def emit_json(obj: Any, out: str | None = None) -> None:
     """Print JSON to stdout, or write it atomically to ``out``."""
-    text = json.dumps(obj, ensure_ascii=False, indent=2, default=_default)
     if out is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(json_text(obj))
         return
-    write_text_atomic(Path(out), text + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename (see :mod:`geo.atomic`)."""
-    write_text(path, text)
-
-
-def _default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        v = float(o)
-        return None if v != v or v in (float("inf"), float("-inf")) else v
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
+    write_json(obj, out)
 
 
 MAX_DRAWS = 10_000

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from doorstep.analysis.circuits.county import (
-    plan_county_month,
-    read_assignments,
-    road_path_function,
-)
-from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
-from doorstep.analysis.circuits.model import MonthCalendar, hhmm
 from doorstep.geo._errors import InputError
 
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import (
+    add_model_options,
+    check_output_file,
+    check_output_folder,
+    emit_json,
+    model_from_args,
+)
+
+if TYPE_CHECKING:
+    from doorstep.analysis.circuits.county import CountyMonth
+    from doorstep.geo.model import CountyModel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,13 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_circuits(args: argparse.Namespace) -> int:
-    if not 1 <= args.lawyers <= 500:
-        raise InputError("--lawyers must be between 1 and 500")
-    if args.visits < 0 or args.onsite <= 0 or args.min_gap < 0 or not args.max_drive > 0:
-        raise InputError(
-            "--visits >= 0, --onsite > 0, --min-gap >= 0 and --max-drive > 0 are required"
-        )
-    MonthCalendar.for_month(args.month)  # a bad month fails before the model is built
+    from doorstep.analysis.circuits.county import plan_county_month, read_assignments
+
+    _check_args(args)
     model = model_from_args(args)
     assignments = read_assignments(args.assignments) if args.assignments else None
     cm = plan_county_month(
@@ -76,8 +76,39 @@ def cmd_circuits(args: argparse.Namespace) -> int:
         ledger=args.ledger,
         seed=args.seed,
     )
-    plan, travel, lawyers, notes = cm.plan, cm.travel, cm.lawyers, cm.notes
-    files: dict[str, object] = {}
+    files = _write_files(args, model, cm)
+    doc = _report(args, model, cm, files)
+    if args.out:
+        emit_json(doc, args.out)
+    if args.json:
+        emit_json(doc)
+        return 0
+    _print_plan(args, model, cm, files)
+    return 0
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers, a bad month and misnamed outputs before the model is built."""
+    from doorstep.analysis.circuits.model import MonthCalendar
+
+    if not 1 <= args.lawyers <= 500:
+        raise InputError("--lawyers must be between 1 and 500")
+    if args.visits < 0 or args.onsite <= 0 or args.min_gap < 0 or not args.max_drive > 0:
+        raise InputError(
+            "--visits >= 0, --onsite > 0, --min-gap >= 0 and --max-drive > 0 are required"
+        )
+    MonthCalendar.for_month(args.month)
+    for flag, value in (("--xlsx", args.xlsx), ("--geojson", args.geojson), ("--out", args.out)):
+        check_output_file(value, flag)
+    check_output_folder(args.ics, "--ics")
+
+
+def _write_files(args: argparse.Namespace, model: CountyModel, cm: CountyMonth) -> dict[str, Any]:
+    from doorstep.analysis.circuits.county import road_path_function
+    from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
+
+    plan, travel = cm.plan, cm.travel
+    files: dict[str, Any] = {}
     if args.xlsx:
         files["xlsx"] = str(write_ledger(plan, args.xlsx))
     if args.ics:
@@ -85,7 +116,15 @@ def cmd_circuits(args: argparse.Namespace) -> int:
     if args.geojson:
         road = None if args.straight else road_path_function(model, travel, plan)
         files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords, road_path=road))
-    doc = plan.to_dict()
+    return files
+
+
+def _report(
+    args: argparse.Namespace, model: CountyModel, cm: CountyMonth, files: dict[str, Any]
+) -> dict[str, Any]:
+    from doorstep.analysis.circuits.model import hhmm
+
+    doc: dict[str, Any] = cm.plan.to_dict()
     doc["county"] = {"code": model.code, "name": model.name, "vintage": model.vintage}
     doc["lawyers"] = [
         {
@@ -97,20 +136,22 @@ def cmd_circuits(args: argparse.Namespace) -> int:
             "lunch": f"{lw.lunch_minutes} min within {hhmm(lw.lunch_earliest)}–{hhmm(lw.lunch_latest)}",
             "max_drive_minutes": lw.max_drive_minutes,
         }
-        for lw in lawyers
+        for lw in cm.lawyers
     ]
-    doc["carried_over"] = {"ledger": args.ledger, "notes": notes} if args.ledger else None
+    doc["carried_over"] = {"ledger": args.ledger, "notes": cm.notes} if args.ledger else None
     doc["files"] = files
     doc["quality"] = model.quality()
-    if args.out:
-        emit_json(doc, args.out)
-    if args.json:
-        emit_json(doc)
-        return 0
+    return doc
+
+
+def _print_plan(
+    args: argparse.Namespace, model: CountyModel, cm: CountyMonth, files: dict[str, Any]
+) -> None:
+    plan = cm.plan
     w = sys.stdout.write
     w(
         f"{model.name} {plan.month}: {plan.scheduled_visits} of {plan.required_visits} visits scheduled "
-        f"with {len(lawyers)} lawyers ({args.mode})\n"
+        f"with {len(cm.lawyers)} lawyers ({args.mode})\n"
     )
     for r in plan.lawyer_summary():
         w(
@@ -120,5 +161,4 @@ def cmd_circuits(args: argparse.Namespace) -> int:
     for u in plan.unscheduled:
         w(f"  unscheduled: {u.reason}\n")
     for k, v in files.items():
-        w(f"  wrote {k}: {v if isinstance(v, str) else f'{len(v)} files'}\n")  # type: ignore[arg-type]
-    return 0
+        w(f"  wrote {k}: {v if isinstance(v, str) else f'{len(v)} files'}\n")

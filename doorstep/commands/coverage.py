@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
-
-from doorstep.analysis.coverage import CoverageResult, CoverageTarget, coverage, coverage_points
-from doorstep.analysis.equity import equity_summary
-from doorstep.analysis.gaps import MODE_ZH, underserved_cells, underserved_villages
-from doorstep.analysis.resilience import critical_links
-from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
-from doorstep.geo._errors import InputError
-from doorstep.geo.atomic import atomic_path
-from doorstep.geo.isochrones import service_areas
-from doorstep.geo.services import service_rules
-from doorstep.geo.villages import TO_CONFIRM
+from typing import TYPE_CHECKING, Any
 
 from ._common import (
     add_ensemble_options,
     add_model_options,
     add_target_options,
+    check_output_folder,
     draws_from_args,
     emit_json,
     model_from_args,
+    staged_output,
     target_from_args,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
@@ -62,101 +52,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_gaps)
 
 
-def _out_dir(args: argparse.Namespace) -> Path | None:
-    if not args.out:
-        return None
-    d = Path(args.out)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
-
-
-def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG")
-
-
-def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
-    """Share of the population within each band, per mode, for the county and each township."""
-    doc = res.to_dict()
-    bands = [f"{b:g}" for b in res.target.breaks]
-    shares: dict[str, Any] = {"county": {}, "townships": {}}
-    for row in doc["county"]:
-        shares["county"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    for row in doc["townships"]:
-        t = shares["townships"].setdefault(
-            row["town_code"], {"name": row["town_name"], "modes": {}}
-        )
-        t["modes"][row["mode"]] = {b: row[f"share_within_{b}"] for b in bands}
-    out = {"county": {"code": model.code, "name": model.name}, "population_share_within": shares}
-    if f"share_within_{bands[0]}_p05" in res.county.columns:
-        out["population_share_within_p05_p95"] = _share_ranges(doc, bands)
-    return {**out, **doc}
-
-
-def _share_ranges(doc: dict[str, Any], bands: list[str]) -> dict[str, Any]:
-    """``[p05, p95]`` of every share of ``population_share_within`` (same nesting)."""
-
-    def rng(row: dict[str, Any]) -> dict[str, list[float]]:
-        return {b: [row[f"share_within_{b}_p05"], row[f"share_within_{b}_p95"]] for b in bands}
-
-    towns: dict[str, Any] = {}
-    for row in doc["townships"]:
-        towns.setdefault(row["town_code"], {})[row["mode"]] = rng(row)
-    return {"county": {r["mode"]: rng(r) for r in doc["county"]}, "townships": towns}
-
-
-def coverage_outputs(
-    model: Any,
-    target: CoverageTarget,
-    out: Path | None,
-    draws: int = 0,
-    seed: int = 0,
-    service: str | None = None,
-) -> tuple[CoverageResult, dict[str, Any]]:
-    """Coverage for every mode and its JSON report; with ``out``, also coverage.json, CSV tables
-    and coverage.gpkg (village coverage and service-area bands), each written atomically.
-    With ``draws`` > 0 every figure carries its 5–95 % range over that many draws (and
-    coverage_sensitivity.csv holds the one-at-a-time sensitivity). ``service``: times to the
-    points open for that service code (no ``draws`` then: the ensemble measures any point)."""
-    if service is not None and draws:
-        raise InputError(
-            "--draws measures coverage by any point; run it without --service "
-            "(or --service without --draws)"
-        )
-    res = coverage(model, target, service=service)
-    if draws:
-        annotate_coverage(res, coverage_ensemble(model, target, draws, seed))
-    doc = coverage_json(model, res)
-    if out is not None:
-        emit_json(doc, str(out / "coverage.json"))
-        _write_csv(res.villages, out / "coverage_villages.csv")
-        _write_csv(res.townships, out / "coverage_townships.csv")
-        _write_csv(res.county, out / "coverage_county.csv")
-        if draws:  # one-at-a-time sensitivity: the data of a tornado chart
-            sens = pd.DataFrame(res.meta["uncertainty"]["sensitivity"])
-            _write_csv(sens, out / "coverage_sensitivity.csv")
-        v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
-        v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
-        areas = service_areas(model, coverage_points(model, service), target.mode, target.breaks)
-        county = model.county.to_crs(areas.crs).geometry.union_all()
-        areas["geometry"] = areas.geometry.intersection(county)
-        _write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
-    return res, doc
-
-
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from doorstep.analysis.gaps import MODE_ZH
+    from doorstep.geo.services import service_rules
+    from doorstep.outputs import coverage_outputs
+
+    target, draws = target_from_args(args), draws_from_args(args)
     if args.service is not None:
         service_rules().service(args.service)  # an unknown code fails before the model is built
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
-    target = target_from_args(args)
-    draws = draws_from_args(args)
-    res, doc = coverage_outputs(model, target, _out_dir(args), draws, args.seed, args.service)
+    with staged_output(args.out) as out:
+        res, doc = coverage_outputs(model, target, out, draws, args.seed, args.service)
     if args.json:
         emit_json(doc)
         return 0
@@ -216,83 +123,17 @@ def _write_uncertainty(w: Any, u: dict[str, Any]) -> None:
         )
 
 
-def gaps_outputs(
-    model: Any,
-    target: CoverageTarget,
-    out: Path | None,
-    cell: float = 500.0,
-    top: int = 20,
-    draws: int = 0,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
-    """Underserved villages and grid cells, critical links and equity for ``target.mode``;
-    returns (villages, cells, links, equity, JSON report) and, with ``out``, writes gaps.json,
-    CSV tables and gaps.gpkg atomically. With ``draws`` > 0 every village carries its
-    probability of missing the target (``p_miss``) and its ``gap_class``."""
-    mode = target.mode
-    res = coverage(model, target, modes=(mode,), with_paths=True)
-    if draws:
-        annotate_coverage(res, coverage_ensemble(model, target, draws, seed, modes=(mode,)))
-    vill = underserved_villages(model, target, result=res)
-    cells = underserved_cells(model, target, cell)
-    links = critical_links(model, target, top=top)
-    eq = equity_summary(model, res)
-    doc = {
-        "county": {"code": model.code, "name": model.name},
-        "mode": mode,
-        "target": target.to_dict(),
-        "underserved_count": len(vill),
-        "units": {
-            "minutes": "min",
-            "population": "persons",
-            "person_minutes": "person-minutes",
-            "population_est": "persons (modelled, grid)",
-        },
-        "underserved_villages": _records(vill.drop(columns=["mode"], errors="ignore")),
-        "underserved_cells": {
-            "count": len(cells),
-            "cell_m": cell,
-            "population_share": cells.attrs.get("population_share_underserved"),
-            "top": _records(pd.DataFrame(cells.drop(columns="geometry")).head(top)),
-        },
-        "critical_links": _records(links),
-        "equity": eq,
-        "quality": res.meta["quality"],
-    }
-    if draws:
-        doc["uncertainty"] = _gap_uncertainty(res)
-    if out is not None:
-        emit_json(doc, str(out / "gaps.json"))
-        _write_csv(vill, out / "gaps_villages.csv")
-        _write_csv(links, out / "critical_links.csv")
-        v = model.villages[["code", "geometry"]].merge(vill, on="code")
-        layers = {
-            "underserved_villages": gpd.GeoDataFrame(
-                v, geometry="geometry", crs=model.villages.crs
-            ),
-            "underserved_cells": cells,
-        }
-        _write_gpkg({k: g for k, g in layers.items() if len(g)}, out / "gaps.gpkg")
-    return vill, cells, links, eq, doc
-
-
-def _gap_uncertainty(res: CoverageResult) -> dict[str, Any]:
-    """Every village's probability of missing its target and class, with the ensemble notes."""
-    v = gap_table(res)
-    return {
-        **res.meta["uncertainty"],
-        "class_counts": {k: int(n) for k, n in v["gap_class"].value_counts().items()},
-        "villages": _records(v),
-    }
-
-
 def cmd_gaps(args: argparse.Namespace) -> int:
+    from doorstep.geo.villages import TO_CONFIRM
+    from doorstep.outputs import gaps_outputs
+
+    target, draws = target_from_args(args), draws_from_args(args)
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
-    target = target_from_args(args)
-    draws = draws_from_args(args)
-    vill, cells, links, eq, doc = gaps_outputs(
-        model, target, _out_dir(args), args.cell, args.top, draws, args.seed
-    )
+    with staged_output(args.out) as out:
+        vill, cells, links, eq, doc = gaps_outputs(
+            model, target, out, args.cell, args.top, draws, args.seed
+        )
     if args.json:
         emit_json(doc)
         return 0
@@ -330,9 +171,3 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             f"{', bridge' if r['is_bridge'] else ''}): {r['population_losing']:,} persons\n"
         )
     return 0
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    from doorstep.analysis.coverage import _json_records
-
-    return _json_records(pd.DataFrame(df))

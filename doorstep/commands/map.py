@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_model_options, add_target_options, model_from_args, target_from_args
+from doorstep.geo.params import MODES
+from doorstep.webmap.basemaps import BASEMAPS
+
+from ._common import (
+    add_model_options,
+    add_target_options,
+    check_output_folder,
+    model_from_args,
+    target_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,13 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="site", help="output folder (default: site/)")
     p.add_argument(
         "--mode",
-        choices=["walk", "motorbike", "car"],
+        choices=MODES,
         default="car",
         help="travel mode for village colours and bands (default car)",
     )
     p.add_argument(
         "--basemap",
-        choices=["none", "osm", "tianditu", "amap"],
+        choices=list(BASEMAPS),
         default="none",
         help="background tiles: none = offline (default); amap is GCJ-02 (overlays shifted)",
     )
@@ -46,6 +55,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from doorstep.webmap.layers import collect_layers
     from doorstep.webmap.results import circuit_routes, proposed_sites
 
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
     target = target_from_args(args)
     proposed = proposed_sites(model, args.siting_k, target) if args.siting_k else None

@@ -9,12 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from doorstep.analysis.province import ProvinceParams, run_province
-from doorstep.analysis.province_tables import merge_province, write_province_outputs
 from doorstep.geo._errors import InputError
-from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
 
-from ._common import add_target_options, target_from_args
+from ._common import add_target_options, check_output_folder, target_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,8 +62,13 @@ class _Progress:
 
 
 def cmd_province(args: argparse.Namespace) -> int:
+    from doorstep.analysis.province import ProvinceParams, run_province
+    from doorstep.analysis.province_tables import merge_province, write_province_outputs
+    from doorstep.geo.hunan import PROVINCE_CODE, list_hunan_counties
+
     if str(args.province) not in (PROVINCE_CODE, PROVINCE_CODE + "0000"):
         raise InputError(f"only province 43 (Hunan) is bundled, got {args.province!r}")
+    check_output_folder(args.out, "--out")
     if not getattr(args, "verbose", False):
         import distributed  # noqa: F401  (its import sets its own log levels; quieten after)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from doorstep.analysis.siting.county import OBJECTIVES, county_problem, site_report, solve_county
 from doorstep.geo._errors import InputError
-from doorstep.geo.params import MODES
-from doorstep.geo.readers import points_table_to_gdf
+from doorstep.geo.params import MODES, OBJECTIVES
 
 from ._common import (
     add_ensemble_options,
     add_model_options,
     add_target_options,
+    check_output_file,
     draws_from_args,
     emit_json,
     model_from_args,
@@ -52,10 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
+    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.geo.readers import points_table_to_gdf
+
     target = target_from_args(args)
     if args.add < 0:
         raise InputError("--add must be >= 0")
     draws = draws_from_args(args)
+    check_output_file(args.out, "--out")
     model = model_from_args(args)
     cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(

@@ -6,10 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from doorstep.geo.export import export_geopackage
-from doorstep.geo.validate import quality_report
-
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import add_model_options, check_output_file, emit_json, model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,6 +67,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from doorstep.geo.validate import quality_report
+
     model = model_from_args(args)
     rows = quality_report(model)
     if args.json:
@@ -86,6 +85,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from doorstep.geo.export import export_geopackage
+
+    check_output_file(args.out, "export OUT")
     model = model_from_args(args)
     path = export_geopackage(model, args.out)
     sys.stdout.write(f"wrote {path}\n")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from doorstep.geo.validation import format_report, validate_against_world, write_validation
-
-from ._common import add_model_options, emit_json, model_from_args
+from ._common import add_model_options, check_output_folder, emit_json, model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from doorstep.geo.validation import format_report, validate_against_world, write_validation
+
+    check_output_folder(args.out, "--out")
     model = model_from_args(args)
     report = validate_against_world(model, args.data, step_m=args.step_m)
     if args.out:

@@ -15,12 +15,9 @@ import pytest
 from doorstep.analysis.province import ProvinceParams, run_province
 from doorstep.analysis.province_tables import merge_province, write_province_outputs
 from doorstep.geo._errors import InputError
-from doorstep.geo.settings import data_dir
+from tests.conftest import DATA as SHARED
 
-SHARED = data_dir()
-pytestmark = pytest.mark.skipif(
-    not (SHARED / "hunan-adcode").is_dir(), reason="shared Hunan data missing"
-)
+pytestmark = pytest.mark.needs_data("hunan-adcode", "hunan-fences")
 OK = ("430412", "430382")  # 南岳区 3 towns / 25 villages, 韶山市 4 towns / 38 villages
 BROKEN = "430211"  # 天元区, given a garbage longitude below
 P_HUNAN = 66_444_864

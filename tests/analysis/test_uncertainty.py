@@ -23,8 +23,8 @@ from doorstep.analysis.uncertainty import (
     run_ensemble,
 )
 from doorstep.geo._errors import DataFileError
+from doorstep.geo.routing import nearest_facility, nearest_minutes_batch, prepare
 from doorstep.geo.synthetic import graph_from_edges
-from doorstep.geo.traveltime import nearest_facility, nearest_minutes_batch, prepare
 from tests.analysis.fakecounty import FakeModel, _gdf, line_county, village_rows
 
 TARGET = CoverageTarget(mode="car", rural_minutes=20.0, urban_minutes=15.0)

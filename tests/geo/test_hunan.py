@@ -13,12 +13,9 @@ from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.coords import gcj02_to_wgs84
 from doorstep.geo.hunan import hunan_county_source, list_hunan_counties
 from doorstep.geo.model import build_county_model
-from doorstep.geo.settings import data_dir
+from tests.conftest import DATA as SHARED
 
-SHARED = data_dir()
-pytestmark = pytest.mark.skipif(
-    not (SHARED / "hunan-adcode").is_dir(), reason="shared Hunan data missing"
-)
+pytestmark = pytest.mark.needs_data("hunan-adcode", "hunan-fences")
 
 
 def _copy(tmp: Path, *codes: str) -> Path:

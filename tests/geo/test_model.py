@@ -6,6 +6,8 @@ import shapely
 
 from doorstep.geo.params import MODES
 
+from ..conftest import needs_data
+
 
 def test_counts_and_population(huayuan_model):
     s = huayuan_model.summary()
@@ -107,6 +109,7 @@ def test_source_registry_matches_shared_files(huayuan_model):
     assert verify_registry() == []
 
 
+@needs_data
 def test_registry_detects_changed_file(tmp_path, monkeypatch):
     import shutil
 

@@ -15,8 +15,8 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from doorstep.cli import main
+from doorstep.geo.routing import route
 from doorstep.geo.settings import data_dir
-from doorstep.geo.traveltime import route
 from doorstep.geo.validation import (
     NOT_RUN,
     OK,

@@ -19,7 +19,7 @@ def make_app(tmp: Path, **extra: Any) -> Any:
     add_user(db, *PLANNER, "planner")
     add_user(db, *STAFF, "staff")
     cfg = {"TESTING": True, "DATABASE": db, "SECRET_KEY": SECRET, **extra}
-    return create_app(cfg)
+    return create_app(cfg, instance_path=str(tmp))
 
 
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')

@@ -1,4 +1,4 @@
-"""Web app fixtures (Flask tutorial style): a fresh app and instance folder per test.
+"""Web app fixtures (Flask tutorial style): a fresh app and a temporary instance folder per test.
 
 The county model and baseline analysis are cached process-wide by :mod:`webmap.app.state`, so a
 new app per test costs milliseconds after the first.
@@ -11,13 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import needs_shared
-
 PLANNER = ("plan1", "planner-pass-1")
 STAFF = ("staff1", "staff-pass-1")
-
-pytestmark = needs_shared
-
 
 _TEMPLATE: dict[str, bytes] = {}
 
@@ -43,6 +38,7 @@ def _users_db() -> bytes:
 
 
 def make_app(tmp_path: Any, **extra: Any) -> Any:
+    """An app whose instance folder (database, exports, secret key) is ``tmp_path``."""
     from doorstep.webmap.app import create_app
 
     db = tmp_path / "test.sqlite"

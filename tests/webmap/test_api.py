@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
+from tests.conftest import needs_data
 from tests.webmap.conftest import PLANNER, STAFF, make_app
 
 CENTRE = (109.40, 28.45)  # inside Huayuan
@@ -27,6 +28,7 @@ def err(resp: Any, status: int, field: str | None = None) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+@needs_data
 def test_health_and_quality(client: Any) -> None:
     r = client.get("/api/health").get_json()
     assert r["status"] == "ok" and r["county"]["code"] == "433124"
@@ -46,6 +48,7 @@ def test_villages_search(client: Any, huayuan_model: Any) -> None:
     err(client.get("/api/villages?q=" + "x" * 41), 400, "q")
 
 
+@needs_data
 def test_service_points_and_layers(client: Any) -> None:
     fc = client.get("/api/service-points?tier=township_station").get_json()
     assert len(fc["features"]) == 12
@@ -59,7 +62,7 @@ def test_service_points_and_layers(client: Any) -> None:
 
 def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
     from doorstep.analysis.coverage import coverage_points
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
 
     sp = coverage_points(huayuan_model).reset_index(drop=True)
     origin = gpd.GeoDataFrame(geometry=[Point(*CENTRE)], crs="EPSG:4326")
@@ -86,8 +89,9 @@ def test_nearest_matches_od_matrix(client: Any, huayuan_model: Any) -> None:
     assert all(x["route"] for x in allr["results"])
 
 
+@needs_data
 def test_engine_equals_od_matrix_random_points(app: Any) -> None:
-    from doorstep.geo.traveltime import od_matrix
+    from doorstep.geo.routing import od_matrix
     from doorstep.webmap.app.state import get_state
 
     with app.app_context():
@@ -113,7 +117,7 @@ def test_engine_equals_od_matrix_random_points(app: Any) -> None:
 
 def test_nearest_at_a_service_point_is_two_access_legs(client: Any, huayuan_model: Any) -> None:
     from doorstep.analysis.coverage import coverage_points
-    from doorstep.geo.roadindex import AccessParams
+    from doorstep.geo.routing import AccessParams
 
     sp = coverage_points(huayuan_model).iloc[0]
     r = client.get(f"/api/nearest?lon={sp.geometry.x}&lat={sp.geometry.y}&mode=car&n=1").get_json()
@@ -148,7 +152,7 @@ def test_nearest_outside_county(client: Any, huayuan_model: Any) -> None:
     import shapely
     from pyproj import Transformer
 
-    from doorstep.webmap.app.engine import BORDER_M
+    from doorstep.geo.routing import BORDER_M
 
     # west of the westernmost vertex: 0.6·BORDER_M away is accepted (GPS noise), 1.6· is not
     outline = huayuan_model.to_metric(huayuan_model.county).geometry.union_all()
@@ -289,6 +293,7 @@ def test_database_is_wal(app: Any) -> None:
         conn.close()
 
 
+@needs_data
 def test_csrf_enforced(tmp_path: Any) -> None:
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     c = app.test_client()
@@ -309,6 +314,7 @@ def test_csrf_enforced(tmp_path: Any) -> None:
     assert c.post("/api/whatif", json=body, headers={"X-CSRFToken": token}).status_code == 200
 
 
+@needs_data
 def test_login_pages(client: Any, auth: Any) -> None:
     assert client.get("/plan/").status_code == 302
     assert (
@@ -324,6 +330,7 @@ def test_login_pages(client: Any, auth: Any) -> None:
     assert r.headers["Location"] == "/circuits/"
 
 
+@needs_data
 def test_security_headers(client: Any) -> None:
     r = client.get("/")
     assert r.status_code == 200
@@ -367,6 +374,7 @@ def test_openapi_document_validates(app: Any, client: Any) -> None:
     assert rules == set(spec["paths"])
 
 
+@needs_data
 def test_whatif_models(client: Any, auth: Any) -> None:
     auth.login(PLANNER)
     out = {}

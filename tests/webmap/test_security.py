@@ -204,7 +204,8 @@ def test_production_refuses_default_secret(tmp_path, secret):
                 "PRODUCTION": True,
                 "SECRET_KEY": secret,
                 "DATABASE": str(tmp_path / "d.sqlite"),
-            }
+            },
+            instance_path=str(tmp_path),
         )
 
 

@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 from flask import Flask, current_app
 
+from doorstep.geo.routing import NearestEngine
 from doorstep.webmap.layers import staffed_points
-
-from .engine import NearestEngine
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from doorstep.analysis.circuits.county import county_problem, read_assignments
 from doorstep.analysis.circuits.model import MonthCalendar, PlanParams
 from doorstep.analysis.circuits.planner import plan_month
 from doorstep.geo._errors import DataFileError, InputError
-from doorstep.geo.settings import PROJECT_ROOT
 
 from ..fakecounty import line_county
 
@@ -46,10 +45,7 @@ def test_assignments_file(tmp_path):
         read_assignments(f)
 
 
-@pytest.mark.skipif(
-    not (PROJECT_ROOT.parent / "shared" / "data" / "huayuan").is_dir(),
-    reason="../shared/data absent",
-)
+@pytest.mark.needs_data
 def test_cli_huayuan_december(tmp_path, capsys):
     from doorstep.cli import main
 

@@ -178,12 +178,53 @@ def test_rebalance_feeds_the_idle_lawyer_cheapest_moves_first():
     owner = dict.fromkeys(range(6), 0)
     load = np.array([600.0, 0.0])
     by_village = {v: [SimpleNamespace(candidates=[0, 1])] for v in range(6)}
-    moves = _rebalance(owner, load, est, list(range(6)), np.array([20.0, 20.0]), by_village)
-    assert moves == 3
+    days = np.array([20.0, 20.0])
+    moves = _rebalance(owner, load, est, list(range(6)), days, by_village, PlanParams())
+    assert moves == 3  # 500/110 (36 %), 400/220 (71 %), 300/330: 95 % >= balance_floor 0.92
     assert sorted(v for v, o in owner.items() if o == 1) == [0, 1, 2]  # the cheap ones moved
     np.testing.assert_allclose(load, [300.0, 330.0])
+    # a lower floor stops after the second move (71 % of a fair share); no rounds: no move
+    owner, load = dict.fromkeys(range(6), 0), np.array([600.0, 0.0])
+    low = PlanParams(balance_floor=0.5)
+    assert _rebalance(owner, load, est, list(range(6)), days, by_village, low) == 2
+    np.testing.assert_allclose(load, [400.0, 220.0])
+    owner, load = dict.fromkeys(range(6), 0), np.array([600.0, 0.0])
+    none = PlanParams(rebalance_rounds=0)
+    assert _rebalance(owner, load, est, list(range(6)), days, by_village, none) == 0
     # a lawyer who cannot take free villages (candidates) is left alone
     owner = dict.fromkeys(range(6), 0)
     load = np.array([600.0, 0.0])
     only0 = {v: [SimpleNamespace(candidates=[0])] for v in range(6)}
-    assert _rebalance(owner, load, est, list(range(6)), np.array([20.0, 20.0]), only0) == 0
+    assert _rebalance(owner, load, est, list(range(6)), days, only0, PlanParams()) == 0
+
+
+def test_plan_params_defaults_come_from_circuits_toml():
+    import tomllib
+
+    from doorstep.geo.settings import project_data_dir
+
+    raw = tomllib.loads((project_data_dir() / "params" / "circuits.toml").read_text())
+    p = PlanParams()
+    for name, value in raw["planner"].items():
+        assert getattr(p, name) == value, name
+    lw, v = Lawyer("L", "n", "b"), VillageVisit("v", "n", "v")
+    for name, value in raw["lawyer"].items():
+        if isinstance(value, str):  # "HH:MM"
+            h, m = value.split(":")
+            value = int(h) * 60 + int(m)
+        assert getattr(lw, name) == (tuple(value) if isinstance(value, list) else value), name
+    assert (lw.shift_start, lw.lunch_latest) == (8 * 60 + 30, 13 * 60 + 30)
+    for name, value in raw["visit"].items():
+        assert getattr(v, name) == value, name
+    assert Lawyer("L", "n", "b", max_drive_minutes=200).max_drive_minutes == 200
+    assert PlanParams(cap_slack=1.5).cap_slack == 1.5  # a passed value overrides the file
+    for bad in (
+        {"balance_floor": 1.2},
+        {"cap_slack": 0.9},
+        {"drive_share": -0.1},
+        {"visit_prize": 0},
+        {"min_gap_days": 2.5},
+        {"use_pyvrp": "yes"},
+    ):
+        with pytest.raises(InputError, match=next(iter(bad))):
+            PlanParams(**bad)

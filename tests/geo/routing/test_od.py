@@ -1,36 +1,23 @@
-"""Travel-time engine: hand-computed times on a tiny graph, including the snap legs."""
+"""OD matrices, nearest facility and node times: hand-computed times on a tiny graph."""
 
 from __future__ import annotations
 
-import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
-import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from doorstep.geo._errors import InputError
-from doorstep.geo.roadindex import AccessParams, road_index
-from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
-from doorstep.geo.traveltime import nearest_facility, node_times, od_matrix, prepare, route, routes
+from doorstep.geo.routing import (
+    nearest_facility,
+    nearest_minutes_batch,
+    node_times,
+    od_matrix,
+    od_minutes_prepared,
+    prepare,
+    road_index,
+)
 
-ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=100.0)  # 75 m/min
-
-
-def tiny() -> nx.Graph:
-    # 0 --(1 km, 2 min)-- 1 --(1 km, 2 min)-- 2 ;  1 --(1 km, 4 min)-- 3 (north)
-    return graph_from_edges(
-        [(0, 0), (1000, 0), (2000, 0), (1000, 1000)],
-        [
-            (0, 1, {"time_car": 2.0, "name": "G209"}),
-            (1, 2, {"time_car": 2.0, "name": "S1"}),
-            (1, 3, {"time_car": 4.0}),
-        ],
-    )
-
-
-def pts(xy):
-    return gpd.GeoDataFrame(geometry=[shapely.Point(p) for p in xy], crs=TEST_CRS)
+from ._tiny import ACCESS, pts, tiny
 
 
 def test_od_matrix_hand_computed_with_snap_legs():
@@ -113,45 +100,6 @@ def test_nearest_facility_one_pass():
     np.testing.assert_allclose(nf.minutes, od.min(axis=1))
 
 
-def test_node_times_and_route():
-    g = tiny()
-    t = node_times(g, pts([(250, 150)]), "car", access=ACCESS)
-    np.testing.assert_allclose(t, [[2.5, 3.5, 5.5, 7.5]])
-    np.testing.assert_allclose(
-        node_times(g, pts([(250, 150), (2000, 0)]), "car", min_only=True, access=ACCESS),
-        [2.5, 2.0, 0.0, 6.0],
-    )
-    r = route(g, pts([(250, 150)]), pts([(1500, -75)]), "car", access=ACCESS)
-    assert r is not None
-    assert r.minutes == pytest.approx(5.5)
-    assert r.km == pytest.approx(1.475)
-    assert r.road_names == ["G209", "S1"]
-    assert r.nodes == [1]
-    np.testing.assert_allclose(
-        shapely.get_coordinates(r.geometry),
-        [[250, 150], [250, 0], [1000, 0], [1500, 0], [1500, -75]],
-    )
-
-
-def test_index_cached_and_validated():
-    g = tiny()
-    assert road_index(g) is road_index(g)
-    with pytest.raises(InputError, match="mode"):
-        od_matrix(g, pts([(0, 0)]), pts([(0, 0)]), "bus")
-    bad = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)])
-    with pytest.raises(InputError, match="CRS"):
-        od_matrix(g, bad, bad, "car")
-
-
-def test_nearest_facility_paths_name_the_roads():
-    g = tiny()
-    nf = nearest_facility(
-        g, pts([(1500, -75), (1000, 990)]), pts([(0, 0)]), "car", access=ACCESS, with_paths=True
-    )
-    assert nf.roads == [["S1", "G209"], ["village", "G209"]]
-    np.testing.assert_allclose(nf.km, [0.075 + 0.5 + 1.0, 0.99 + 1.0])
-
-
 def test_nearest_same_edge_facility_and_cutoff():
     g = tiny()
     # origin 100 m along edge 0-1 (0.2 min from node 0); facilities: one at 900 m on the same
@@ -168,19 +116,6 @@ def test_nearest_same_edge_facility_and_cutoff():
         node_times(g, pts([(100, 0)]), "car", cutoff=4.0, access=ACCESS),
         [[0.2, 1.8, 3.8, np.inf]],
     )
-
-
-def test_prepared_points_are_cached_per_point_set():
-    g = tiny()
-    a, b = pts([(250, 150)]), pts([(1500, -75)])
-    p1 = prepare(g, [a, b], "car", ACCESS)
-    assert prepare(g, [pts([(250, 150)]), pts([(1500, -75)])], "car", ACCESS) is p1
-    assert prepare(g, [a, pts([(1500, -70)])], "car", ACCESS) is not p1
-    assert prepare(g, [a, b], "walk", ACCESS) is not p1
-    with pytest.raises(InputError, match="Point"):
-        od_matrix(
-            g, a, gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=TEST_CRS)
-        )
 
 
 def test_road_node_search_equals_augmented_graph_search():
@@ -201,24 +136,25 @@ def test_road_node_search_equals_augmented_graph_search():
         np.testing.assert_allclose(nt, ref[:, : prep.index.n], atol=1e-9)
 
 
-def test_routes_batch_equals_single_routes():
+def test_ensemble_hooks_equal_the_retimed_index():
+    """One block-diagonal search for B re-timings = nearest_facility on each re-timed index;
+    a re-timed prepared pair = od_matrix on the re-timed index (no re-snapping either way)."""
     g = tiny()
-    p = pts([(250, 150), (1500, -75), (1000, 900), (2000, 0)])
-    pairs = [(0, 1), (0, 2), (1, 2), (3, 0)]
-    got = routes(g, p, [*pairs, (2, 2)], "car", access=ACCESS)
-    assert set(got) == {*pairs, (2, 2)}
-    assert got[(2, 2)].minutes == 0.0 and got[(2, 2)].km == 0.0
-    for i, j in pairs:
-        one = route(g, p.iloc[[i]], p.iloc[[j]], "car", access=ACCESS)
-        r = got[(i, j)]
-        assert r is not None and one is not None
-        assert r.minutes == pytest.approx(one.minutes)
-        assert r.km == pytest.approx(one.km)
-        assert r.road_names == one.road_names
-        assert r.origin_snap_m == pytest.approx(one.origin_snap_m)
-        assert r.dest_snap_m == pytest.approx(one.dest_snap_m)
-        # the same line; the batch graph may carry extra vertices where other points snap
-        assert r.geometry.equals(one.geometry)
-    assert got[(0, 1)].minutes == pytest.approx(5.5)
-    with pytest.raises(InputError, match="outside"):
-        routes(g, p, [(0, 9)], "car", access=ACCESS)
+    idx = road_index(g)
+    o = pts([(250, 150), (100, 0), (1000, 990), (1900, 30)])
+    f = pts([(2000, 0), (900, 0)])  # the second inside edge 0-1, like origin 2
+    prep = prepare(idx, [o, f], "car", ACCESS)
+    t = idx.times["car"]
+    scales = np.array([[1.0], [0.5], [3.0]])
+    acc_o = np.tile(prep.sets[0].access_min, (3, 1))
+    acc_f = np.tile(prep.sets[1].access_min, (3, 1)) * scales  # access legs re-timed too
+    got = nearest_minutes_batch(prep, t * scales, acc_o, acc_f)
+    for b, s in enumerate(scales[:, 0]):
+        re = prep.with_edge_minutes(t * s, [prep.sets[0].access_min, prep.sets[1].access_min * s])
+        assert re.sets[0].edge is prep.sets[0].edge  # the same snaps
+        np.testing.assert_allclose(got[b], od_minutes_prepared(re).min(axis=1), atol=1e-12)
+    np.testing.assert_allclose(got[0], nearest_facility(idx, o, f, "car", access=ACCESS).minutes)
+    # scale 0.5 on roads, facility access legs halved too: hand value for origin 1 (same edge)
+    assert got[1, 1] == pytest.approx(0.8 * 2.0 * 0.5)
+    with pytest.raises(InputError, match="point sets"):
+        prep.with_edge_minutes(t, [prep.sets[0].access_min])

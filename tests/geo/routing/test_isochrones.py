@@ -7,10 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from doorstep.geo.isochrones import count_within, service_areas, service_lines
-from doorstep.geo.roadindex import AccessParams
+from doorstep.geo.routing import AccessParams, count_within, od_matrix, service_areas, service_lines
 from doorstep.geo.synthetic import TEST_CRS, graph_from_edges
-from doorstep.geo.traveltime import od_matrix
 
 ACCESS = AccessParams(walk_kmh=4.5, snap_limit_m=1000.0)  # 75 m/min
 

@@ -1,8 +1,9 @@
-"""Travel times over the road network: OD matrices, nearest facility, node times and routes.
+"""Travel times over the road network: OD matrices, nearest facility and node times.
 
 All searches are vectorised multi-source Dijkstra runs (``scipy.sparse.csgraph.dijkstra``, C
-speed) on the CSR form of the road graph augmented with the snapped points (see
-:mod:`geo.roadindex`). Times are in **minutes** and include both off-network access legs,
+speed) on the road graph, with the snapped points joined through their road-node ends
+(:class:`geo.routing.snap.Ends`), or on the augmented graph (:mod:`geo.routing.graph`) where
+path lengths are needed. Times are in **minutes** and include both off-network access legs,
 walked at ``[access] walk_kmh``::
 
     T(o, d) = a_o + min over network paths (o' → d') of Σ t_e  + a_d
@@ -11,146 +12,32 @@ where ``o'``, ``d'`` are the snap positions on the nearest passable edges and ``
 time of the mode (partial at the two ends). Unreachable pairs (or beyond ``cutoff``) are
 ``inf``. "Nearest facility" questions are answered in ONE multi-source pass
 (``min_only=True``); the graph being undirected, times from the facilities equal times to them.
+Every function takes a county model, a road graph or a :class:`geo.routing.index.RoadIndex`
+(e.g. re-timed by :meth:`~geo.routing.index.RoadIndex.with_edge_minutes`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
 
-from ._errors import InputError
-from .roadindex import (
-    AccessParams,
-    Augmented,
-    Ends,
-    FloatArray,
-    IntArray,
-    RoadIndex,
-    Snaps,
-    _transformer,
-    augment,
-    check_mode,
-    point_ends,
-    point_xy,
-    road_index,
-    snap_points,
-)
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import AccessParams
+
+from .graph import Augmented, Prepared, prepare
+from .index import FloatArray, IntArray
+from .paths import edge_label, pred_path, walk
+from .snap import Ends, end_offsets, same_edge_pairs
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "NearestResult",
-    "ODMatrix",
-    "Route",
-    "nearest_facility",
-    "node_times",
-    "od_matrix",
-    "prepare",
-    "route",
-    "routes",
-]
-
 MAX_CELLS = 20_000_000  # rows x nodes per Dijkstra batch (~160 MB of float64)
-
-
-@dataclass
-class Prepared:
-    """A road index, the snapped point sets and (built on first use) the augmented graph."""
-
-    index: RoadIndex
-    mode: str
-    sets: list[Snaps]
-    offsets: list[int]
-    _aug: Augmented | None = field(default=None, repr=False)
-    _ends: dict[int, Ends] = field(default_factory=dict, repr=False)
-    _fac: dict[int, sp.csr_matrix] = field(default_factory=dict, repr=False)
-
-    @property
-    def aug(self) -> Augmented:
-        """Road graph plus every snapped point as virtual nodes (built once, then kept)."""
-        if self._aug is None:
-            self._aug = augment(self.index, _concat(self.sets), self.mode)
-        return self._aug
-
-    def nodes(self, i: int) -> IntArray:
-        """Point-node ids (in the augmented graph) of point set ``i``."""
-        o = self.offsets[i]
-        return self.aug.point_nodes(slice(o, o + len(self.sets[i])))
-
-    def ends(self, i: int) -> Ends:
-        """Road-node ends of point set ``i`` (see :class:`geo.roadindex.Ends`)."""
-        if i not in self._ends:
-            self._ends[i] = point_ends(self.index, self.sets[i], self.mode)
-        return self._ends[i]
-
-    def source_graph(self, i: int) -> sp.csr_matrix:
-        """Road CSR plus one node ``n + j`` per point ``j`` of set ``i`` with *directed* edges
-        to its road ends (weight access + offset), for one multi-source pass from the points."""
-        if i not in self._fac:
-            e = self.ends(i)
-            road = self.index.road_csr(self.mode)
-            n, k = self.index.n, len(e)
-            ok = np.isfinite(e.offset)
-            src = (n + np.repeat(np.arange(k), 2).reshape(k, 2))[ok]
-            w = (e.offset + e.access[:, None])[ok]
-            coo = road.tocoo()
-            m = sp.csr_matrix(
-                (np.r_[coo.data, w], (np.r_[coo.row, src], np.r_[coo.col, e.node[ok]])),
-                shape=(n + k, n + k),
-            )
-            m.sort_indices()
-            self._fac[i] = m
-        return self._fac[i]
-
-
-def _concat(sets: list[Snaps]) -> Snaps:
-    def cat(name: str) -> Any:
-        return np.concatenate([getattr(s, name) for s in sets])
-
-    return Snaps(*(cat(f) for f in ("x", "y", "edge", "frac", "snap_m", "access_min", "flagged")))
-
-
-CACHE_SIZE = 16  # prepared point sets kept per road index
-
-
-def prepare(
-    model_or_graph: Any, point_sets: list[Any], mode: str, access: AccessParams | None = None
-) -> Prepared:
-    """Snap several point sets for ``mode`` (the augmented graph is built on first use).
-
-    Results are cached on the road index, keyed by mode, access parameters and a digest of the
-    points' metric coordinates, so repeated questions on the same points skip the snapping.
-    """
-    check_mode(mode)
-    idx = road_index(model_or_graph)
-    access = access or AccessParams.from_file()
-    xys = [np.column_stack(point_xy(p, idx.crs)) for p in point_sets]
-    key = (
-        mode,
-        access,
-        tuple(hashlib.blake2b(xy.tobytes(), digest_size=16).digest() for xy in xys),
-    )
-    hit = idx.cache.get(key)
-    if hit is not None:
-        return cast(Prepared, hit)
-    sets = [snap_points(idx, xy, mode, access) for xy in xys]
-    offsets = list(np.cumsum([0] + [len(s) for s in sets])[:-1].astype(int))
-    prep = Prepared(idx, mode, sets, offsets)
-    if len(idx.cache) >= CACHE_SIZE:
-        idx.cache.pop(next(iter(idx.cache)))
-    idx.cache[key] = prep
-    return prep
 
 
 def _batch_rows(n_cols: int) -> int:
@@ -189,23 +76,8 @@ def _combine(d: FloatArray, row: IntArray, col: IntArray, so: FloatArray, to: Fl
     return out
 
 
-def _same_edge_pairs(a: Ends, b: Ends) -> tuple[IntArray, IntArray, FloatArray]:
-    """Pairs (i, j) of points strictly inside the same edge and their direct along-edge time."""
-    ai, bj = np.flatnonzero(a.mid), np.flatnonzero(b.mid)
-    if ai.size == 0 or bj.size == 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, e, np.empty(0)
-    order = bj[np.argsort(b.edge[bj], kind="stable")]
-    be = b.edge[order]
-    lo = np.searchsorted(be, a.edge[ai], "left")
-    cnt = np.searchsorted(be, a.edge[ai], "right") - lo
-    i = np.repeat(ai, cnt)
-    j = order[np.repeat(lo, cnt) + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
-    return i, j, np.abs(a.frac[i] - b.frac[j]) * a.t_edge[i]
-
-
 def _od_minutes(prep: Prepared, lim: float) -> FloatArray:
-    """OD minutes on the road nodes only (:class:`geo.roadindex.Ends`), rows from the side with
+    """OD minutes on the road nodes only (:class:`geo.routing.snap.Ends`), rows from the side with
     fewer distinct end nodes."""
     eo, ed = prep.ends(0), prep.ends(1)
     if len(eo) == 0 or len(ed) == 0:
@@ -215,7 +87,7 @@ def _od_minutes(prep: Prepared, lim: float) -> FloatArray:
     cols = np.unique(et.node)
     d, row = _end_distances(prep, es, cols, lim)
     out = _combine(d, row, np.searchsorted(cols, et.node), es.offset, et.offset)
-    i, j, direct = _same_edge_pairs(es, et)
+    i, j, direct = same_edge_pairs(es, et)
     if i.size:
         out[i, j] = np.minimum(out[i, j], direct)
     out += es.access[:, None]
@@ -311,7 +183,7 @@ def od_matrix(
 
     Times only: one C Dijkstra (``scipy.sparse.csgraph``) per distinct road node at the ends of
     the snapped edges of the side with fewer such nodes (the graph is undirected), on the road
-    graph alone, combined with the snap offsets (:class:`geo.roadindex.Ends`); batches of at
+    graph alone, combined with the snap offsets (:class:`geo.routing.snap.Ends`); batches of at
     most ``MAX_CELLS`` rows × nodes; ``cutoff`` bounds every search. With ``with_distance`` the
     search runs on the augmented graph and its predecessor trees give the path lengths.
     """
@@ -356,25 +228,14 @@ def _trace_roads(
     prep: Prepared, pred: NDArray[np.int32], start: int
 ) -> tuple[list[str], float, list[str]]:
     """Road names (distinct, in order from the origin), length (m) and named places passed
-    along a predecessor path."""
-    idx, aug = prep.index, prep.aug
+    along the predecessor path from ``start`` to its tree's root."""
+    w = walk(prep.index, prep.aug, prep.points, pred_path(pred, start), geometry=False)
     names: list[str] = []
-    places: list[str] = []
-    length = 0.0
-    node = start
-    while pred[node] >= 0:
-        p = int(pred[node])
-        if p < idx.n and idx.node_name is not None and idx.node_name[p]:
-            places.append(str(idx.node_name[p]))
-        r = aug.record(p, node)
-        length += float(aug.length_m[r])
-        e = int(aug.edge[r])
-        if e >= 0:
-            label = str(idx.name[e]) or str(idx.road_class[e])
-            if label and label not in names:
-                names.append(label)
-        node = p
-    return names, length, places
+    for e in w.edges:
+        label = edge_label(prep.index, e)
+        if label and label not in names:
+            names.append(label)
+    return names, w.length_m, w.places
 
 
 def _from_sources(prep: Prepared, i: int, lim: float) -> tuple[FloatArray, IntArray]:
@@ -403,7 +264,7 @@ def _nearest(prep: Prepared, lim: float) -> tuple[FloatArray, IntArray]:
     r = np.arange(len(eo))
     best = cand[r, c]
     fac = src[eo.node[r, c]]
-    i, j, direct = _same_edge_pairs(eo, ef)
+    i, j, direct = same_edge_pairs(eo, ef)
     if i.size:
         direct = direct + ef.access[j]
         o = np.lexsort((direct, i))
@@ -512,190 +373,9 @@ def _node_times(prep: Prepared, lim: float) -> FloatArray:
     return out
 
 
-@dataclass
-class Route:
-    """Fastest route between two points.
-
-    ``nodes`` are road-node ids passed, ``edge_ids`` the road edges used (in order),
-    ``road_names`` the distinct consecutive road names (road class when unnamed),
-    ``geometry`` a LineString in the graph's metric CRS (point → road → … → point) and
-    ``geometry_wgs84`` the same in EPSG:4326.
-    """
-
-    minutes: float
-    km: float
-    nodes: list[int]
-    edge_ids: list[int]
-    road_names: list[str]
-    geometry: shapely.LineString
-    geometry_wgs84: shapely.LineString
-    mode: str
-    origin_snap_m: float
-    dest_snap_m: float
-
-
-def route(
-    model_or_graph: Any,
-    origin: Any,
-    destination: Any,
-    mode: str = "car",
-    access: AccessParams | None = None,
-) -> Route | None:
-    """Fastest route from one point to another (``None`` if unreachable)."""
-    prep = prepare(model_or_graph, [origin, destination], mode, access)
-    if len(prep.sets[0]) != 1 or len(prep.sets[1]) != 1:
-        raise InputError("route() takes exactly one origin and one destination point")
-    o, d = int(prep.nodes(0)[0]), int(prep.nodes(1)[0])
-    dist, pred = dijkstra(prep.aug.csr, indices=o, return_predecessors=True)
-    if not np.isfinite(dist[d]):
-        return None
-    path = [d]
-    while path[-1] != o:
-        path.append(int(pred[path[-1]]))
-    path.reverse()
-    return _route_from_path(prep, path, float(dist[d]))
-
-
-def routes(
-    model_or_graph: Any,
-    points: Any,
-    pairs: Sequence[tuple[int, int]],
-    mode: str = "car",
-    access: AccessParams | None = None,
-) -> dict[tuple[int, int], Route | None]:
-    """Fastest routes between pairs ``(i, j)`` of rows of one point set.
-
-    One Dijkstra (with predecessors) per distinct origin over a graph holding every point, so a
-    month of lawyer routes costs a few dozen searches, not one per leg. Unreachable pairs map to
-    ``None``.
-    """
-    prep = prepare(model_or_graph, [points], mode, access)
-    k = len(prep.sets[0])
-    bad = [(i, j) for i, j in pairs if not (0 <= i < k and 0 <= j < k)]
-    if bad:
-        raise InputError(f"route pairs {bad[:3]} refer to rows outside the {k} points")
-    nodes = prep.nodes(0)
-    by_origin: dict[int, list[int]] = {}
-    for i, j in pairs:
-        by_origin.setdefault(int(i), []).append(int(j))
-    out: dict[tuple[int, int], Route | None] = {}
-    for i, dests in by_origin.items():
-        o = int(nodes[i])
-        dist, pred = dijkstra(prep.aug.csr, indices=o, return_predecessors=True)
-        for j in dests:
-            d = int(nodes[j])
-            if not np.isfinite(dist[d]):
-                out[(i, j)] = None
-                continue
-            path = [d]
-            while path[-1] != o:
-                path.append(int(pred[path[-1]]))
-            path.reverse()
-            out[(i, j)] = _route_from_path(prep, path, float(dist[d]), i, j)
-    return out
-
-
-def _route_from_path(
-    prep: Prepared, path: list[int], minutes: float, origin: int = 0, dest: int = -1
-) -> Route:
-    """Route along an augmented-graph ``path``; ``origin`` / ``dest`` index the concatenated
-    point sets (default: the first point of the first set, the first point of the last set)."""
-    idx, aug = prep.index, prep.aug
-    n, k = aug.n_road, aug.n_points
-    allp = _concat(prep.sets) if len(prep.sets) > 1 else prep.sets[0]
-    if dest < 0:
-        dest = prep.offsets[-1]
-    coords: list[tuple[float, float]] = [(float(allp.x[origin]), float(allp.y[origin]))]
-    edges: list[int] = []
-    names: list[str] = []
-    length = 0.0
-    for p, q in itertools.pairwise(path):
-        r = aug.record(p, q)
-        length += float(aug.length_m[r])
-        e = int(aug.edge[r])
-        if e == -2:  # join of a snap position to the road node it sits on
-            continue
-        if e < 0:  # access leg
-            node = q if q >= n + k else p
-            j = node - n - k
-            if node == q:
-                coords.append((float(allp.x[j]), float(allp.y[j])))
-            continue
-        f0, f1 = float(aug.f0[r]), float(aug.f1[r])
-        forward = p == aug.a[r]
-        a_, b_ = (f0, f1) if forward else (f1, f0)
-        piece = substring(idx.geoms[e], a_, b_, normalized=True)
-        pc = shapely.get_coordinates(piece)
-        if a_ > b_ and len(pc) > 1 and not np.allclose(pc[0], _point_at(idx, e, a_)):
-            pc = pc[::-1]
-        coords.extend(map(tuple, pc))
-        if not edges or edges[-1] != int(idx.edge_id[e]):
-            edges.append(int(idx.edge_id[e]))
-            label = str(idx.name[e]) or str(idx.road_class[e])
-            if label and (not names or names[-1] != label):
-                names.append(label)
-    geom = (
-        shapely.LineString(_dedupe(coords))
-        if len(_dedupe(coords)) > 1
-        else shapely.LineString([coords[0], coords[0]])
-    )
-    tf = _transformer(idx.crs, "EPSG:4326")
-    wgs = shapely.transform(geom, lambda c: np.column_stack(tf.transform(c[:, 0], c[:, 1])))
-    road_nodes = [p for p in path if p < n]
-    return Route(
-        minutes=minutes,
-        km=length / 1000.0,
-        nodes=road_nodes,
-        edge_ids=edges,
-        road_names=names,
-        geometry=geom,
-        geometry_wgs84=wgs,
-        mode=prep.mode,
-        origin_snap_m=float(allp.snap_m[origin]),
-        dest_snap_m=float(allp.snap_m[dest]),
-    )
-
-
-def _point_at(idx: RoadIndex, e: int, f: float) -> NDArray[np.float64]:
-    return shapely.get_coordinates(
-        shapely.line_interpolate_point(idx.geoms[e], f, normalized=True)
-    )[0]
-
-
-def _dedupe(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for c in coords:
-        if not out or abs(out[-1][0] - c[0]) > 1e-9 or abs(out[-1][1] - c[1]) > 1e-9:
-            out.append(c)
-    return out
-
-
-# ------------------------------------------------------------------ ensemble hook (issue 12)
-# Isolated on purpose: the routing refactor ports these to ``RoadIndex.with_edge_minutes``.
-# Travel times under rescaled edge minutes on an already-prepared point set — the snaps (edge,
-# fraction, snap distance) are kept, nothing is re-snapped or rebuilt.
-
-
-def with_edge_minutes(
-    prep: Prepared, minutes_per_edge: FloatArray, access: Sequence[FloatArray] | None = None
-) -> Prepared:
-    """``prep`` with the mode's edge minutes replaced (and, optionally, each point set's
-    access-leg minutes); the copy shares the snaps and builds its own search graphs."""
-    t = np.asarray(minutes_per_edge, dtype=float)
-    if t.shape != (prep.index.n_edges,):
-        raise InputError(f"minutes_per_edge must have shape ({prep.index.n_edges},)")
-    times = {**prep.index.times, prep.mode: np.where(np.isfinite(t) & (t > 0), t, np.inf)}
-    idx = replace(prep.index, times=times, _trees={}, _road_csr={}, cache={})
-    sets = list(prep.sets)
-    if access is not None:
-        sets = [
-            replace(s, access_min=np.asarray(a, float)) for s, a in zip(sets, access, strict=True)
-        ]
-    return Prepared(idx, prep.mode, sets, list(prep.offsets))
-
-
 def od_minutes_prepared(prep: Prepared, cutoff: float | None = None) -> FloatArray:
-    """Origin (set 0) × destination (set 1) minutes of a prepared pair (see :func:`od_matrix`)."""
+    """Origin (set 0) × destination (set 1) minutes of a prepared pair (see :func:`od_matrix`),
+    e.g. of :meth:`Prepared.with_edge_minutes` for one ensemble draw."""
     return _od_minutes(prep, _check_cutoff(cutoff))
 
 
@@ -710,7 +390,8 @@ def nearest_minutes_batch(
     rescaled minutes ``t_e``, facility ``j`` joined to its edge ends with ``a_j + f·t_e`` and
     ``a_j + (1 − f)·t_e``) are laid out as one block-diagonal graph, so a single multi-source
     Dijkstra (``min_only``) answers every draw; origins then combine their two ends exactly as
-    in :func:`nearest_facility`. Returns ``(B, k0)``, ``inf`` where unreachable.
+    in :func:`nearest_facility`. Passable edges are those of ``prep`` (the snaps are kept).
+    Returns ``(B, k0)``, ``inf`` where unreachable.
     """
     idx, eo, ef = prep.index, prep.ends(0), prep.ends(1)
     t = np.atleast_2d(np.asarray(minutes, dtype=float))
@@ -718,16 +399,13 @@ def nearest_minutes_batch(
     t = np.where(np.isfinite(t) & (t > 0), t, np.inf)
     if k == 0:
         return np.full((b, len(eo)), np.inf)
-    ok = np.isfinite(t[0]) & (idx.u != idx.v)
-    ea = np.flatnonzero(ok)
-    f_off = _offsets(ef, t)  # (B, k, 2)
+    ea = np.flatnonzero(np.isfinite(t[0]) & (idx.u != idx.v))
     f_ok = np.isfinite(ef.offset)
     src = (n + np.repeat(np.arange(k), 2).reshape(k, 2))[f_ok]
     rows = np.r_[idx.u[ea], idx.v[ea], src]
     cols = np.r_[idx.v[ea], idx.u[ea], ef.node[f_ok]]
-    data = np.concatenate(
-        [t[:, ea], t[:, ea], (f_off + np.asarray(facility_access)[:, :, None])[:, f_ok]], axis=1
-    )
+    f_off = end_offsets(ef.mid, ef.frac, t[:, ef.edge]) + np.asarray(facility_access)[:, :, None]
+    data = np.concatenate([t[:, ea], t[:, ea], f_off[:, f_ok]], axis=1)
     size = n + k
     shift = (np.arange(b) * size)[:, None]
     g = sp.csr_matrix(
@@ -736,18 +414,9 @@ def nearest_minutes_batch(
     g.sort_indices()
     starts = (n + np.arange(k) + shift).ravel()
     dist = dijkstra(g, directed=True, indices=starts, min_only=True).reshape(b, size)[:, :n]
-    best = np.min(dist[:, eo.node] + _offsets(eo, t), axis=2)
-    i, j, _ = _same_edge_pairs(eo, ef)
+    best = np.min(dist[:, eo.node] + end_offsets(eo.mid, eo.frac, t[:, eo.edge]), axis=2)
+    i, j, _ = same_edge_pairs(eo, ef)
     if i.size:
         direct = np.abs(eo.frac[i] - ef.frac[j]) * t[:, eo.edge[i]]
         np.minimum.at(best.T, i, (direct + np.asarray(facility_access)[:, j]).T)  # view: in place
     return best + np.asarray(origin_access)
-
-
-def _offsets(e: Ends, t: FloatArray) -> FloatArray:
-    """``(B, k, 2)`` minutes from each snap position to its two edge ends under edge minutes
-    ``t`` (``(B, n_edges)``), as in :func:`geo.roadindex.point_ends`."""
-    te = t[:, e.edge]
-    first = np.where(e.mid, e.frac * te, 0.0)
-    second = np.where(e.mid, (1.0 - e.frac) * te, np.inf)
-    return np.stack([first, second], axis=2)

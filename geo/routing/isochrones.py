@@ -29,9 +29,11 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
-from ._errors import InputError
-from .roadindex import AccessParams, FloatArray, IntArray
-from .traveltime import Prepared, prepare
+from doorstep.geo._errors import InputError
+from doorstep.geo.params import AccessParams
+
+from .graph import Prepared, prepare
+from .index import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 

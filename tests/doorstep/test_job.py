@@ -1,0 +1,261 @@
+"""The job as a library call: options validated up front, output moved into place only when the
+whole job succeeds (an interruption keeps nothing), the report rendered from the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from doorstep.analysis.coverage import CoverageTarget
+from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo.atomic import STAGE_MARK, staged_folder
+from doorstep.job import JobOptions, JobProgress, next_month, run_job
+from doorstep.report import render_report_md, render_summary_text, run_manifest
+
+from ..conftest import needs_shared
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- staging folder -------------------------------------------------------------------------
+
+
+def test_staged_folder_moves_everything_in_and_keeps_other_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "mine.txt").write_text("keep", encoding="utf-8")
+    (out / "sub" / "old.txt").write_text("old", encoding="utf-8")
+    with staged_folder(out) as stage:
+        assert stage.parent == out and stage.name.startswith(STAGE_MARK)
+        (stage / "sub").mkdir()
+        (stage / "sub" / "old.txt").write_text("new", encoding="utf-8")
+        (stage / "fresh").mkdir()
+        (stage / "fresh" / "a.txt").write_text("a", encoding="utf-8")
+        assert not (out / "fresh").exists()  # nothing visible before the end
+    assert _tree(out) == {"mine.txt": b"keep", "sub/old.txt": b"new", "fresh/a.txt": b"a"}
+    assert (out / "fresh").stat().st_mode & 0o777 != 0o700  # not the private staging mode
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError])
+def test_staged_folder_keeps_nothing_when_interrupted(tmp_path: Path, exc: type) -> None:
+    out = tmp_path / "a" / "b" / "out"
+    with pytest.raises(exc), staged_folder(out) as stage:
+        (stage / "half.txt").write_text("x", encoding="utf-8")
+        raise exc()
+    assert list(tmp_path.iterdir()) == []  # the folders it created are gone too
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "mine.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(exc), staged_folder(existing) as stage:
+        (stage / "mine.txt").write_text("overwritten?", encoding="utf-8")
+        raise exc()
+    assert _tree(existing) == {"mine.txt": b"keep"}
+    assert [p.name for p in existing.iterdir()] == ["mine.txt"]
+
+
+def test_staged_folder_refuses_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "out"
+    f.write_text("x", encoding="utf-8")
+    with pytest.raises(DataFileError, match="existing file"), staged_folder(f):
+        pass
+
+
+# --- options --------------------------------------------------------------------------------
+
+
+def test_options_defaults_and_derived_values(tmp_path: Path) -> None:
+    walk = CoverageTarget(mode="walk")
+    o = JobOptions(out=str(tmp_path / "o"), target=walk, month="2026-12")  # type: ignore[arg-type]
+    assert o.out == tmp_path / "o" and o.circuit_month == "2026-12"
+    assert o.circuit_mode == "car"  # lawyers drive even when the target is on foot
+    assert o.target is walk
+    assert JobOptions(target=CoverageTarget(mode="motorbike")).circuit_mode == "motorbike"
+    assert JobOptions().circuit_month == next_month()
+    assert JobOptions().target == CoverageTarget()  # the one default target (coverage.toml)
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"target": "car"}, "CoverageTarget"),
+        ({"add": 51}, "--add"),
+        ({"lawyers": 0}, "--lawyers"),
+        ({"month": "2026-13"}, "month 13"),
+        ({"basemap": "google"}, "basemap"),
+        ({"basemap": "tianditu"}, "key"),
+        ({"time_limit": 0}, "--time-limit"),
+    ],
+)
+def test_options_refuse_bad_values(tmp_path: Path, kw: dict[str, Any], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        JobOptions(out=tmp_path / "never", **kw)
+    assert not (tmp_path / "never").exists()
+
+
+def test_options_refuse_an_out_file(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="existing file"):
+        JobOptions(out=f)
+
+
+def test_options_accept_tianditu_with_a_key() -> None:
+    assert JobOptions(basemap="tianditu", tianditu_key="abc").tianditu_key == "abc"
+
+
+# --- renderers ------------------------------------------------------------------------------
+
+
+def _fake_result(siting: bool) -> Any:
+    figures: dict[str, Any] = {
+        "population": 1234,
+        "villages": 3,
+        "coverage": {
+            "mode": "car",
+            "breaks_minutes": [15.0, 30.0, 60.0],
+            "share_within": [0.25, 0.875, 1.0],
+            "mean_minutes": 21.5,
+            "p90_minutes": 40.0,
+            "townships_complying": 1,
+            "townships": 2,
+        },
+        "underserved_villages": 1,
+        "underserved_population": 150,
+        "gini_travel_time": 0.1234,
+        "critical_links": [{"name": "S229", "population_losing": 1500}],
+        "circuits": {
+            "month": "2026-12",
+            "lawyers": 2,
+            "required": 3,
+            "scheduled": 2,
+            "unscheduled": ["V3: no day left"],
+            "drive_hours": 7.5,
+            "visits_per_lawyer": [1, 1],
+        },
+    }
+    if siting:
+        figures["siting"] = {
+            "status": "optimal",
+            "gap": 0.0,
+            "sites": ["甲村"],
+            "population_newly_covered": 150,
+            "coverage_before": 0.875,
+            "coverage_after": 1.0,
+        }
+    return SimpleNamespace(
+        model=SimpleNamespace(name="测试县", code="999999", vintage="2023"),
+        target=SimpleNamespace(mode="car", rural_minutes=30.0, urban_minutes=15.0),
+        figures=figures,
+        month="2026-12",
+        out=Path("o"),
+        atlas=Path("o/site/index.html"),
+        files=("report.md", "run.json"),
+        seconds={"total": 1.0},
+        quality={"modelled_layers": ["roads"]},
+        assumptions=("modelled layers (not measured): roads",),
+        generated="2026-12-01T00:00:00+00:00",
+    )
+
+
+def test_report_is_rendered_from_the_result() -> None:
+    md = render_report_md(_fake_result(siting=True))
+    assert md.startswith("# 测试县 家门口法律服务规划 报告")
+    assert "| ≤ 15 | 25.0% |\n| ≤ 30 | 87.5% |\n| ≤ 60 | 100.0% |" in md
+    assert "1 of 2 townships meet the target. Gini of travel time 0.123." in md
+    assert "1 villages (150 persons)" in md and "- S229: 1,500" in md
+    assert "New sites: 甲村. Coverage 87.5% → 100.0% (+150 persons)" in md
+    assert "2 of 3 visits scheduled for 2 lawyers, 7.5 h" in md and "- unscheduled: V3" in md
+    assert "- modelled layers (not measured): roads" in md
+    assert "Siting" not in render_report_md(_fake_result(siting=False))
+
+
+def test_manifest_and_summary_are_rendered_from_the_result() -> None:
+    r = _fake_result(siting=True)
+    m = run_manifest(r)
+    assert m["figures"] is r.figures and m["files"] == ["report.md", "run.json"]
+    assert m["target"] == {"mode": "car", "rural_minutes": 30.0, "urban_minutes": 15.0}
+    assert m["atlas"] == str(Path("o/site/index.html"))
+    text = render_summary_text(r)
+    assert "25.0% / 87.5% / 100.0% of 1,234 people within 15 / 30 / 60 min" in text
+    assert "选址 +1 sites (甲村): coverage 87.5% → 100.0% (optimal)" in text
+    assert "2/3 visits, 2 lawyers, 7.5 h driving" in text
+
+
+# --- the job, interrupted -------------------------------------------------------------------
+
+
+class _StopAt:
+    """A progress callback that presses Ctrl-C when step ``n`` starts, recording the events."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.events: list[JobProgress] = []
+
+    def __call__(self, ev: JobProgress) -> None:
+        self.events.append(ev)
+        if ev.step == self.n and ev.seconds is None:
+            raise KeyboardInterrupt
+
+
+@needs_shared
+def test_interrupted_job_keeps_no_partial_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    stop = _StopAt(3)  # after the model and coverage files have been written
+    with pytest.raises(KeyboardInterrupt):
+        run_job(JobOptions(out=out, add=0, lawyers=2, month="2026-12"), progress=stop)
+    assert [(e.step, e.seconds is None) for e in stop.events] == [
+        (1, True),
+        (1, False),
+        (2, True),
+        (2, False),
+        (3, True),
+    ]
+    assert "228 villages" in stop.events[1].detail and stop.events[1].total == 7
+    assert not out.exists()
+
+
+@needs_shared
+def test_interrupted_run_leaves_an_earlier_output_as_it_was(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """Ctrl-C during ``doorstep run`` (here in the atlas step): the message is now true."""
+    import doorstep.job as job
+    from doorstep.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").write_text("last month's report", encoding="utf-8")
+    before = _tree(out)
+
+    def ctrl_c(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(job, "_atlas_step", ctrl_c)
+    args = ["-q", "run", "--out", str(out), "--no-serve", "--add", "1", "--lawyers", "2"]
+    assert main([*args, "--month", "2026-12"]) == 130
+    assert "no partial output was kept" in capsys.readouterr().err
+    assert _tree(out) == before and [p.name for p in out.iterdir()] == ["report.md"]
+
+
+@needs_shared
+def test_interrupted_gaps_out_keeps_nothing(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """``gaps --out DIR`` is staged too: Ctrl-C after gaps.json and the CSVs keeps none of them."""
+    import doorstep.outputs as outputs
+    from doorstep.cli import main
+
+    written: list[str] = []
+
+    def ctrl_c(layers: Any, path: Path) -> None:
+        written.extend(sorted(p.name for p in path.parent.iterdir()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs, "write_gpkg", ctrl_c)
+    out = tmp_path / "gaps"
+    assert main(["-q", "gaps", "--out", str(out)]) == 130
+    assert written == ["critical_links.csv", "gaps.json", "gaps_villages.csv"]
+    assert not out.exists() and "no partial output was kept" in capsys.readouterr().err

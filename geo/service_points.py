@@ -41,7 +41,12 @@ EDITABLE = (
 """Columns a service-points file may edit (besides ``tier`` and ``lon, lat, crs``)."""
 ALIASES = {"hours": "opening_hours"}
 """Other names a service-points file may use for an editable column."""
-COUNTS = {"staff": "staff", "windows": "service windows"}
+NUMBERS: dict[str, tuple[bool, float, str]] = {
+    "staff": (True, 1000, "people"),
+    "windows": (True, 100, "service windows"),
+    "hours_per_month": (False, 744 * 100, "staffed hours a month, all staff"),
+}
+"""Numeric columns: (whole number?, largest value, what it counts)."""
 MOVED_DEG = 1e-6
 """Coordinates closer than this (degrees, ~0.1 m) to the current point are not a move."""
 
@@ -265,28 +270,19 @@ def _cell(
     """One validated cell of column ``f`` (``None`` when empty: no change)."""
     if pd.isna(val) or str(val).strip() == "":
         return None
-    if f in COUNTS:
+    if f in NUMBERS:
+        whole, top, what = NUMBERS[f]
         v = pd.to_numeric(val, errors="coerce")
-        if pd.isna(v) or v < 0 or v != int(v):
+        if pd.isna(v) or not 0 <= v <= top or (whole and v != int(v)):
+            kind = "a whole number" if whole else "a number"
             raise DataFileError(
                 path,
-                f"{f} {val!r} must be a whole number ≥ 0 ({COUNTS[f]})",
+                f"{f} {val!r} must be {kind} from 0 to {top:g} ({what})",
                 row=rown,
                 field=f,
-                fix="write e.g. 2 (0 if none)",
+                fix="write e.g. 2 staff, 1 window, 352 hours per month",
             )
-        return int(v)
-    if f == "hours_per_month":
-        v = pd.to_numeric(val, errors="coerce")
-        if pd.isna(v) or v < 0 or v > 744 * 100:
-            raise DataFileError(
-                path,
-                f"{f} {val!r} must be a non-negative number",
-                row=rown,
-                field=f,
-                fix="write e.g. 2 staff, 352 hours per month",
-            )
-        return float(v)
+        return int(v) if whole else float(v)
     if f == "staffed":
         return str(val).strip().lower() in ("1", "1.0", "true", "yes", "y", "是")
     if f == "services":

@@ -68,7 +68,7 @@ def test_user_mediation_rooms_count_for_mediation_only(tmp_path: Path) -> None:
     ("text", "row", "field", "what"),
     [
         ("id,services\nC,consultation\nS,consultation;notary\n", 3, "services", "'notary'"),
-        ("id,windows\nS,-1\n", 2, "windows", "whole number"),
+        ("id,windows\nS,-1\n", 2, "windows", "whole number from 0"),
         ("id,staff\nS,1.5\n", 2, "staff", "whole number"),
         ("id,tier,lon,lat,crs\nX,prison,0,0,WGS84\n", 2, "tier", "unknown tier"),
     ],

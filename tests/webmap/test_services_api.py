@@ -58,3 +58,23 @@ def test_openapi_lists_the_new_paths(client: Any) -> None:
     assert "/api/villages/{code}" in spec["paths"]
     params = spec["paths"]["/api/nearest"]["get"]["parameters"]
     assert any(p["name"] == "service" for p in params)
+
+
+def test_every_village_has_its_page(client: Any, huayuan_model) -> None:
+    v = huayuan_model.villages
+    assert len(v) == 228
+    for code, name in zip(v["code"], v["name"], strict=True):
+        r = client.get(f"/v/{code}")
+        assert r.status_code == 200, code
+        html = r.get_data(as_text=True)
+        assert name in html and 'href="tel:12348"' in html
+        assert f"{name}法务室" in html  # its own legal room
+        assert html.count("data-service=") == 5
+    assert client.get("/v/433124999999").status_code == 404
+    assert client.get("/v/x1").status_code == 404
+
+
+def test_village_search_links_to_pages(client: Any) -> None:
+    html = client.get("/v?q=龙潭").get_data(as_text=True)
+    assert 'href="/v/433124102' in html
+    assert "没有找到" in client.get("/v?q=不存在的村").get_data(as_text=True)

@@ -350,6 +350,8 @@ def _point(sp: Any, pid: str) -> dict[str, Any] | None:
         return None
     r = rows.iloc[0]
     out: dict[str, Any] = {f: _plain(r.get(f)) for f in POINT_FIELDS}
+    tier = service_rules().tiers.get(str(r["tier"]))
+    out["tier_label"] = tier.label_zh if tier else str(r["tier"])
     out["lon"], out["lat"] = round(float(r.geometry.x), 6), round(float(r.geometry.y), 6)
     return out
 

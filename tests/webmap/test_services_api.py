@@ -78,3 +78,29 @@ def test_village_search_links_to_pages(client: Any) -> None:
     html = client.get("/v?q=龙潭").get_data(as_text=True)
     assert 'href="/v/433124102' in html
     assert "没有找到" in client.get("/v?q=不存在的村").get_data(as_text=True)
+
+
+def test_next_visits_come_from_the_month_plan(app: Any) -> None:
+    import datetime as dt
+
+    from doorstep.webmap.app import services
+    from doorstep.webmap.app.state import get_state
+
+    today = dt.date.today()
+    client = app.test_client()
+    with app.app_context():
+        plan = services.circuits_plan(get_state(), f"{today:%Y-%m}").to_dict()
+    planned: dict[str, list[str]] = {}
+    for r in plan["routes"]:
+        for st in r["stops"]:
+            if r["date"] >= today.isoformat():
+                planned.setdefault(str(st["village_id"]), []).append(r["date"])
+    if not planned:  # the month's last days: the page falls back to next month's plan
+        pytest.skip("no visits left in this month's plan")
+    code = sorted(planned)[0]
+    doc = client.get(f"/api/villages/{code}").get_json()
+    got = [v["date"] for v in doc["next_visits"]]
+    assert got == sorted(planned[code])
+    assert doc["adviser"]["status"].startswith("待公布")
+    html = client.get(f"/v/{code}").get_data(as_text=True)
+    assert got[0] in html

@@ -99,6 +99,8 @@ VILLAGE = {
         "village": {"type": "object"},
         "room": _POINT,
         "hotline": {"type": "string"},
+        "adviser": {"type": "object"},
+        "next_visits": {"type": "array", "items": {"type": "object"}},
         "services": {
             "type": "array",
             "items": {

@@ -366,8 +366,37 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, bool | int | float) else str(v)
 
 
+def next_visits(state: Any, code: str, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The adviser's visits to village ``code`` from ``today`` on, in this month's circuit plan
+    (:func:`circuits_month`), or in next month's when none are left this month."""
+    today = today or dt.date.today()
+    n, mode, pyvrp = _circuit_config()
+    for month in dict.fromkeys((f"{today:%Y-%m}", default_month())):
+
+        def build(month: str = month) -> dict[str, list[dict[str, Any]]]:
+            by: dict[str, list[dict[str, Any]]] = {}
+            for r in circuits_plan(state, month).to_dict().get("routes", []):
+                for st in r.get("stops", []):
+                    by.setdefault(str(st["village_id"]), []).append(
+                        {
+                            "date": r["date"],
+                            "arrival": st["arrival_hhmm"],
+                            "departure": st["departure_hhmm"],
+                            "base": r.get("base_name", ""),
+                        }
+                    )
+            return by
+
+        mine = state._get(f"visits-by-village:{month}:{n}:{mode}:{pyvrp}", build).get(code, [])
+        ahead = sorted((v for v in mine if v["date"] >= today.isoformat()), key=lambda v: v["date"])
+        if ahead:
+            return ahead
+    return []
+
+
 def village_detail(state: Any, code: str) -> dict[str, Any] | None:
-    """A village's own legal room and, per service, the nearest point open for it (by car, and
+    """A village's own legal room, its adviser (no roster is loaded: "待公布"), the adviser's next
+    visits (:func:`next_visits`) and, per service, the nearest point open for it (by car, and
     per mode in ``points_by_mode``) with the minutes by every mode (:func:`analysis.service_coverage.village_service_times`); ``None``
     for an unknown code."""
     m = state.model
@@ -398,6 +427,8 @@ def village_detail(state: Any, code: str) -> dict[str, Any] | None:
         "village": row,
         "room": _point(sp, str(rooms["id"].iloc[0])) if len(rooms) else None,
         "hotline": service_rules().hotline,
+        "adviser": {"name": None, "phone": None, "status": "待公布 to be announced"},
+        "next_visits": next_visits(state, code),
         "services": per_service,
         "units": {"minutes": "min (access walk + network + access walk)"},
         "modelled_layers": m.quality().get("modelled_layers", []),

@@ -38,6 +38,8 @@ TIER_STYLE: dict[str, tuple[str, int, str]] = {
     "correction_centre": ("#6a51a3", 9, "社区矫正中心 Correction centre"),
     "township_station": ("#2171b5", 8, "乡镇工作站 Township station"),
     "village_room": ("#9ecae1", 4, "村法律服务室 Village room"),
+    "lawyer_mediation_room": ("#238b45", 6, "律师个人调解室 Lawyer's mediation room"),
+    "village_mediation_room": ("#74c476", 5, "村(社区)个人调解室 Village mediation room"),
 }
 
 

@@ -261,3 +261,37 @@ def test_atlas_renders_offline(
     assert pg.locator("img.leaflet-tile").count() == 0  # no basemap tiles fetched
     p.shot("atlas_offline")
     p.close()
+
+
+def test_resident_picks_a_service_and_opens_the_village_page(
+    browser: Any, server: str, shots: Path
+) -> None:
+    """我要… legal aid: the answers are points accepting applications, the note says they are
+    forwarded; the village page (/v/<code>) shows the room, 12348 and every service."""
+    p = Page(browser, shots, server, viewport={"width": 412, "height": 915}, is_mobile=True)
+    pg = p.page
+    pg.goto(server + "/")
+    pg.wait_for_selector("#village-list li")
+    pg.select_option("#service", "legal_aid")
+    pg.fill("#village-search", "龙潭")
+    first = pg.locator("#village-list li[data-code]", has_text="龙门村").first
+    code = first.get_attribute("data-code")
+    first.click()
+    pg.wait_for_selector(".mode[data-mode='car'] .card.best .minutes")
+    assert "forwarded" in pg.inner_text("#service-note")
+    v = pg.evaluate(f"fetch('/api/villages?q={code}').then(r => r.json())")["villages"][0]
+    api = pg.evaluate(
+        f"fetch('/api/nearest?lon={v['lon']}&lat={v['lat']}&mode=car&service=legal_aid')"
+        ".then(r => r.json())"
+    )
+    assert {r["tier"] for r in api["results"]} <= {"county_centre", "township_station"}
+    names = pg.locator(".mode[data-mode='car'] .card .name").all_inner_texts()
+    assert names == [r["name"] for r in api["results"]]
+    with pg.expect_navigation():
+        pg.click("#village-page")
+    assert pg.url.endswith(f"/v/{code}")
+    assert pg.locator("#hotline").get_attribute("href") == "tel:12348"
+    assert pg.locator("#services tr[data-service]").count() == 5
+    assert "龙门村法务室" in pg.inner_text("#room")
+    p.shot("resident_village_page")
+    p.close()

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from doorstep.analysis.gaps import MODE_ZH
+from doorstep.geo.services import service_rules
 
 from . import services
 from .state import get_state
@@ -19,7 +20,12 @@ bp = Blueprint("resident", __name__)
 @bp.get("/")
 def index() -> Any:
     m = get_state().model
-    return render_template("resident.html", county=m.name, quality=m.quality())
+    return render_template(
+        "resident.html",
+        county=m.name,
+        quality=m.quality(),
+        services=list(service_rules().services.values()),
+    )
 
 
 @bp.get("/v")

@@ -26,6 +26,8 @@ window.DS = (function () {
     correction_centre: ["#6a51a3", "社区矫正中心 Correction centre"],
     township_station: ["#2171b5", "乡镇工作站 Township station"],
     village_room: ["#9ecae1", "村法律服务室 Village room"],
+    lawyer_mediation_room: ["#238b45", "律师个人调解室 Lawyer's mediation room"],
+    village_mediation_room: ["#74c476", "村(社区)个人调解室 Village mediation room"],
   };
   function minuteColour(m) {
     if (m == null) return "#777";

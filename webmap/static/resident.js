@@ -4,9 +4,9 @@
   const {api, esc, baseMap, TIER} = window.DS;
   const map = await baseMap("map");
   const sp = await api("/api/service-points");
-  L.geoJSON(sp, {
-    filter: f => f.properties.tier !== "village_room",
-    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 7, color: "#fff", weight: 1.5, fillColor: TIER[f.properties.tier][0], fillOpacity: 1}),
+  const colour = t => (TIER[t] || ["#888"])[0];
+  L.geoJSON(sp, {  // village rooms smaller: staffed on adviser days
+    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: f.properties.tier === "village_room" ? 4 : 7, color: "#fff", weight: f.properties.tier === "village_room" ? 1 : 1.5, fillColor: colour(f.properties.tier), fillOpacity: 1}),
     onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.name)}</b><br>${esc(f.properties.opening_hours)}<br>☎ ${esc(f.properties.phone)}`),
   }).addTo(map);
   const routeLayer = L.layerGroup().addTo(map);
@@ -25,7 +25,7 @@
   list.addEventListener("click", e => {
     const li = e.target.closest("li"); if (!li) return;
     const v = villages.find(x => x.code === li.dataset.code);
-    if (v) query(v.lon, v.lat, v.name);
+    if (v) query(v.lon, v.lat, v.name, v.code);
   });
   list.addEventListener("keydown", e => { if (e.key === "Enter") e.target.click(); });
   renderList();
@@ -38,13 +38,21 @@
   });
 
   const MODES = [["walk", "步行 Walk", "#1b9e77"], ["car", "驾车 Car", "#d95f02"]];
-  async function query(lon, lat, label) {
+  const service = document.getElementById("service");
+  let last = null;
+  service.addEventListener("change", () => { if (last) query(...last); });
+  async function query(lon, lat, label, code) {
+    last = [lon, lat, label, code];
+    const svc = service.value ? `&service=${encodeURIComponent(service.value)}` : "";
     results.innerHTML = `<p class="muted">计算中… Calculating…</p>`;
     routeLayer.clearLayers();
     L.circleMarker([lat, lon], {radius: 8, color: "#000", fillColor: "#ff0", fillOpacity: 1}).addTo(routeLayer);
     try {
-      const answers = await Promise.all(MODES.map(m => api(`/api/nearest?lon=${lon}&lat=${lat}&mode=${m[0]}&n=3&route=first`)));
+      const answers = await Promise.all(MODES.map(m => api(`/api/nearest?lon=${lon}&lat=${lat}&mode=${m[0]}&n=3&route=first${svc}`)));
       let html = `<h2 id="origin-label">${esc(label)}</h2>`;
+      if (code) html += `<p><a id="village-page" href="/v/${encodeURIComponent(code)}">本村服务页 Village page (room, adviser, every service)</a></p>`;
+      const s = answers[0].service;
+      if (s && s.note) html += `<p class="small muted" id="service-note">${esc(s.name_zh)}: ${esc(s.note)}</p>`;
       const bounds = L.latLngBounds([[lat, lon]]);
       answers.forEach((a, i) => {
         const [mode, mlabel, colour] = MODES[i];

@@ -161,6 +161,8 @@ class AppState:
                         "opening_hours",
                         "phone",
                         "staff",
+                        "windows",
+                        "services",
                         "staffed",
                         "modelled",
                     ],

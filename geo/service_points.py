@@ -182,7 +182,7 @@ def apply_service_overrides(
     ``opening_hours``; ``services`` lists codes or Chinese names separated by ``;``/``、``/``,``),
     ``tier`` (code or Chinese label, e.g. 律师个人调解室) and ``lon, lat`` (+ ``crs``) to move a
     point; a new ``id`` also needs ``tier`` and ``lon, lat``. A cell equal to the point's current
-    value changes nothing (a template written by :func:`service_points_template` reads back as
+    value changes nothing (a template written by :func:`write_service_points_template` reads back as
     the same model); rows that change something are marked ``modelled = False``. Every row is
     checked before anything is returned: a bad cell raises :class:`DataFileError` naming the
     file, row and field.
@@ -201,25 +201,7 @@ def apply_service_overrides(
         edits = {k: v for k, v in edits.items() if v is not None}
         tier = _tier_cell(rules, row, path, rown)
         if pid not in set(out["id"]):
-            if tier is None or r not in moved:
-                need = "tier" if tier is None else "lon"
-                raise DataFileError(
-                    path,
-                    f"new point {pid!r} needs a tier and lon/lat",
-                    row=rown,
-                    field=need,
-                    fix=f"tier one of {list(TIERS)} (or its Chinese label); lon, lat and crs",
-                )
-            new = {
-                **tier_row(rules, tier),
-                "id": pid,
-                "name": pid,
-                "town_code": "",
-                "village_code": "",
-                "address": "",
-                "location_quality": "user",
-            }
-            out = pd.concat([out, pd.DataFrame([new])], ignore_index=True)
+            out = _add_point(out, rules, pid, tier, r in moved, path, rown)
         i = int(np.flatnonzero(out["id"].to_numpy() == pid)[0])
         if tier is not None and tier != out.at[i, "tier"]:
             base = tier_row(rules, tier)
@@ -246,6 +228,36 @@ def apply_service_overrides(
         if changed or r in moved:
             out.at[i, "modelled"] = False
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def _add_point(
+    out: pd.DataFrame,
+    rules: ServicePointRules,
+    pid: str,
+    tier: str | None,
+    placed: bool,
+    path: str | Path,
+    rown: int,
+) -> pd.DataFrame:
+    """``out`` with a new point ``pid`` of ``tier`` (its defaults; placed by the caller)."""
+    if tier is None or not placed:
+        raise DataFileError(
+            path,
+            f"new point {pid!r} needs a tier and lon/lat",
+            row=rown,
+            field="tier" if tier is None else "lon",
+            fix=f"tier one of {list(TIERS)} (or its Chinese label); lon, lat and crs",
+        )
+    new = {
+        **tier_row(rules, tier),
+        "id": pid,
+        "name": pid,
+        "town_code": "",
+        "village_code": "",
+        "address": "",
+        "location_quality": "user",
+    }
+    return pd.concat([out, pd.DataFrame([new])], ignore_index=True)
 
 
 def _with_columns(out: pd.DataFrame, rules: ServicePointRules) -> pd.DataFrame:

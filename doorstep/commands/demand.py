@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from doorstep.analysis.demand import demand_capacity
-
 from ._common import add_model_options, emit_json, model_from_args
 
 
@@ -23,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demand(args: argparse.Namespace) -> int:
+    from doorstep.analysis.demand import demand_capacity
+
     model = model_from_args(args)
     d = demand_capacity(model, mode=args.mode)
     if args.json:

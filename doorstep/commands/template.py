@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from doorstep.geo.service_points import write_service_points_template
-
 from ._common import add_model_options, model_from_args
 
 KINDS = ("service-points",)
@@ -24,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    from doorstep.geo.service_points import write_service_points_template
+
     model = model_from_args(args)
     path = write_service_points_template(model.service_points, args.out)
     sys.stdout.write(

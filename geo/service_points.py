@@ -182,10 +182,10 @@ def apply_service_overrides(
     ``opening_hours``; ``services`` lists codes or Chinese names separated by ``;``/``、``/``,``),
     ``tier`` (code or Chinese label, e.g. 律师个人调解室) and ``lon, lat`` (+ ``crs``) to move a
     point; a new ``id`` also needs ``tier`` and ``lon, lat``. A cell equal to the point's current
-    value changes nothing (a template written by :func:`write_service_points_template` reads back as
-    the same model); rows that change something are marked ``modelled = False``. Every row is
-    checked before anything is returned: a bad cell raises :class:`DataFileError` naming the
-    file, row and field.
+    value changes nothing (a template written by :func:`write_service_points_template` reads
+    back as the same model); rows that change something are marked ``modelled = False``. Every
+    row is checked before anything is returned: a bad cell raises :class:`DataFileError` naming
+    the file, row and field.
     """
     rules = rules or service_rules()
     df = read_table(path, dtype_str=("id", "town_code", "village_code", "phone"))

@@ -192,11 +192,12 @@ def circuits_month(state: Any, month: str) -> Any:
     from doorstep.analysis.circuits.model import PlanParams
 
     n, mode, pyvrp = _circuit_config()
-    return state._get(
+    return state.result(
         f"circuits:{month}:{n}:{mode}:{pyvrp}",
         lambda: plan_county_month(
             state.model, month, n_lawyers=n, mode=mode, params=PlanParams(use_pyvrp=pyvrp)
         ),
+        expensive=True,
     )
 
 
@@ -247,7 +248,7 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
         return out
 
     n, mode, pyvrp = _circuit_config()
-    data = dict(state._get(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
+    data = dict(state.result(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
     rows = _done_rows(month)
     data["done"] = [
         {
@@ -366,9 +367,10 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, bool | int | float) else str(v)
 
 
-def next_visits(state: Any, code: str, today: dt.date | None = None) -> list[dict[str, Any]]:
+def next_visits(state: Any, code: str, today: dt.date | None = None) -> list[dict[str, Any]] | None:
     """The adviser's visits to village ``code`` from ``today`` on, in this month's circuit plan
-    (:func:`circuits_month`), or in next month's when none are left this month."""
+    (:func:`circuits_month`), or in next month's when none are left this month; ``None`` while
+    the server is too busy planning months to build the plan (the page says so)."""
     today = today or dt.date.today()
     n, mode, pyvrp = _circuit_config()
     for month in dict.fromkeys((f"{today:%Y-%m}", default_month())):
@@ -387,7 +389,13 @@ def next_visits(state: Any, code: str, today: dt.date | None = None) -> list[dic
                     )
             return by
 
-        mine = state._get(f"visits-by-village:{month}:{n}:{mode}:{pyvrp}", build).get(code, [])
+        try:
+            by = state.result(f"visits-by-village:{month}:{n}:{mode}:{pyvrp}", build)
+        except ApiError as exc:
+            if exc.status == 429:
+                return None
+            raise
+        mine = by.get(code, [])
         ahead = sorted((v for v in mine if v["date"] >= today.isoformat()), key=lambda v: v["date"])
         if ahead:
             return ahead

@@ -28,6 +28,8 @@ def _violations(pg: Any) -> list[dict[str, Any]]:
     [
         ("/", None, "#village-list li"),
         ("/auth/login", None, "#username"),
+        ("/v/433124102201", None, "#services"),
+        ("/v?q=龙潭", None, "#village-links"),
         ("/plan/", PLANNER, "main"),
         ("/circuits/", STAFF, "main"),
     ],

@@ -104,3 +104,20 @@ def test_next_visits_come_from_the_month_plan(app: Any) -> None:
     assert doc["adviser"]["status"].startswith("待公布")
     html = client.get(f"/v/{code}").get_data(as_text=True)
     assert got[0] in html
+
+
+def test_demand_and_service_coverage_endpoints(client: Any) -> None:
+    from doorstep.analysis.demand import DemandParams, centre_queue
+
+    d = client.get("/api/demand").get_json()
+    q = centre_queue(DemandParams.from_file(), 6)
+    assert d["county_centre_queue"]["saturation_year"] == q.saturation_year
+    w0 = d["county_centre_queue"]["years"][0]["wait_min"]
+    assert w0 == pytest.approx(q.years[0].wait_min)
+    assert d["params"]["legal_aid_cases"] == 200
+    s = client.get("/api/services/coverage?mode=car").get_json()
+    county = {r["service"]: r for r in s["rows"] if r["scope"] == "county"}
+    assert county["mediation"]["share_within_15"] == pytest.approx(1.0)
+    assert county["correction"]["share_within_30"] < county["legal_aid"]["share_within_30"]
+    assert len(s["rows"]) == 5 * 13
+    err(client.get("/api/services/coverage?mode=plane"), 400, "mode")

@@ -154,6 +154,27 @@ def coverage() -> Any:
     )
 
 
+@bp.get("/services/coverage")
+def service_coverage() -> Any:
+    """Each service × 15/30/60 min, county and townships (:mod:`analysis.service_coverage`)."""
+    mode = choice(request.args, "mode", MODES, "car")
+    tab = get_state().service_coverage(mode)
+    return jsonify(
+        {
+            "mode": mode,
+            "rows": _json_records(tab),
+            "units": tab.attrs["units"],
+            "assumptions": tab.attrs["assumptions"],
+        }
+    )
+
+
+@bp.get("/demand")
+def demand() -> Any:
+    """Demand vs capacity: the county centre's queue (Erlang C), load per point, 2SFCA."""
+    return jsonify(get_state().demand().to_dict())
+
+
 @bp.get("/underserved")
 def underserved() -> Any:
     """Villages beyond the one coverage target (``minutes`` = rural, ``urban_minutes``)."""

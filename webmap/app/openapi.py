@@ -276,6 +276,20 @@ def openapi_spec() -> dict[str, Any]:
                 }
             },
             "/api/coverage": {"get": _op("County and township coverage", [mode_q])},
+            "/api/services/coverage": {
+                "get": _op(
+                    "Coverage per legal service: each service × 15/30/60 min, county and "
+                    "townships (legal aid timed to the accepting point)",
+                    [mode_q],
+                )
+            },
+            "/api/demand": {
+                "get": _op(
+                    "Demand vs capacity: the county centre's windows as an M/M/c queue (wait per "
+                    "year, saturation year), load per point, 2SFCA accessibility "
+                    "(data/params/demand.toml)"
+                )
+            },
             "/api/validation": {
                 "get": _op("The model against published facts and independent sources")
             },

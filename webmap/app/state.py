@@ -125,6 +125,20 @@ class AppState:
 
         return self._get("service_times", lambda: village_service_times(self.model))
 
+    def demand(self) -> Any:
+        """:func:`analysis.demand.demand_capacity` of the model (cached)."""
+        from doorstep.analysis.demand import demand_capacity
+
+        return self._get("demand", lambda: demand_capacity(self.model))
+
+    def service_coverage(self, mode: str) -> Any:
+        """:func:`analysis.service_coverage.service_coverage_table` by ``mode`` (cached)."""
+        from doorstep.analysis.service_coverage import service_coverage_table
+
+        return self._get(
+            f"service_coverage:{mode}", lambda: service_coverage_table(self.model, mode=mode)
+        )
+
     def coverage(self) -> Any:
         """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car."""
         from doorstep.analysis.coverage import coverage

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -86,7 +86,7 @@ def test_serve_port_taken_after_the_check_is_a_message(
 
 
 class _FakeApp:
-    config = {"MAX_CONTENT_LENGTH": 256 * 1024}
+    config: ClassVar[dict[str, int]] = {"MAX_CONTENT_LENGTH": 256 * 1024}
 
     def app_context(self) -> Any:
         import contextlib

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from doorstep.analysis.circuits.county import base_points, county_travel, plan_county_month
+from doorstep.analysis.circuits.county import county_travel, plan_county_month
 from doorstep.analysis.circuits.roster import make_roster, read_roster, write_roster
 from doorstep.geo._errors import DataFileError
 
@@ -16,7 +16,7 @@ from ..fakecounty import line_county
 
 def _read(path, model):
     travel, bases = county_travel(model)
-    return read_roster(path, model, [str(b) for b in base_points(model)["id"]], travel)
+    return read_roster(path, model, [str(b) for b in bases["id"]], travel)
 
 
 def test_make_roster_balances_workload_not_just_nearest(tmp_path):

@@ -21,7 +21,7 @@ import pandas as pd
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.services import service_rules
 
-from .ledger import carry_over, read_ledger
+from .ledger import carry_over, check_filled, read_ledger
 from .model import (
     Lawyer,
     MonthCalendar,
@@ -387,7 +387,9 @@ def plan_county_month(
         lawyers, visits, travel = county_problem(model, n_lawyers, **kw)
     notes: list[str] = []
     if ledger is not None:
-        visits, notes = carry_over(visits, read_ledger(ledger))
+        entries = read_ledger(ledger, {str(c) for c in model.villages["code"]})
+        check_filled(entries, ledger)
+        visits, notes = carry_over(visits, entries)
     if params is None:
         params = PlanParams()
         if min_gap_days is not None:

@@ -41,6 +41,22 @@ LEDGER_COLUMNS = [
 ]
 """Ledger columns: (key, header). Staff fill in ``visited`` (是/否) and ``notes``."""
 
+SERVICE_KINDS = ("法律咨询", "人民调解", "普法宣传", "法律援助引导", "法治体检", "其他")
+"""Service content (服务内容) a ledger row may record, several separated by 、 or ,."""
+
+LEDGER_RECORD_COLUMNS = [
+    ("arrived", "实际到达 arrived"),
+    ("left", "实际离开 left"),
+    ("services", "服务内容 services"),
+    ("persons", "服务人数 persons served"),
+    ("mediated", "调解纠纷 disputes mediated"),
+    ("resolved", "调解成功 disputes resolved"),
+    ("issues", "反映问题 issues raised"),
+    ("follow_up", "需跟进 follow-up (是/否)"),
+    ("signature", "签名 signature"),
+]
+"""What was done at a visit (after :data:`LEDGER_COLUMNS`; optional when reading back)."""
+
 _WEEKDAYS = "一二三四五六日"
 TZ = "Asia/Shanghai"
 
@@ -64,7 +80,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 _BOLD = Font(bold=True)
 _FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # cells staff fill in
-_LEDGER_WIDTHS = (12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30)
+_LEDGER_WIDTHS = (12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30, 10, 10, 22, 9, 9, 9, 24, 10, 12)
 
 
 def write_ledger(
@@ -152,7 +168,7 @@ def _lawyer_sheet(
 ) -> None:
     """One row per planned visit of ``lw`` (columns :data:`LEDGER_COLUMNS`)."""
     ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
-    _bold_row(ws, [h for _, h in LEDGER_COLUMNS])
+    _bold_row(ws, [h for _, h in (*LEDGER_COLUMNS, *LEDGER_RECORD_COLUMNS)])
     for r in plan.routes_of(lw.id):
         for i, s in enumerate(r.stops, start=1):
             key = (lw.id, r.date.isoformat(), s.village_id)
@@ -173,8 +189,8 @@ def _lawyer_sheet(
                 ]
             )
             ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
-            ws.cell(ws.max_row, 12).fill = _FILL_IN
-            ws.cell(ws.max_row, 13).fill = _FILL_IN
+            for j in range(12, 13 + len(LEDGER_RECORD_COLUMNS) + 1):
+                ws.cell(ws.max_row, j).fill = _FILL_IN
     for j, w in enumerate(_LEDGER_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     ws.freeze_panes = "A3"

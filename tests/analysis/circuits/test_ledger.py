@@ -164,3 +164,64 @@ def test_ledger_formats_named(tmp_path, suffix):
     f.write_bytes(b"x")
     with pytest.raises(DataFileError, match=r"read from \.xlsx.*save it as \.xlsx"):
         read_ledger(f)
+
+
+def test_ledger_is_printable_with_dropdowns_and_time_cells(tmp_path, plan):
+    path = write_ledger(plan, tmp_path / "l.xlsx")
+    ws = load_workbook(path)["张律师"]
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$2"
+    dv = ws.data_validations.dataValidation
+    assert [(d.type, d.formula1) for d in dv] == [("list", '"是,否"')]
+    ranges = str(dv[0].sqref)
+    assert all(r[1:].split(":")[0] == "3" for r in ranges.split())
+    assert {r[0] for r in ranges.split()} == {"L", "U"}  # 已走访 and 需跟进, from row 3
+    first = next(r for r in plan.routes if r.lawyer_id == "L1").stops[0]
+    arrival = ws.cell(3, 8).value
+    assert isinstance(arrival, dt.time)
+    assert arrival.hour * 60 + arrival.minute == round(first.arrival)
+
+
+@pytest.mark.needs_data
+def test_cli_ledger_report_and_blank_ledger(tmp_path, capsys, huayuan_model):
+    from doorstep.cli import main
+
+    led = tmp_path / "dec.xlsx"
+    args = ["-q", "circuits", "--lawyers", "8", "--month", "2026-12", "--xlsx", str(led)]
+    assert main(args) == 0
+    capsys.readouterr()
+    nxt = ["-q", "circuits", "--lawyers", "8", "--month", "2027-01", "--ledger", str(led)]
+    assert main(nxt) == 2
+    err = capsys.readouterr().err
+    assert "not been filled in" in err and "228" in err and err.count("\n") <= 2
+    wb = load_workbook(led)
+    ws = wb.worksheets[1]
+    ws.cell(3, 12, "是")
+    ws.cell(3, 17, 9)  # persons served
+    ws.cell(4, 12, "否")
+    wb.save(led)
+    out = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "-q",
+                "ledger",
+                "report",
+                str(led),
+                "--out",
+                str(out),
+                "--xlsx",
+                str(tmp_path / "r.xlsx"),
+            ]
+        )
+        == 0
+    )
+    t = json.loads(out.read_text(encoding="utf-8"))["totals"]
+    assert (t["planned"], t["visited"], t["missed"], t["blank"], t["persons"]) == (
+        228,
+        1,
+        1,
+        226,
+        9,
+    )

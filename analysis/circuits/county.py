@@ -324,13 +324,15 @@ class CountyMonth:
 
     ``plan`` is the :class:`~analysis.circuits.plan.MonthPlan`; ``travel`` the door-to-door
     matrix it was planned on (``travel.coords`` holds WGS84 lon/lat of every place key);
-    ``notes`` say what was carried over from a completed ledger.
+    ``notes`` say what was carried over from a completed ledger; ``roster`` is the adviser
+    roster planned with (None without ``--roster``).
     """
 
     plan: MonthPlan
     travel: TravelMatrix
     lawyers: list[Lawyer]
     notes: list[str] = field(default_factory=list)
+    roster: Roster | None = None
 
 
 def plan_county_month(
@@ -405,7 +407,7 @@ def plan_county_month(
             if rost.modelled
             else f"工作人员名册 staff roster {Path(str(roster)).name}"
         )
-    return CountyMonth(plan, travel, lawyers, notes)
+    return CountyMonth(plan, travel, lawyers, notes, rost)
 
 
 def road_path_function(

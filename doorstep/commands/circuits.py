@@ -146,6 +146,12 @@ def _report(
         }
         for lw in cm.lawyers
     ]
+    if cm.roster is not None:
+        people = {a.name: a for a in cm.roster.advisers}
+        for d in doc["lawyers"]:
+            a = people[d["id"]]
+            d.update(phone=a.phone, firm=a.firm, villages=list(a.villages))
+        doc["roster"] = {"file": args.roster, "modelled": cm.roster.modelled}
     doc["carried_over"] = {"ledger": args.ledger, "notes": cm.notes} if args.ledger else None
     doc["files"] = files
     doc["quality"] = model.quality()

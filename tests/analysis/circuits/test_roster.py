@@ -111,7 +111,8 @@ def test_huayuan_proposed_roster_two_months(tmp_path, capsys, huayuan_model):
         assert main(["-q", "circuits", "--roster", str(out), "--month", month, "--json"]) == 0
         doc = json.loads(capsys.readouterr().out)
         assert doc["scheduled_visits"] == doc["required_visits"] == 228
-        assert "modelled" in doc["assumptions"]["roster"]
+        assert "modelled" in doc["assumptions"]["roster"] and doc["roster"]["modelled"] is True
+        assert sum(len(lw["villages"]) for lw in doc["lawyers"]) == 228
         owners.append({s["village_id"]: r["lawyer_id"] for r in doc["routes"] for s in r["stops"]})
         km = [r["km"] for r in doc["summary_by_lawyer"]]
         assert max(km) <= 1.5 * statistics.median(km)

@@ -484,8 +484,10 @@ def write_roster(roster: Roster, travel: TravelMatrix, path: str | Path) -> Path
 
 
 def roster_summary(roster: Roster, travel: TravelMatrix) -> list[dict[str, Any]]:
-    """Per adviser: base, villages, estimated workload (hours a month) and farthest one-way leg."""
+    """Per adviser: base, villages, estimated workload (hours a month), farthest one-way leg and
+    the largest detour (minutes one way beyond the nearest roster base) of a village served."""
     visits = int(circuits_default("visit", "visits"))
+    bi = [travel.index(a.base) for a in roster.advisers]
     service = int(circuits_default("visit", "service_minutes"))
     per = roster.visits_of()
     out = []
@@ -495,6 +497,7 @@ def roster_summary(roster: Roster, travel: TravelMatrix) -> list[dict[str, Any]]
             travel, vs, [per.get(v, visits) for v in vs], [service] * len(vs), [a.base]
         )
         one_way = [travel.minutes[travel.index(a.base), travel.index(v)] for v in vs]
+        nearest = [float(travel.minutes[bi, travel.index(v)].min()) for v in vs]
         out.append(
             {
                 "name": a.name,
@@ -503,6 +506,9 @@ def roster_summary(roster: Roster, travel: TravelMatrix) -> list[dict[str, Any]]
                 "villages": len(vs),
                 "workload_hours": round(float(load.sum()) / 60, 1),
                 "max_one_way_minutes": round(float(max(one_way, default=0.0)), 1),
+                "max_detour_minutes": round(
+                    max((o - n for o, n in zip(one_way, nearest, strict=True)), default=0.0), 1
+                ),
             }
         )
     return out

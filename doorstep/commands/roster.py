@@ -53,6 +53,7 @@ def cmd_roster_make(args: argparse.Namespace) -> int:
     for r in rows:
         w(
             f"  {r['name']} @ {r['base_name']}: {r['villages']} villages, "
-            f"workload {r['workload_hours']} h/month, farthest {r['max_one_way_minutes']} min\n"
+            f"workload {r['workload_hours']} h/month, farthest {r['max_one_way_minutes']} min, "
+            f"largest detour {r['max_detour_minutes']} min\n"
         )
     return 0

@@ -104,8 +104,11 @@ def test_huayuan_proposed_roster_two_months(tmp_path, capsys, huayuan_model):
     from doorstep.cli import main
 
     out = tmp_path / "roster.xlsx"
-    assert main(["-q", "roster", "make", "--advisers", "8", "--out", str(out)]) == 0
-    capsys.readouterr()
+    assert main(["-q", "roster", "make", "--advisers", "8", "--out", str(out), "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)["advisers"]
+    assert sum(a["villages"] for a in made) == 228
+    # nobody crosses the county: every village within 45 min of the nearest roster base
+    assert max(a["max_detour_minutes"] for a in made) < 45
     owners = []
     for month in ("2026-11", "2026-12"):
         assert main(["-q", "circuits", "--roster", str(out), "--month", month, "--json"]) == 0

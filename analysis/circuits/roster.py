@@ -240,7 +240,9 @@ def _row_base(rec: dict[str, str], places: _Places, p: Path, row: int, crs: str 
         try:
             lon, lat, _ = parse_points(one, p, crs=crs)
         except DataFileError as exc:
-            raise DataFileError(p, str(exc), row=row, field="lon/lat/crs") from None
+            raise DataFileError(
+                p, exc.problem, row=row, field=exc.field or "lon/lat/crs", fix=exc.fix
+            ) from None
         return places.nearest(float(lon[0]), float(lat[0]))
     raise DataFileError(
         p,

@@ -120,3 +120,11 @@ def test_huayuan_proposed_roster_two_months(tmp_path, capsys, huayuan_model):
         km = [r["km"] for r in doc["summary_by_lawyer"]]
         assert max(km) <= 1.5 * statistics.median(km)
     assert len(owners[0]) == 228 and owners[0] == owners[1]
+
+
+def test_base_coordinates_need_a_crs(tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text("name,lon,lat,villages\na,109.4,28.5,V0\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        _read(f, line_county())
+    assert "row 2, field 'crs'" in str(err.value) and str(err.value).count("file ") == 1

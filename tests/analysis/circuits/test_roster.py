@@ -99,6 +99,21 @@ def test_roster_keeps_each_village_with_its_adviser(tmp_path):
         assert plan.scheduled_visits == 5 and "staff roster" in plan.assumptions["roster"]
 
 
+def test_roster_weekdays_and_leave_are_kept(tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text(
+        "name,base,villages,weekdays,leave\n"
+        "甲,C,V3、V0,周三,\n"
+        "乙,S,V1、V4*2,,2026-12-01~2026-12-15 2026-12-21\n",
+        encoding="utf-8",
+    )
+    plan = plan_county_month(line_county(), "2026-12", roster=f, min_gap_days=7).plan
+    days = {lw: [r.date for r in plan.routes if r.lawyer_id == lw] for lw in ("甲", "乙")}
+    assert days["甲"] and all(d.weekday() == 2 for d in days["甲"])
+    assert days["乙"] and all(d.day > 15 and d.day != 21 for d in days["乙"])
+    assert plan.scheduled_visits == 5
+
+
 @pytest.mark.needs_data
 def test_huayuan_proposed_roster_two_months(tmp_path, capsys, huayuan_model):
     from doorstep.cli import main

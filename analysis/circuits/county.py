@@ -21,7 +21,7 @@ import pandas as pd
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.services import service_rules
 
-from .ledger import carry_over, read_ledger
+from .ledger import carry_over, check_filled, read_ledger
 from .model import (
     Lawyer,
     MonthCalendar,
@@ -32,6 +32,7 @@ from .model import (
 )
 from .plan import MonthPlan
 from .planner import plan_month
+from .roster import MODELLED_LABEL, Roster, read_roster
 
 if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel
@@ -227,7 +228,23 @@ def county_problem(
         Lawyer(f"L{i + 1}", f"律师{i + 1}（{travel.name(h)}）", h, mode=mode, **extra)
         for i, h in enumerate(homes)
     ]
-    ids = {lw.id for lw in lawyers}
+    visits = village_visits(
+        model, {lw.id for lw in lawyers}, assignments, visits_per_month, service_minutes
+    )
+    log.info(
+        "%d lawyers at %d bases, %d villages (%s)", n_lawyers, len(set(homes)), len(visits), mode
+    )
+    return lawyers, visits, travel
+
+
+def village_visits(
+    model: CountyModel,
+    lawyer_ids: set[str],
+    assignments: dict[str, dict[str, str]] | None,
+    visits_per_month: int,
+    service_minutes: int,
+) -> list[VillageVisit]:
+    """One :class:`VillageVisit` per model village, with the wishes of ``assignments``."""
     assignments = assignments or {}
     codes = {str(c) for c in model.villages["code"]}
     unknown = sorted(set(assignments) - codes)
@@ -238,8 +255,10 @@ def county_problem(
         code = str(v["code"])
         a = assignments.get(code, {})
         adv = a.get("lawyer") or None
-        if adv is not None and adv not in ids:
-            raise InputError(f"village {code} is assigned to {adv!r}; lawyers are L1..L{n_lawyers}")
+        if adv is not None and adv not in lawyer_ids:
+            raise InputError(
+                f"village {code} is assigned to {adv!r}; lawyers are {sorted(lawyer_ids)}"
+            )
         visits.append(
             VillageVisit(
                 id=code,
@@ -253,10 +272,47 @@ def county_problem(
                 adviser=adv,
             )
         )
-    log.info(
-        "%d lawyers at %d bases, %d villages (%s)", n_lawyers, len(set(homes)), len(visits), mode
+    return visits
+
+
+def roster_problem(
+    model: CountyModel,
+    roster_file: str | Path,
+    *,
+    mode: str = "car",
+    assignments: dict[str, dict[str, str]] | None = None,
+    visits_per_month: int | None = None,
+    service_minutes: int | None = None,
+    lawyer_defaults: dict[str, Any] | None = None,
+) -> tuple[list[Lawyer], list[VillageVisit], TravelMatrix, Roster]:
+    """Like :func:`county_problem`, with the advisers, bases and villages of a roster file:
+    every village is pinned to its roster adviser (the same every month); the roster's visit
+    frequencies override ``assignments`` and the defaults. A village missing from the roster is
+    refused (一村一顾问)."""
+    travel, bases = county_travel(model, mode)
+    roster = read_roster(roster_file, model, [str(b) for b in bases["id"]], travel)
+    missing = [str(c) for c in model.villages["code"] if str(c) not in roster.adviser_of()]
+    if missing:
+        raise DataFileError(
+            Path(roster_file),
+            f"{len(missing)} village(s) have no adviser: "
+            + "、".join(f"{travel.name(c)} {c}" for c in missing[:5]),
+            field="服务村 villages",
+            fix="add every village to one adviser's row",
+        )
+    lawyers = [a.lawyer(mode, lawyer_defaults) for a in roster.advisers]
+    visits = village_visits(
+        model,
+        {lw.id for lw in lawyers},
+        {k: {**a, "lawyer": ""} for k, a in (assignments or {}).items()},
+        int(circuits_default("visit", "visits")) if visits_per_month is None else visits_per_month,
+        int(circuits_default("visit", "service_minutes"))
+        if service_minutes is None
+        else service_minutes,
     )
-    return lawyers, visits, travel
+    owner, freq = roster.adviser_of(), roster.visits_of()
+    visits = [replace(v, adviser=owner[v.id], visits=freq.get(v.id, v.visits)) for v in visits]
+    return lawyers, visits, travel, roster
 
 
 DEFAULT_LAWYERS = 8
@@ -268,13 +324,15 @@ class CountyMonth:
 
     ``plan`` is the :class:`~analysis.circuits.plan.MonthPlan`; ``travel`` the door-to-door
     matrix it was planned on (``travel.coords`` holds WGS84 lon/lat of every place key);
-    ``notes`` say what was carried over from a completed ledger.
+    ``notes`` say what was carried over from a completed ledger; ``roster`` is the adviser
+    roster planned with (None without ``--roster``).
     """
 
     plan: MonthPlan
     travel: TravelMatrix
     lawyers: list[Lawyer]
     notes: list[str] = field(default_factory=list)
+    roster: Roster | None = None
 
 
 def plan_county_month(
@@ -291,6 +349,7 @@ def plan_county_month(
     ledger: str | Path | None = None,
     seed: int | None = None,
     params: PlanParams | None = None,
+    roster: str | Path | None = None,
 ) -> CountyMonth:
     """Plan a county's month of lawyer circuits end to end.
 
@@ -300,6 +359,8 @@ def plan_county_month(
     (weekends and the public holidays of ``data/params/holidays.toml`` off). ``params``
     overrides the planner parameters (then ``min_gap_days`` and ``seed`` are ignored); without
     it they come from ``data/params/circuits.toml`` unless ``min_gap_days`` / ``seed`` are given.
+    With ``roster`` (a roster file, :mod:`.roster`) the advisers and their villages come from it
+    (:func:`roster_problem`) and ``n_lawyers`` is ignored.
     """
     if not 1 <= n_lawyers <= 500:
         raise InputError("the number of lawyers must be between 1 and 500")
@@ -312,20 +373,25 @@ def plan_county_month(
     if max_drive_minutes is not None and not max_drive_minutes > 0:
         raise InputError("the daily driving limit must be > 0 minutes")
     cal = MonthCalendar.for_month(month)
-    lawyers, visits, travel = county_problem(
-        model,
-        n_lawyers,
-        mode=mode,
-        assignments=assignments,
-        visits_per_month=visits_per_month,
-        service_minutes=service_minutes,
-        lawyer_defaults=None
+    kw: dict[str, Any] = {
+        "mode": mode,
+        "assignments": assignments,
+        "visits_per_month": visits_per_month,
+        "service_minutes": service_minutes,
+        "lawyer_defaults": None
         if max_drive_minutes is None
         else {"max_drive_minutes": max_drive_minutes},
-    )
+    }
+    rost: Roster | None = None
+    if roster is not None:
+        lawyers, visits, travel, rost = roster_problem(model, roster, **kw)
+    else:
+        lawyers, visits, travel = county_problem(model, n_lawyers, **kw)
     notes: list[str] = []
     if ledger is not None:
-        visits, notes = carry_over(visits, read_ledger(ledger))
+        entries = read_ledger(ledger, {str(c) for c in model.villages["code"]})
+        check_filled(entries, ledger)
+        visits, notes = carry_over(visits, entries)
     if params is None:
         params = PlanParams()
         if min_gap_days is not None:
@@ -335,7 +401,13 @@ def plan_county_month(
     plan = plan_month(lawyers, visits, cal, travel, params)
     if cal.holiday_warning:
         plan.assumptions["holidays"] = cal.holiday_warning
-    return CountyMonth(plan, travel, lawyers, notes)
+    if rost is not None:
+        plan.assumptions["roster"] = (
+            MODELLED_LABEL
+            if rost.modelled
+            else f"工作人员名册 staff roster {Path(str(roster)).name}"
+        )
+    return CountyMonth(plan, travel, lawyers, notes, rost)
 
 
 def road_path_function(
@@ -394,5 +466,7 @@ __all__ = [
     "plan_county_month",
     "read_assignments",
     "road_path_function",
+    "roster_problem",
     "spread_bases",
+    "village_visits",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from doorstep.geo._errors import InputError
@@ -41,6 +42,22 @@ LEDGER_COLUMNS = [
 ]
 """Ledger columns: (key, header). Staff fill in ``visited`` (是/否) and ``notes``."""
 
+SERVICE_KINDS = ("法律咨询", "人民调解", "普法宣传", "法律援助引导", "法治体检", "其他")
+"""Service content (服务内容) a ledger row may record, several separated by 、 or ,."""
+
+LEDGER_RECORD_COLUMNS = [
+    ("arrived", "实际到达 arrived"),
+    ("left", "实际离开 left"),
+    ("services", "服务内容 services"),
+    ("persons", "服务人数 persons served"),
+    ("mediated", "调解纠纷 disputes mediated"),
+    ("resolved", "调解成功 disputes resolved"),
+    ("issues", "反映问题 issues raised"),
+    ("follow_up", "需跟进 follow-up (是/否)"),
+    ("signature", "签名 signature"),
+]
+"""What was done at a visit (after :data:`LEDGER_COLUMNS`; optional when reading back)."""
+
 _WEEKDAYS = "一二三四五六日"
 TZ = "Asia/Shanghai"
 
@@ -64,7 +81,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 _BOLD = Font(bold=True)
 _FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # cells staff fill in
-_LEDGER_WIDTHS = (12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30)
+_LEDGER_WIDTHS = (12, 8, 6, 14, 16, 14, 8, 10, 10, 9, 9, 10, 30, 10, 10, 22, 9, 9, 9, 24, 10, 12)
 
 
 def write_ledger(
@@ -152,7 +169,7 @@ def _lawyer_sheet(
 ) -> None:
     """One row per planned visit of ``lw`` (columns :data:`LEDGER_COLUMNS`)."""
     ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
-    _bold_row(ws, [h for _, h in LEDGER_COLUMNS])
+    _bold_row(ws, [h for _, h in (*LEDGER_COLUMNS, *LEDGER_RECORD_COLUMNS)])
     for r in plan.routes_of(lw.id):
         for i, s in enumerate(r.stops, start=1):
             key = (lw.id, r.date.isoformat(), s.village_id)
@@ -165,19 +182,54 @@ def _lawyer_sheet(
                     s.village,
                     s.township,
                     s.visit_no,
-                    hhmm(s.arrival),
-                    hhmm(s.departure),
+                    _time_cell(s.arrival),
+                    _time_cell(s.departure),
                     round(s.travel_min),
                     round(s.travel_km, 1),
                     *(("是", done[key]) if key in done else ("", "")),
                 ]
             )
             ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"
-            ws.cell(ws.max_row, 12).fill = _FILL_IN
-            ws.cell(ws.max_row, 13).fill = _FILL_IN
+            for j in (8, 9, 14, 15):  # planned and actual arrival / departure
+                ws.cell(ws.max_row, j).number_format = "hh:mm"
+            for j in range(12, 13 + len(LEDGER_RECORD_COLUMNS) + 1):
+                ws.cell(ws.max_row, j).fill = _FILL_IN
     for j, w in enumerate(_LEDGER_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     ws.freeze_panes = "A3"
+    _printable(ws)
+
+
+def _printable(ws: Worksheet) -> None:
+    """A4 landscape, fit to the page width, header rows repeated on every page, and 是/否
+    drop-downs on the 已走访 and 需跟进 columns."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:2"
+    ws.print_options.gridLines = True
+    last = max(ws.max_row, 3)
+    yes_no = DataValidation(
+        type="list",
+        formula1='"是,否"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="已走访 visited",
+        error="请选择 是 或 否 — choose 是 or 否",
+    )
+    follow = len(LEDGER_COLUMNS) + 1 + [k for k, _ in LEDGER_RECORD_COLUMNS].index("follow_up")
+    for j in (12, follow):
+        col = get_column_letter(j)
+        yes_no.add(f"{col}3:{col}{last}")
+    ws.add_data_validation(yes_no)
+
+
+def _time_cell(minutes: float) -> dt.time:
+    """A real time-of-day cell for ``minutes`` after midnight (rounded to the minute)."""
+    m = min(round(minutes), 24 * 60 - 1)
+    return dt.time(m // 60, m % 60)
 
 
 def _unscheduled_sheet(ws: Worksheet, plan: MonthPlan) -> None:

@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("circuits", help="plan a month of lawyer village visits 律师巡回走访")
-    s.add_argument("--lawyers", type=int, required=True, help="number of lawyers (L1..LN)")
+    s.add_argument("--lawyers", type=int, help="number of lawyers (L1..LN); not with --roster")
+    s.add_argument(
+        "--roster",
+        metavar="FILE",
+        help="adviser roster (CSV/XLSX, doorstep roster make): every village keeps its adviser",
+    )
     s.add_argument("--month", required=True, help="month to plan, YYYY-MM")
     s.add_argument(
         "--assignments",
@@ -66,7 +71,8 @@ def cmd_circuits(args: argparse.Namespace) -> int:
     cm = plan_county_month(
         model,
         args.month,
-        n_lawyers=args.lawyers,
+        n_lawyers=args.lawyers or 1,
+        roster=args.roster,
         mode=args.mode,
         assignments=assignments,
         visits_per_month=args.visits,
@@ -91,7 +97,9 @@ def _check_args(args: argparse.Namespace) -> None:
     """Refuse bad numbers, a bad month and misnamed outputs before the model is built."""
     from doorstep.analysis.circuits.model import MonthCalendar
 
-    if not 1 <= args.lawyers <= 500:
+    if (args.lawyers is None) == (args.roster is None):
+        raise InputError("give either --lawyers N or --roster FILE (one of the two)")
+    if args.lawyers is not None and not 1 <= args.lawyers <= 500:
         raise InputError("--lawyers must be between 1 and 500")
     if args.visits < 0 or args.onsite <= 0 or args.min_gap < 0 or not args.max_drive > 0:
         raise InputError(
@@ -138,6 +146,12 @@ def _report(
         }
         for lw in cm.lawyers
     ]
+    if cm.roster is not None:
+        people = {a.name: a for a in cm.roster.advisers}
+        for d in doc["lawyers"]:
+            a = people[d["id"]]
+            d.update(phone=a.phone, firm=a.firm, villages=list(a.villages))
+        doc["roster"] = {"file": args.roster, "modelled": cm.roster.modelled}
     doc["carried_over"] = {"ledger": args.ledger, "notes": cm.notes} if args.ledger else None
     doc["files"] = files
     doc["quality"] = model.quality()

@@ -55,7 +55,9 @@ def test_ledger_round_trip_and_carry_over(tmp_path, plan_and_visits):
     nxt, notes = carry_over(vs, entries)
     extra = {v.id: v.visits for v in nxt}
     assert sum(extra.values()) == 3 + 2  # one missed (否) + one blank
-    assert notes == []
+    assert notes == [
+        "1 visit(s) left blank in the ledger (已走访 empty) counted as missed and carried over"
+    ]
     strict, _ = carry_over(vs, entries, blank_is_missed=False)
     assert sum(v.visits for v in strict) == 4
 

@@ -43,9 +43,9 @@ from doorstep.geo.atomic import staged_folder, write_text
 from doorstep.geo.export import export_geopackage
 from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
 from doorstep.geo.validation import ValidationReport, validate_against_world, write_validation
-from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.atlas import build_atlas
 from doorstep.webmap.basemaps import get_basemap
+from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.layers import collect_layers
 from doorstep.webmap.results import routes_layer, sites_from_report
 
@@ -330,7 +330,10 @@ def _ensemble_step(
     ens = run_ensemble(
         model, options.target, draws=options.draws, seed=options.seed, result=cov, siting=spec
     )
-    doc = {**ens.to_dict(), "nominal_outside_range": cov.meta["uncertainty"]["nominal_outside_range"]}
+    doc = {
+        **ens.to_dict(),
+        "nominal_outside_range": cov.meta["uncertainty"]["nominal_outside_range"],
+    }
     jsonio.write_json(doc, stage / "uncertainty.json")
     return ens
 
@@ -343,7 +346,7 @@ def _validation_step(
     try:
         rep = validate_against_world(model, options.data)
         write_validation(rep, stage / "validation")
-    except Exception as exc:  # noqa: BLE001 - a failed validation is reported, not fatal
+    except Exception as exc:  # a failed validation is reported, never fatal to the job
         log.warning("validation not run: %s: %s", type(exc).__name__, exc)
         return None, f"{type(exc).__name__}: {exc}"
     return rep, ""
@@ -383,7 +386,7 @@ def _atlas_step(
     svg = None
     if ranges is not None:
         sens = ranges["sensitivity"]
-        svg = tornado_svg(sens["rows"], mode=sens["mode"], draws=ranges["draws"])
+        svg = tornado_svg(sens["rows"], mode=sens["mode"])
         write_text(stage / SENSITIVITY_SVG, svg)
     pages = build_atlas(
         model,

@@ -83,7 +83,9 @@ def _siting_ranges(ens: RunEnsemble, site_doc: dict[str, Any] | None) -> dict[st
     """Stay share of each proposed site (with its ``location_status``) and the plan's range."""
     if ens.siting is None:
         return None
-    status = {str(s["code"]): s["location_status"] for s in (site_doc or {}).get("sites_opened", [])}
+    status = {
+        str(s["code"]): s["location_status"] for s in (site_doc or {}).get("sites_opened", [])
+    }
     s = ens.siting
     return {
         "draws": s["draws"],

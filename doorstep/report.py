@@ -264,17 +264,16 @@ def _sensitivity_section(result: JobResult) -> list[str]:
 
 
 def _validation_section(result: JobResult) -> list[str]:
-    """模型检验: the validation tables (:func:`geo.validation.format_markdown`), one level down."""
+    """模型检验: the validation tables (:func:`geo.validation.format_markdown`, its own title
+    replaced by this section's)."""
     lines = ["## 模型检验 Validation against published facts", ""]
     if result.validation is None:
         return [*lines, f"Not run: {result.checks.get('why', '')}", ""]
     from doorstep.geo.validation import format_markdown
 
     md = format_markdown(result.validation).splitlines()
-    return lines + [("#" + x if x.startswith("#") else x) for x in md[1:]] + [
-        "Full table: `validation/validation.csv`, `validation/validation.json`.",
-        "",
-    ]
+    full = "Full table: `validation/validation.csv`, `validation/validation.json`."
+    return [*lines, result.validation.county, *md[1:], full, ""]
 
 
 def _circuits_section(result: JobResult) -> list[str]:

@@ -162,8 +162,10 @@ def _evidence_html(sensitivity_svg: str | None, validation: dict[str, Any] | Non
     """A collapsible panel with the tornado chart and the validation table (inline, offline)."""
     if sensitivity_svg is None and validation is None:
         return ""
-    parts = ['<details id="ds-evidence" class="ds-evidence"><summary>',
-             "敏感性与模型检验 Sensitivity &amp; validation</summary>"]
+    parts = [
+        '<details id="ds-evidence" class="ds-evidence"><summary>',
+        "敏感性与模型检验 Sensitivity &amp; validation</summary>",
+    ]
     if sensitivity_svg is not None:
         parts.append('<div class="ds-sub">敏感性 Sensitivity (modelled)</div>')
         parts.append(f'<div class="ds-tornado">{sensitivity_svg}</div>')

@@ -52,7 +52,7 @@ def _bar(i: int, row: Mapping[str, Any], px: Any, x0: float) -> str:
     left, right = px(min(a, b)), px(max(a, b))
     colour = RAISE_COLOUR if b >= a else LOWER_COLOUR
     name = escape(str(row["parameter"]))
-    rng = f"{float(row['low']):g}–{float(row['high']):g}"
+    rng = f"{float(row['low']):g} … {float(row['high']):g}"
     tip = f"{name} {rng}: {a:.1%} (low) → {b:.1%} (high)"
     return (
         f'<text x="{x0 - 8}" y="{y + 15}" text-anchor="end">{name} '
@@ -65,9 +65,7 @@ def _bar(i: int, row: Mapping[str, Any], px: Any, x0: float) -> str:
     )
 
 
-def tornado_svg(
-    rows: Sequence[Mapping[str, Any]], *, mode: str, draws: int | None = None, width: int = 760
-) -> str:
+def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 760) -> str:
     """A tornado chart of one-at-a-time sensitivity rows (``parameter``, ``low``, ``high``,
     ``share_at_low``, ``share_at_high``, ``share_nominal``; shares as fractions 0–1) as a
     standalone SVG document. One ``<rect class="bar">`` per row, in the given order."""
@@ -79,7 +77,6 @@ def tornado_svg(
     lo, hi, px = _scale(min(vals, default=0.0), max(vals, default=1.0), x0, x1)
     height = TOP + ROW_H * max(len(rows), 1) + BOTTOM
     y_end = TOP + ROW_H * len(rows)
-    note = f", {draws} draws ensemble" if draws else ""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" role="img" '
@@ -88,14 +85,14 @@ def tornado_svg(
         '<rect width="100%" height="100%" fill="#fff"/>',
         f'<text x="10" y="18" font-size="14" font-weight="bold">敏感性：县域达标人口比例 '
         f"County share meeting the target (%, {escape(mode)})</text>",
-        f'<text x="10" y="36" fill="#555">模拟 Modelled: each parameter at the low / high end of '
-        f"its range, others nominal{escape(note)}; bar = low-end to high-end share</text>",
+        '<text x="10" y="36" fill="#555">模拟 Modelled: each parameter at the low / high end of '
+        "its range, others nominal; bar = low-end to high-end share</text>",
     ]
     for t in _ticks(lo, hi):
         x = px(t)
         parts.append(
             f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{y_end}" stroke="#ddd"/>'
-            f'<text x="{x:.1f}" y="{y_end + 16}" text-anchor="middle">{100 * t:g}%</text>'
+            f'<text x="{x:.1f}" y="{y_end + 16}" text-anchor="middle">{100 * t:.4g}%</text>'
         )
     parts += [_bar(i, r, px, x0) for i, r in enumerate(rows)]
     if math.isfinite(nominal):

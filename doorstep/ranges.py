@@ -22,16 +22,19 @@ if TYPE_CHECKING:
     from doorstep.analysis.uncertainty import RunEnsemble
     from doorstep.geo.validation import ValidationReport
 
-RANGE_FIGURES = ("share_meeting_target", "mean_min")
-"""Figures with a range besides every ``share_within_<band>``."""
+PARTS = (("value", ""), ("p05", "_p05"), ("p95", "_p95"))
+"""A figure with a range in ``run.json``: its nominal value and the 5th/95th percentiles."""
 
 
-def _num(x: Any, nd: int = 4) -> float | None:
-    """A JSON number rounded to ``nd`` places; ``None`` for missing or non-finite values."""
+def _num(x: Any, nd: int | None = 4) -> float | None:
+    """A JSON number rounded to ``nd`` places (``None``: as is); ``None`` for missing or
+    non-finite values."""
     if x is None:
         return None
     v = float(x)
-    return round(v, nd) if math.isfinite(v) else None
+    if not math.isfinite(v):
+        return None
+    return v if nd is None else round(v, nd)
 
 
 def range_columns(table: pd.DataFrame) -> list[str]:
@@ -45,13 +48,8 @@ def _range_rows(table: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
     for row in table.to_dict(orient="records"):
         rec: dict[str, Any] = {k: row[k] for k in keys}
         rec["population"] = int(row["population"])
-        for f in figs:
-            nd = 2 if f.endswith("_min") else 4
-            rec[f] = {
-                "value": _num(row[f], nd),
-                "p05": _num(row[f + "_p05"], nd),
-                "p95": _num(row[f + "_p95"], nd),
-            }
+        for f in figs:  # unrounded: nominal_outside_range is judged on these very values
+            rec[f] = {k: _num(row[f + suffix], None) for k, suffix in PARTS}
         out.append(rec)
     return out
 

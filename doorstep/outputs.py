@@ -17,8 +17,7 @@ from doorstep.analysis.equity import equity_summary
 from doorstep.analysis.gaps import underserved_cells, underserved_villages
 from doorstep.analysis.resilience import critical_links
 from doorstep.analysis.uncertainty import annotate_coverage, coverage_ensemble, gap_table
-from doorstep.geo.atomic import atomic_path
-from doorstep.geo.export import write_csv
+from doorstep.geo.export import clip_polygons, write_csv, write_geopackage
 from doorstep.geo.routing import service_areas
 
 from .jsonio import write_json
@@ -42,10 +41,8 @@ class GapsOutputs(NamedTuple):
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write named layers into one GeoPackage, atomically."""
-    with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG")
+    """Write named layers into one GeoPackage (version 1.2), atomically."""
+    write_geopackage(path, layers)
 
 
 def coverage_json(model: Any, res: CoverageResult) -> dict[str, Any]:
@@ -100,8 +97,7 @@ def coverage_outputs(
         v = model.villages[["code", "geometry"]].merge(res.villages, on="code")
         v = gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs)
         areas = service_areas(model, coverage_points(model), target.mode, target.breaks)
-        county = model.county.to_crs(areas.crs).geometry.union_all()
-        areas["geometry"] = areas.geometry.intersection(county)
+        areas = clip_polygons(areas, model.county, model.crs)  # polygons only, area after clip
         write_gpkg({"village_coverage": v, "service_areas": areas}, out / "coverage.gpkg")
     return CoverageOutputs(res, doc)
 

@@ -54,21 +54,9 @@ def _check_target(target: str | Path) -> Path:
     return final
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); silently skipped where unsupported."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (makes a rename durable on POSIX); silently skipped
+    where unsupported."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -110,11 +98,11 @@ def atomic_path(target: str | Path, *, fsync: bool = True) -> Iterator[Path]:
         if not tmp.exists():
             raise DataFileError(final, "the writer produced no output", fix="report this as a bug")
         if fsync:
-            _fsync_file(tmp)
+            _fsync(tmp)
         os.chmod(tmp, file_mode())
         os.replace(tmp, final)
         if fsync:
-            _fsync_dir(final.parent if str(final.parent) else Path("."))
+            _fsync(final.parent if str(final.parent) else Path("."))
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

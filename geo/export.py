@@ -79,6 +79,19 @@ def polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries([parts(g) for g in geoms], index=geoms.index, crs=geoms.crs)
 
 
+def clip_polygons(
+    gdf: gpd.GeoDataFrame, outline: gpd.GeoDataFrame, metric_crs: str
+) -> gpd.GeoDataFrame:
+    """Clip polygons to ``outline`` in ``metric_crs``; keep only polygon parts
+    (:func:`polygonal`) and recompute ``area_km2`` *after* the clip. Returns EPSG:4326."""
+    out = gdf.to_crs(metric_crs)
+    mask = outline.to_crs(metric_crs).geometry.union_all()
+    out["geometry"] = polygonal(out.geometry.intersection(mask))
+    if "area_km2" in out.columns:
+        out["area_km2"] = out.geometry.area / 1e6
+    return out.to_crs("EPSG:4326")
+
+
 def write_geopackage(
     target: str | Path,
     layers: dict[str, gpd.GeoDataFrame],

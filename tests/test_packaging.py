@@ -108,6 +108,7 @@ from pathlib import Path
 import doorstep
 from doorstep.geo.params import MODES
 import doorstep.webmap.app
+from doorstep import build_county_model, coverage, mclp
 from doorstep.geo.settings import project_data_dir
 site = Path(sys.argv[1]).resolve()
 assert Path(doorstep.__file__).resolve().is_relative_to(site), doorstep.__file__

@@ -111,5 +111,8 @@ def _serve(args: argparse.Namespace) -> int:
         instance=args.instance,
         vintage=args.vintage,
         data=args.data,
+        https=False,
+        behind_proxy=False,
+        session_hours=None,
     )
     return cmd_serve(ns)

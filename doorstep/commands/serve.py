@@ -1,4 +1,5 @@
-"""``doorstep serve`` (the web app under waitress) and ``doorstep user add`` (planner/staff logins)."""
+"""``doorstep serve`` (the web app under waitress) and ``doorstep user`` (planner/staff logins:
+add, passwd, disable, enable, remove, list)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     p.add_argument("--vintage", choices=["2016", "2023"], default=None, help="village list vintage")
     p.add_argument("--data", metavar="DIR", help="reference data folder")
+    p.add_argument(
+        "--https",
+        action="store_true",
+        help="the site is reached over HTTPS: Secure cookies and HSTS (behind a TLS proxy)",
+    )
+    p.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust one reverse proxy's X-Forwarded-For/-Proto/-Host (client address, scheme)",
+    )
+    p.add_argument(
+        "--session-hours", type=float, default=None, help="login lifetime (default 10 h)"
+    )
     p.set_defaults(func=cmd_serve)
 
     u = sub.add_parser("user", help="manage planner/staff logins 用户管理")
     usub = u.add_subparsers(dest="user_command", metavar="ACTION")
-    a = usub.add_parser("add", help="create or update a user")
+    a = usub.add_parser("add", help="create or update a user (ends the user's sessions)")
     a.add_argument("name")
     a.add_argument("--role", choices=["planner", "staff"], required=True)
-    pw = a.add_mutually_exclusive_group()
+    _password_options(a)
+    a.set_defaults(func=cmd_user_add)
+    pw = usub.add_parser("passwd", help="change a password (ends every session of the user)")
+    pw.add_argument("name")
+    _password_options(pw)
+    pw.set_defaults(func=cmd_user_passwd)
+    for action, text in (
+        ("disable", "stop a login at once (its sessions end; scenarios stay)"),
+        ("enable", "allow a disabled login again"),
+        ("remove", "delete a login (its sessions end; scenarios stay)"),
+    ):
+        c = usub.add_parser(action, help=text)
+        c.add_argument("name")
+        c.add_argument("--instance", metavar="DIR", help="instance folder (default: the app's)")
+        c.set_defaults(func=cmd_user_change, user_action=action)
+    ls = usub.add_parser("list", help="list logins with role and state")
+    ls.add_argument("--instance", metavar="DIR", help="instance folder (default: the app's)")
+    ls.set_defaults(func=cmd_user_list)
+    u.set_defaults(func=lambda _a: (u.print_help(), 1)[1])
+
+
+def _password_options(p: argparse.ArgumentParser) -> None:
+    pw = p.add_mutually_exclusive_group()
     pw.add_argument(
         "--password-env",
         metavar="VAR",
@@ -36,9 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the password from the first line of standard input (scripts, pipes)",
     )
-    a.add_argument("--instance", metavar="DIR", help="instance folder (default: the app's)")
-    a.set_defaults(func=cmd_user_add)
-    u.set_defaults(func=lambda _a: (u.print_help(), 1)[1])
+    p.add_argument("--instance", metavar="DIR", help="instance folder (default: the app's)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -54,6 +88,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["DOORSTEP_VINTAGE"] = args.vintage
     if args.data:
         os.environ["DOORSTEP_DATA_DIR"] = args.data
+    if args.https:
+        os.environ["DOORSTEP_HTTPS"] = "true"
+    if args.behind_proxy:
+        os.environ["DOORSTEP_BEHIND_PROXY"] = "true"
+    if args.session_hours is not None:
+        os.environ["DOORSTEP_SESSION_HOURS"] = repr(float(args.session_hours))
     from doorstep.webmap.app import create_app
     from doorstep.webmap.app.state import get_state
 
@@ -64,7 +104,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         st.coverage()
     try:  # listen first, then say so: a port taken meanwhile is a message, not a traceback
         server = create_server(
-            app, host=args.host, port=args.port, threads=args.threads, ident="doorstep"
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="doorstep",
+            # the server refuses large bodies itself, before Flask reads them
+            max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
         )
     except OSError as exc:
         raise port_error(args.host, args.port, exc) from exc
@@ -112,4 +158,39 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     os.makedirs(inst, exist_ok=True)
     add_user(os.path.join(inst, "doorstep.sqlite"), args.name, pw, args.role)
     sys.stdout.write(f"user {args.name} ({args.role}) saved in {inst}\n")
+    return 0
+
+
+def _db_path(args: argparse.Namespace) -> str:
+    from doorstep.webmap.app import instance_folder
+
+    return os.path.join(instance_folder(args.instance), "doorstep.sqlite")
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from doorstep.webmap.app.db import set_password
+
+    set_password(_db_path(args), args.name, read_password(args))
+    sys.stdout.write(f"password of {args.name} changed; every session of {args.name} ended\n")
+    return 0
+
+
+def cmd_user_change(args: argparse.Namespace) -> int:
+    from doorstep.webmap.app.db import remove_user, set_disabled
+
+    path = _db_path(args)
+    if args.user_action == "remove":
+        remove_user(path, args.name)
+    else:
+        set_disabled(path, args.name, args.user_action == "disable")
+    sys.stdout.write(f"user {args.name}: {args.user_action}d\n")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from doorstep.webmap.app.db import list_users
+
+    for u in list_users(_db_path(args)):
+        state = "disabled 已停用" if u["disabled"] else "active 有效"
+        sys.stdout.write(f"{u['username']}\t{u['role']}\t{state}\n")
     return 0

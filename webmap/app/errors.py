@@ -48,7 +48,11 @@ def error_response(status: int, message: str, field: str | None = None, code: st
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api(e: ApiError) -> Any:
-        return error_response(e.status, e.message, e.field, e.code)
+        resp = error_response(e.status, e.message, e.field, e.code)
+        if e.status == 429:
+            resp = app.make_response(resp)
+            resp.headers["Retry-After"] = "60"
+        return resp
 
     @app.errorhandler(DoorstepError)
     def _doorstep(e: DoorstepError) -> Any:

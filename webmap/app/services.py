@@ -182,11 +182,12 @@ def circuits_month(state: Any, month: str) -> Any:
     from doorstep.analysis.circuits.model import PlanParams
 
     n, mode, pyvrp = _circuit_config()
-    return state._get(
+    return state.result(
         f"circuits:{month}:{n}:{mode}:{pyvrp}",
         lambda: plan_county_month(
             state.model, month, n_lawyers=n, mode=mode, params=PlanParams(use_pyvrp=pyvrp)
         ),
+        expensive=True,
     )
 
 
@@ -237,7 +238,7 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
         return out
 
     n, mode, pyvrp = _circuit_config()
-    data = dict(state._get(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
+    data = dict(state.result(f"circuits-json:{month}:{n}:{mode}:{pyvrp}", build))
     rows = _done_rows(month)
     data["done"] = [
         {

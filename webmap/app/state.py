@@ -17,11 +17,15 @@ from flask import Flask, current_app
 from doorstep.geo.routing import NearestEngine
 from doorstep.webmap.layers import staffed_points
 
+from .cache import Busy, ResultCache
+from .errors import ApiError
+
 log = logging.getLogger(__name__)
 
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _SHARED: dict[tuple[str, str], dict[str, Any]] = {}
+_RESULTS: dict[tuple[str, str], ResultCache] = {}
 
 
 def _load_model(vintage: str, data: str | None) -> Any:
@@ -69,8 +73,16 @@ class AppState:
         self.data = app.config.get("DATA_DIR")
         self._lock = threading.RLock()
         # results are pure functions of the model: apps on the same model share them
+        key = (self.vintage, str(self.data or ""))
         with _MODELS_LOCK:
-            self._cache = _SHARED.setdefault((self.vintage, str(self.data or "")), {})
+            self._cache = _SHARED.setdefault(key, {})
+            self._results = _RESULTS.setdefault(
+                key,
+                ResultCache(
+                    int(app.config.get("RESULT_CACHE_SIZE", 64)),
+                    int(app.config.get("MAX_CONCURRENT_PLANS", 2)),
+                ),
+            )
 
     def _get(self, key: str, build: Any) -> Any:
         if key in self._cache:
@@ -79,6 +91,16 @@ class AppState:
             if key not in self._cache:
                 self._cache[key] = build()
             return self._cache[key]
+
+    def result(self, key: str, build: Any, *, expensive: bool = False) -> Any:
+        """A result that depends on request parameters: bounded LRU, one build per key;
+        ``expensive`` builds beyond the limit answer 429 (see :mod:`webmap.app.cache`)."""
+        try:
+            return self._results.get(key, build, expensive=expensive)
+        except Busy:
+            raise ApiError(
+                429, "busy planning other months: try again in a minute 正忙，请稍后再试", "month"
+            ) from None
 
     @property
     def model(self) -> Any:
@@ -100,7 +122,7 @@ class AppState:
         from doorstep.analysis.gaps import underserved_villages
 
         key = f"underserved:{target!r}"
-        return self._get(key, lambda: underserved_villages(self.model, target))
+        return self.result(key, lambda: underserved_villages(self.model, target))
 
     def villages(self) -> list[dict[str, Any]]:
         def build() -> list[dict[str, Any]]:

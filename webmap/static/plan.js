@@ -65,6 +65,7 @@
         (rows ? `<thead><tr><th scope="col">项目 Item</th><th scope="col">模型 Model</th><th scope="col">参考 Reference</th><th scope="col">单位 Unit</th><th scope="col">误差 Error %</th><th scope="col">说明 Note</th></tr></thead><tbody>${rows}</tbody>` : "") + "</table>";
     }).join("");
     box.innerHTML = `<p class="small">${rep.checks_ok} 项已检验 checks ok, ${rep.checks_not_run} 项未运行 not run</p>` + checks;
+    document.querySelector("#validation-box summary h2").insertAdjacentHTML("beforeend", ` <span class="muted small">(${rep.checks_ok} ok, ${rep.checks_not_run} not run)</span>`);
   }
   loadValidation();
 

@@ -328,7 +328,13 @@ def _ensemble_step(
     if siting is not None:
         spec = (siting.problem, siting.result, "mclp", options.add, options.target)
     ens = run_ensemble(
-        model, options.target, draws=options.draws, seed=options.seed, result=cov, siting=spec
+        model,
+        options.target,
+        draws=options.draws,
+        seed=options.seed,
+        result=cov,
+        siting=spec,
+        time_limit=options.time_limit,
     )
     doc = {
         **ens.to_dict(),

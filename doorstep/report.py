@@ -35,7 +35,8 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
 
 def render_report_md(result: JobResult) -> str:
     """The bilingual Markdown report of a job (``report.md``)."""
-    lines = _coverage_section(result) + _township_section(result) + _gaps_section(result)
+    lines = _coverage_section(result) + _outside_lines(result)
+    lines += _township_section(result) + _gaps_section(result)
     lines += _siting_section(result) + _sensitivity_section(result)
     lines += _validation_section(result) + _circuits_section(result)
     lines += [
@@ -113,6 +114,28 @@ def _coverage_section(result: JobResult) -> list[str]:
         f"Gini of travel time {f['gini_travel_time']:.3f}.",
         "",
     ]
+
+
+def _outside_lines(result: JobResult) -> list[str]:
+    """Figures whose nominal value lies outside its range (a best or worst case, said so)."""
+    rows = (result.uncertainty or {}).get("nominal_outside_range", [])
+    if not rows:
+        return []
+
+    def fmt(x: float, figure: str) -> str:
+        return f"{x:.1f} min" if figure.endswith("_min") else f"{x:.1%}"
+
+    lines = [
+        "名义值在范围之外 Nominal value outside its 5–95 % range (the nominal inputs are a best "
+        "or worst case there, e.g. a village imputed on top of its service point):",
+        "",
+    ]
+    lines += [
+        f"- {x['mode']}, {x['where']}, {x['figure']}: {fmt(x['nominal'], x['figure'])} "
+        f"{x['nominal_is']} {fmt(x['p05'], x['figure'])}–{fmt(x['p95'], x['figure'])}"
+        for x in rows
+    ]
+    return [*lines, ""]
 
 
 def _value(r: dict[str, Any] | None) -> str:

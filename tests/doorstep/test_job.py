@@ -181,7 +181,17 @@ def _fake_uncertainty() -> dict[str, Any]:
                 }
             ],
         },
-        "nominal_outside_range": [],
+        "nominal_outside_range": [
+            {
+                "mode": "walk",
+                "where": "乙乡",
+                "figure": "share_within_15",
+                "nominal": 0.125,
+                "p05": 0.0,
+                "p95": 0.0625,
+                "nominal_is": "above the range",
+            }
+        ],
     }
 
 
@@ -289,6 +299,7 @@ def test_report_puts_a_range_on_every_figure() -> None:
     assert "| 甲村 | 乙乡 | 80% | confirmed |" in md and "5th percentile 91.2%" in md
     assert "![敏感性龙卷风图 Sensitivity tornado chart](sensitivity.svg)" in md
     assert "| speed village (car) | 0.75 | 1 | 1.25 | 70.0% | 80.0% | 10.0 |" in md
+    assert "- walk, 乙乡, share_within_15: 12.5% above the range 0.0%–6.2%" in md
     text = render_summary_text(_fake_result(siting=True, uncertainty=True))
     assert "范围 range (50 draws, seed 7): meeting target 62.5–81.2 %" in text
     assert "robust gaps 1, uncertain 1" in text
@@ -306,6 +317,24 @@ def test_manifest_and_summary_are_rendered_from_the_result() -> None:
     assert "25.0% / 87.5% / 100.0% of 1,234 people within 15 / 30 / 60 min" in text
     assert "选址 +1 sites (甲村): coverage 87.5% → 100.0% (optimal)" in text
     assert "2/3 visits, 2 lawyers, 7.5 h driving" in text
+
+
+@needs_shared
+def test_a_failing_validation_does_not_fail_the_job(
+    tmp_path: Path, monkeypatch: Any, huayuan_model: Any
+) -> None:
+    import doorstep.job as job
+
+    def boom(*args: Any, **kw: Any) -> None:
+        raise RuntimeError("reference folder unreadable")
+
+    monkeypatch.setattr(job, "validate_against_world", boom)
+    rep, why = job._validation_step(JobOptions(out=tmp_path / "o"), huayuan_model, tmp_path)
+    assert rep is None and why == "RuntimeError: reference folder unreadable"
+    assert not (tmp_path / "validation").exists()
+    from doorstep.ranges import validation_figures
+
+    assert validation_figures(rep, why) == {"status": "not run", "why": why}
 
 
 # --- the job, interrupted -------------------------------------------------------------------

@@ -174,6 +174,35 @@ def test_resident_finds_nearest_point(browser: Any, server: str, shots: Path) ->
     p.close()
 
 
+def test_resident_call_button_and_large_text_that_sticks(
+    browser: Any, server: str, shots: Path
+) -> None:
+    """12348 is a tap-to-call link at the top of a 390-px phone page; the large-text,
+    high-contrast switch survives a reload and a move to another page."""
+    p = Page(browser, shots, server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = p.page
+    pg.goto(server + "/")
+    call = pg.locator("#call-12348")
+    assert call.get_attribute("href") == "tel:12348"
+    box = call.bounding_box()
+    assert box is not None and box["y"] < 80 and box["height"] >= 44  # top, thumb-sized
+    base = pg.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    pg.click("#display-toggle")
+    assert pg.get_attribute("#display-toggle", "aria-pressed") == "true"
+    pg.reload()
+    pg.wait_for_selector("#display-toggle[aria-pressed='true']")
+    large = pg.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert large >= 1.2 * base
+    pg.goto(server + "/auth/login")
+    assert pg.evaluate("document.documentElement.classList.contains('large')")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    p.shot("resident_large_text")
+    pg.click("#display-toggle")  # back to normal, also remembered
+    pg.reload()
+    assert not pg.evaluate("document.documentElement.classList.contains('large')")
+    p.close()
+
+
 def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path) -> None:
     p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
     pg = p.page

@@ -86,7 +86,8 @@ def test_serve_port_taken_after_the_check_is_a_message(
 
 
 class _FakeApp:
-    config = {"MAX_CONTENT_LENGTH": 256 * 1024}  # read by serve for the server's body limit
+    def __init__(self) -> None:
+        self.config = {"MAX_CONTENT_LENGTH": 256 * 1024}  # serve reads the body-size limit
 
     def app_context(self) -> Any:
         import contextlib

@@ -1,6 +1,7 @@
 """The whole job for one county as one library call 一键生成全部成果.
 
-model → coverage → underserved areas → siting proposal → next month's circuits → atlas → report,
+model → coverage → underserved areas → siting proposal → ensemble (a 5–95 % range on every
+figure) → validation against published facts → next month's circuits → atlas → report,
 every file written into a hidden staging folder inside ``options.out`` and moved into place only
 when the job succeeds: an error or Ctrl-C part-way leaves ``out`` as it was.
 
@@ -22,30 +23,42 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from doorstep.analysis.circuits.county import CountyMonth, plan_county_month, road_path_function
 from doorstep.analysis.circuits.export import routes_geojson, write_ics, write_ledger
 from doorstep.analysis.circuits.export import write_json as write_routes
 from doorstep.analysis.circuits.model import MonthCalendar
 from doorstep.analysis.coverage import CoverageResult, CoverageTarget
-from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+from doorstep.analysis.siting.county import (
+    CountySiting,
+    county_problem,
+    site_report,
+    solve_county,
+)
+from doorstep.analysis.siting.result import SitingResult
+from doorstep.analysis.uncertainty import DEFAULT_RUN_DRAWS, RunEnsemble, run_ensemble
 from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import staged_folder, write_text
 from doorstep.geo.export import export_geopackage
 from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
+from doorstep.geo.validation import ValidationReport, validate_against_world, write_validation
 from doorstep.webmap.atlas import build_atlas
 from doorstep.webmap.basemaps import get_basemap
+from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.layers import collect_layers
 from doorstep.webmap.results import routes_layer, sites_from_report
 
 from . import jsonio
 from .outputs import GapsOutputs, coverage_outputs, gaps_outputs
+from .ranges import uncertainty_figures, validation_figures
 
 log = logging.getLogger(__name__)
 
-STEPS = 7
-"""Steps of the job, as counted in :class:`JobProgress`."""
+STEPS = 9
+"""Steps of the job with the ensemble, as counted in :class:`JobProgress` (8 with ``draws=0``)."""
+MAX_DRAWS = 10_000
+SENSITIVITY_SVG = "sensitivity.svg"
 
 
 def next_month(today: dt.date | None = None) -> str:
@@ -78,6 +91,9 @@ class JobOptions:
         Atlas background tiles (``none`` works offline); 天地图 needs a key.
     time_limit
         Seconds per MILP solve.
+    draws, seed
+        Ensemble over the modelled inputs (``data/params/uncertainty.toml``): ``draws`` draws
+        from ``seed`` put a 5–95 % range on every figure (0 = off); same seed, same numbers.
     """
 
     out: Path = Path("out")
@@ -91,6 +107,8 @@ class JobOptions:
     basemap: str = "none"
     tianditu_key: str | None = None
     time_limit: float = 60.0
+    draws: int = DEFAULT_RUN_DRAWS
+    seed: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
@@ -108,6 +126,10 @@ class JobOptions:
             raise InputError("--lawyers must be between 1 and 500")
         if not self.time_limit > 0:
             raise InputError(f"--time-limit must be > 0 seconds, got {self.time_limit!r}")
+        if not 0 <= self.draws <= MAX_DRAWS:
+            raise InputError(f"--draws must be between 0 and {MAX_DRAWS}, got {self.draws}")
+        if self.seed < 0:
+            raise InputError(f"--seed must be >= 0, got {self.seed}")
         get_basemap(self.basemap).tiles_url(self.tianditu_key)  # unknown or keyless fails now
         MonthCalendar.for_month(self.circuit_month)  # a bad month fails before any work
 
@@ -115,6 +137,11 @@ class JobOptions:
     def circuit_month(self) -> str:
         """The month of the circuits: ``month`` or, if not given, next month."""
         return self.month or next_month()
+
+    @property
+    def steps(self) -> int:
+        """Steps of this job (:data:`STEPS`, one fewer without the ensemble)."""
+        return STEPS if self.draws else STEPS - 1
 
     @property
     def circuit_mode(self) -> str:
@@ -138,7 +165,7 @@ ProgressFn = Callable[[JobProgress], None]
 
 
 def log_progress(ev: JobProgress) -> None:
-    """Default progress: ``[i/7] step ...`` and ``[i/7] step: done in 1.2 s`` log lines."""
+    """Default progress: ``[i/9] step ...`` and ``[i/9] step: done in 1.2 s`` log lines."""
     if ev.seconds is None:
         log.info("[%d/%d] %s ...", ev.step, ev.total, ev.name)
     else:
@@ -158,6 +185,10 @@ class JobResult:
     coverage: CoverageResult
     gaps: GapsOutputs
     siting: dict[str, Any] | None
+    ensemble: RunEnsemble | None
+    validation: ValidationReport | None
+    uncertainty: dict[str, Any] | None
+    checks: dict[str, Any]
     circuits: CountyMonth
     figures: dict[str, Any]
     files: tuple[str, ...]
@@ -171,8 +202,9 @@ class JobResult:
 class _Steps:
     """Numbers the steps, times them and reports each start and end to ``progress``."""
 
-    def __init__(self, progress: ProgressFn) -> None:
+    def __init__(self, progress: ProgressFn, total: int = STEPS) -> None:
         self.progress = progress
+        self.total = total
         self.i = 0
         self.seconds: dict[str, float] = {}
 
@@ -180,23 +212,24 @@ class _Steps:
     def step(self, name: str) -> Iterator[list[str]]:
         """``with steps.step(name) as detail: ...; detail.append("(228 villages)")``."""
         self.i += 1
-        self.progress(JobProgress(self.i, STEPS, name))
+        self.progress(JobProgress(self.i, self.total, name))
         t = time.perf_counter()
         detail: list[str] = []
         yield detail
         s = time.perf_counter() - t
         self.seconds[name] = round(s, 2)
-        self.progress(JobProgress(self.i, STEPS, name, s, " ".join(detail)))
+        self.progress(JobProgress(self.i, self.total, name, s, " ".join(detail)))
 
 
 def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> JobResult:
     """Run the whole job described by ``options`` and return what it computed and wrote.
 
-    ``progress`` is called at the start and end of each of the :data:`STEPS` steps (``None``:
-    silent); an exception it raises (e.g. ``KeyboardInterrupt``) stops the job with nothing kept.
+    ``progress`` is called at the start and end of each of the ``options.steps`` steps
+    (``None``: silent); an exception it raises (e.g. ``KeyboardInterrupt``) stops the job with
+    nothing kept.
     """
     t0 = time.perf_counter()
-    steps = _Steps(progress or (lambda _ev: None))
+    steps = _Steps(progress or (lambda _ev: None), options.steps)
     month, target = options.circuit_month, options.target
     with staged_folder(options.out) as stage:
         with steps.step("county model 县域模型") as detail:
@@ -210,12 +243,23 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
             gaps = gaps_outputs(model, target, stage / "gaps")
             detail.append(f"({len(gaps.villages)} villages beyond target)")
         with steps.step("siting proposal 新增服务点选址 (MCLP)"):
-            site_doc = _siting_step(options, model, stage)
+            siting = _siting_step(options, model, stage)
+        site_doc = siting.doc if siting else None
+        ens, ranges = None, None
+        if options.draws:
+            with steps.step("ensemble 不确定性") as detail:
+                ens = _ensemble_step(options, model, cov.result, siting, stage)
+                ranges = uncertainty_figures(ens, cov.result, site_doc)
+                detail.append(f"({options.draws} draws, seed {options.seed})")
+        with steps.step("validation 模型检验") as detail:
+            validation, why = _validation_step(options, model, stage)
+            checks = validation_figures(validation, why)
+            detail.append(f"({checks.get('checks_ok', 0)} checks ok)")
         with steps.step(f"circuits {month} 律师巡回") as detail:
             cm, routes = _circuits_step(options, month, model, stage / "circuits")
             detail.append(f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits)")
         with steps.step("atlas 地图"):
-            atlas = _atlas_step(options, model, site_doc, routes, stage)
+            atlas = _atlas_step(options, model, site_doc, routes, stage, ranges, validation)
         with steps.step("report 报告"):
             result = JobResult(
                 options=options,
@@ -227,6 +271,10 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
                 coverage=cov.result,
                 gaps=gaps,
                 siting=site_doc,
+                ensemble=ens,
+                validation=validation,
+                uncertainty=ranges,
+                checks=checks,
                 circuits=cm,
                 figures=job_figures(model, cov.result, target, gaps, site_doc, cm),
                 files=_files(stage),
@@ -248,7 +296,15 @@ def _model_step(options: JobOptions, stage: Path) -> tuple[CountyModel, dict[str
     return model, summary
 
 
-def _siting_step(options: JobOptions, model: CountyModel, stage: Path) -> dict[str, Any] | None:
+class _Siting(NamedTuple):
+    """The siting step's problem, solution and report (the ensemble re-solves the problem)."""
+
+    problem: CountySiting
+    result: SitingResult
+    doc: dict[str, Any]
+
+
+def _siting_step(options: JobOptions, model: CountyModel, stage: Path) -> _Siting | None:
     if not options.add:
         return None
     target = options.target
@@ -256,7 +312,50 @@ def _siting_step(options: JobOptions, model: CountyModel, stage: Path) -> dict[s
     res = solve_county(cs, "mclp", add=options.add, target=target, time_limit=options.time_limit)
     doc = site_report(model, cs, res, "mclp", target)
     jsonio.write_json(doc, stage / "siting.json")
-    return doc
+    return _Siting(cs, res, doc)
+
+
+def _ensemble_step(
+    options: JobOptions,
+    model: CountyModel,
+    cov: CoverageResult,
+    siting: _Siting | None,
+    stage: Path,
+) -> RunEnsemble:
+    """One ensemble for coverage, gaps and the siting plan; ranges written beside ``cov``'s
+    figures (in place) and the whole ensemble into ``uncertainty.json``."""
+    spec = None
+    if siting is not None:
+        spec = (siting.problem, siting.result, "mclp", options.add, options.target)
+    ens = run_ensemble(
+        model,
+        options.target,
+        draws=options.draws,
+        seed=options.seed,
+        result=cov,
+        siting=spec,
+        time_limit=options.time_limit,
+    )
+    doc = {
+        **ens.to_dict(),
+        "nominal_outside_range": cov.meta["uncertainty"]["nominal_outside_range"],
+    }
+    jsonio.write_json(doc, stage / "uncertainty.json")
+    return ens
+
+
+def _validation_step(
+    options: JobOptions, model: CountyModel, stage: Path
+) -> tuple[ValidationReport | None, str]:
+    """The model against published facts, written into ``validation/``; never fails the job
+    (a check that cannot run says why; if the whole validation fails, the reason is returned)."""
+    try:
+        rep = validate_against_world(model, options.data)
+        write_validation(rep, stage / "validation")
+    except Exception as exc:  # a failed validation is reported, never fatal to the job
+        log.warning("validation not run: %s: %s", type(exc).__name__, exc)
+        return None, f"{type(exc).__name__}: {exc}"
+    return rep, ""
 
 
 def _circuits_step(
@@ -280,14 +379,29 @@ def _atlas_step(
     site_doc: dict[str, Any] | None,
     routes: Any,
     stage: Path,
+    ranges: dict[str, Any] | None,
+    validation: ValidationReport | None,
 ) -> Path:
+    """The atlas, with the tornado chart (also written as ``sensitivity.svg``) and the
+    validation table in its evidence panel."""
     proposed = None
     if site_doc:
         label = f"MCLP k={options.add}, ≤{options.target.rural_minutes:g} min"
         proposed = sites_from_report(site_doc, label, site_doc["status"])
     layers = collect_layers(model, options.target.mode, proposed=proposed, routes=routes)
+    svg = None
+    if ranges is not None:
+        sens = ranges["sensitivity"]
+        svg = tornado_svg(sens["rows"], mode=sens["mode"])
+        write_text(stage / SENSITIVITY_SVG, svg)
     pages = build_atlas(
-        model, layers, stage / "site", basemap=options.basemap, key=options.tianditu_key
+        model,
+        layers,
+        stage / "site",
+        basemap=options.basemap,
+        key=options.tianditu_key,
+        sensitivity_svg=svg,
+        validation=None if validation is None else validation.as_dict(),
     )
     return pages[0]
 

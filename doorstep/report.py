@@ -22,9 +22,12 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
             "urban_minutes": target.urban_minutes,
         },
         "figures": result.figures,
+        "uncertainty": result.uncertainty,
+        "validation": result.checks,
         "files": list(result.files),
         "atlas": str(result.atlas),
         "seconds": result.seconds,
+        "ensemble": {"draws": result.options.draws, "seed": result.options.seed},
         "quality": result.quality,
         "assumptions": list(result.assumptions),
     }
@@ -32,8 +35,10 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
 
 def render_report_md(result: JobResult) -> str:
     """The bilingual Markdown report of a job (``report.md``)."""
-    lines = _coverage_section(result) + _gaps_section(result)
-    lines += _siting_section(result) + _circuits_section(result)
+    lines = _coverage_section(result) + _outside_lines(result)
+    lines += _township_section(result) + _gaps_section(result)
+    lines += _siting_section(result) + _sensitivity_section(result)
+    lines += _validation_section(result) + _circuits_section(result)
     lines += [
         "## 假设与数据质量 Assumptions and input quality",
         "",
@@ -47,9 +52,40 @@ def render_report_md(result: JobResult) -> str:
     return "\n".join(lines)
 
 
+def _pct_range(r: dict[str, Any] | None) -> str:
+    """``"91.2–97.0 %"`` of a ``{value, p05, p95}`` share figure (``—`` without a range)."""
+    if not r or r.get("p05") is None or r.get("p95") is None:
+        return "—"
+    return f"{100 * r['p05']:.1f}–{100 * r['p95']:.1f} %"
+
+
+def _min_range(r: dict[str, Any] | None) -> str:
+    """``"12.1–15.3 min"`` of a ``{value, p05, p95}`` time figure (``—`` without a range)."""
+    if not r or r.get("p05") is None or r.get("p95") is None:
+        return "—"
+    return f"{r['p05']:.1f}–{r['p95']:.1f} min"
+
+
+def _county_ranges(result: JobResult) -> dict[str, Any]:
+    """The county row of the target mode in ``run.json``'s uncertainty block (``{}``: none)."""
+    u = result.uncertainty
+    if not u:
+        return {}
+    rows = [r for r in u["county"] if r["mode"] == result.target.mode]
+    return rows[0] if rows else {}
+
+
 def _coverage_section(result: JobResult) -> list[str]:
     model, t, f = result.model, result.target, result.figures
     c = f["coverage"]
+    rng = _county_ranges(result)
+    u = result.uncertainty
+    note = (
+        f"范围 Range: 5–95 % of {u['draws']} draws of the modelled inputs (seed {u['seed']}; "
+        "模拟 modelled, see `uncertainty.json`)."
+        if u
+        else "No ranges: the ensemble was off (`--draws 0`)."
+    )
     return [
         f"# {model.name} 家门口法律服务规划 报告 / Doorstep report",
         "",
@@ -61,18 +97,77 @@ def _coverage_section(result: JobResult) -> list[str]:
         f"目标 Target: rural ≤ {t.rural_minutes:g} min, urban ≤ {t.urban_minutes:g} min "
         f"by {t.mode}.",
         "",
-        "| 时间圈 band (min) | 人口比例 population share |",
-        "|---|---|",
+        "| 时间圈 band (min) | 人口比例 population share | 范围 range (5–95 %) |",
+        "|---|---|---|",
         *[
-            f"| ≤ {b:g} | {s:.1%} |"
+            f"| ≤ {b:g} | {s:.1%} | {_pct_range(rng.get(f'share_within_{b:g}'))} |"
             for b, s in zip(c["breaks_minutes"], c["share_within"], strict=True)
         ],
+        f"| 达标 meeting the target | {_value(rng.get('share_meeting_target'))} "
+        f"| {_pct_range(rng.get('share_meeting_target'))} |",
         "",
-        f"Mean travel time {c['mean_minutes']} min, 90th percentile {c['p90_minutes']} min; "
+        note,
+        "",
+        f"Mean travel time {c['mean_minutes']} min (range "
+        f"{_min_range(rng.get('mean_min'))}), 90th percentile {c['p90_minutes']} min; "
         f"{c['townships_complying']} of {c['townships']} townships meet the target. "
         f"Gini of travel time {f['gini_travel_time']:.3f}.",
         "",
     ]
+
+
+def _outside_lines(result: JobResult) -> list[str]:
+    """Figures whose nominal value lies outside its range (a best or worst case, said so)."""
+    rows = (result.uncertainty or {}).get("nominal_outside_range", [])
+    if not rows:
+        return []
+
+    def fmt(x: float, figure: str) -> str:
+        return f"{x:.1f} min" if figure.endswith("_min") else f"{x:.1%}"
+
+    lines = [
+        "名义值在范围之外 Nominal value outside its 5–95 % range (the nominal inputs are a best "
+        "or worst case there, e.g. a village imputed on top of its service point):",
+        "",
+    ]
+    lines += [
+        f"- {x['mode']}, {x['where']}, {x['figure']}: {fmt(x['nominal'], x['figure'])} "
+        f"{x['nominal_is']} {fmt(x['p05'], x['figure'])}–{fmt(x['p95'], x['figure'])}"
+        for x in rows
+    ]
+    return [*lines, ""]
+
+
+def _value(r: dict[str, Any] | None) -> str:
+    return "—" if not r or r.get("value") is None else f"{r['value']:.1%}"
+
+
+def _township_section(result: JobResult) -> list[str]:
+    """Per township: population, share meeting the target and mean minutes, with ranges."""
+    mode = result.target.mode
+    tt = result.coverage.townships
+    tt = tt[tt["mode"] == mode]
+    ranges = {
+        r["town_code"]: r
+        for r in (result.uncertainty or {}).get("townships", [])
+        if r["mode"] == mode
+    }
+    lines = [
+        f"### 各乡镇 By township ({mode})",
+        "",
+        "| 乡镇 township | 人口 population | 达标比例 share meeting target | 范围 range "
+        "| 平均时间 mean (min) | 范围 range | 达标 complies |",
+        "|---|---:|---:|---|---:|---|---|",
+    ]
+    for row in tt.to_dict(orient="records"):
+        r = ranges.get(str(row["town_code"]), {})
+        lines.append(
+            f"| {row['town_name']} | {int(row['population']):,} "
+            f"| {float(row['share_meeting_target']):.1%} "
+            f"| {_pct_range(r.get('share_meeting_target'))} | {float(row['mean_min']):.1f} "
+            f"| {_min_range(r.get('mean_min'))} | {'是 yes' if row['complies'] else '否 no'} |"
+        )
+    return [*lines, ""]
 
 
 def _gaps_section(result: JobResult) -> list[str]:
@@ -86,6 +181,7 @@ def _gaps_section(result: JobResult) -> list[str]:
         "`gaps/gaps_villages.csv`).",
         "",
     ]
+    lines += _gap_class_lines(result)
     if f["critical_links"]:
         lines += ["Critical road links (persons losing coverage if closed):", ""]
         lines += [f"- {x['name']}: {x['population_losing']:,}" for x in f["critical_links"]]
@@ -93,18 +189,114 @@ def _gaps_section(result: JobResult) -> list[str]:
     return lines
 
 
-def _siting_section(result: JobResult) -> list[str]:
-    s = result.figures.get("siting")
-    if not s:
+GAP_CLASS_ZH = {"robust gap": "稳定盲区 robust gap", "uncertain": "不确定 uncertain"}
+
+
+def _gap_class_lines(result: JobResult) -> list[str]:
+    """Villages that are a robust gap or uncertain across the draws, imputed points flagged."""
+    u = result.uncertainty
+    if not u:
         return []
-    return [
+    counts = u["gap_class_counts"]
+    lines = [
+        "### 盲区稳健性 How sure: gap class per village",
+        "",
+        f"Across {u['draws']} draws: {counts.get('robust gap', 0)} villages are a robust gap "
+        f"(miss the target in ≥ 90 % of draws), {counts.get('uncertain', 0)} uncertain "
+        f"(10–90 %), {counts.get('served', 0)} served. 待核实位置 = the village point is "
+        "imputed (location to be confirmed).",
+        "",
+    ]
+    if not u["gap_villages"]:
+        return lines
+    lines += [
+        "| 村 village | 乡镇 township | 人口 population | 时间 minutes | 范围 range (min) "
+        "| 目标 target (min) | 未达标概率 P(miss) | 类别 class | 位置 location |",
+        "|---|---|---:|---:|---|---:|---:|---|---|",
+    ]
+    for v in u["gap_villages"]:
+        rng = _min_range({"p05": v["minutes_p05"], "p95": v["minutes_p95"]})
+        minutes = "—" if v["minutes"] is None else f"{v['minutes']:.1f}"
+        loc = "待核实位置 imputed point" if v["imputed_point"] else "已定位 located"
+        lines.append(
+            f"| {v['name']} | {v['township']} | {v['population']:,} | {minutes} | {rng} "
+            f"| {v['target_minutes']:g} | {v['p_miss']:.0%} "
+            f"| {GAP_CLASS_ZH.get(v['gap_class'], v['gap_class'])} | {loc} |"
+        )
+    return [*lines, ""]
+
+
+def _siting_section(result: JobResult) -> list[str]:
+    s, doc = result.figures.get("siting"), result.siting
+    if not s or not doc:
+        return []
+    ranges = (result.uncertainty or {}).get("siting") or {}
+    stay = {x["code"]: x["stay_share"] for x in ranges.get("sites", [])}
+    lines = [
         "## 选址 Siting (MCLP)",
         "",
         f"New sites: {', '.join(s['sites'])}. Coverage {s['coverage_before']:.1%} → "
         f"{s['coverage_after']:.1%} (+{s['population_newly_covered']:,} persons); "
         f"solver status {s['status']}, gap {s['gap']}.",
         "",
+        "| 新增点 site | 乡镇 township | 保留比例 stay share | 位置状态 location_status |",
+        "|---|---|---:|---|",
     ]
+    for x in doc["sites_opened"]:
+        st = stay.get(str(x["code"]))
+        lines.append(
+            f"| {x['name']} | {x['township']} | {'—' if st is None else f'{st:.0%}'} "
+            f"| {x['location_status']} |"
+        )
+    lines.append("")
+    if ranges:
+        ca = ranges["coverage_after"]
+        lines += [
+            f"Stay share = share of {ranges['draws']} draws in which the site is again in the "
+            f"optimal set (模拟 modelled). The plan's coverage across draws: 5th percentile "
+            f"{ca['p05']:.1%} (median {ca['p50']:.1%}, 95th {ca['p95']:.1%}).",
+            "",
+        ]
+    return lines
+
+
+def _sensitivity_section(result: JobResult) -> list[str]:
+    """The one-at-a-time sensitivity as a table and the tornado chart (``sensitivity.svg``)."""
+    u = result.uncertainty
+    if not u:
+        return []
+    sens = u["sensitivity"]
+    lines = [
+        "## 敏感性 Sensitivity (one at a time)",
+        "",
+        f"County share meeting the target ({sens['mode']}) with each modelled parameter at the "
+        "low / high end of its range, the others nominal (模拟 modelled; largest swing first).",
+        "",
+        "![敏感性龙卷风图 Sensitivity tornado chart](sensitivity.svg)",
+        "",
+        "| 参数 parameter | 低 low | 名义 nominal | 高 high | 低端比例 share at low "
+        "| 高端比例 share at high | 摆幅 swing (pp) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sens["rows"]:
+        lines.append(
+            f"| {r['parameter']} | {r['low']:g} | {r['nominal']:g} | {r['high']:g} "
+            f"| {r['share_at_low']:.1%} | {r['share_at_high']:.1%} | {100 * r['swing']:.1f} |"
+        )
+    return [*lines, ""]
+
+
+def _validation_section(result: JobResult) -> list[str]:
+    """模型检验: the validation tables (:func:`geo.validation.format_markdown`, its own title
+    replaced by this section's)."""
+    lines = ["## 模型检验 Validation against published facts", ""]
+    if result.validation is None:
+        return [*lines, f"Not run: {result.checks.get('why', '')}", ""]
+    from doorstep.geo.validation import format_markdown
+
+    md = format_markdown(result.validation).splitlines()
+    full = "Full table: `validation/validation.csv`, `validation/validation.json`."
+    return [*lines, result.validation.county, *md[1:], full, ""]
 
 
 def _circuits_section(result: JobResult) -> list[str]:
@@ -140,11 +332,28 @@ def render_summary_text(result: JobResult) -> str:
             f"  选址 +{len(s['sites'])} sites ({', '.join(s['sites'])}): coverage "
             f"{s['coverage_before']:.1%} → {s['coverage_after']:.1%} ({s['status']})"
         )
+    u = result.uncertainty
+    if u:
+        cr = _county_ranges(result).get("share_meeting_target")
+        counts = u["gap_class_counts"]
+        lines.append(
+            f"  范围 range ({u['draws']} draws, seed {u['seed']}): meeting target "
+            f"{_pct_range(cr)}; robust gaps {counts.get('robust gap', 0)}, uncertain "
+            f"{counts.get('uncertain', 0)}"
+        )
+    v = result.checks
+    lines.append(
+        f"  检验 validation: {v.get('checks_ok', 0)} checks ok, {v.get('checks_not_run', 0)} not run"
+        if "checks_ok" in v
+        else f"  检验 validation: not run ({v.get('why', '')})"
+    )
     c = f["circuits"]
     lines += [
         f"  巡回 circuits {month}: {c['scheduled']}/{c['required']} visits, "
         f"{c['lawyers']} lawyers, {c['drive_hours']} h driving",
         f"  地图 atlas: {result.atlas}   报告 report: {out / 'report.md'}",
-        f"  (took {result.seconds['total']} s)",
+        f"  (took {result.seconds['total']} s: "
+        + ", ".join(f"{k.split(' ')[0]} {v:.1f}" for k, v in result.seconds.items() if k != "total")
+        + ")",
     ]
     return "\n".join(lines) + "\n"

@@ -125,6 +125,67 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
 """
 
 
+def _cell(v: Any, fmt: str = "{:,.2f}") -> str:
+    if v is None:
+        return "—"
+    return html.escape(fmt.format(v) if isinstance(v, float) else str(v))
+
+
+def validation_table_html(doc: dict[str, Any]) -> str:
+    """The validation report (:meth:`geo.validation.ValidationReport.as_dict`) as one HTML
+    table: a header row per check (status, and why if not run), then its comparisons."""
+    body = []
+    for c in doc.get("checks", []):
+        why = f" — {html.escape(c['why'])}" if c.get("why") else ""
+        body.append(
+            f'<tr class="ds-check" data-check="{html.escape(c["key"])}" '
+            f'data-status="{html.escape(c["status"])}"><th colspan="6" scope="rowgroup">'
+            f"{html.escape(c['title'])} [{html.escape(c['status'])}]{why}</th></tr>"
+        )
+        for r in c.get("rows", []):
+            err = "—" if r["error_pct"] is None else f"{r['error_pct']:+.1f}"
+            body.append(
+                f"<tr><td>{_cell(r['item'])}</td><td>{_cell(r['model'])}</td>"
+                f"<td>{_cell(r['reference'])}</td><td>{_cell(r['unit'])}</td><td>{err}</td>"
+                f"<td>{_cell(r['note'])}</td></tr>"
+            )
+    return (
+        '<table class="ds-validation"><caption>模型检验 Validation against published facts '
+        f"({doc.get('checks_ok', 0)} ok, {doc.get('checks_not_run', 0)} not run)</caption>"
+        "<thead><tr><th>项目 item</th><th>模型 model</th><th>参考 reference</th>"
+        "<th>单位 unit</th><th>误差 error %</th><th>说明 note</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _evidence_html(sensitivity_svg: str | None, validation: dict[str, Any] | None) -> str:
+    """A collapsible panel with the tornado chart and the validation table (inline, offline)."""
+    if sensitivity_svg is None and validation is None:
+        return ""
+    parts = [
+        '<details id="ds-evidence" class="ds-evidence"><summary>',
+        "敏感性与模型检验 Sensitivity &amp; validation</summary>",
+    ]
+    if sensitivity_svg is not None:
+        parts.append('<div class="ds-sub">敏感性 Sensitivity (modelled)</div>')
+        parts.append(f'<div class="ds-tornado">{sensitivity_svg}</div>')
+    if validation is not None:
+        parts.append(validation_table_html(validation))
+    parts.append("""</details>
+<style>
+.ds-evidence {position:absolute; top:60px; left:55px; z-index:1001; background:#fff;
+  padding:6px 10px; border-radius:6px; box-shadow:0 1px 5px rgba(0,0,0,.4);
+  font:12px/1.35 sans-serif; max-width:min(800px, 80vw); max-height:75vh; overflow:auto}
+.ds-evidence summary {font-weight:bold; cursor:pointer}
+.ds-tornado svg {max-width:100%; height:auto}
+.ds-validation {border-collapse:collapse; margin-top:6px}
+.ds-validation caption {font-weight:bold; text-align:left}
+.ds-validation td, .ds-validation th {border:1px solid #ccc; padding:2px 4px; text-align:left}
+.ds-check th {background:#eee}
+</style>""")
+    return "\n".join(parts)
+
+
 def _props(gdf: gpd.GeoDataFrame, cols: list[str]) -> gpd.GeoDataFrame:
     keep = [c for c in cols if c in gdf.columns]
     out = gdf[[*keep, "geometry"]].copy()
@@ -305,8 +366,12 @@ def atlas_map(
     basemap: str = "none",
     key: str | None = None,
     vendor_prefix: str = "vendor",
+    sensitivity_svg: str | None = None,
+    validation: dict[str, Any] | None = None,
 ) -> folium.Map:
-    """Build the folium map of the county (see module docstring)."""
+    """Build the folium map of the county (see module docstring); with ``sensitivity_svg``
+    (:func:`webmap.charts.tornado_svg`) or ``validation`` (a validation report's dict) also a
+    collapsible evidence panel showing them."""
     bm = get_basemap(basemap)
     minx, miny, maxx, maxy = model.county.total_bounds
     m = offline_map(
@@ -334,6 +399,9 @@ def atlas_map(
         )
     )
     root.html.add_child(Element(_legend_html(model, layers, present)))  # type: ignore[attr-defined]
+    evidence = _evidence_html(sensitivity_svg, validation)
+    if evidence:
+        root.html.add_child(Element(evidence))  # type: ignore[attr-defined]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -344,8 +412,11 @@ def build_atlas(
     out: str | Path,
     basemap: str = "none",
     key: str | None = None,
+    sensitivity_svg: str | None = None,
+    validation: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write the static atlas to ``out`` and return the files written.
+    """Write the static atlas to ``out`` and return the files written (``sensitivity_svg`` and
+    ``validation``: see :func:`atlas_map`).
 
     ``out/index.html`` is the county map; ``out/vendor/`` holds the JS/CSS so the page opens
     from ``file://`` with no network (unless an online basemap is chosen).
@@ -353,7 +424,15 @@ def build_atlas(
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     copy_vendor(outdir)
-    m = atlas_map(model, layers, basemap=basemap, key=key, vendor_prefix="vendor")
+    m = atlas_map(
+        model,
+        layers,
+        basemap=basemap,
+        key=key,
+        vendor_prefix="vendor",
+        sensitivity_svg=sensitivity_svg,
+        validation=validation,
+    )
     page = m.get_root().render()
     page = page.replace(
         "<head>",

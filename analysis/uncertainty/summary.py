@@ -65,11 +65,12 @@ def run_ensemble(
     siting: tuple[CountySiting, SitingResult, str, int, CoverageTarget] | None = None,
     params: UncertaintyParams | None = None,
     modes: tuple[str, ...] = MODES,
+    time_limit: float | None = 60.0,
 ) -> RunEnsemble:
     """Coverage, gap and (with ``siting`` = ``(problem, result, objective, add, target)``)
     siting ensembles from the same ``draws`` draws of ``seed``. The ranges are written beside
     the figures of ``result`` (the job's nominal coverage; computed for the target mode when
-    None) by :func:`annotate_coverage`."""
+    None) by :func:`annotate_coverage`. ``time_limit`` bounds each siting re-solve (seconds)."""
     engine = EnsembleEngine(model, params)
     cov = coverage_ensemble(model, target, draws, seed, modes=modes, engine=engine)
     if result is None:
@@ -88,5 +89,6 @@ def run_ensemble(
             draws=draws,
             seed=seed,
             engine=engine,
+            time_limit=time_limit,
         )
     return RunEnsemble(cov, gaps, cov.sensitivity, site)

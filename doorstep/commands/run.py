@@ -14,15 +14,21 @@ from pathlib import Path
 from doorstep.webmap.basemaps import BASEMAPS
 
 from ._common import (
+    add_ensemble_options,
     add_model_options,
     add_serve_options,
     add_target_options,
     check_port_free,
+    draws_from_args,
     model_inputs_from_args,
     target_from_args,
 )
 
 log = logging.getLogger(__name__)
+
+RUN_DRAWS = 200
+"""``--draws`` default: :data:`analysis.uncertainty.DEFAULT_RUN_DRAWS`, repeated here so that
+``--help`` stays fast (a test checks that the two agree)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="stop after writing the outputs (default: then serve the web app)",
     )
+    add_ensemble_options(r, default_draws=RUN_DRAWS)
     add_serve_options(r)
     add_model_options(r)
     r.set_defaults(func=cmd_run)
@@ -70,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
         time_limit=args.time_limit,
+        draws=draws_from_args(args),
+        seed=args.seed,
     )
     if args.serve:
         check_port_free(args.host, args.port, "or --no-serve")

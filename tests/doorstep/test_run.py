@@ -29,7 +29,9 @@ from doorstep.job import next_month
 
 from ..conftest import needs_data
 
-OPTS = ["--add", "2", "--lawyers", "4", "--month", "2026-12"]
+DRAWS, SEED = 40, 3  # fewer than the default 200: the ranges are tested, not their precision
+OPTS = ["--add", "2", "--lawyers", "4", "--month", "2026-12", "--draws", str(DRAWS)]
+OPTS += ["--seed", str(SEED)]
 STARTUP_S = 600  # the job and the app's first load on a loaded 2-core machine, bounded
 
 
@@ -173,3 +175,117 @@ def test_run_then_serves_the_app(job: Job) -> None:
     assert (job.out / "report.md").is_file() and (job.out / "site" / "index.html").is_file()
     assert (job.instance / "secret_key").is_file()  # DOORSTEP_INSTANCE, not ./instance
     assert not (job.log / "instance").exists()
+
+
+def _run_json(job: Job) -> dict:
+    return json.loads((job.out / "run.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _outside(run: dict) -> set[tuple[str, str, str]]:
+    """(mode, where, figure) of every figure in run.json whose value lies outside its range."""
+    u, out = run["uncertainty"], set()
+    for rows, where in ((u["county"], None), (u["townships"], "town_name")):
+        for row in rows:
+            for name, fig in row.items():
+                if isinstance(fig, dict) and fig["value"] is not None:
+                    assert fig["p05"] <= fig["p95"], (row["mode"], name)
+                    if not fig["p05"] - 1e-12 <= fig["value"] <= fig["p95"] + 1e-12:
+                        out.add((row["mode"], row[where] if where else "county", name))
+    return out
+
+
+@needs_data
+def test_run_json_puts_a_range_on_every_figure(job: Job) -> None:
+    run = _run_json(job)
+    u = run["uncertainty"]
+    assert (u["draws"], u["seed"]) == (DRAWS, SEED) == tuple(run["ensemble"].values())
+    county = {r["mode"]: r for r in u["county"]}
+    assert set(county) == {"car", "motorbike", "walk"} and len(u["townships"]) == 3 * 12
+    for row in [*u["county"], *u["townships"]]:
+        assert {"share_within_15", "share_within_30", "share_within_60"} <= set(row)
+        assert {"share_meeting_target", "mean_min"} <= set(row)
+    car = county["car"]  # the nominal value is the one of the headline figures
+    assert car["share_within_30"]["value"] == pytest.approx(
+        run["figures"]["coverage"]["share_within"][1]
+    )
+    assert car["share_within_30"]["p05"] < car["share_within_30"]["p95"]  # draws do move it
+    named = {(x["mode"], x["where"], x["figure"]) for x in u["nominal_outside_range"]}
+    assert named == _outside(run)
+    sides = {x["nominal_is"] for x in u["nominal_outside_range"]}
+    assert sides <= {"below the range", "above the range"}
+
+
+@needs_data
+def test_run_json_classes_villages_and_sites(job: Job) -> None:
+    u = _run_json(job)["uncertainty"]
+    assert sum(u["gap_class_counts"].values()) == 228
+    gv = u["gap_villages"]
+    assert len(gv) == u["gap_class_counts"].get("robust gap", 0) + u["gap_class_counts"].get(
+        "uncertain", 0
+    )
+    for v in gv:
+        assert (v["gap_class"] == "robust gap") == (v["p_miss"] >= 0.9)
+        assert v["gap_class"] == "robust gap" or 0.1 <= v["p_miss"] < 0.9
+    villages = pd.read_csv(job.out / "coverage" / "coverage_villages.csv", dtype={"code": str})
+    imputed = set(villages.loc[villages["location_quality"] == "imputed", "code"])
+    assert {v["code"] for v in gv if v["imputed_point"]} == {v["code"] for v in gv} & imputed
+    s = u["siting"]
+    siting = json.loads((job.out / "siting.json").read_text(encoding="utf-8"))
+    assert [x["code"] for x in s["sites"]] == [x["code"] for x in siting["sites_opened"]]
+    assert all(0 <= x["stay_share"] <= 1 and x["location_status"] for x in s["sites"])
+    after = s["coverage_after"]
+    assert s["plan_coverage_p05"] == after["p05"] <= after["p50"] <= after["p95"] <= 1
+    rows = u["sensitivity"]["rows"]
+    swings = [r["swing"] for r in rows]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+
+
+@needs_data
+def test_run_report_has_ranges_sensitivity_and_validation(job: Job) -> None:
+    import xml.etree.ElementTree as ET
+
+    run = _run_json(job)
+    u, report = run["uncertainty"], (job.out / "report.md").read_text(encoding="utf-8")
+    (car,) = [r for r in u["county"] if r["mode"] == "car"]
+    rng = car["share_within_30"]
+    assert f"| {100 * rng['p05']:.1f}–{100 * rng['p95']:.1f} % |" in report
+    assert "## 模型检验 Validation against published facts" in report
+    assert "published 距县城 distances vs network distance — ok" in report
+    assert "## 敏感性 Sensitivity (one at a time)" in report and "](sensitivity.svg)" in report
+    for r in u["sensitivity"]["rows"]:
+        assert f"| {r['parameter']} | {r['low']:g} | {r['nominal']:g} | {r['high']:g} |" in report
+    svg = ET.parse(job.out / "sensitivity.svg").getroot()
+    bars = [b for b in svg.iter("{http://www.w3.org/2000/svg}rect") if b.get("class") == "bar"]
+    assert [b.get("data-parameter") for b in bars] == [
+        r["parameter"] for r in u["sensitivity"]["rows"]
+    ]
+    atlas = (job.out / "site" / "index.html").read_text(encoding="utf-8")
+    assert atlas.count('<rect class="bar"') == len(bars) and 'id="ds-evidence"' in atlas
+    assert 'data-check="road_length"' in atlas
+    assert run["validation"]["checks_ok"] + run["validation"]["checks_not_run"] == 6
+    assert {"validation/validation.json", "uncertainty.json", "sensitivity.svg"} <= set(
+        run["files"]
+    )
+    assert {"ensemble 不确定性", "validation 模型检验"} <= set(run["seconds"])
+    assert "ensemble" in job.printed() and "检验 validation" in job.printed()
+
+
+@needs_data
+def test_run_uncertainty_is_reproducible(job: Job) -> None:
+    """The same seed gives the same block: recomputed here from the same model and seed."""
+    from doorstep import jsonio
+    from doorstep.analysis.coverage import CoverageTarget, coverage
+    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.analysis.uncertainty import run_ensemble
+    from doorstep.geo.model import build_county_model
+    from doorstep.ranges import uncertainty_figures
+
+    model, target = build_county_model(), CoverageTarget()
+    cs = county_problem(model, mode=target.mode)
+    res = solve_county(cs, "mclp", add=2, target=target, time_limit=60)
+    cov = coverage(model, target)
+    ens = run_ensemble(
+        model, target, draws=DRAWS, seed=SEED, result=cov, siting=(cs, res, "mclp", 2, target)
+    )
+    block = uncertainty_figures(ens, cov, site_report(model, cs, res, "mclp", target))
+    assert json.loads(jsonio.json_text(block)) == _run_json(job)["uncertainty"]

@@ -324,7 +324,14 @@ def test_login_pages(client: Any, auth: Any) -> None:
         "/auth/login?next=//evil.example/", data={"username": PLANNER[0], "password": PLANNER[1]}
     )
     assert r.status_code == 302 and r.headers["Location"] == "/plan/"
-    assert client.get("/plan/").status_code == 200
+    page = client.get("/plan/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)  # the validation table, filled from /api/validation
+    assert (
+        'id="validation"' in html
+        and "模型检验" in html
+        and 'aria-labelledby="validation-h"' in html
+    )
     client.post("/auth/logout")
     r = auth.login(STAFF)
     assert r.headers["Location"] == "/circuits/"

@@ -210,6 +210,15 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path) -> Non
     pg.goto(server + "/plan/")
     pg.wait_for_selector("#town-table tbody tr")
     assert pg.locator("#town-table tbody tr").count() == 12
+    # the validation table, one per check, filled from /api/validation
+    pg.wait_for_selector("#validation table.validation", state="attached", timeout=COMPUTE_MS)
+    checks = pg.locator("#validation table.validation")
+    assert checks.count() == 6
+    assert pg.locator('#validation table[data-check="road_length"] tbody tr').count() >= 1
+    pg.click("#validation-box summary")  # folded by default, below the what-if
+    pg.locator("#validation").scroll_into_view_if_needed()
+    p.shot("planner_validation")
+    pg.evaluate("window.scrollTo(0, 0)")
     pg.select_option("#wi-model", "mclp")
     pg.fill("#wi-k", "3")
     pg.fill("#wi-minutes", "30")

@@ -52,6 +52,23 @@
   document.getElementById("cov-mode").addEventListener("change", loadCoverage);
   await loadCoverage();
 
+  const num = v => v == null ? "—" : Number(v).toLocaleString(undefined, {maximumFractionDigits: 2});
+  async function loadValidation() {
+    const box = document.getElementById("validation");
+    let rep;
+    try { rep = await api("/api/validation"); }
+    catch (err) { box.innerHTML = `<p class="error">检验未能载入 Validation not loaded: ${esc(err.message)}</p>`; return; }
+    const checks = rep.checks.map(c => {
+      const why = c.why ? ` — ${esc(c.why)}` : "";
+      const rows = c.rows.map(r => `<tr><td>${esc(r.item)}</td><td>${num(r.model)}</td><td>${num(r.reference)}</td><td>${esc(r.unit)}</td><td>${r.error_pct == null ? "—" : (r.error_pct > 0 ? "+" : "") + r.error_pct.toFixed(1)}</td><td class="small">${esc(r.note)}</td></tr>`).join("");
+      return `<table class="table validation" data-check="${esc(c.key)}" data-status="${esc(c.status)}"><caption>${esc(c.title)} <b>[${c.status === "ok" ? "已检验 ok" : "未运行 not run"}]</b>${why}</caption>` +
+        (rows ? `<thead><tr><th scope="col">项目 Item</th><th scope="col">模型 Model</th><th scope="col">参考 Reference</th><th scope="col">单位 Unit</th><th scope="col">误差 Error %</th><th scope="col">说明 Note</th></tr></thead><tbody>${rows}</tbody>` : "") + "</table>";
+    }).join("");
+    box.innerHTML = `<p class="small">${rep.checks_ok} 项已检验 checks ok, ${rep.checks_not_run} 项未运行 not run</p>` + checks;
+    document.querySelector("#validation-box summary h2").insertAdjacentHTML("beforeend", ` <span class="muted small">(${rep.checks_ok} ok, ${rep.checks_not_run} not run)</span>`);
+  }
+  loadValidation();
+
   let lastParams = null;
   function params() {
     const p = {model: document.getElementById("wi-model").value, k: Number(document.getElementById("wi-k").value),

@@ -55,8 +55,8 @@ from .ranges import uncertainty_figures, validation_figures
 
 log = logging.getLogger(__name__)
 
-STEPS = 9
-"""Steps of the job with the ensemble, as counted in :class:`JobProgress` (8 with ``draws=0``)."""
+STEPS = 10
+"""Steps of the job with the ensemble, as counted in :class:`JobProgress` (9 with ``draws=0``)."""
 MAX_DRAWS = 10_000
 SENSITIVITY_SVG = "sensitivity.svg"
 
@@ -187,6 +187,7 @@ class JobResult:
     siting: dict[str, Any] | None
     ensemble: RunEnsemble | None
     validation: ValidationReport | None
+    services: ServicesFigures
     uncertainty: dict[str, Any] | None
     checks: dict[str, Any]
     circuits: CountyMonth
@@ -255,6 +256,9 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
             validation, why = _validation_step(options, model, stage)
             checks = validation_figures(validation, why)
             detail.append(f"({checks.get('checks_ok', 0)} checks ok)")
+        with steps.step("services and demand 分项服务与需求") as detail:
+            services = services_step(model, target, stage / "services")
+            detail.append(f"({len(services.county)} services)")
         with steps.step(f"circuits {month} 律师巡回") as detail:
             cm, routes = _circuits_step(options, month, model, stage / "circuits")
             detail.append(f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits)")
@@ -273,6 +277,7 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
                 siting=site_doc,
                 ensemble=ens,
                 validation=validation,
+                services=services,
                 uncertainty=ranges,
                 checks=checks,
                 circuits=cm,
@@ -286,6 +291,32 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
             )
             _report_step(result, stage)
     return result
+
+
+class ServicesFigures(NamedTuple):
+    """Coverage per service (county rows; townships in ``services/service_coverage.csv``) and
+    the demand/capacity figures (``services/demand.json``)."""
+
+    county: list[dict[str, Any]]
+    demand: dict[str, Any]
+
+
+def services_step(model: CountyModel, target: CoverageTarget, folder: Path) -> ServicesFigures:
+    """Coverage for each service (county and townships) and demand against capacity: the county
+    centre's windows as an M/M/c queue, the saturation year, 2SFCA (:mod:`analysis.demand`)."""
+    from doorstep.analysis.demand import demand_capacity
+    from doorstep.analysis.service_coverage import service_coverage_table
+    from doorstep.geo.export import write_csv
+
+    folder.mkdir()
+    table = service_coverage_table(model, target)
+    write_csv(table, folder / "service_coverage.csv")
+    demand = demand_capacity(model, mode=target.mode).to_dict()
+    demand.pop("points", None)  # per-point load: in the web API (/api/demand)
+    demand["meta"].pop("quality", None)  # the job's quality block already says it
+    jsonio.write_json(demand, folder / "demand.json")
+    county = table[table["scope"] == "county"].to_dict(orient="records")
+    return ServicesFigures(county, demand)
 
 
 def _model_step(options: JobOptions, stage: Path) -> tuple[CountyModel, dict[str, Any]]:

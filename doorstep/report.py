@@ -24,6 +24,10 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
         "figures": result.figures,
         "uncertainty": result.uncertainty,
         "validation": result.checks,
+        "services": {
+            "coverage_county": result.services.county,
+            "demand": result.services.demand,
+        },
         "files": list(result.files),
         "atlas": str(result.atlas),
         "seconds": result.seconds,
@@ -38,6 +42,7 @@ def render_report_md(result: JobResult) -> str:
     lines = _coverage_section(result) + _outside_lines(result)
     lines += _township_section(result) + _gaps_section(result)
     lines += _siting_section(result) + _sensitivity_section(result)
+    lines += _services_section(result)
     lines += _validation_section(result) + _circuits_section(result)
     lines += [
         "## 假设与数据质量 Assumptions and input quality",
@@ -284,6 +289,48 @@ def _sensitivity_section(result: JobResult) -> list[str]:
             f"| {r['share_at_low']:.1%} | {r['share_at_high']:.1%} | {100 * r['swing']:.1f} |"
         )
     return [*lines, ""]
+
+
+def _services_section(result: JobResult) -> list[str]:
+    """分项服务: coverage per service (county), and the county centre's queue over the years."""
+    t = result.target
+    bands = [f"{b:g}" for b in t.breaks]
+    lines = [
+        "## 分项服务覆盖 Coverage per service",
+        "",
+        f"Population share within each time by {t.mode}, to the nearest point *offering* the "
+        "service (townships: `services/service_coverage.csv`).",
+        "",
+        "| 服务 service | points | " + " | ".join(f"≤ {b} min" for b in bands) + " | mean min |",
+        "|---|---:|" + "---:|" * len(bands) + "---:|",
+    ]
+    notes = []
+    for r in result.services.county:
+        shares = " | ".join(f"{r[f'share_within_{b}']:.1%}" for b in bands)
+        lines.append(
+            f"| {r['name_zh']} {r['name_en']} | {r['points']} | {shares} | {r['mean_min']:.1f} |"
+        )
+        if r.get("note"):
+            notes.append(f"- {r['name_zh']}: {r['note']}")
+    q = result.services.demand["county_centre_queue"]
+    sat = q["saturation_year"]
+    lines += ["", *notes, "", "### 需求与承载 Demand and capacity (county centre)", ""]
+    lines += [
+        f"{q['windows']} windows as an M/M/c queue (Erlang C), {q['service_min']:.1f} min per "
+        f"visit; the windows saturate in **{sat if sat else 'no year within the horizon'}** "
+        "if consultations keep growing as in the county report.",
+        "",
+        "| year | arrivals / h | utilisation | P(wait) | mean wait (min) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for y in q["years"]:
+        wait = "saturated" if y.get("wait_min") is None else f"{y['wait_min']:.1f}"
+        pw = "—" if y.get("p_wait") is None else f"{y['p_wait']:.1%}"
+        lines.append(
+            f"| {y['year']} | {y['arrivals_per_hour']:.2f} | {y['utilisation']:.0%} | {pw} | {wait} |"
+        )
+    lines += ["", *[f"- {a}" for a in result.services.demand["meta"]["assumptions"]], ""]
+    return lines
 
 
 def _validation_section(result: JobResult) -> list[str]:

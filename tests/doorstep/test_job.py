@@ -113,7 +113,7 @@ def test_options_draws_default_and_steps() -> None:
     from doorstep.commands.run import RUN_DRAWS
 
     assert JobOptions().draws == DEFAULT_RUN_DRAWS == RUN_DRAWS == 200
-    assert JobOptions().steps == STEPS == 9 and JobOptions(draws=0).steps == 8
+    assert JobOptions().steps == STEPS == 10 and JobOptions(draws=0).steps == 9
 
 
 def test_options_accept_tianditu_with_a_key() -> None:
@@ -257,7 +257,10 @@ def _fake_result(siting: bool, uncertainty: bool = False) -> Any:
         validation=None,
         checks={"status": "not run", "why": "no reference data"},
         model=SimpleNamespace(name="测试县", code="999999", vintage="2023"),
-        target=SimpleNamespace(mode="car", rural_minutes=30.0, urban_minutes=15.0),
+        target=SimpleNamespace(
+            mode="car", rural_minutes=30.0, urban_minutes=15.0, breaks=(15.0, 30.0, 60.0)
+        ),
+        services=_fake_services(),
         figures=figures,
         month="2026-12",
         out=Path("o"),
@@ -270,8 +273,47 @@ def _fake_result(siting: bool, uncertainty: bool = False) -> Any:
     )
 
 
+def _fake_services() -> Any:
+    row = {
+        "service": "consultation",
+        "name_zh": "法律咨询",
+        "name_en": "Legal consultation",
+        "points": 2,
+        "share_within_15": 0.25,
+        "share_within_30": 0.875,
+        "share_within_60": 1.0,
+        "mean_min": 21.5,
+        "note": "",
+    }
+    queue = {
+        "windows": 6,
+        "service_min": 29.4,
+        "saturation_year": 2025,
+        "years": [
+            {
+                "year": 2018,
+                "arrivals_per_hour": 1.5,
+                "utilisation": 0.12,
+                "p_wait": 0.001,
+                "wait_min": 0.01,
+            },
+            {
+                "year": 2025,
+                "arrivals_per_hour": 17.0,
+                "utilisation": 1.4,
+                "p_wait": None,
+                "wait_min": None,
+            },
+        ],
+    }
+    demand = {"county_centre_queue": queue, "meta": {"assumptions": ["demand modelled"]}}
+    return SimpleNamespace(county=[row], demand=demand)
+
+
 def test_report_is_rendered_from_the_result() -> None:
     md = render_report_md(_fake_result(siting=True))
+    assert "| 法律咨询 Legal consultation | 2 | 25.0% | 87.5% | 100.0% | 21.5 |" in md
+    assert "saturate in **2025**" in md and "| 2025 | 17.00 | 140% | — | saturated |" in md
     assert md.startswith("# 测试县 家门口法律服务规划 报告")
     assert "| ≤ 15 | 25.0% | — |\n| ≤ 30 | 87.5% | — |\n| ≤ 60 | 100.0% | — |" in md
     assert "1 of 2 townships meet the target. Gini of travel time 0.123." in md

@@ -289,3 +289,27 @@ def test_run_uncertainty_is_reproducible(job: Job) -> None:
     )
     block = uncertainty_figures(ens, cov, site_report(model, cs, res, "mclp", target))
     assert json.loads(jsonio.json_text(block)) == _run_json(job)["uncertainty"]
+
+
+def test_run_reports_coverage_per_service_and_the_centre_queue(job: Job) -> None:
+    import csv
+
+    run = _run_json(job)
+    report = (job.out / "report.md").read_text(encoding="utf-8")
+    county = {r["service"]: r for r in run["services"]["coverage_county"]}
+    assert {"consultation", "legal_aid", "mediation"} <= set(county)
+    # consultation = any counting point: the same share as the job's own coverage figure
+    share30 = run["figures"]["coverage"]["share_within"][1]
+    assert county["consultation"]["share_within_30"] == pytest.approx(share30, abs=1e-9)
+    with open(job.out / "services" / "service_coverage.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(county) * (1 + len(job_townships(run)))
+    q = run["services"]["demand"]["county_centre_queue"]
+    assert q["windows"] == 6 and "## 分项服务覆盖 Coverage per service" in report
+    sat = q["saturation_year"]
+    assert f"saturate in **{sat}**" in report
+    assert all(y["utilisation"] >= 0 for y in q["years"])
+
+
+def job_townships(run: dict) -> list[str]:
+    return sorted({r["town_code"] for r in run["uncertainty"]["townships"]})

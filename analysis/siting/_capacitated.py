@@ -29,6 +29,62 @@ from .result import SitingResult, covered_share, relative_gap
 log = logging.getLogger(__name__)
 
 
+def add_assignment(
+    m: Milp,
+    ycost: npt.NDArray[np.float64],
+    ylo: npt.NDArray[np.float64],
+    yhi: npt.NDArray[np.float64],
+    ii: npt.NDArray[np.intp],
+    jj: npt.NDArray[np.intp],
+    xcost: npt.NDArray[np.float64],
+    *,
+    demands: npt.NDArray[np.intp],
+    load: npt.NDArray[np.float64],
+    caps: npt.NDArray[np.float64],
+    assign_lo: float,
+    x_integer: bool = False,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    r"""Add site columns ``y`` and pair columns ``x`` (pairs ``(ii, jj)``) with the rows
+
+    .. math::
+
+        a \le \sum_j x_{ij} \le 1, \qquad x_{ij} \le y_j, \qquad
+        \sum_i q_i x_{ij} \le Q_j y_j \ (Q_j < \infty)
+
+    (``a = assign_lo``, ``q = load``, ``Q = caps``); return the indices of ``y`` and ``x``.
+    Each of ``demands`` (which must include every demand in ``ii``) gets an assignment row.
+    """
+    y = m.add_cols(ycost, ylo, yhi, integer=True)
+    x = m.add_cols(xcost, 0.0, 1.0, integer=x_integer)
+    cnt = np.bincount(ii, minlength=load.size)[demands]
+    order = np.argsort(ii, kind="stable")
+    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    m.add_rows(np.full(demands.size, assign_lo), 1.0, start, x[order], np.ones(order.size))
+    n_link = ii.size
+    m.add_rows(
+        np.full(n_link, -np.inf),
+        0.0,
+        np.arange(n_link) * 2,
+        np.column_stack([x, y[jj]]).ravel(),
+        np.tile([1.0, -1.0], n_link),
+    )
+    capped = np.flatnonzero(np.isfinite(caps))
+    by_site = np.argsort(jj, kind="stable")
+    first = np.searchsorted(jj[by_site], capped)
+    last = np.searchsorted(jj[by_site], capped, side="right")
+    idx = [np.concatenate([x[by_site[a:b]], [y[t]]]) for t, a, b in zip(capped, first, last)]
+    val = [
+        np.concatenate([load[ii[by_site[a:b]]], [-caps[t]]])
+        for t, a, b in zip(capped, first, last)
+    ]
+    if capped.size:
+        start_c = np.concatenate([[0], np.cumsum([v.size for v in idx])[:-1]])
+        m.add_rows(
+            np.full(capped.size, -np.inf), 0.0, start_c, np.concatenate(idx), np.concatenate(val)
+        )
+    return y, x
+
+
 def solve_capacitated(
     problem: SitingProblem,
     kind: str,
@@ -57,40 +113,25 @@ def solve_capacitated(
     is_ex = np.isin(cols, p.existing)
     if kind == "lscp":
         ycost = np.where(is_ex, 0.0, ycost)
-    y = m.add_cols(ycost, is_ex.astype(float), 1.0, integer=True)
     if kind == "mclp":
         xcost = p.weights[ii]
     elif kind == "pmedian":
         xcost = p.weights[ii] * d[ii, jj]
     else:
         xcost = np.zeros(ii.size)
-    x = m.add_cols(xcost, 0.0, 1.0)
-    # assignment rows (one per active demand)
-    order = np.argsort(ii, kind="stable")
-    rows_i = np.flatnonzero(active)
-    cnt = np.bincount(ii, minlength=p.n_demand)[rows_i]
-    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    lo = np.zeros(rows_i.size) if kind == "mclp" else np.ones(rows_i.size)
-    m.add_rows(lo, 1.0, start, x[order], np.ones(order.size))
-    # linking x_ij <= y_j
-    n_link = ii.size
-    m.add_rows(
-        np.full(n_link, -np.inf),
-        0.0,
-        np.arange(n_link) * 2,
-        np.column_stack([x, y[jj]]).ravel(),
-        np.tile([1.0, -1.0], n_link),
+    y, x = add_assignment(
+        m,
+        ycost,
+        is_ex.astype(float),
+        np.ones(cols.size),
+        ii,
+        jj,
+        xcost,
+        demands=np.flatnonzero(active),
+        load=p.weights,
+        caps=caps[cols],
+        assign_lo=0.0 if kind == "mclp" else 1.0,
     )
-    # capacity rows
-    capped = np.flatnonzero(np.isfinite(caps[cols]))
-    for t in capped:
-        sel = np.flatnonzero(jj == t)
-        m.add_row(
-            -np.inf,
-            0.0,
-            np.concatenate([x[sel], [y[t]]]),
-            np.concatenate([p.weights[ii[sel]], [-caps[cols[t]]]]),
-        )
     cand = np.flatnonzero(np.isin(cols, p.candidates))
     if k is not None:
         lo_k = k if kind == "pmedian" else -np.inf

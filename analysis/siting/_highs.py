@@ -133,11 +133,14 @@ class Milp:
         seed: int = 0,
         label: str = "milp",
         relax: bool = False,
+        cutoff: float | None = None,
     ) -> MilpSolution:
         """Solve; raise :class:`InfeasibleError` / :class:`SolverError` when no solution exists.
 
         ``integral_objective`` declares every feasible objective an integer, so a gap below 1 is
-        a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1).
+        a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1). ``cutoff`` (for a
+        minimisation) discards every solution not below it: :class:`InfeasibleError` then means
+        that no solution below ``cutoff`` exists.
         """
         t0 = time.perf_counter()
         h = new_highs()
@@ -146,6 +149,8 @@ class Milp:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_objective else 1e-6)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        if cutoff is not None:
+            h.setOptionValue("objective_bound", float(cutoff - self.offset))
         cost = np.concatenate(self.cost)
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
         h.addCols(

@@ -221,6 +221,7 @@ class ModelParams:
             raise DataFileError(
                 "data/params/model.toml", "warn_km must be 0–100 km", field="seats.warn_km"
             )
+
     imputation: ImputationParams = field(default_factory=ImputationParams)
 
     @classmethod

@@ -18,71 +18,20 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
+from doorstep.geo._errors import InfeasibleError, InputError
+
+from ._assign import add_assignment
+from ._cpmp import CpmpData, CpmpOutcome, solve_cpmp
 from ._highs import Milp, MilpSolution
 from ._problem import Radius, SitingProblem
-from .result import SitingResult, covered_share, relative_gap
+from .result import SitingResult, covered_share, nearest_assignment, relative_gap
 
 log = logging.getLogger(__name__)
-
-
-def add_assignment(
-    m: Milp,
-    ycost: npt.NDArray[np.float64],
-    ylo: npt.NDArray[np.float64],
-    yhi: npt.NDArray[np.float64],
-    ii: npt.NDArray[np.intp],
-    jj: npt.NDArray[np.intp],
-    xcost: npt.NDArray[np.float64],
-    *,
-    demands: npt.NDArray[np.intp],
-    load: npt.NDArray[np.float64],
-    caps: npt.NDArray[np.float64],
-    assign_lo: float,
-    x_integer: bool = False,
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    r"""Add site columns ``y`` and pair columns ``x`` (pairs ``(ii, jj)``) with the rows
-
-    .. math::
-
-        a \le \sum_j x_{ij} \le 1, \qquad x_{ij} \le y_j, \qquad
-        \sum_i q_i x_{ij} \le Q_j y_j \ (Q_j < \infty)
-
-    (``a = assign_lo``, ``q = load``, ``Q = caps``); return the indices of ``y`` and ``x``.
-    Each of ``demands`` (which must include every demand in ``ii``) gets an assignment row.
-    """
-    y = m.add_cols(ycost, ylo, yhi, integer=True)
-    x = m.add_cols(xcost, 0.0, 1.0, integer=x_integer)
-    cnt = np.bincount(ii, minlength=load.size)[demands]
-    order = np.argsort(ii, kind="stable")
-    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    m.add_rows(np.full(demands.size, assign_lo), 1.0, start, x[order], np.ones(order.size))
-    n_link = ii.size
-    m.add_rows(
-        np.full(n_link, -np.inf),
-        0.0,
-        np.arange(n_link) * 2,
-        np.column_stack([x, y[jj]]).ravel(),
-        np.tile([1.0, -1.0], n_link),
-    )
-    capped = np.flatnonzero(np.isfinite(caps))
-    by_site = np.argsort(jj, kind="stable")
-    first = np.searchsorted(jj[by_site], capped)
-    last = np.searchsorted(jj[by_site], capped, side="right")
-    idx = [np.concatenate([x[by_site[a:b]], [y[t]]]) for t, a, b in zip(capped, first, last)]
-    val = [
-        np.concatenate([load[ii[by_site[a:b]]], [-caps[t]]])
-        for t, a, b in zip(capped, first, last)
-    ]
-    if capped.size:
-        start_c = np.concatenate([[0], np.cumsum([v.size for v in idx])[:-1]])
-        m.add_rows(
-            np.full(capped.size, -np.inf), 0.0, start_c, np.concatenate(idx), np.concatenate(val)
-        )
-    return y, x
 
 
 def solve_capacitated(
@@ -93,14 +42,19 @@ def solve_capacitated(
     radius: Radius | None = None,
     time_limit: float | None = None,
     seed: int = 0,
+    load: npt.NDArray[np.float64] | None = None,
 ) -> tuple[MilpSolution, npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """Build and solve a capacitated model; return the solution, open sites and shares."""
+    """Build and solve a capacitated model; return the solution, open sites and shares.
+
+    ``load`` is each demand's use of capacity (default: its weight)."""
     p = problem
     cols = p.usable
     caps = np.full(p.n_sites, np.inf) if p.capacities is None else p.capacities
     d = p.cost[:, cols]
     allowed = np.isfinite(d) if radius is None else d <= p.radius_column(radius)
     active = p.weights > 0
+    if load is not None and kind == "pmedian":
+        active |= load > 0
     allowed &= active[:, None]
     ii, jj = np.nonzero(allowed)
     m = Milp("max" if kind == "mclp" else "min")
@@ -128,7 +82,7 @@ def solve_capacitated(
         jj,
         xcost,
         demands=np.flatnonzero(active),
-        load=p.weights,
+        load=p.weights if load is None else load,
         caps=caps[cols],
         assign_lo=0.0 if kind == "mclp" else 1.0,
     )
@@ -153,11 +107,12 @@ def capacitated_result(
     radius: Radius | None = None,
     time_limit: float | None = None,
     seed: int = 0,
+    load: npt.NDArray[np.float64] | None = None,
 ) -> SitingResult:
     """Solve a capacitated model and wrap it as a :class:`SitingResult`."""
     t0 = time.perf_counter()
     sol, open_sites, shares = solve_capacitated(
-        problem, kind, k=k, radius=radius, time_limit=time_limit, seed=seed
+        problem, kind, k=k, radius=radius, time_limit=time_limit, seed=seed, load=load
     )
     served = shares.sum(axis=1)
     assignment = np.where(served > 1e-9, shares.argmax(axis=1), -1).astype(np.intp)
@@ -191,13 +146,130 @@ def capacitated_result(
     )
 
 
+def _capacity_vector(
+    problem: SitingProblem, capacity: float | npt.ArrayLike | None
+) -> npt.NDArray[np.float64]:
+    """Per-site capacities from a number, an ``(n_sites,)`` array or the problem's own."""
+    if capacity is None:
+        if problem.capacities is None:
+            raise InputError("no capacity given and the problem has no site capacities")
+        return problem.capacities
+    caps = np.broadcast_to(np.asarray(capacity, dtype=float), (problem.n_sites,)).copy()
+    if np.isnan(caps).any() or (caps < 0).any():
+        raise InputError("capacities must be >= 0 (inf = uncapacitated)")
+    return caps
+
+
+def _single_source(
+    problem: SitingProblem,
+    k: int,
+    caps: npt.NDArray[np.float64],
+    load: npt.NDArray[np.float64],
+    time_limit: float | None,
+    seed: int,
+) -> tuple[CpmpOutcome, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Run :func:`._cpmp.solve_cpmp`; return it with the usable columns and the active rows."""
+    cols = problem.usable
+    rows = np.flatnonzero((problem.weights > 0) | (load > 0))
+    cost = problem.weights[rows, None] * problem.cost[np.ix_(rows, cols)]
+    fin = cost[np.isfinite(cost)]
+    data = CpmpData(
+        cost=cost,
+        load=load[rows],
+        caps=caps[cols],
+        existing=np.flatnonzero(np.isin(cols, problem.existing)).astype(np.intp),
+        candidates=np.flatnonzero(np.isin(cols, problem.candidates)).astype(np.intp),
+        k=k,
+        integral=bool(np.all(fin == np.round(fin))),
+    )
+    out = solve_cpmp(data, time_limit=time_limit, seed=seed)
+    if out.assign is None or out.open_sites is None:
+        raise InfeasibleError(
+            f"no choice of {k} new sites serves every demand point within the capacities "
+            "(or none was found within the time limit)"
+        )
+    return out, cols, rows
+
+
 def capacitated_pmedian(
-    problem: SitingProblem, k: int, *, time_limit: float | None, radius: Radius | None, seed: int
+    problem: SitingProblem,
+    k: int,
+    capacity: float | npt.ArrayLike | None = None,
+    *,
+    demand: npt.ArrayLike | None = None,
+    single_source: bool = True,
+    time_limit: float | None = 60.0,
+    radius: Radius | None = None,
+    seed: int = 0,
 ) -> SitingResult:
-    """Capacitated p-median (splittable demand)."""
-    res = capacitated_result(problem, "pmedian", k=k, time_limit=time_limit, seed=seed)
+    r"""Capacitated p-median: open ``k`` new sites minimising :math:`\sum_{ij} w_i d_{ij}
+    x_{ij}` with each site's load :math:`\sum_i q_i x_{ij} \le Q_j`.
+
+    Parameters
+    ----------
+    problem
+        Costs ``d``, weights ``w`` and site roles (existing sites stay open).
+    k
+        Number of new sites.
+    capacity
+        ``Q``: one number for every site, an ``(n_sites,)`` array (``inf`` = uncapacitated), or
+        ``None`` for ``problem.capacities``.
+    demand
+        ``q``: each demand point's load (default: its weight). OR-Library ``pmedcap`` uses
+        weights 1 (objective = sum of distances) and the customers' demands here.
+    single_source
+        Each demand point served by exactly one site (exact method of :mod:`._cpmp`); with
+        ``False`` demand may be split (the MILP of :func:`solve_capacitated`).
+    time_limit, radius, seed
+        Seconds, an optional radius for coverage reporting, HiGHS seed.
+
+    ``status`` is ``"optimal"`` only with a proof; otherwise ``lower_bound`` is proven.
+    """
+    caps = _capacity_vector(problem, capacity)
+    load = problem.weights if demand is None else np.asarray(demand, dtype=float)
+    if load.shape != (problem.n_demand,) or not np.isfinite(load).all() or (load < 0).any():
+        raise InputError(f"demand must be {problem.n_demand} finite values >= 0")
+    prob = replace(problem, capacities=caps)
+    if not single_source:
+        res = capacitated_result(prob, "pmedian", k=k, time_limit=time_limit, seed=seed, load=load)
+    else:
+        res = _single_source_result(prob, k, load, time_limit, seed)
     if radius is not None:
         res.radius = radius
         res.coverage_before = covered_share(problem, problem.existing, radius)
         res.coverage_after = covered_share(problem, res.open_sites, radius)
     return res
+
+
+def _single_source_result(
+    problem: SitingProblem,
+    k: int,
+    load: npt.NDArray[np.float64],
+    time_limit: float | None,
+    seed: int,
+) -> SitingResult:
+    t0 = time.perf_counter()
+    assert problem.capacities is not None
+    out, cols, rows = _single_source(problem, k, problem.capacities, load, time_limit, seed)
+    assert out.assign is not None and out.open_sites is not None
+    open_sites = np.sort(cols[out.open_sites]).astype(np.intp)
+    assignment = nearest_assignment(problem, open_sites)
+    assignment[rows] = cols[out.assign]
+    shares = np.zeros((problem.n_demand, problem.n_sites))
+    shares[rows, cols[out.assign]] = 1.0
+    return SitingResult(
+        model="pmedian",
+        open_sites=open_sites,
+        new_sites=np.setdiff1d(open_sites, problem.existing).astype(np.intp),
+        assignment=assignment,
+        objective=out.value,
+        status="optimal" if out.proven else "feasible",
+        lower_bound=out.bound,
+        gap=0.0 if out.proven else relative_gap(out.value, out.bound),
+        seconds=time.perf_counter() - t0,
+        objective_units=f"weight × {problem.units}",
+        assignment_shares=shares,
+        assumptions=[
+            "capacitated: each demand point served by one open site, within site capacities",
+        ],
+    )

@@ -49,7 +49,7 @@ import numpy.typing as npt
 
 from doorstep.geo._errors import InfeasibleError, SolverError
 
-from ._capacitated import add_assignment
+from ._assign import add_assignment
 from ._highs import Milp
 from .heuristic import median_heuristic
 
@@ -310,7 +310,9 @@ def assign_to(data: CpmpData, sites: npt.NDArray[np.intp], time_limit: float) ->
 def _start(data: CpmpData, time_limit: float) -> Incumbent | None:
     """Incumbent: the uncapacitated p-median heuristic's sites, assigned within capacity."""
     ex, cand = data.existing, data.candidates
-    sites = np.array([*ex.tolist(), *median_heuristic(data.cost, np.ones(len(data.load)), ex, cand, data.k)])
+    sites = np.array(
+        [*ex.tolist(), *median_heuristic(data.cost, np.ones(len(data.load)), ex, cand, data.k)]
+    )
     return assign_to(data, sites.astype(np.intp), time_limit)
 
 

@@ -216,7 +216,9 @@ def pmedian(
     if problem.capacitated:
         from ._capacitated import capacitated_pmedian
 
-        return capacitated_pmedian(problem, k, time_limit=time_limit, radius=radius, seed=seed)
+        return capacitated_pmedian(
+            problem, k, single_source=False, time_limit=time_limit, radius=radius, seed=seed
+        )
     t0 = time.perf_counter()
     ex, cand = problem.existing, problem.candidates
     oc = problem.site_cost() if problem.budget is not None else None

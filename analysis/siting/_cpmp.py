@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 LagHeuristic = Callable[[npt.NDArray[np.intp], float], float]
 """The Lagrangian heuristic: ``(chosen candidates, incumbent value) -> new incumbent value``."""
 
+NEAR = 5
+"""Pairs per demand in the restricted MILP of the primal heuristic."""
+
 MAX_CELLS = 4000
 """Largest knapsack capacity (in scaled load units) the dynamic programme uses."""
 
@@ -186,7 +189,7 @@ def subgradient(
         if stall >= 20:
             theta, stall = theta / 2, 0
         key = tuple(sorted(sel.tolist()))
-        if on_choice is not None and it % 5 == 0 and key not in seen:
+        if on_choice is not None and it % 10 == 0 and key not in seen and len(seen) < 20:
             seen.add(key)
             upper = min(upper, on_choice(sel, upper))
         if _closed(best, upper, data.integral) or theta < 2e-3:
@@ -316,6 +319,47 @@ def _start(data: CpmpData, time_limit: float) -> Incumbent | None:
     return assign_to(data, sites.astype(np.intp), time_limit)
 
 
+def _restricted(
+    data: CpmpData, lam: npt.NDArray[np.float64], inc: Incumbent | None, time_limit: float
+) -> Incumbent | None:
+    """Primal heuristic: the MILP on each demand's ``NEAR`` pairs of smallest cost among the
+    sites the Lagrangian subproblem likes (plus the incumbent's), within ``time_limit``."""
+    wt, cp = data.scaled()
+    _val, z, sel, _g = _relaxed(data, lam, wt, cp)
+    n_pick = min(data.candidates.size, 2 * data.k)
+    liked = np.concatenate(
+        [data.existing, data.candidates[np.argsort(z[data.candidates])[:n_pick]]]
+    )
+    sub = np.full_like(data.cost, np.inf)
+    sub[:, liked] = data.cost[:, liked]
+    near = min(NEAR, liked.size)
+    keep = sub <= np.sort(sub, axis=1)[:, near - 1 : near]
+    keep &= np.isfinite(sub)
+    if inc is not None:
+        keep[np.arange(inc[1].size), inc[1]] = True
+    yhi = keep.any(axis=0).astype(float)
+    if inc is not None:
+        yhi[inc[2]] = 1.0
+    ylo = np.zeros(yhi.size)
+    ylo[data.existing] = 1.0
+    m, y, x, _ii = _assignment_milp(data, keep, ylo, yhi)
+    start = None
+    if inc is not None:
+        start = np.zeros(m.n_col)
+        start[y[inc[2]]] = 1.0
+        pair_id = np.full(keep.shape, -1)
+        pair_id[keep] = x
+        start[pair_id[np.arange(inc[1].size), inc[1]]] = 1.0
+    try:
+        sol = m.solve(time_limit=time_limit, start=start, integral_objective=data.integral)
+    except (InfeasibleError, SolverError):
+        return inc
+    if inc is not None and sol.objective >= inc[0] - 1e-9 * max(1.0, abs(inc[0])):
+        return inc
+    log.info("capacitated p-median: restricted MILP incumbent %g", sol.objective)
+    return sol.objective, _pairs_out(sol.x, x, keep), np.flatnonzero(sol.x[y] > 0.5)
+
+
 def _deadline(time_limit: float | None) -> Callable[[], float]:
     t0 = time.perf_counter()
     return lambda: np.inf if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0)
@@ -342,6 +386,10 @@ def _bound_and_fix(
     upper = np.inf if inc is None else inc[0]
     lag, lam, upper = subgradient(data, upper, lam0, iterations=iterations, on_choice=on_choice)
     inc = state["inc"]
+    if _closed(lag, upper, data.integral):
+        return lag, inc, None
+    inc = _restricted(data, lam, inc, min(1.5, left()))
+    upper = np.inf if inc is None else inc[0]
     if _closed(lag, upper, data.integral):
         return lag, inc, None
     lag2, keep, closed, opened = reduce(data, lam, upper)

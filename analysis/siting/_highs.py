@@ -151,6 +151,7 @@ class Milp:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         if cutoff is not None:
             h.setOptionValue("objective_bound", float(cutoff - self.offset))
+            h.setOptionValue("mip_heuristic_effort", 0.0)
         cost = np.concatenate(self.cost)
         lb, ub = np.concatenate(self.lb), np.concatenate(self.ub)
         h.addCols(

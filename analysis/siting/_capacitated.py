@@ -121,28 +121,48 @@ def capacitated_result(
         "mclp": "weight covered",
         "pmedian": f"weight × {problem.units}",
     }[kind]
+    res = _wrap(
+        problem,
+        kind,
+        (open_sites, assignment, shares),
+        (sol.objective, sol.bound, sol.optimal),
+        "capacitated: demand assigned within site capacities, may be split between sites",
+    )
+    res.objective_units = units
+    res.seconds = time.perf_counter() - t0
+    if radius is not None:
+        res.radius = radius
+        res.coverage_before = covered_share(problem, problem.existing, radius)
+        res.coverage_after = float(
+            problem.weights @ np.minimum(served, 1.0) / max(problem.weights.sum(), 1e-12)
+        )
+    return res
+
+
+def _wrap(
+    problem: SitingProblem,
+    model: str,
+    plan: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]],
+    quality: tuple[float, float, bool],
+    assumption: str,
+) -> SitingResult:
+    """A :class:`SitingResult` from ``(open sites, assignment, shares)`` and
+    ``(objective, bound, proven)``."""
+    open_sites, assignment, shares = plan
+    objective, bound, proven = quality
     return SitingResult(
-        model=kind,
+        model=model,
         open_sites=open_sites,
         new_sites=np.setdiff1d(open_sites, problem.existing).astype(np.intp),
         assignment=assignment,
-        objective=sol.objective,
-        status="optimal" if sol.optimal else "feasible",
-        lower_bound=sol.bound,
-        gap=0.0 if sol.optimal else relative_gap(sol.objective, sol.bound),
-        seconds=time.perf_counter() - t0,
-        objective_units=units,
-        radius=radius,
-        coverage_before=None
-        if radius is None
-        else covered_share(problem, problem.existing, radius),
-        coverage_after=None
-        if radius is None
-        else float(problem.weights @ np.minimum(served, 1.0) / max(problem.weights.sum(), 1e-12)),
+        objective=objective,
+        status="optimal" if proven else "feasible",
+        lower_bound=bound,
+        gap=0.0 if proven else relative_gap(objective, bound),
+        seconds=0.0,
+        objective_units=f"weight × {problem.units}",
         assignment_shares=shares,
-        assumptions=[
-            "capacitated: demand assigned within site capacities, may be split between sites",
-        ],
+        assumptions=[assumption],
     )
 
 
@@ -257,19 +277,12 @@ def _single_source_result(
     assignment[rows] = cols[out.assign]
     shares = np.zeros((problem.n_demand, problem.n_sites))
     shares[rows, cols[out.assign]] = 1.0
-    return SitingResult(
-        model="pmedian",
-        open_sites=open_sites,
-        new_sites=np.setdiff1d(open_sites, problem.existing).astype(np.intp),
-        assignment=assignment,
-        objective=out.value,
-        status="optimal" if out.proven else "feasible",
-        lower_bound=out.bound,
-        gap=0.0 if out.proven else relative_gap(out.value, out.bound),
-        seconds=time.perf_counter() - t0,
-        objective_units=f"weight × {problem.units}",
-        assignment_shares=shares,
-        assumptions=[
-            "capacitated: each demand point served by one open site, within site capacities",
-        ],
+    res = _wrap(
+        problem,
+        "pmedian",
+        (open_sites, assignment, shares),
+        (out.value, out.bound, out.proven),
+        "capacitated: each demand point served by one open site, within site capacities",
     )
+    res.seconds = time.perf_counter() - t0
+    return res

@@ -325,7 +325,7 @@ def _restricted(
     """Primal heuristic: the MILP on each demand's ``NEAR`` pairs of smallest cost among the
     sites the Lagrangian subproblem likes (plus the incumbent's), within ``time_limit``."""
     wt, cp = data.scaled()
-    _val, z, sel, _g = _relaxed(data, lam, wt, cp)
+    _val, z, _sel, _g = _relaxed(data, lam, wt, cp)
     n_pick = min(data.candidates.size, 2 * data.k)
     liked = np.concatenate(
         [data.existing, data.candidates[np.argsort(z[data.candidates])[:n_pick]]]

@@ -34,7 +34,8 @@ beyond their truncation get more levels and the model is re-solved (Garcia et al
 scheme) until the bound meets the incumbent.
 
 Capacitated variant (``problem.capacities``): the classical assignment model with splittable
-demand, :math:`x_{ij} \le y_j`, :math:`\sum_i w_i x_{ij} \le Q_j y_j`.
+demand, :math:`x_{ij} \le y_j`, :math:`\sum_i w_i x_{ij} \le Q_j y_j`. Single-source
+capacities (each demand served by one site, separate loads): :func:`._capacitated.capacitated_pmedian`.
 """
 
 from __future__ import annotations

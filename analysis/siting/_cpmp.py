@@ -61,6 +61,9 @@ LagHeuristic = Callable[[npt.NDArray[np.intp], float], float]
 NEAR = 5
 """Pairs per demand in the restricted MILP of the primal heuristic."""
 
+KEEP_MULTIPLIERS = 6
+"""Multiplier vectors whose reduction tests are combined."""
+
 MAX_CELLS = 4000
 """Largest knapsack capacity (in scaled load units) the dynamic programme uses."""
 
@@ -170,17 +173,20 @@ def subgradient(
     *,
     iterations: int,
     on_choice: LagHeuristic | None = None,
-) -> tuple[float, npt.NDArray[np.float64], float]:
-    """Maximise :math:`L(\\lambda)` by projected-free subgradient ascent with Polyak steps.
+) -> tuple[float, list[npt.NDArray[np.float64]], float]:
+    """Maximise :math:`L(\\lambda)` by subgradient ascent with Polyak steps.
 
     ``on_choice(sites, upper)`` (the Lagrangian heuristic) may return a better ``upper``.
-    Returns the best bound, its multipliers and the (possibly improved) incumbent value.
+    Returns the best bound, the ``KEEP_MULTIPLIERS`` best multiplier vectors (best first; each
+    gives its own valid reduction tests) and the (possibly improved) incumbent value.
     """
     wt, cp = data.scaled()
     best, best_lam, theta, stall = -np.inf, lam.copy(), 2.0, 0
     seen: set[tuple[int, ...]] = set()
+    good: list[tuple[float, npt.NDArray[np.float64]]] = []
     for it in range(iterations):
         val, _z, sel, g = _relaxed(data, lam, wt, cp)
+        good.append((val, lam))
         if val > best + 1e-9 * max(1.0, abs(val)):
             stall = 0 if val > best + 1e-4 * max(1.0, abs(upper - best)) else stall + 1
             best, best_lam = val, lam.copy()
@@ -189,7 +195,7 @@ def subgradient(
         if stall >= 20:
             theta, stall = theta / 2, 0
         key = tuple(sorted(sel.tolist()))
-        if on_choice is not None and it % 10 == 0 and key not in seen and len(seen) < 20:
+        if on_choice is not None and it % 10 == 0 and key not in seen and len(seen) < 40:
             seen.add(key)
             upper = min(upper, on_choice(sel, upper))
         if _closed(best, upper, data.integral) or theta < 2e-3:
@@ -200,7 +206,8 @@ def subgradient(
         target = upper if np.isfinite(upper) else val + 0.1 * abs(val) + 1.0
         lam = lam + theta * max(target - val, 1e-6 * max(1.0, abs(target))) / norm * g
     log.info("capacitated p-median: Lagrangian bound %.6g, incumbent %g (%d it)", best, upper, it)
-    return best, best_lam, upper
+    good.sort(key=lambda t: -t[0])
+    return best, [best_lam, *(lm for _v, lm in good[1:KEEP_MULTIPLIERS])], upper
 
 
 def _slack(upper: float, integral: bool) -> float:
@@ -384,15 +391,20 @@ def _bound_and_fix(
         np.nanmin(fin, axis=1) if inc is None else data.cost[np.arange(inc[1].size), inc[1]].copy()
     )
     upper = np.inf if inc is None else inc[0]
-    lag, lam, upper = subgradient(data, upper, lam0, iterations=iterations, on_choice=on_choice)
+    lag, lams, upper = subgradient(data, upper, lam0, iterations=iterations, on_choice=on_choice)
     inc = state["inc"]
     if _closed(lag, upper, data.integral):
         return lag, inc, None
-    inc = _restricted(data, lam, inc, min(1.5, left()))
+    inc = _restricted(data, lams[0], inc, min(3.0, left()))
     upper = np.inf if inc is None else inc[0]
     if _closed(lag, upper, data.integral):
         return lag, inc, None
-    lag2, keep, closed, opened = reduce(data, lam, upper)
+    lag2, keep, closed, opened = reduce(data, lams[0], upper)
+    for lam in lams[1:]:
+        _v, keep_t, closed_t, opened_t = reduce(data, lam, upper)
+        keep &= keep_t
+        closed |= closed_t
+        opened |= opened_t
     log.info(
         "capacitated p-median: %d of %d pairs kept, %d sites closed, %d opened",
         int(keep.sum()),

@@ -124,3 +124,14 @@ def test_pmedcap1_02_published_optimum() -> None:
     assert r.optimal and r.objective == 740 and r.lower_bound == 740
     assert inst.cost[np.arange(50), r.assignment].sum() == 740
     assert np.bincount(r.assignment, weights=inst.demand, minlength=50).max() <= 120
+
+
+def test_existing_site_and_per_demand_radius() -> None:
+    # the median at 10 already exists: one new site, same optimum 10; coverage within each
+    # customer's own radius (2, 2, 2, 0.5, 0.5): all but the customer at 11 (1 from 10)
+    prob = SitingProblem.from_cost_matrix(LINE, np.ones(5), existing=[3])
+    radius = np.array([2.0, 2, 2, 0.5, 0.5])
+    r = capacitated_pmedian(prob, 1, 4.0, demand=DEM, radius=radius, time_limit=30)
+    assert r.optimal and r.objective == 10 and r.new_sites.size == 1 and 3 in r.open_sites
+    assert r.coverage_before == pytest.approx(1 / 5)
+    assert r.coverage_after == pytest.approx(4 / 5)

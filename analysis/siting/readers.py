@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,16 +43,16 @@ class SetCoverInstance:
     costs: npt.NDArray[np.float64]
 
 
-def _ints(path: Path) -> npt.NDArray[np.int64]:
+def _ints(path: Path, dtype: type = np.int64, what: str = "integers") -> npt.NDArray[Any]:
     try:
         text = path.read_text()
     except OSError as exc:
         raise DataFileError(path, f"cannot read: {exc.strerror}") from exc
     try:
-        return np.array(text.split(), dtype=np.int64)
+        return np.array(text.split(), dtype=dtype)
     except ValueError as exc:
         raise DataFileError(
-            path, f"expected only integers ({exc})", fix="pass an OR-Library file"
+            path, f"expected only {what} ({exc})", fix="pass an OR-Library file"
         ) from exc
 
 
@@ -137,14 +138,8 @@ class CapacitatedInstance:
 
 
 def _numbers(path: Path) -> npt.NDArray[np.float64]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise DataFileError(path, f"cannot read: {exc.strerror}") from exc
-    try:
-        return np.array(text.split(), dtype=float)
-    except ValueError as exc:
-        raise DataFileError(path, f"expected only numbers ({exc})") from exc
+    """All whitespace-separated numbers of a file (integers or not)."""
+    return _ints(path, dtype=np.float64, what="numbers")
 
 
 def _euclid(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -50,7 +50,7 @@ import numpy.typing as npt
 from doorstep.geo._errors import InfeasibleError, SolverError
 
 from ._assign import add_assignment
-from ._highs import Milp
+from ._highs import Milp, NoSolutionError
 from .heuristic import median_heuristic
 
 log = logging.getLogger(__name__)
@@ -450,10 +450,11 @@ def solve_cpmp(
         if inc is None:
             raise
         return CpmpOutcome(assign, sites, upper, upper, True, kept, lag)
-    except SolverError:
+    except NoSolutionError as exc:
         if inc is None:
             raise
-        return CpmpOutcome(assign, sites, upper, min(lag, upper), False, kept, lag)
+        bound = max(lag, min(exc.bound, upper)) if np.isfinite(exc.bound) else lag
+        return CpmpOutcome(assign, sites, upper, min(bound, upper), False, kept, lag)
     if sol.objective < upper:
         assign, upper = _pairs_out(sol.x, x, keep), sol.objective
         sites = np.flatnonzero(sol.x[y] > 0.5).astype(np.intp)

@@ -49,6 +49,15 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+class NoSolutionError(SolverError):
+    """No feasible solution within the limits; ``bound`` is the search's proven dual bound
+    (for callers that hold an incumbent of their own, e.g. under a cutoff)."""
+
+    def __init__(self, message: str, *, bound: float) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
 @dataclass
 class MilpSolution:
     """Outcome of one HiGHS run."""
@@ -194,9 +203,10 @@ class Milp:
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleError(f"{label}: the model has no feasible solution")
         if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-            raise SolverError(
+            raise NoSolutionError(
                 f"{label}: HiGHS found no feasible solution (status "
-                f"{h.modelStatusToString(status)}) within the time limit; raise --time-limit"
+                f"{h.modelStatusToString(status)}) within the time limit; raise --time-limit",
+                bound=float(info.mip_dual_bound) + self.offset,
             )
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(info.objective_function_value) + self.offset

@@ -49,6 +49,15 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+class NoSolutionError(SolverError):
+    """No feasible solution within the limits; ``bound`` is the search's proven dual bound
+    (for callers that hold an incumbent of their own, e.g. under a cutoff)."""
+
+    def __init__(self, message: str, *, bound: float) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
 @dataclass
 class MilpSolution:
     """Outcome of one HiGHS run."""
@@ -133,11 +142,14 @@ class Milp:
         seed: int = 0,
         label: str = "milp",
         relax: bool = False,
+        cutoff: float | None = None,
     ) -> MilpSolution:
         """Solve; raise :class:`InfeasibleError` / :class:`SolverError` when no solution exists.
 
         ``integral_objective`` declares every feasible objective an integer, so a gap below 1 is
-        a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1).
+        a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1). ``cutoff`` (for a
+        minimisation) discards every solution not below it: :class:`InfeasibleError` then means
+        that no solution below ``cutoff`` exists.
         """
         t0 = time.perf_counter()
         h = new_highs()
@@ -146,6 +158,9 @@ class Milp:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_objective else 1e-6)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        if cutoff is not None:
+            h.setOptionValue("objective_bound", float(cutoff - self.offset))
+            h.setOptionValue("mip_heuristic_effort", 0.0)
         n_integer = self._load(h, relax)
         if start is not None:
             sol = np.asarray(start, dtype=float)
@@ -199,9 +214,10 @@ class Milp:
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleError(f"{label}: the model has no feasible solution")
         if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-            raise SolverError(
+            raise NoSolutionError(
                 f"{label}: HiGHS found no feasible solution (status "
-                f"{h.modelStatusToString(status)}) within the time limit; raise --time-limit"
+                f"{h.modelStatusToString(status)}) within the time limit; raise --time-limit",
+                bound=float(info.mip_dual_bound) + self.offset,
             )
         x = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(info.objective_function_value) + self.offset

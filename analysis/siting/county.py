@@ -28,6 +28,7 @@ from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
 from ..coverage import CoverageTarget
+from ._capacitated import capacitated_pmedian
 from ._problem import SitingProblem
 from .curve import marginal_curve
 from .lscp import lscp
@@ -179,6 +180,48 @@ def county_problem(
     return CountySiting(problem=prob, demand=demand, sites=sites, mode=mode)
 
 
+DEFAULT_BALANCE = 1.5
+"""``--capacity default``: each open point serves at most this multiple of an even share."""
+
+
+def site_capacities(cs: CountySiting, spec: str, add: int) -> npt.NDArray[np.float64]:
+    r"""Per-site capacity in persons: ``spec`` is a CSV with columns ``id,capacity`` (sites not
+    listed are uncapacitated) or ``"default"``: every point
+    :math:`Q = 1.5 \cdot P / (|E| + k)` (``P`` the population, ``|E| + k`` the points open
+    after siting) — a modelled balance limit, not a measured one."""
+    p = cs.problem
+    if spec == "default":
+        n_open = max(int(p.existing.size) + add, 1)
+        return np.full(p.n_sites, DEFAULT_BALANCE * float(p.weights.sum()) / n_open)
+    table = pd.read_csv(spec, dtype={"id": str})
+    if not {"id", "capacity"} <= set(table.columns):
+        raise InputError(f"capacity file {spec} needs columns id,capacity")
+    caps = np.full(p.n_sites, np.inf)
+    pos = {sid: j for j, sid in enumerate(p.site_ids)}
+    unknown = sorted(set(table["id"]) - set(pos))
+    if unknown:
+        raise InputError(f"capacity file names unknown sites: {', '.join(unknown[:10])}")
+    caps[[pos[i] for i in table["id"]]] = pd.to_numeric(table["capacity"]).to_numpy(float)
+    return caps
+
+
+def site_loads(cs: CountySiting, res: SitingResult) -> list[dict[str, Any]]:
+    """Persons served by each open point (and its capacity) in a capacitated result."""
+    p = cs.problem
+    if res.assignment_shares is None or p.capacities is None:
+        return []
+    load = p.weights @ res.assignment_shares
+    return [
+        {
+            "id": p.site_ids[int(j)],
+            "name": str(cs.sites.iloc[int(j)]["name"]),
+            "load": round(float(load[j])),
+            "capacity": None if not np.isfinite(p.capacities[j]) else float(p.capacities[j]),
+        }
+        for j in res.open_sites
+    ]
+
+
 def solve_county(
     cs: CountySiting,
     objective: str,
@@ -209,13 +252,15 @@ def solve_county(
         res = mclp(p, add, radius, time_limit=time_limit)
     elif objective == "lscp":
         res = lscp(p, radius, time_limit=time_limit)
+    elif objective == "pmedian" and p.capacitated:
+        res = capacitated_pmedian(p, add, time_limit=time_limit, radius=radius)
     elif objective == "pmedian":
         res = pmedian(p, add, time_limit=time_limit, radius=radius)
     elif objective == "pcenter":
         res = pcenter(p, add, time_limit=time_limit, radius=radius)
     else:
         raise InputError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
-    if curve:
+    if curve and not p.capacitated:  # with capacities, few sites may not serve everyone
         k_max = res.new_sites.size if objective == "lscp" else add
         model = "mclp" if objective == "lscp" else objective
         res.marginal = marginal_curve(p, model, k_max, radius=radius, time_limit=time_limit)
@@ -319,6 +364,7 @@ def site_report(
         "coverage_after": ca,
         "townships": township_effect(cs, res, tgt),
         "marginal_curve": res.marginal,
+        "loads": site_loads(cs, res),
         "assumptions": [
             *res.assumptions,
             "demand = village population (persons); existing sites = the service points "

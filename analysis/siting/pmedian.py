@@ -34,7 +34,8 @@ beyond their truncation get more levels and the model is re-solved (Garcia et al
 scheme) until the bound meets the incumbent.
 
 Capacitated variant (``problem.capacities``): the classical assignment model with splittable
-demand, :math:`x_{ij} \le y_j`, :math:`\sum_i w_i x_{ij} \le Q_j y_j`.
+demand, :math:`x_{ij} \le y_j`, :math:`\sum_i w_i x_{ij} \le Q_j y_j`. Single-source
+capacities (each demand served by one site, separate loads): :func:`._capacitated.capacitated_pmedian`.
 """
 
 from __future__ import annotations
@@ -216,7 +217,9 @@ def pmedian(
     if problem.capacitated:
         from ._capacitated import capacitated_pmedian
 
-        return capacitated_pmedian(problem, k, time_limit=time_limit, radius=radius, seed=seed)
+        return capacitated_pmedian(
+            problem, k, single_source=False, time_limit=time_limit, radius=radius, seed=seed
+        )
     t0 = time.perf_counter()
     ex, cand = problem.existing, problem.candidates
     oc = problem.site_cost() if problem.budget is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,16 +43,16 @@ class SetCoverInstance:
     costs: npt.NDArray[np.float64]
 
 
-def _ints(path: Path) -> npt.NDArray[np.int64]:
+def _ints(path: Path, dtype: type = np.int64, what: str = "integers") -> npt.NDArray[Any]:
     try:
         text = path.read_text()
     except OSError as exc:
         raise DataFileError(path, f"cannot read: {exc.strerror}") from exc
     try:
-        return np.array(text.split(), dtype=np.int64)
+        return np.array(text.split(), dtype=dtype)
     except ValueError as exc:
         raise DataFileError(
-            path, f"expected only integers ({exc})", fix="pass an OR-Library file"
+            path, f"expected only {what} ({exc})", fix="pass an OR-Library file"
         ) from exc
 
 
@@ -117,3 +118,86 @@ def read_setcover(path: str | Path) -> SetCoverInstance:
     ri, ci = np.concatenate(rows), np.concatenate(cols)
     cover = sparse.csr_matrix((np.ones(ri.size, dtype=bool), (ri, ci)), shape=(m, n))
     return SetCoverInstance(name=path.stem, cover=cover, costs=costs)
+
+
+@dataclass(frozen=True)
+class CapacitatedInstance:
+    """A capacitated p-median instance: every node is a customer and a candidate median.
+
+    ``cost[i, j]`` is what customer ``i`` pays at median ``j`` (not weighted by demand),
+    ``demand`` what it loads onto its median, ``capacity`` each median's limit.
+    """
+
+    name: str
+    p: int
+    xy: npt.NDArray[np.float64]
+    cost: npt.NDArray[np.float64]
+    demand: npt.NDArray[np.float64]
+    capacity: npt.NDArray[np.float64]
+    published: float | None = None
+
+
+def _numbers(path: Path) -> npt.NDArray[np.float64]:
+    """All whitespace-separated numbers of a file (integers or not)."""
+    return _ints(path, dtype=np.float64, what="numbers")
+
+
+def _euclid(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    diff = xy[:, None, :] - xy[None, :, :]
+    return np.sqrt((diff**2).sum(axis=2))
+
+
+def read_pmedcap(path: str | Path) -> CapacitatedInstance:
+    """Read one OR-Library ``pmedcap1`` block (Osman & Christofides 1994).
+
+    Format: ``problem_no best``, ``n p Q``, then ``n`` lines ``i x y demand``. Costs are the
+    Euclidean distances **floored to integers**, as in the published optima; ``best`` is kept
+    as ``published``.
+    """
+    path = Path(path)
+    nums = _numbers(path)
+    if nums.size < 5:
+        raise DataFileError(path, "missing headers 'problem best' and 'n p Q'", row=1)
+    n, p, q = int(nums[2]), int(nums[3]), float(nums[4])
+    body = nums[5:]
+    if body.size < 4 * n:
+        raise DataFileError(path, f"header says {n} nodes but only {body.size // 4} are present")
+    rows = body[: 4 * n].reshape(n, 4)
+    if not np.array_equal(rows[:, 0], np.arange(1, n + 1)):
+        raise DataFileError(path, "node numbers are not 1..n in order", row=3)
+    xy = rows[:, 1:3]
+    return CapacitatedInstance(
+        name=path.stem,
+        p=p,
+        xy=xy,
+        cost=np.floor(_euclid(xy) + 1e-9),
+        demand=rows[:, 3].copy(),
+        capacity=np.full(n, q),
+        published=float(nums[1]),
+    )
+
+
+def read_lorena_senne(path: str | Path) -> CapacitatedInstance:
+    """Read a Lorena & Senne capacitated p-median file (``.dat``).
+
+    Format: ``n p``, then ``n`` lines ``x y capacity demand``; costs are real (unrounded)
+    Euclidean distances.
+    """
+    path = Path(path)
+    nums = _numbers(path)
+    if nums.size < 2:
+        raise DataFileError(path, "missing header 'n p'", row=1)
+    n, p = int(nums[0]), int(nums[1])
+    body = nums[2:]
+    if body.size < 4 * n:
+        raise DataFileError(path, f"header says {n} nodes but only {body.size // 4} are present")
+    rows = body[: 4 * n].reshape(n, 4)
+    xy = rows[:, :2]
+    return CapacitatedInstance(
+        name=path.stem,
+        p=p,
+        xy=xy,
+        cost=_euclid(xy),
+        demand=rows[:, 3].copy(),
+        capacity=rows[:, 2].copy(),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from doorstep.geo._errors import InputError
 from doorstep.geo.params import MODES, OBJECTIVES
@@ -41,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="exclude candidate villages whose point is imputed (待核实位置 location to be confirmed)",
     )
+    s.add_argument(
+        "--capacity",
+        metavar="FILE|default",
+        help="persons each point may serve: CSV id,capacity, or 'default' (1.5x an even share); "
+        "reports each open point's load",
+    )
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     s.add_argument("--no-curve", action="store_true", help="skip the marginal-value curve")
     s.add_argument("--json", action="store_true", help="print the JSON report")
@@ -51,7 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from doorstep.analysis.siting.county import county_problem, site_report, solve_county
+    from doorstep.analysis.siting.county import (
+        county_problem,
+        site_capacities,
+        site_report,
+        solve_county,
+    )
     from doorstep.geo.readers import points_table_to_gdf
 
     target = target_from_args(args)
@@ -68,6 +80,10 @@ def cmd_site(args: argparse.Namespace) -> int:
         budget=args.budget,
         confirmed_only=args.confirmed_only,
     )
+    if args.capacity:
+        cs = replace(
+            cs, problem=replace(cs.problem, capacities=site_capacities(cs, args.capacity, args.add))
+        )
     res = solve_county(
         cs,
         args.objective,
@@ -124,6 +140,9 @@ def cmd_site(args: argparse.Namespace) -> int:
             f"不确定性 uncertainty: plan coverage p05 {c['p05']:.1%}, median {c['p50']:.1%} "
             f"over {u['draws']} draws ({u['note']})\n"
         )
+    for row in doc["loads"]:
+        cap = "" if row["capacity"] is None else f" / {row['capacity']:,.0f}"
+        w(f"  load {row['id']} {row['name']}: {row['load']:,d}{cap} 人\n")
     for row in doc["marginal_curve"]:
         w(f"  k={row['k']}: {row['objective']:,.0f} ({row['status']})\n")
     modelled = doc["quality"].get("modelled_layers", [])

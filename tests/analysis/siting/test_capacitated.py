@@ -1,0 +1,137 @@
+"""Single-source capacitated p-median: a hand-checked case, Lorena & Senne and OR-Library files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
+from doorstep.analysis.siting._cpmp import knapsacks
+from doorstep.analysis.siting.readers import read_lorena_senne, read_pmedcap
+from doorstep.geo._errors import InfeasibleError
+from doorstep.geo.settings import PROJECT_ROOT
+
+PMEDCAP = PROJECT_ROOT.parent / "shared" / "bench" / "pmedcap"
+
+# five customers on a line at 0, 1, 2, 10, 11 with demands 2, 1, 2, 1, 1; p = 2, Q = 4
+POS = np.array([0.0, 1, 2, 10, 11])
+DEM = np.array([2.0, 1, 2, 1, 1])
+LINE = np.abs(POS[:, None] - POS[None, :])
+
+
+def test_hand_checked_line() -> None:
+    # The left cluster's demand 5 exceeds Q = 4, so one left customer must travel right.
+    # Cheapest: median at 1 (or 0) serving 0 and 1 (cost 1), customer at 2 -> median 10 (8),
+    # 11 -> 10 (1): 10. Uncapacitated it would be 3; split demand 6.5 (half of customer 2 at
+    # median 1 for 0.5, half at 10 for 4, plus 1 + 1).
+    prob = SitingProblem.from_cost_matrix(LINE, np.ones(5), units="km")
+    r = capacitated_pmedian(prob, 2, 4.0, demand=DEM, time_limit=30)
+    assert r.optimal and r.objective == 10 and r.lower_bound == 10
+    assert 3 in r.open_sites and r.open_sites.size == 2
+    assert r.assignment[2] == 3 and r.assignment[4] == 3
+    load = np.bincount(r.assignment, weights=DEM, minlength=5)
+    assert load.max() <= 4
+    assert r.assignment_shares is not None
+    assert np.array_equal(r.assignment_shares.sum(axis=1), np.ones(5))
+    split = capacitated_pmedian(prob, 2, 4.0, demand=DEM, single_source=False, time_limit=30)
+    assert split.optimal and split.objective == pytest.approx(6.5)
+
+
+def test_capacity_too_small_is_infeasible() -> None:
+    prob = SitingProblem.from_cost_matrix(LINE, np.ones(5))
+    with pytest.raises(InfeasibleError):
+        capacitated_pmedian(prob, 2, 3.0, demand=DEM, time_limit=10)
+
+
+def test_knapsack_dp_matches_enumeration() -> None:
+    rng = np.random.default_rng(3)
+    profit = rng.integers(-3, 14, size=(7, 3)).astype(float)
+    wt = rng.integers(0, 5, size=7)
+    cap = np.array([0, 6, 9])
+    dp, x = knapsacks(profit, wt, cap, choose=True)
+    assert x is not None
+    for j in range(3):
+        best = max(
+            sum(profit[i, j] for i in s)
+            for r in range(8)
+            for s in itertools.combinations(range(7), r)
+            if sum(wt[i] for i in s) <= cap[j]
+        )
+        assert dp[j, cap[j]] == best
+        assert wt[x[:, j]].sum() <= cap[j] and profit[x[:, j], j].sum() == best
+
+
+LS_NODES = [  # x y capacity demand
+    (0.0, 0.0, 14, 4),
+    (1.0, 2.0, 14, 3),
+    (2.0, 0.5, 14, 5),
+    (7.0, 7.0, 14, 4),
+    (8.0, 6.0, 14, 2),
+    (6.5, 8.5, 14, 3),
+    (3.0, 4.0, 14, 4),
+]
+
+
+def _brute_force(xy: np.ndarray, cap: np.ndarray, dem: np.ndarray, p: int) -> float:
+    d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2))
+    best = np.inf
+    n = len(dem)
+    for sites in itertools.combinations(range(n), p):
+        for a in itertools.product(sites, repeat=n):
+            load = np.bincount(a, weights=dem, minlength=n)
+            if (load <= cap).all():
+                best = min(best, float(d[np.arange(n), list(a)].sum()))
+    return best
+
+
+def test_lorena_senne_file(tmp_path: Path) -> None:
+    f = tmp_path / "tiny.dat"
+    f.write_text("7 2\n" + "\n".join(" ".join(f"{v:g}" for v in row) for row in LS_NODES) + "\n")
+    inst = read_lorena_senne(f)
+    assert inst.p == 2 and inst.cost[0, 1] == pytest.approx(np.sqrt(5))
+    prob = SitingProblem.from_cost_matrix(inst.cost, np.ones(7))
+    r = capacitated_pmedian(prob, 2, inst.capacity, demand=inst.demand, time_limit=30)
+    expect = _brute_force(inst.xy, inst.capacity, inst.demand, 2)
+    assert r.optimal and r.objective == pytest.approx(expect, abs=1e-9)
+    # demand 25 of 28: the capacities bind (uncapacitated would be cheaper)
+    assert np.bincount(r.assignment, weights=inst.demand, minlength=7).max() <= 14
+    unc = min(inst.cost[:, list(s)].min(axis=1).sum() for s in itertools.combinations(range(7), 2))
+    assert unc < expect - 1e-6
+    out = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "capacitated.py"), str(f)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = json.loads(out.stdout)
+    assert line["instance"] == "tiny" and line["format"] == "lorena-senne"
+    assert line["optimal"] and line["objective"] == pytest.approx(expect, abs=1e-6)
+    assert len(line["assignment"]) == 7 and set(line["assignment"]) == set(line["sites"])
+
+
+@pytest.mark.skipif(not PMEDCAP.is_dir(), reason=f"pmedcap files not found at {PMEDCAP}")
+def test_pmedcap1_02_published_optimum() -> None:
+    inst = read_pmedcap(PMEDCAP / "pmedcap1_02.txt")
+    assert (inst.demand.size, inst.p, inst.capacity[0], inst.published) == (50, 5, 120, 740)
+    prob = SitingProblem.from_cost_matrix(inst.cost, np.ones(50))
+    r = capacitated_pmedian(prob, inst.p, inst.capacity, demand=inst.demand, time_limit=60)
+    assert r.optimal and r.objective == 740 and r.lower_bound == 740
+    assert inst.cost[np.arange(50), r.assignment].sum() == 740
+    assert np.bincount(r.assignment, weights=inst.demand, minlength=50).max() <= 120
+
+
+def test_existing_site_and_per_demand_radius() -> None:
+    # the median at 10 already exists: one new site, same optimum 10; coverage within each
+    # customer's own radius (2, 2, 2, 0.5, 0.5): all but the customer at 11 (1 from 10)
+    prob = SitingProblem.from_cost_matrix(LINE, np.ones(5), existing=[3])
+    radius = np.array([2.0, 2, 2, 0.5, 0.5])
+    r = capacitated_pmedian(prob, 1, 4.0, demand=DEM, radius=radius, time_limit=30)
+    assert r.optimal and r.objective == 10 and r.new_sites.size == 1 and 3 in r.open_sites
+    assert r.coverage_before == pytest.approx(1 / 5)
+    assert r.coverage_after == pytest.approx(4 / 5)

@@ -7,6 +7,8 @@ office machines often have no internet, so every map built here references local
 
 from __future__ import annotations
 
+import base64
+import re
 import shutil
 from pathlib import Path
 
@@ -52,3 +54,33 @@ def copy_vendor(dest: str | Path) -> Path:
         shutil.rmtree(target)
     tmp.rename(target)
     return target
+
+
+def _data_uris(css: str, folder: Path) -> str:
+    """Replace ``url(relative.png)`` in ``css`` (relative to ``folder``) by data: URIs."""
+
+    def one(m: re.Match[str]) -> str:
+        ref = m.group(1).strip("'\"")
+        f = folder / ref
+        if ref.startswith(("#", "data:")) or not f.is_file():
+            return m.group(0)
+        return f"url(data:image/png;base64,{base64.b64encode(f.read_bytes()).decode()})"
+
+    return re.sub(r"url\(([^)]+)\)", one, css)
+
+
+def inline_vendor(page: str, prefix: str = "vendor") -> str:
+    """A page whose ``{prefix}/...`` scripts and style sheets are written into it (images of
+    the style sheets as data: URIs): one self-contained HTML file that can be e-mailed."""
+
+    def script(m: re.Match[str]) -> str:
+        code = (VENDOR_DIR / m.group(1)).read_text(encoding="utf-8")
+        return "<script>" + code.replace("</script", "<\\/script") + "</script>"
+
+    def style(m: re.Match[str]) -> str:
+        f = VENDOR_DIR / m.group(1)
+        return "<style>" + _data_uris(f.read_text(encoding="utf-8"), f.parent) + "</style>"
+
+    p = re.escape(prefix)
+    page = re.sub(rf'<script src="{p}/([^"]+)"></script>', script, page)
+    return re.sub(rf'<link rel="stylesheet" href="{p}/([^"]+)"\s*/?>', style, page)

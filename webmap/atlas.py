@@ -22,7 +22,7 @@ from branca.element import Element
 
 from doorstep.geo.atomic import write_text
 
-from .assets import copy_vendor, offline_map
+from .assets import copy_vendor, inline_vendor, offline_map
 from .basemaps import Basemap, get_basemap, shift_for
 from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, MapLayers, minute_colour
 
@@ -97,8 +97,8 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
         layers.mode, layers.mode
     )
     return f"""
-<div id="ds-legend" class="ds-legend">
-  <div class="ds-h">图例 Legend</div>
+<div id="ds-legend" class="ds-legend"><details id="ds-legend-box" open>
+  <summary class="ds-h">图例 Legend</summary>
   <div class="ds-sub">村到最近有人值守服务点的时间（{mode}）<br>Village travel time to nearest staffed point</div>
   {swatches}
   <div class="ds-sub">服务点 Service points</div>
@@ -107,7 +107,16 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
   <table class="ds-status">{"".join(rows)}</table>
   {notes}
   <div class="ds-online">{html.escape(ONLINE)}</div>
-</div>
+</details></div>
+<script>
+// phones: the legend starts folded (tap 图例 to open) so it does not cover the map
+document.addEventListener("DOMContentLoaded", function () {{
+  if (window.innerWidth < 600) {{
+    var d = document.getElementById("ds-legend-box");
+    if (d) d.removeAttribute("open");
+  }}
+}});
+</script>
 <style>
 .ds-legend {{position:absolute; bottom:48px; left:10px; z-index:1000; background:#fff;
   padding:8px 10px; border-radius:6px; box-shadow:0 1px 5px rgba(0,0,0,.4); font:12px/1.35 sans-serif;
@@ -121,6 +130,13 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
 .ds-online {{margin-top:6px; color:#333}}
 .ds-title {{position:absolute; top:10px; left:55px; z-index:1000; background:#fff; padding:6px 10px;
   border-radius:6px; box-shadow:0 1px 5px rgba(0,0,0,.4); font:bold 15px sans-serif}}
+.ds-legend summary {{cursor:pointer}}
+@media (max-width: 600px) {{
+  .ds-legend {{max-width:70vw; max-height:45vh}}
+  .ds-title {{font-size:12px; max-width:60vw}}
+  .leaflet-control-layers-list {{max-height:30vh; overflow:auto}}
+  .leaflet-control-layers {{font-size:11px}}
+}}
 </style>
 """
 
@@ -414,16 +430,19 @@ def build_atlas(
     key: str | None = None,
     sensitivity_svg: str | None = None,
     validation: dict[str, Any] | None = None,
+    single_file: bool = False,
 ) -> list[Path]:
     """Write the static atlas to ``out`` and return the files written (``sensitivity_svg`` and
     ``validation``: see :func:`atlas_map`).
 
     ``out/index.html`` is the county map; ``out/vendor/`` holds the JS/CSS so the page opens
-    from ``file://`` with no network (unless an online basemap is chosen).
+    from ``file://`` with no network (unless an online basemap is chosen). With
+    ``single_file`` the JS/CSS are written into ``index.html`` instead: one file to e-mail.
     """
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
-    copy_vendor(outdir)
+    if not single_file:
+        copy_vendor(outdir)
     m = atlas_map(
         model,
         layers,
@@ -440,7 +459,9 @@ def build_atlas(
         f"{html.escape(model.name)} 家门口法律服务地图 Doorstep atlas</title>",
         1,
     )
+    if single_file:
+        page = inline_vendor(page, "vendor")
     index = outdir / "index.html"
     write_text(index, page)
     log.info("atlas written to %s", index)
-    return [index, outdir / "vendor"]
+    return [index] if single_file else [index, outdir / "vendor"]

@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
     p.add_argument("--no-isochrones", action="store_true", help="skip isochrone bands")
     p.add_argument(
+        "--single-file",
+        action="store_true",
+        help="write Leaflet/jQuery into index.html (one file to e-mail; no vendor/ folder)",
+    )
+    p.add_argument(
         "--siting-k",
         type=int,
         metavar="K",
@@ -63,7 +68,14 @@ def cmd_map(args: argparse.Namespace) -> int:
     layers = collect_layers(
         model, args.mode, isochrones=not args.no_isochrones, proposed=proposed, routes=routes
     )
-    files = build_atlas(model, layers, args.out, basemap=args.basemap, key=args.tianditu_key)
+    files = build_atlas(
+        model,
+        layers,
+        args.out,
+        basemap=args.basemap,
+        key=args.tianditu_key,
+        single_file=args.single_file,
+    )
     for note in layers.notes:
         sys.stderr.write(f"note: {note}\n")
     sys.stdout.write(f"wrote {files[0]} (open it in a browser; works offline)\n")

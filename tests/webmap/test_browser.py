@@ -301,6 +301,37 @@ def test_atlas_renders_offline(
     p.close()
 
 
+def test_single_file_atlas_opens_alone_on_a_phone(
+    browser: Any, tmp_path: Path, huayuan_model: Any, shots: Path
+) -> None:
+    """``--single-file``: index.html e-mailed without vendor/ still draws the map; on a phone
+    the legend starts folded and the map is not covered."""
+    import shutil
+
+    from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.layers import collect_layers
+
+    files = build_atlas(
+        huayuan_model, collect_layers(huayuan_model, "car"), tmp_path / "site", single_file=True
+    )
+    assert [f.name for f in files] == ["index.html"]
+    alone = tmp_path / "mail"
+    alone.mkdir()
+    shutil.copy(tmp_path / "site" / "index.html", alone / "atlas.html")
+    assert not (alone / "vendor").exists()
+    p = Page(browser, shots, "", viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = p.page
+    pg.goto((alone / "atlas.html").as_uri())
+    pg.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 200")
+    assert pg.evaluate("document.getElementById('ds-legend-box').open") is False
+    legend = pg.locator("#ds-legend").bounding_box()
+    assert legend is not None and legend["height"] < 0.2 * 844
+    pg.click("#ds-legend summary")
+    assert pg.evaluate("document.getElementById('ds-legend-box').open") is True
+    p.shot("atlas_single_file_phone")
+    p.close()
+
+
 def test_resident_picks_a_service_and_opens_the_village_page(
     browser: Any, server: str, shots: Path
 ) -> None:

@@ -174,6 +174,22 @@ def test_resident_finds_nearest_point(browser: Any, server: str, shots: Path) ->
     p.close()
 
 
+def test_resident_first_load_is_small(browser: Any, server: str, shots: Path) -> None:
+    """A phone on a slow rural connection: the resident page's first load (HTML, CSS, JS, the
+    village list) stays under 500 KB, and nothing is fetched from another host."""
+    p = Page(browser, shots, server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = p.page
+    sizes: list[int] = []
+    pg.on("response", lambda r: sizes.append(len(r.body()) if r.ok else 0))
+    pg.goto(server + "/")
+    pg.wait_for_selector("#village-list li")
+    pg.wait_for_load_state("networkidle")
+    total = sum(sizes)
+    print(f"resident first load: {total / 1024:.0f} KiB")
+    assert 10_000 < total < 500_000, total
+    p.close()
+
+
 def test_resident_call_button_and_large_text_that_sticks(
     browser: Any, server: str, shots: Path
 ) -> None:

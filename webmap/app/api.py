@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, send_file
@@ -14,7 +15,7 @@ from .auth import role_required
 from .db import ScenarioClash, get_db, save_scenario, scenario_dict
 from .errors import ApiError
 from .openapi import openapi_spec
-from .state import get_state
+from .state import AppState, get_state
 from .validate import MODES, choice, integer, json_body, month, number, text
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -79,13 +80,19 @@ def layer(name: str) -> Any:
 
 @bp.get("/nearest")
 def nearest() -> Any:
-    lon = number(request.args, "lon", -180, 180, required=True)
-    lat = number(request.args, "lat", -90, 90, required=True)
-    mode = choice(request.args, "mode", MODES, "car")
-    n = integer(request.args, "n", 1, 5, 3)
-    which = choice(request.args, "route", ("first", "all", "none"), "first")
+    return jsonify(nearest_answer(request.args, get_state()))
+
+
+def nearest_answer(args: Mapping[str, Any], st: AppState) -> dict[str, Any]:
+    """The ``/api/nearest`` answer for query ``args`` (Flask's view and the lean WSGI path of
+    :mod:`.fastpath` both call this; bad values raise :class:`ApiError`)."""
+    lon = number(args, "lon", -180, 180, required=True)
+    lat = number(args, "lat", -90, 90, required=True)
+    mode = choice(args, "mode", MODES, "car")
+    n = integer(args, "n", 1, 5, 3)
+    which = choice(args, "route", ("first", "all", "none"), "first")
     assert lon is not None and lat is not None and n is not None
-    eng = get_state().engine
+    eng = st.engine
     if not eng.inside(lon, lat):
         raise ApiError(
             400,
@@ -111,16 +118,14 @@ def nearest() -> Any:
         }
         for p in found
     ]
-    return jsonify(
-        {
-            "origin": {"lon": lon, "lat": lat, "snap_m": round(snap_m, 1)},
-            "mode": mode,
-            "units": {"minutes": "min", "km": "km", "snap_m": "m"},
-            "modelled": bool(eng.index.modelled),
-            "results": results,
-            "online": ONLINE,
-        }
-    )
+    return {
+        "origin": {"lon": lon, "lat": lat, "snap_m": round(snap_m, 1)},
+        "mode": mode,
+        "units": {"minutes": "min", "km": "km", "snap_m": "m"},
+        "modelled": bool(eng.index.modelled),
+        "results": results,
+        "online": ONLINE,
+    }
 
 
 @bp.get("/coverage")

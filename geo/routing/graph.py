@@ -62,6 +62,8 @@ class Augmented:
     _keys: IntArray | None = None
     _len_data: FloatArray | None = None
     _records: dict[tuple[int, int], int] | None = None
+    # polyline of each record in each direction, cut once (paths.record_piece)
+    pieces: dict[tuple[int, bool], list[tuple[float, float]]] = field(default_factory=dict)
 
     @property
     def n_total(self) -> int:

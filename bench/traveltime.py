@@ -349,7 +349,8 @@ def table(candidates_s: float | None) -> None:
             + " ".join(f"{x:6.1f}x" for x in ratios)
         )
     print(
-        "  API = engine public function (snap cache warm, incl. reading the GeoDataFrames);"
+        "  API = engine public function (snap cache warm; GeoDataFrames read each call, except"
+        " 'nearest point': point sets from prepared_points, the frames time printed above);"
         " core = engine search on the prepared points (the baselines' footing: prepared graph)"
     )
     if any(r.nx_note for r in ROWS):

@@ -113,16 +113,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         st = get_state(app)
         st.engine  # noqa: B018 - build model, engine and baseline before accepting requests
         st.coverage()
+    try:  # listen first, then say so: a port taken meanwhile is a message, not a traceback
+        sock = listen_socket(args.host, args.port)
+    except OSError as exc:
+        raise port_error(args.host, args.port, exc) from exc
     opts = {
         "threads": args.threads,
         "ident": "doorstep",
         # the server refuses large bodies itself, before Flask reads them
         "max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"]),
     }
-    try:  # listen first, then say so: a port taken meanwhile is a message, not a traceback
-        sock = listen_socket(args.host, args.port)
-    except OSError as exc:
-        raise port_error(args.host, args.port, exc) from exc
     sys.stdout.write(
         f"Doorstep serving {st.model.name} on http://{args.host}:{args.port}/ "
         f"(instance {inst}, {args.workers} worker(s) x {args.threads} threads); Ctrl-C to stop\n"

@@ -89,7 +89,8 @@ def _password_options(p: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from doorstep.webmap.app import ensure_secret_key, instance_folder
 
-    if not 1 <= args.workers <= 64 or not 1 <= args.threads <= 256:
+    workers = int(getattr(args, "workers", 1))  # `doorstep run` serves with one process
+    if not 1 <= workers <= 64 or not 1 <= args.threads <= 256:
         raise InputError("--workers must be 1..64 and --threads 1..256")
     check_port_free(args.host, args.port)  # before minutes of loading
     inst = instance_folder(args.instance)
@@ -125,13 +126,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     sys.stdout.write(
         f"Doorstep serving {st.model.name} on http://{args.host}:{args.port}/ "
-        f"(instance {inst}, {args.workers} worker(s) x {args.threads} threads); Ctrl-C to stop\n"
+        f"(instance {inst}, {workers} worker(s) x {args.threads} threads); Ctrl-C to stop\n"
     )
     sys.stdout.flush()
-    if args.workers == 1:
+    if workers == 1:
         run_waitress(app, sock, opts)
     else:
-        prefork(app, sock, opts, args.workers)
+        prefork(app, sock, opts, workers)
     return 0
 
 

@@ -15,9 +15,15 @@ Usage::
 Target on a 2-core machine: >= 200 requests/s, p99 < 100 ms, zero errors over 10,000 requests.
 An error is a non-200 answer, a connection failure or a body without ``results``.
 
-Equivalent with wrk (Debian package ``wrk``), with a fixed set of points in a Lua script::
+With ``--tool wrk`` (Debian package ``wrk``) the same server is driven by wrk instead: 2 threads,
+8 keep-alive connections, 20 s, each request a random point (drawn over the county's bounding box,
+kept inside the outline) in a random mode of the three (``bench/nearest.lua``); prints req/s,
+p50/p90/p99 and the non-2xx count::
 
-    wrk -t2 -c8 -d30s -s bench/nearest.lua http://127.0.0.1:PORT
+    PYTHONPATH=. python bench/load.py --tool wrk                  # the issue-16 run
+    PYTHONPATH=. python bench/load.py --tool wrk --workers 2 --duration 20 --connections 8
+
+Target with wrk on 2 cores: >= 1,000 requests/s, p99 < 50 ms, zero non-2xx answers.
 """
 
 from __future__ import annotations
@@ -67,7 +73,9 @@ def county_points(n: int, seed: int) -> np.ndarray:
     return np.vstack(out)[:n]
 
 
-def start_server(port: int, threads: int, instance: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, threads: int, instance: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -85,6 +93,8 @@ def start_server(port: int, threads: int, instance: Path) -> subprocess.Popen[by
         str(port),
         "--threads",
         str(threads),
+        "--workers",
+        str(workers),
         "--instance",
         str(instance),
     ]
@@ -169,6 +179,56 @@ def drive(
     return lat_s, len(errors), errors[:5], wall
 
 
+def run_wrk(
+    host: str, port: int, pts: np.ndarray, args: argparse.Namespace, folder: Path
+) -> dict[str, float]:
+    """Drive the server with wrk and ``bench/nearest.lua``; return the script's JSON figures."""
+    listing = folder / "points.txt"
+    listing.write_text("".join(f"{lon:.6f} {lat:.6f}\n" for lon, lat in pts))
+    cmd = [
+        "wrk",
+        f"-t{args.wrk_threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "nearest.lua"),
+        f"http://{host}:{port}",
+        "--",
+        str(listing),
+        str(args.seed),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
+    fig: dict[str, float] = json.loads(line.removeprefix("WRKJSON "))
+    return fig
+
+
+def wrk_report(fig: dict[str, float], args: argparse.Namespace, as_json: bool) -> int:
+    """Print wrk's figures; 0 when every answer was 2xx and nothing failed on the socket."""
+    bad = int(fig["status_4xx"] + fig["status_5xx"] + fig["status_other"] + fig["socket_errors"])
+    fig = {**fig, "non_2xx": fig["requests"] - fig["status_2xx"], "workers": args.workers}
+    fig |= {"server_threads": args.threads, "connections": args.connections}
+    fig |= {"wrk_threads": args.wrk_threads, "cpus": os.cpu_count() or 0}
+    if as_json:
+        print(json.dumps(fig))
+        return 0 if bad == 0 else 1
+    print(
+        f"nearest API under wrk (-t{args.wrk_threads} -c{args.connections} -d{args.duration}s, "
+        f"modes walk/motorbike/car): {args.workers} worker(s) x {args.threads} threads, "
+        f"{fig['cpus']} CPUs"
+    )
+    print(
+        f"  {fig['rps']:.1f} req/s ({int(fig['requests'])} requests); latency p50 "
+        f"{fig['p50_ms']:.1f} ms, p90 {fig['p90_ms']:.1f} ms, p99 {fig['p99_ms']:.1f} ms, max "
+        f"{fig['max_ms']:.1f} ms; non-2xx {int(fig['non_2xx'])} (4xx {int(fig['status_4xx'])}, "
+        f"5xx {int(fig['status_5xx'])}), socket errors {int(fig['socket_errors'])}"
+    )
+    ok = fig["rps"] >= 1000 and fig["p99_ms"] < 50 and bad == 0
+    print(f"  target (>= 1,000 req/s, p99 < 50 ms, 0 errors): {'MET' if ok else 'MISSED'}")
+    return 0 if bad == 0 else 1
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -183,7 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=10_000)
     ap.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections")
-    ap.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    ap.add_argument("--threads", type=int, default=8, help="server threads (per worker)")
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--tool", choices=["python", "wrk"], default="python", help="load driver")
+    ap.add_argument("--duration", type=int, default=20, help="wrk: seconds")
+    ap.add_argument("--connections", type=int, default=8, help="wrk: keep-alive connections")
+    ap.add_argument("--wrk-threads", type=int, default=2, help="wrk: threads")
     ap.add_argument("--mode", default="car", choices=["walk", "motorbike", "car"])
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=30.0, help="per-request timeout (s)")
@@ -202,13 +267,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="doorstep-load-")
         host, port = "127.0.0.1", free_port()
-        proc = start_server(port, args.threads, Path(tmp.name))
+        proc = start_server(port, args.threads, Path(tmp.name), args.workers)
     try:
         t_start = time.perf_counter()
         wait_ready(host, port, proc, timeout=180)
         ready_s = time.perf_counter() - t_start
-        warm_up(host, port, pts, args.mode)
-        lat_s, n_err, examples, wall = drive(host, port, pts, args.clients, args.mode, args.timeout)
+        for mode in ("walk", "motorbike", "car") if args.tool == "wrk" else (args.mode,):
+            warm_up(host, port, pts, mode)
+        if args.tool == "wrk":
+            with tempfile.TemporaryDirectory(prefix="doorstep-wrk-") as folder:
+                wfig = run_wrk(host, port, pts, args, Path(folder))
+        else:
+            lat_s, n_err, examples, wall = drive(
+                host, port, pts, args.clients, args.mode, args.timeout
+            )
     finally:
         if proc is not None:
             stop_server(proc)
@@ -218,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                     sys.stderr.write(log.read_text(errors="replace")[-2000:])
         if tmp is not None:
             tmp.cleanup()
+    if args.tool == "wrk":
+        return wrk_report(wfig, args, args.json)
     ms = lat_s[np.isfinite(lat_s)] * 1000
     fig = {
         "requests": len(pts),

@@ -117,12 +117,13 @@ class AccessParams:
     def from_file(cls, path: str | Path | None = None) -> AccessParams:
         """Read ``[access]`` from ``data/params/speeds.toml`` (defaults when the file or table is
         absent; the parsed file is cached until it changes)."""
-        p = Path(path) if path else project_data_dir() / "params" / "speeds.toml"
+        # plain strings: this runs on every routing call, pathlib joins cost more than the stat
+        p = os.fspath(path) if path else os.path.join(project_data_dir(), "params", "speeds.toml")
         try:
             st = os.stat(p)
         except OSError:
             return cls()
-        return cls._read(str(p), st.st_mtime_ns, st.st_size)
+        return cls._read(p, st.st_mtime_ns, st.st_size)
 
     @classmethod
     @functools.lru_cache(maxsize=8)

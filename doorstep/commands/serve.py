@@ -4,9 +4,13 @@ add, passwd, disable, enable, remove, list)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
+import signal
+import socket
 import sys
+from typing import Any
 
 from doorstep.geo._errors import InputError
 
@@ -16,7 +20,14 @@ from ._common import add_serve_options, check_port_free, port_error
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the web app 启动网站 (waitress, production WSGI server)")
     add_serve_options(p)
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes forked after loading, sharing one socket (default 1; "
+        "one per core for the resident API under load)",
+    )
     p.add_argument("--vintage", choices=["2016", "2023"], default=None, help="village list vintage")
     p.add_argument("--data", metavar="DIR", help="reference data folder")
     p.add_argument(
@@ -76,10 +87,11 @@ def _password_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from waitress import create_server
-
     from doorstep.webmap.app import ensure_secret_key, instance_folder
 
+    workers = int(getattr(args, "workers", 1))  # `doorstep run` serves with one process
+    if not 1 <= workers <= 64 or not 1 <= args.threads <= 256:
+        raise InputError("--workers must be 1..64 and --threads 1..256")
     check_port_free(args.host, args.port)  # before minutes of loading
     inst = instance_folder(args.instance)
     ensure_secret_key(inst)  # create_app reads instance/secret_key (unless configured)
@@ -103,29 +115,88 @@ def cmd_serve(args: argparse.Namespace) -> int:
         st.engine  # noqa: B018 - build model, engine and baseline before accepting requests
         st.coverage()
     try:  # listen first, then say so: a port taken meanwhile is a message, not a traceback
-        server = create_server(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="doorstep",
-            # the server refuses large bodies itself, before Flask reads them
-            max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
-        )
+        sock = listen_socket(args.host, args.port)
     except OSError as exc:
         raise port_error(args.host, args.port, exc) from exc
+    opts = {
+        "threads": args.threads,
+        "ident": "doorstep",
+        # the server refuses large bodies itself, before Flask reads them
+        "max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"]),
+    }
     sys.stdout.write(
         f"Doorstep serving {st.model.name} on http://{args.host}:{args.port}/ "
-        f"(instance {inst}); Ctrl-C to stop\n"
+        f"(instance {inst}, {workers} worker(s) x {args.threads} threads); Ctrl-C to stop\n"
     )
     sys.stdout.flush()
+    if workers == 1:
+        run_waitress(app, sock, opts)
+    else:
+        prefork(app, sock, opts, workers)
+    return 0
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (SO_REUSEADDR, as waitress binds its own)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=1024)
+
+
+def run_waitress(app: Any, sock: socket.socket, opts: dict[str, Any]) -> None:
+    """Serve ``app`` with waitress on the already listening ``sock`` until stopped."""
+    from waitress import create_server
+
+    server = create_server(app, sockets=[sock], **opts)
     try:
         server.run()
     except KeyboardInterrupt:
         sys.stdout.write("Doorstep stopped\n")
     finally:
         server.close()
-    return 0
+
+
+def prefork(app: Any, sock: socket.socket, opts: dict[str, Any], workers: int) -> None:
+    """Fork ``workers`` waitress processes on one listening socket (the loaded county model,
+    engine and baseline are shared copy-on-write; SQLite is opened per request, WAL mode).
+
+    The parent restarts a worker that dies and, on SIGTERM or Ctrl-C, stops them all. Per-process
+    state (the LRU of built results, the month-plan limit) is held by each worker.
+    """
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # worker: default signals, serve until terminated
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            try:
+                run_waitress(app, sock, opts)
+            finally:
+                os._exit(0)
+        children.add(pid)
+
+    def stop(_sig: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        spawn()
+    while children:
+        try:
+            pid, _status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            spawn()
+    sock.close()
+    sys.stdout.write("Doorstep stopped\n")
 
 
 def read_password(args: argparse.Namespace) -> str:

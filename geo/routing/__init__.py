@@ -23,7 +23,7 @@ a road graph or a :class:`RoadIndex`.
 
 from doorstep.geo.params import AccessParams
 
-from .graph import Augmented, Prepared, augment, prepare
+from .graph import Augmented, Prepared, augment, prepare, prepared_points
 from .index import RoadIndex, check_mode, graph_of, road_index
 from .isochrones import (
     DEFAULT_BREAKS,
@@ -43,7 +43,7 @@ from .od import (
     od_minutes_prepared,
 )
 from .paths import Route, route, routes
-from .snap import Ends, Snaps, point_ends, point_xy, snap_points
+from .snap import Ends, PointSet, Snaps, point_ends, point_xy, snap_points
 
 __all__ = [
     "BORDER_M",
@@ -55,6 +55,7 @@ __all__ = [
     "NearestPoint",
     "NearestResult",
     "ODMatrix",
+    "PointSet",
     "Prepared",
     "RoadIndex",
     "Route",
@@ -71,6 +72,7 @@ __all__ = [
     "point_ends",
     "point_xy",
     "prepare",
+    "prepared_points",
     "reachable_pieces",
     "road_index",
     "route",

@@ -25,7 +25,15 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.params import AccessParams
 
 from .index import FloatArray, IntArray, RoadIndex, check_mode, road_index
-from .snap import Ends, Snaps, end_flags, point_ends, point_xy, snap_cached, xy_digest
+from .snap import (
+    Ends,
+    PointSet,
+    Snaps,
+    end_flags,
+    point_ends,
+    point_set,
+    snap_cached,
+)
 
 EPS_MIN = 0.0  # explicit zeros are kept as edges by scipy.sparse.csgraph (csr built directly)
 
@@ -54,6 +62,8 @@ class Augmented:
     _keys: IntArray | None = None
     _len_data: FloatArray | None = None
     _records: dict[tuple[int, int], int] | None = None
+    # polyline of each record in each direction, cut once (paths.record_piece)
+    pieces: dict[tuple[int, bool], list[tuple[float, float]]] = field(default_factory=dict)
 
     @property
     def n_total(self) -> int:
@@ -248,6 +258,17 @@ class Prepared:
 CACHE_SIZE = 16  # prepared point sets kept per road index
 
 
+def prepared_points(model_or_graph: Any, points: Any) -> PointSet:
+    """``points`` (GeoDataFrame/GeoSeries in any CRS, or metric ``(k, 2)``) read, projected and
+    keyed once for the road graph of ``model_or_graph``; pass the result to ``od_matrix``,
+    ``nearest_facility``, ``node_times`` ... instead of the frame to skip that fixed cost::
+
+        villages = prepared_points(model, model.villages)
+        nearest_facility(model, villages, points_set, "car")  # answers as with the frames
+    """
+    return point_set(points, road_index(model_or_graph).crs)
+
+
 def prepare(
     model_or_graph: Any, point_sets: list[Any], mode: str, access: AccessParams | None = None
 ) -> Prepared:
@@ -256,17 +277,19 @@ def prepare(
     ``model_or_graph`` is a county model, a road graph or a :class:`RoadIndex` (e.g. one
     re-timed by :meth:`RoadIndex.with_edge_minutes`). Results are cached on the road index,
     keyed by mode, access parameters and a digest of the points' metric coordinates, so repeated
-    questions on the same points skip the snapping (:func:`geo.routing.snap.snap_cached`).
+    questions on the same points skip the snapping (:func:`geo.routing.snap.snap_cached`); point
+    sets given as :class:`geo.routing.snap.PointSet` (:func:`geo.routing.point_set`) skip reading
+    and hashing the frames too.
     """
     check_mode(mode)
     idx = road_index(model_or_graph)
     access = access or AccessParams.from_file()
-    xys = [np.column_stack(point_xy(p, idx.crs)) for p in point_sets]
-    key = (mode, access, tuple(xy_digest(xy) for xy in xys))
+    prepared = [point_set(p, idx.crs) for p in point_sets]
+    key = (mode, access, tuple(p.digest for p in prepared))
     hit = idx.cache.get(key)
     if hit is not None:
         return cast(Prepared, hit)
-    sets = [snap_cached(idx, xy, mode, access) for xy in xys]
+    sets = [snap_cached(idx, p.xy, mode, access) for p in prepared]
     offsets = list(np.cumsum([0] + [len(s) for s in sets])[:-1].astype(int))
     prep = Prepared(idx, mode, sets, offsets)
     if len(idx.cache) >= CACHE_SIZE:

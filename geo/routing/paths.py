@@ -92,10 +92,20 @@ def walk(index: RoadIndex, aug: Augmented, points: Snaps, path: list[int], geome
         if not out.edges or out.edges[-1] != e:
             out.edges.append(e)
         if geometry:
-            f0, f1 = float(aug.f0[r]), float(aug.f1[r])
-            forward = p == aug.a[r]
-            out.coords += edge_piece(index, e, f0, f1) if forward else edge_piece(index, e, f1, f0)
+            out.coords += record_piece(index, aug, r, bool(p == aug.a[r]))
     return out
+
+
+def record_piece(index: RoadIndex, aug: Augmented, r: int, forward: bool) -> Coords:
+    """:func:`edge_piece` of augmented record ``r`` (``a → b`` if ``forward``), cut once per
+    record and direction and then reused (the web engine's routes cross the same roads)."""
+    key = (r, forward)
+    got = aug.pieces.get(key)
+    if got is None:
+        e, f0, f1 = int(aug.edge[r]), float(aug.f0[r]), float(aug.f1[r])
+        got = edge_piece(index, e, f0, f1) if forward else edge_piece(index, e, f1, f0)
+        aug.pieces[key] = got
+    return got
 
 
 def edge_label(index: RoadIndex, e: int) -> str:

@@ -70,9 +70,37 @@ class Snaps:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class PointSet:
+    """Points prepared once for repeated questions (:func:`point_set`): their metric ``xy``
+    ``(k, 2)`` (read-only) in ``crs`` and its ``digest``, the key of the snap and prepared-set
+    caches. Passing one instead of a GeoDataFrame skips reading the frame, projecting and
+    hashing on every call — the fixed cost of a small question such as ``nearest_facility``."""
+
+    xy: FloatArray
+    crs: str
+    digest: bytes
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+
+def point_set(points: Any, crs: str) -> PointSet:
+    """``points`` (GeoDataFrame/GeoSeries, metric array or PointSet) prepared for ``crs``."""
+    if isinstance(points, PointSet) and points.crs == crs:
+        return points
+    xy = np.column_stack(point_xy(points, crs)).reshape(-1, 2)
+    xy.setflags(write=False)
+    return PointSet(xy, crs, xy_digest(xy))
+
+
 def point_xy(points: Any, crs: str) -> tuple[FloatArray, FloatArray]:
-    """Metric coordinates of points given as a GeoDataFrame/GeoSeries (any CRS) or an (k, 2) array
-    already in the graph's metric CRS."""
+    """Metric coordinates of points given as a GeoDataFrame/GeoSeries (any CRS), a
+    :class:`PointSet` or an (k, 2) array already in the graph's metric CRS."""
+    if isinstance(points, PointSet):
+        if points.crs == crs:
+            return points.xy[:, 0].copy(), points.xy[:, 1].copy()
+        return _projected(points.crs, crs, points.xy[:, 0], points.xy[:, 1])
     if isinstance(points, np.ndarray):
         arr = np.asarray(points, dtype=float).reshape(-1, 2)
         return arr[:, 0].copy(), arr[:, 1].copy()

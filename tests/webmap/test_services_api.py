@@ -8,6 +8,8 @@ import pytest
 
 from tests.webmap.test_api import CENTRE, err
 
+pytestmark = pytest.mark.needs_data
+
 
 def test_nearest_returns_only_points_offering_the_service(client: Any, huayuan_model) -> None:
     from doorstep.geo.services import service_rules

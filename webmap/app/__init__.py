@@ -109,7 +109,7 @@ def create_app(
             "instance/config.py or DOORSTEP_SECRET_KEY (doorstep serve creates instance/secret_key)"
         )
 
-    from . import api, auth, circuits, db, errors, plan, resident, security, state
+    from . import api, auth, circuits, db, errors, fastpath, plan, resident, security, state
 
     db.init_app(app)
     state.init_app(app)
@@ -122,5 +122,6 @@ def create_app(
     app.register_blueprint(api.bp)
 
     security.register(app)
+    fastpath.register(app)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, send_file
@@ -14,7 +15,7 @@ from .auth import role_required
 from .db import ScenarioClash, get_db, save_scenario, scenario_dict
 from .errors import ApiError
 from .openapi import openapi_spec
-from .state import get_state
+from .state import AppState, get_state
 from .validate import MODES, choice, integer, json_body, month, number, text
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -79,16 +80,23 @@ def layer(name: str) -> Any:
 
 @bp.get("/nearest")
 def nearest() -> Any:
-    lon = number(request.args, "lon", -180, 180, required=True)
-    lat = number(request.args, "lat", -90, 90, required=True)
-    mode = choice(request.args, "mode", MODES, "car")
-    n = integer(request.args, "n", 1, 5, 3)
-    which = choice(request.args, "route", ("first", "all", "none"), "first")
-    service = request.args.get("service") or None
+    return jsonify(nearest_answer(request.args, get_state()))
+
+
+def nearest_answer(args: Mapping[str, Any], st: AppState) -> dict[str, Any]:
+    """The ``/api/nearest`` answer for query ``args`` (Flask's view and the lean WSGI path of
+    :mod:`.fastpath` both call this; bad values raise :class:`ApiError`). ``service=CODE``
+    answers with the points offering that service only."""
+    lon = number(args, "lon", -180, 180, required=True)
+    lat = number(args, "lat", -90, 90, required=True)
+    mode = choice(args, "mode", MODES, "car")
+    n = integer(args, "n", 1, 5, 3)
+    which = choice(args, "route", ("first", "all", "none"), "first")
+    service = args.get("service") or None
     if service is not None:
-        service = choice(request.args, "service", tuple(service_rules().services))
+        service = choice(args, "service", tuple(service_rules().services))
     assert lon is not None and lat is not None and n is not None
-    eng = get_state().service_engine(service)
+    eng = st.service_engine(service)
     if not eng.inside(lon, lat):
         raise ApiError(
             400,
@@ -114,17 +122,15 @@ def nearest() -> Any:
         }
         for p in found
     ]
-    return jsonify(
-        {
-            "origin": {"lon": lon, "lat": lat, "snap_m": round(snap_m, 1)},
-            "mode": mode,
-            "units": {"minutes": "min", "km": "km", "snap_m": "m"},
-            "modelled": bool(eng.index.modelled),
-            "service": services.service_info(service),
-            "results": results,
-            "online": ONLINE,
-        }
-    )
+    return {
+        "origin": {"lon": lon, "lat": lat, "snap_m": round(snap_m, 1)},
+        "mode": mode,
+        "units": {"minutes": "min", "km": "km", "snap_m": "m"},
+        "modelled": bool(eng.index.modelled),
+        "service": services.service_info(service),
+        "results": results,
+        "online": ONLINE,
+    }
 
 
 @bp.get("/villages/<code>")

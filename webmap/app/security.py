@@ -41,13 +41,19 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp: Response) -> Response:
-        for k, v in HEADERS.items():
+        for k, v in response_headers(app, resp.mimetype).items():
             resp.headers.setdefault(k, v)
-        if resp.mimetype == "application/json":
-            resp.headers.setdefault("Cache-Control", "no-store")
-        if app.config.get("HTTPS"):
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return resp
+
+
+def response_headers(app: Flask, mimetype: str | None) -> dict[str, str]:
+    """The headers every response carries (unless a view set its own), by content type."""
+    out = dict(HEADERS)
+    if mimetype == "application/json":
+        out["Cache-Control"] = "no-store"
+    if app.config.get("HTTPS"):
+        out["Strict-Transport-Security"] = "max-age=31536000"
+    return out
 
 
 _FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}

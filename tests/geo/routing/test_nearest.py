@@ -86,3 +86,20 @@ def test_engine_outline_and_modes():
     assert not eng.inside(*lonlat(-500 - 1.6 * BORDER_M, 0))
     with pytest.raises(ValueError, match="mode"):
         eng.nearest(*lonlat(0, 0), mode="plane")
+
+
+def test_route_pieces_cut_once_are_the_pieces_cut_each_time():
+    eng = NearestEngine(FakeModel(), facilities(), access=ACCESS)
+    rng = np.random.default_rng(3)
+    origins = [lonlat(*xy) for xy in rng.uniform([-100, -100], [2100, 1100], size=(25, 2))]
+    for mode in ("car", "walk"):
+        warm = [eng.nearest(*o, mode=mode, n=3, routes=None)[0] for o in origins]
+        pieces = eng._table(mode).prep.aug.pieces
+        assert pieces  # the walk filled the per-record memo
+        pieces.clear()
+        for o, before in zip(origins, warm, strict=True):
+            after = eng.nearest(*o, mode=mode, n=3, routes=None)[0]
+            pieces.clear()  # every answer from freshly cut pieces
+            assert [(p.row["id"], p.minutes, p.km, p.route) for p in after] == [
+                (p.row["id"], p.minutes, p.km, p.route) for p in before
+            ]

@@ -14,6 +14,8 @@ from werkzeug.test import Client
 
 from doorstep.webmap.app.fastpath import NearestFastPath, query_args
 
+pytestmark = pytest.mark.needs_data
+
 
 def test_query_args_keep_the_first_of_repeats() -> None:
     assert query_args("lon=1&lat=2&lon=3&mode=") == {"lon": "1", "lat": "2", "mode": ""}

@@ -148,11 +148,12 @@ def run_waitress(app: Any, sock: socket.socket, opts: dict[str, Any]) -> None:
 
     server = create_server(app, sockets=[sock], **opts)
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C: waitress handles KeyboardInterrupt itself
     except KeyboardInterrupt:
-        sys.stdout.write("Doorstep stopped\n")
+        pass
     finally:
         server.close()
+    sys.stdout.write("Doorstep stopped\n")
 
 
 def prefork(app: Any, sock: socket.socket, opts: dict[str, Any], workers: int) -> None:

@@ -8,7 +8,7 @@ import sys
 
 from doorstep.geo._errors import InputError
 
-from ._common import check_output_folder
+from ._common import add_model_options, check_output_folder, model_from_args
 
 log = logging.getLogger(__name__)
 
@@ -28,36 +28,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (<code>.pdf each)")
     p.add_argument(
-        "--villages",
+        "--codes",
         metavar="CODE,...",
         help="only these village codes, comma-separated (default: every village)",
     )
-    p.add_argument(
-        "--vintage",
-        choices=["2016", "2023"],
-        default="2023",
-        help="village list: NBS 2023 (228 units, default) or 2016 (241)",
-    )
-    p.add_argument(
-        "--data",
-        metavar="DIR",
-        help="reference data folder (default $DOORSTEP_DATA or ../shared/data)",
-    )
+    add_model_options(p)  # the posters show the same model as every other command
     p.set_defaults(func=cmd_posters)
 
 
 def cmd_posters(args: argparse.Namespace) -> int:
-    from doorstep.geo.model import build_county_model
     from doorstep.webmap.posters import check_base_url, write_posters
 
     base = check_base_url(args.base_url)  # before any work
     check_output_folder(args.out, "--out")
     codes = None
-    if args.villages is not None:
-        codes = [c.strip() for c in args.villages.split(",") if c.strip()]
+    if args.codes is not None:
+        codes = [c.strip() for c in args.codes.split(",") if c.strip()]
         if not codes:
-            raise InputError("--villages needs at least one village code (CODE,CODE,...)")
-    model = build_county_model(vintage=args.vintage, data=args.data)
+            raise InputError("--codes needs at least one village code (CODE,CODE,...)")
+    model = model_from_args(args)
 
     def progress(done: int, total: int) -> None:
         if done % PROGRESS_EVERY == 0 or done == total:

@@ -74,9 +74,7 @@ def test_villages_option_selects(huayuan_model: Any, tmp_path: Path) -> None:
 
     codes = [str(c) for c in huayuan_model.villages["code"].iloc[:2]]
     out = tmp_path / "two"
-    assert (
-        main(["posters", "--base-url", BASE, "--out", str(out), "--villages", ",".join(codes)]) == 0
-    )
+    assert main(["posters", "--base-url", BASE, "--out", str(out), "--codes", ",".join(codes)]) == 0
     assert sorted(p.stem for p in out.glob("*.pdf")) == sorted(codes)
 
 

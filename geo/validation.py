@@ -23,6 +23,7 @@ Error % is :math:`100\\,(m - r)/r` for model value :math:`m` and reference :math
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -228,8 +229,16 @@ def parse_number(text: object) -> float | None:
 
 
 def read_facts(folder: Path) -> pd.DataFrame:
-    """The published-facts table (columns unit, fact, value, year_or_era, url, quote)."""
+    """The published-facts table (columns unit, fact, value, year_or_era, url, quote); read once
+    per file version however many checks use it (a copy each call)."""
     path = folder / FACTS
+    st = path.stat() if path.is_file() else None
+    key = (st.st_mtime_ns, st.st_size) if st else (0, 0)
+    return _read_facts(path, *key).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_facts(path: Path, _mtime_ns: int, _size: int) -> pd.DataFrame:
     df = read_table(path, dtype_str=("value",))
     require_columns(df, ["unit", "fact", "value", "year_or_era", "url"], path)
     return df.fillna("")

@@ -47,6 +47,7 @@ import pandas as pd
 
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.params import _read_toml
+from doorstep.geo.services import county_centre
 from doorstep.geo.settings import project_data_dir
 
 from .accessibility import FCAParams, accessibility
@@ -321,9 +322,7 @@ def demand_capacity(
     params = params or DemandParams.from_file()
     mode = mode or CoverageTarget().mode
     sp = model.service_points
-    centre = sp[sp["tier"] == "county_centre"]
-    if centre.empty:
-        raise InputError("the model has no county centre (tier county_centre) to queue at")
+    centre = county_centre(sp, "to queue at")
     windows = int(centre["windows"].iloc[0]) if "windows" in centre.columns else 1
     queue = centre_queue(params, windows)
     vd = village_demand(model, params, mode)

@@ -304,3 +304,18 @@ class ServicePointRules:
 def service_rules() -> ServicePointRules:
     """The rules of ``data/params`` (read once per process)."""
     return ServicePointRules.from_files()
+
+
+def county_centre(points: pd.DataFrame, purpose: str) -> pd.DataFrame:
+    """The county legal service centre's row(s) of a service-point table (tier ``county_centre``).
+
+    ``purpose`` completes the error message when there is none ("to measure from", "to queue
+    at"), so the user knows which answer needs it.
+    """
+    centre = points[points["tier"] == "county_centre"]
+    if centre.empty:
+        raise InputError(
+            f"the model has no county centre (tier county_centre) {purpose}; add a row with "
+            "tier = county_centre to the service points file"
+        )
+    return centre

@@ -43,6 +43,7 @@ from pyproj import Geod
 from ._errors import DataFileError, DoorstepError, InputError
 from .imputation import ImputationParams, ImputationReport, leave_one_out
 from .readers import read_table, read_vector, require_columns
+from .services import county_centre
 from .settings import huayuan_dir
 
 if TYPE_CHECKING:
@@ -248,10 +249,7 @@ def _read_facts(path: Path, _mtime_ns: int, _size: int) -> pd.DataFrame:
 
 
 def _county_centre(model: CountyModel) -> gpd.GeoDataFrame:
-    sp = model.service_points
-    cc = sp[sp["tier"] == "county_centre"]
-    if cc.empty:
-        raise InputError("the model has no county centre (tier county_centre) to measure from")
+    cc = county_centre(model.service_points, "to measure from")
     return cc.iloc[[0]][["geometry"]].to_crs("EPSG:4326")
 
 

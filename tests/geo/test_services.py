@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from doorstep.geo._errors import DataFileError, InputError
-from doorstep.geo.services import TIERS, ServicePointRules, service_rules
+from doorstep.geo.services import TIERS, ServicePointRules, county_centre, service_rules
 from doorstep.geo.settings import project_data_dir
 from tests.analysis.fakecounty import line_county
 
@@ -85,3 +86,12 @@ def test_a_changed_role_changes_every_selection(tmp_path: Path) -> None:
     )
     r = ServicePointRules.from_files(p)
     assert list(r.coverage_points(line_county().service_points)["id"]) == ["K"]
+
+
+def test_county_centre_is_found_or_named_in_the_error() -> None:
+    pts = pd.DataFrame(
+        {"tier": ["township_station", "county_centre", "village_room"], "n": [1, 2, 3]}
+    )
+    assert county_centre(pts, "to queue at")["n"].tolist() == [2]
+    with pytest.raises(InputError, match=r"no county centre.*to queue at.*tier = county_centre"):
+        county_centre(pts[pts["tier"] != "county_centre"], "to queue at")

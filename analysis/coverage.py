@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,9 @@ from doorstep.geo.params import MODES, _read_toml, check_minutes
 from doorstep.geo.routing import check_mode, nearest_facility
 from doorstep.geo.services import service_rules
 from doorstep.geo.settings import project_data_dir
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +172,13 @@ def _json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def quality_of(model: Any) -> dict[str, Any]:
+def quality_of(model: CountyModel) -> dict[str, Any]:
     """``model.quality()`` when the model provides it (real/modelled status of every layer)."""
     q = getattr(model, "quality", None)
     return q() if callable(q) else {}
 
 
-def coverage_points(model: Any, service: str | None = None) -> pd.DataFrame:
+def coverage_points(model: CountyModel, service: str | None = None) -> pd.DataFrame:
     """Service points that count for coverage (:meth:`geo.services.ServicePointRules.
     coverage_points`: staffed and offering legal consultation) or, with ``service``, the points
     open for that service (:meth:`~geo.services.ServicePointRules.offering`)."""
@@ -185,7 +188,7 @@ def coverage_points(model: Any, service: str | None = None) -> pd.DataFrame:
     return rules.offering(model.service_points, service)
 
 
-def service_meta(model: Any, service: str | None) -> dict[str, Any]:
+def service_meta(model: CountyModel, service: str | None) -> dict[str, Any]:
     """What the times of a per-service coverage measure: the service, its points and its note
     (e.g. legal-aid applications are handed in at the nearest accepting point and forwarded)."""
     rules = service_rules()
@@ -211,7 +214,7 @@ def service_meta(model: Any, service: str | None) -> dict[str, Any]:
 
 
 def village_times(
-    model: Any,
+    model: CountyModel,
     modes: Sequence[str] = MODES,
     cutoff: float | None = None,
     with_paths: bool = False,
@@ -313,7 +316,7 @@ def summarise(df: pd.DataFrame, target: CoverageTarget) -> dict[str, Any]:
 
 
 def coverage(
-    model: Any,
+    model: CountyModel,
     target: CoverageTarget | None = None,
     modes: Sequence[str] = MODES,
     with_paths: bool = False,

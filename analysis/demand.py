@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ from doorstep.geo.settings import project_data_dir
 
 from .accessibility import FCAParams, accessibility
 from .coverage import CoverageTarget, _json_records, coverage, quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 DEMAND_TOML = project_data_dir() / "params" / "demand.toml"
 
@@ -238,7 +241,7 @@ def saturation_year(params: DemandParams, capacity_per_hour: float) -> int | Non
     return params.base_year + math.ceil(n - 1e-12)
 
 
-def village_demand(model: Any, params: DemandParams, mode: str) -> pd.DataFrame:
+def village_demand(model: CountyModel, params: DemandParams, mode: str) -> pd.DataFrame:
     """Per village and spread service: demand a year (population share of the county figure)
     and the nearest point open for the service that receives it, with the travel time."""
     v = model.villages
@@ -263,7 +266,7 @@ def village_demand(model: Any, params: DemandParams, mode: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def point_load(model: Any, params: DemandParams, villages: pd.DataFrame) -> pd.DataFrame:
+def point_load(model: CountyModel, params: DemandParams, villages: pd.DataFrame) -> pd.DataFrame:
     """Per point receiving demand: visits and staff hours needed a year against its staffed
     hours a year (``utilisation`` = needed / staffed; ``inf`` for a point with no hours)."""
     vd = villages[villages["point_id"] != ""].copy()
@@ -314,7 +317,7 @@ class DemandCapacity:
 
 
 def demand_capacity(
-    model: Any, params: DemandParams | None = None, mode: str | None = None
+    model: CountyModel, params: DemandParams | None = None, mode: str | None = None
 ) -> DemandCapacity:
     """Demand and capacity of ``model``: the county centre's queue (Erlang C), the county demand
     spread to villages and points (by ``mode``, default the coverage target's), and the 2SFCA

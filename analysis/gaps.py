@@ -16,7 +16,7 @@ the threshold of that village (urban or rural).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,9 @@ from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags
 
 from .coverage import CoverageResult, CoverageTarget, coverage, coverage_points, quality_of
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def _reason(row: pd.Series) -> tuple[str, str]:
 
 
 def underserved_villages(
-    model: Any,
+    model: CountyModel,
     target: CoverageTarget | None = None,
     result: CoverageResult | None = None,
 ) -> pd.DataFrame:
@@ -109,7 +112,7 @@ def underserved_villages(
     return gap.reset_index(drop=True)
 
 
-def county_grid(model: Any, cell_m: float = 500.0) -> gpd.GeoDataFrame:
+def county_grid(model: CountyModel, cell_m: float = 500.0) -> gpd.GeoDataFrame:
     """Square cells of ``cell_m`` metres whose centre lies inside the county (metric CRS)."""
     if not 50 <= cell_m <= 10_000:
         raise InputError(f"grid cell size must be 50–10000 m, got {cell_m}")
@@ -126,7 +129,7 @@ def county_grid(model: Any, cell_m: float = 500.0) -> gpd.GeoDataFrame:
 
 
 def underserved_cells(
-    model: Any, target: CoverageTarget | None = None, cell_m: float = 500.0
+    model: CountyModel, target: CoverageTarget | None = None, cell_m: float = 500.0
 ) -> gpd.GeoDataFrame:
     """Grid cells beyond the target from the nearest point counting for coverage, ranked by
     modelled population (GeoDataFrame in EPSG:4326; ``population_est`` in persons, modelled).

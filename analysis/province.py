@@ -31,7 +31,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,9 @@ from doorstep.geo._errors import DoorstepError, InputError
 from doorstep.geo.atomic import atomic_path
 
 from .coverage import CoverageTarget, coverage
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def county_coverage(
-    model: Any, params: ProvinceParams
+    model: CountyModel, params: ProvinceParams
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Village times, the township table and the county figures of
     :func:`analysis.coverage.coverage` (one mode, no per-tier times) for one county.

@@ -14,7 +14,7 @@ each row carries the service's ``note`` saying what its time measures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +24,12 @@ from doorstep.geo.services import service_rules
 
 from .coverage import CoverageTarget, coverage, coverage_points, village_times
 
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
+
 
 def service_coverage_table(
-    model: Any, target: CoverageTarget | None = None, mode: str | None = None
+    model: CountyModel, target: CoverageTarget | None = None, mode: str | None = None
 ) -> pd.DataFrame:
     """One row per service and area (``scope`` county / township): population shares within
     each break of ``target`` by ``mode`` (default: the target's mode), mean and p90 minutes.
@@ -88,7 +91,7 @@ def service_coverage_table(
     return out
 
 
-def village_service_times(model: Any, modes: Sequence[str] = MODES) -> pd.DataFrame:
+def village_service_times(model: CountyModel, modes: Sequence[str] = MODES) -> pd.DataFrame:
     """Per village, service and mode: minutes to the nearest point open for the service
     (``minutes``, ``inf`` when none is reachable or none offers it) and that point
     (``point_id``, ``""`` if none). One multi-source Dijkstra pass per service and mode."""

@@ -7,17 +7,20 @@ reshape its output into the GeoDataFrames :class:`webmap.layers.MapLayers` draws
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
 from doorstep.geo._errors import InputError
 
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
+
 log = logging.getLogger(__name__)
 
 
 def proposed_sites(
-    model: Any, k: int, target: Any = None, objective: str = "mclp"
+    model: CountyModel, k: int, target: Any = None, objective: str = "mclp"
 ) -> gpd.GeoDataFrame:
     """Proposed new sites (points with ``name``, ``note``) from :mod:`analysis.siting.county`,
     each village judged against its own threshold of ``target`` (a
@@ -51,7 +54,7 @@ def sites_from_report(rep: dict[str, Any], label: str, status: str) -> gpd.GeoDa
     )
 
 
-def circuit_routes(model: Any, month: str, *, n_lawyers: int = 8) -> gpd.GeoDataFrame:
+def circuit_routes(model: CountyModel, month: str, *, n_lawyers: int = 8) -> gpd.GeoDataFrame:
     """Lawyer day routes of ``month`` planned by :func:`analysis.circuits.county.plan_county_month`
     (LineStrings along the roads, WGS84) with ``lawyer``, ``date``, ``minutes`` (driving), ``km``
     and ``stops``."""

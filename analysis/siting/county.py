@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +36,9 @@ from .mclp import mclp
 from .pcenter import pcenter
 from .pmedian import pmedian
 from .result import SitingResult
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ class CountySiting:
         return target.thresholds(self.demand["urban"].to_numpy(bool))
 
 
-def _candidate_points(model: Any) -> gpd.GeoDataFrame:
+def _candidate_points(model: CountyModel) -> gpd.GeoDataFrame:
     """Default candidates: the candidate points of :mod:`geo.services`, named by their village
     (id = village code, name = village name) when they stand for one."""
     pts = service_rules().candidate_points(model.service_points)
@@ -85,7 +88,7 @@ def _candidate_points(model: Any) -> gpd.GeoDataFrame:
 
 
 def county_problem(
-    model: Any,
+    model: CountyModel,
     *,
     mode: str = "car",
     candidates: gpd.GeoDataFrame | None = None,
@@ -307,7 +310,7 @@ def township_effect(
 
 
 def site_report(
-    model: Any,
+    model: CountyModel,
     cs: CountySiting,
     res: SitingResult,
     objective: str,

@@ -21,7 +21,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from doorstep.geo.params import MODES
 from ..coverage import CoverageResult, CoverageTarget, _json_records
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +122,7 @@ def _interval_rows(
 
 
 def coverage_ensemble(
-    model: Any,
+    model: CountyModel,
     target: CoverageTarget | None = None,
     draws: int = DEFAULT_RUN_DRAWS,
     seed: int = 0,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ from doorstep.geo.routing import (
 
 from ..coverage import coverage_points
 from .params import Range, UncertaintyParams
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,7 @@ def edge_modelled(graph: Any) -> NDArray[np.bool_]:
 class EnsembleEngine:
     """Draws and per-draw travel times / populations for one county model."""
 
-    def __init__(self, model: Any, params: UncertaintyParams | None = None) -> None:
+    def __init__(self, model: CountyModel, params: UncertaintyParams | None = None) -> None:
         self.model = model
         self.params = params or UncertaintyParams.from_file()
         mp = ModelParams.from_files()
@@ -135,7 +138,7 @@ class EnsembleEngine:
         self.dims = self._dimensions()
 
     # ------------------------------------------------------------------ set-up
-    def _villages(self, model: Any) -> None:
+    def _villages(self, model: CountyModel) -> None:
         v = model.villages
         self.pop = v["population"].to_numpy(float)
         src = v["population_source"].astype(str) if "population_source" in v else None
@@ -337,7 +340,7 @@ def _frac(tot: FloatArray, sel: NDArray[np.bool_]) -> FloatArray:
 
 
 def _population_blocks(
-    model: Any, modelled: NDArray[np.bool_]
+    model: CountyModel, modelled: NDArray[np.bool_]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Block of every village whose total is kept (``-1`` for real populations) and, per block,
     1 = urban / 0 = rural group, -1 = a township with a published total."""

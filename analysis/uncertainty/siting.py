@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,11 +26,14 @@ from .coverage import INTERVAL, PERCENTILE_METHOD
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
 
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
+
 log = logging.getLogger(__name__)
 
 
 def siting_ensemble(
-    model: Any,
+    model: CountyModel,
     cs: CountySiting,
     res: SitingResult,
     objective: str,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from .coverage import (
 from .engine import EnsembleEngine
 from .params import UncertaintyParams
 from .siting import siting_ensemble
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 
 @dataclass
@@ -56,7 +59,7 @@ class RunEnsemble:
 
 
 def run_ensemble(
-    model: Any,
+    model: CountyModel,
     target: CoverageTarget,
     *,
     draws: int = DEFAULT_RUN_DRAWS,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -32,6 +32,9 @@ from .graph import Prepared, prepare
 from .index import FloatArray, check_mode, road_index
 from .paths import Coords, edge_piece, pred_path, walk
 from .snap import Ends, Snaps, point_ends, same_edge_pairs, snap_points
+
+if TYPE_CHECKING:
+    from doorstep.geo.model import CountyModel
 
 BORDER_M = 500.0  # GPS noise / border hamlets: accept points this close outside the outline
 
@@ -83,7 +86,7 @@ class NearestEngine:
         The service points to search (a GeoDataFrame, e.g. the staffed points).
     """
 
-    def __init__(self, model: Any, points: Any, access: AccessParams | None = None) -> None:
+    def __init__(self, model: CountyModel, points: Any, access: AccessParams | None = None) -> None:
         self.model = model
         self.index = road_index(model)
         self.access = access or AccessParams.from_file()

@@ -219,13 +219,22 @@ def test_resident_call_button_and_large_text_that_sticks(
     p.close()
 
 
-def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path) -> None:
+def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_path: Path) -> None:
     p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
     pg = p.page
     login(pg, server, PLANNER)
     pg.goto(server + "/plan/")
     pg.wait_for_selector("#town-table tbody tr")
     assert pg.locator("#town-table tbody tr").count() == 12
+    # the modelled-data notice and the 5–95 % ranges sit next to the figures they qualify
+    notice = pg.inner_text("#modelled-notice")
+    assert "roads" in notice and "modelled" in notice and "draws" in notice
+    api = pg.evaluate("fetch('/api/coverage?mode=car').then(r => r.json())")["county"]
+    ranges = pg.locator("#county-summary [data-range]").all_inner_texts()
+    lo, hi = api["share_within_30_p05"], api["share_within_30_p95"]
+    assert f"{100 * lo:.1f}%–{100 * hi:.1f}%" in ranges and lo <= api["share_within_30"] <= hi
+    assert len(ranges) == 5  # every share and the mean time carry a range
+    p.shot("planner_dashboard")
     # the validation table, one per check, filled from /api/validation
     pg.wait_for_selector("#validation table.validation", state="attached", timeout=COMPUTE_MS)
     checks = pg.locator("#validation table.validation")
@@ -252,6 +261,35 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path) -> Non
     pg.wait_for_selector("#scenarios tbody tr")
     assert "MCLP k=3" in pg.inner_text("#scenarios")
     p.shot("planner_mclp_whatif")
+    # a second scenario, then both side by side: a map and the saved figures each
+    pg.fill("#wi-k", "1")
+    with pg.expect_response(lambda r: r.url.endswith("/api/whatif"), timeout=COMPUTE_MS):
+        pg.click("#wi-run")
+    pg.wait_for_selector("#cov-after")
+    pg.fill("#sc-name", "MCLP k=1")
+    pg.click("#sc-save")
+    pg.wait_for_selector("#scenarios tbody tr:nth-child(2)")
+    for box in pg.locator("#scenarios tbody input").all():
+        box.check()
+    pg.click("#sc-compare")
+    pg.wait_for_selector("#compare-panels[data-ready='1']", timeout=COMPUTE_MS)
+    saved = pg.evaluate("fetch('/api/scenarios').then(r => r.json())")["scenarios"]
+    shown = pg.locator("#compare-panels .cmp-after").all_inner_texts()
+    assert shown == [f"{100 * s['summary']['share_after']:.1f}%" for s in saved]
+    assert pg.locator("#compare-panels .cmp-map .leaflet-pane").count() >= 2
+    assert saved[0]["summary"]["share_after"] > saved[1]["summary"]["share_after"]  # k=3 > k=1
+    pg.locator("#compare-panels").scroll_into_view_if_needed()
+    p.shot("planner_scenarios_side_by_side")
+    # the current map as a PNG, made in the browser from local assets only
+    pg.evaluate("window.scrollTo(0, 0)")
+    with pg.expect_download(timeout=COMPUTE_MS) as dl:
+        pg.click("#map-png")
+    png = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(png)
+    data = png.read_bytes()
+    assert png.suffix == ".png" and data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 400 and height >= 300, (width, height)
     p.close()
 
 

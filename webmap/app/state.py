@@ -140,10 +140,18 @@ class AppState:
         )
 
     def coverage(self) -> Any:
-        """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car."""
+        """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car, with
+        the 5–95 % range of every figure over the ensemble's draws of the modelled inputs (the
+        same draws and seed as ``doorstep run``, so the pages and the report agree)."""
         from doorstep.analysis.coverage import coverage
+        from doorstep.analysis.uncertainty import DEFAULT_RUN_DRAWS
+        from doorstep.analysis.uncertainty.coverage import annotate_coverage, coverage_ensemble
 
-        return self._get("coverage", lambda: coverage(self.model))
+        def build() -> Any:
+            res = coverage(self.model)
+            return annotate_coverage(res, coverage_ensemble(self.model, draws=DEFAULT_RUN_DRAWS))
+
+        return self._get("coverage", build)
 
     def underserved(self, target: Any) -> Any:
         """:func:`analysis.gaps.underserved_villages` for a

@@ -30,20 +30,39 @@
   };
   legend.addTo(map);
   const pct = x => x == null ? "—" : (100 * x).toFixed(1) + "%";
+  // the 5–95 % range of a figure over the ensemble's draws of the modelled inputs
+  const range = (row, key, fmt) => (row[key + "_p05"] == null || row[key + "_p95"] == null) ? "" :
+    `${fmt(row[key + "_p05"])}–${fmt(row[key + "_p95"])}`;
+  function showNotice(meta) {
+    const q = meta.quality || {}, u = meta.uncertainty || {};
+    const layers = Object.entries(q.layers || {}).filter(([, l]) => l.modelled);
+    const items = layers.map(([name, l]) => `<li><b>${esc(name)}</b>: 模型推算 modelled — ${esc(l.source)}${l.notes ? ` (${esc(l.notes)})` : ""}</li>`).join("");
+    const vq = q.village_location_quality || {};
+    const imputed = Object.entries(vq).filter(([k]) => k !== "exact" && k !== "geocoded").reduce((a, [, n]) => a + n, 0);
+    const names = layers.map(([name]) => esc(name)).join(", ");
+    document.getElementById("modelled-notice-body").innerHTML =
+      (layers.length ? `<p><b>${layers.length}</b> 个图层为模型推算，不是实测 layers are modelled, not measured: <b>${names}</b>.` : `<p>所有图层均为实测数据 Every layer is from a real source.`) +
+      (imputed ? ` ${imputed} 个村的位置为推算（待核实）village points are imputed (to be confirmed).` : "") + "</p>" +
+      (u.draws ? `<p>每个数字下的小字为 5–95% 范围：对模型推算的输入抽样 ${u.draws} 次（种子 ${u.seed}）。The small figures under each number are its 5–95 % range over ${u.draws} draws of the modelled inputs (seed ${u.seed}); real inputs are never sampled.</p>` : "") +
+      (layers.length ? `<details><summary>来源与方法 Sources and methods</summary><ul>${items}</ul></details>` : "");
+  }
 
   async function loadCoverage() {
     const mode = document.getElementById("cov-mode").value;
     const c = await api(`/api/coverage?mode=${mode}`);
     const k = c.county;
+    const mins = x => x == null ? "—" : x.toFixed(1) + " min";
     document.getElementById("county-summary").innerHTML = [
-      ["人口 Population", k.population.toLocaleString()], ["≤15 分钟 min", pct(k.share_within_15)],
-      ["≤30 分钟 min", pct(k.share_within_30)], ["≤60 分钟 min", pct(k.share_within_60)],
-      ["平均 Mean", (k.mean_min == null ? "—" : k.mean_min.toFixed(1) + " min")],
-      ["达标 Target met", pct(k.share_meeting_target)]].map(([a, b]) => `<div class="card"><div class="small">${a}</div><b>${b}</b></div>`).join("");
+      ["人口 Population", k.population.toLocaleString(), ""], ["≤15 分钟 min", pct(k.share_within_15), range(k, "share_within_15", pct)],
+      ["≤30 分钟 min", pct(k.share_within_30), range(k, "share_within_30", pct)], ["≤60 分钟 min", pct(k.share_within_60), range(k, "share_within_60", pct)],
+      ["平均 Mean", mins(k.mean_min), range(k, "mean_min", mins)],
+      ["达标 Target met", pct(k.share_meeting_target), range(k, "share_meeting_target", pct)]].map(([a, b, r]) =>
+      `<div class="card"><div class="small">${a}</div><b>${b}</b>${r ? `<span class="range" data-range>${r}</span>` : ""}</div>`).join("");
+    showNotice(c.meta);
     document.getElementById("town-chart").innerHTML = c.townships.map(t =>
       `<div class="bar-row"><span class="bar-label">${esc(t.town_name)}</span><span class="bar"><span style="width:${(100 * (t.share_within_30 || 0)).toFixed(1)}%"></span></span><span class="bar-val">${pct(t.share_within_30)}</span></div>`).join("");
     document.querySelector("#town-table tbody").innerHTML = c.townships.map(t =>
-      `<tr><td>${esc(t.town_name)}</td><td>${t.population.toLocaleString()}</td><td>${pct(t.share_within_15)}</td><td>${pct(t.share_within_30)}</td><td>${pct(t.share_within_60)}</td><td>${t.mean_min == null ? "—" : t.mean_min.toFixed(1)}</td><td>${t.complies ? "✔" : "✘"}</td></tr>`).join("");
+      `<tr><td>${esc(t.town_name)}</td><td>${t.population.toLocaleString()}</td><td>${pct(t.share_within_15)}</td><td>${pct(t.share_within_30)}<span class="range">${range(t, "share_within_30", pct)}</span></td><td>${pct(t.share_within_60)}</td><td>${t.mean_min == null ? "—" : t.mean_min.toFixed(1)}</td><td>${t.complies ? "✔" : "✘"}</td></tr>`).join("");
     const u = await api(`/api/underserved?mode=${mode}`);
     document.getElementById("underserved-target").textContent = `${u.count} 个村 villages · ${u.threshold}`;
     document.getElementById("underserved").innerHTML = u.villages.slice(0, 15).map(v =>
@@ -117,6 +136,56 @@
     const c = await api(`/api/scenarios/compare?ids=${ids.join(",")}`);
     document.getElementById("compare").innerHTML = c.scenarios.map(x =>
       `<div class="bar-row"><span class="bar-label">${esc(x.name)}</span><span class="bar"><span style="width:${(100 * x.summary.share_after).toFixed(1)}%"></span></span><span class="bar-val">${pct(x.summary.share_after)}</span></div>`).join("");
+    if (ids.length >= 2) await sideBySide(ids.slice(0, 2));
+  });
+  // two saved scenarios side by side: a map each (villages covered before / newly / not, new sites)
+  // and the same figure cards; the figures are the saved results, nothing is recomputed here
+  let cmpMaps = [];
+  async function sideBySide(ids) {
+    const docs = await Promise.all(ids.map(id => api(`/api/scenarios/${id}`)));
+    const panel = document.getElementById("compare-panels");
+    cmpMaps.forEach(m => m.remove());
+    cmpMaps = [];
+    panel.hidden = false;
+    panel.querySelector(".compare-grid").innerHTML = docs.map((d, i) => {
+      const s = d.summary, p = d.params;
+      return `<article class="cmp" data-scenario="${d.id}"><h3>${esc(d.name)}</h3>
+        <p class="small">${esc(p.model)} · k = ${p.k} · 农村 rural ≤${p.minutes} / 城镇 urban ≤${p.urban_minutes} min · ${esc(p.mode)}</p>
+        <div class="cards"><div class="card"><div class="small">之前 Before</div><b>${pct(s.share_before)}</b></div>
+        <div class="card"><div class="small">之后 After</div><b class="cmp-after">${pct(s.share_after)}</b></div>
+        <div class="card"><div class="small">增加 Change</div><b>+${(s.covered_after - s.covered_before).toLocaleString()}</b><div class="small">人 persons</div></div></div>
+        <div id="cmp-map-${i}" class="cmp-map" role="region" aria-label="${esc(d.name)} 地图 map"></div>
+        <p class="small cmp-legend"><i style="background:#1a9850"></i>原已覆盖 covered before<i style="background:#2c7fb8"></i>新覆盖 newly covered<i style="background:#d73027"></i>仍未覆盖 not covered<i style="background:#ffd700"></i>新点 new site</p>
+        <p class="small">新点 new: ${(d.result.new_sites || []).map(x => esc(x.name)).join("、")}</p></article>`;
+    }).join("");
+    for (let i = 0; i < docs.length; i++) {
+      const r = docs[i].result, m = await baseMap(`cmp-map-${i}`);
+      const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
+      L.geoJSON(vill, {pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 4, color: "#333", weight: 1, fillOpacity: 0.9,
+        fillColor: before.has(f.properties.code) ? "#1a9850" : (after.has(f.properties.code) ? "#2c7fb8" : "#d73027")})}).addTo(m);
+      (r.new_sites || []).forEach(x => L.circleMarker([x.lat, x.lon], {radius: 8, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name)).addTo(m));
+      cmpMaps.push(m);
+    }
+    panel.dataset.ready = "1";
+    panel.scrollIntoView({behavior: "smooth"});
+  }
+  // the current map as a PNG for a report (html-to-image, served locally, loaded on first use)
+  function loadScript(src) {
+    return new Promise((ok, fail) => { const s = document.createElement("script"); s.src = src; s.onload = ok; s.onerror = () => fail(new Error("cannot load " + src)); document.head.appendChild(s); });
+  }
+  document.getElementById("map-png").addEventListener("click", async e => {
+    const btn = e.currentTarget;
+    try {
+      if (!window.htmlToImage) await loadScript(btn.dataset.lib);
+      const url = await window.htmlToImage.toPng(document.getElementById("map"), {pixelRatio: 2, backgroundColor: "#ffffff",
+        filter: n => !(n.classList && (n.classList.contains("leaflet-control-zoom") || n.id === "map-png"))});
+      const a = document.createElement("a");
+      a.href = url; a.download = `doorstep-map-${new Date().toISOString().slice(0, 10)}.png`;
+      document.body.appendChild(a); a.click(); a.remove();
+      btn.dataset.done = "1";
+    } catch (err) {
+      btn.insertAdjacentHTML("afterend", `<p class="error" role="alert">地图导出失败 Map export failed: ${esc(err.message)}（在线底图可能不允许导出 an online basemap may forbid it）</p>`);
+    }
   });
   await loadScenarios();
 })();

@@ -190,7 +190,7 @@ DEFAULT_SOURCE = TileSource(OFFLINE, BASEMAPS[OFFLINE].label, None, "wgs84")
 
 _TEMPLATE_FIELD = re.compile(r"\{([^}]*)\}")
 _ALLOWED_FIELDS = {"z", "x", "y", "s", "r"}
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def _value(v: object) -> str | None:
@@ -256,7 +256,7 @@ def _named(
         )
     if bm.needs_key and key is not None and not _KEY.match(key):
         raise InputError(
-            f"{key_from} does not look like a 天地图 key (8–128 letters/digits); fix: copy the "
+            f"{key_from} does not look like a 天地图 key (letters and digits only); fix: copy the "
             "key from console.tianditu.gov.cn"
         )
     return TileSource(

@@ -43,6 +43,16 @@ TIER_STYLE: dict[str, tuple[str, int, str]] = {
     "village_mediation_room": ("#74c476", 5, "村(社区)个人调解室 Village mediation room"),
 }
 
+TIER_GLYPH: dict[str, str] = {
+    "county_centre": "县",
+    "correction_centre": "矫",
+    "township_station": "站",
+    "village_room": "室",
+    "lawyer_mediation_room": "调",
+    "village_mediation_room": "调",
+}
+"""The character on a service point's icon (atlas; ``static/common.js`` for the web app)."""
+
 
 def minute_colour(minutes: float) -> str:
     """Colour of a village by its travel time class."""

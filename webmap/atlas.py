@@ -408,13 +408,6 @@ def atlas_map(
         ).add_to(m)
     else:
         roads = add_roads(m, model)
-        m.get_root().html.add_child(  # type: ignore[attr-defined]
-            Element(
-                '<script>document.addEventListener("DOMContentLoaded",function(){'
-                'document.querySelector(".leaflet-container").classList.add("ds-offline")})'
-                "</script>"
-            )
-        )
     _add_outlines(m, model, bm)
     add_names(m, model, bm)
     present = {"county", "townships", "villages", "population", "service_points", "traveltime"}

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
-from branca.element import Element
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from .basemaps import TileSource
 from .layers import ROAD_LABELS, TIER_GLYPH, TIER_STYLE, road_lines, township_labels
@@ -85,7 +86,9 @@ def add_names(m: folium.Map, model: CountyModel, bm: TileSource) -> None:
         folium.Marker(
             [r.geometry.y, r.geometry.x],
             icon=folium.DivIcon(
-                html=f"<span>{html.escape(r['name'])}</span>", class_name="ds-town-label"
+                html=f"<span>{html.escape(r['name'])}</span>",
+                class_name="ds-town-label",
+                icon_size=(0, 0),
             ),
             interactive=False,
         ).add_to(towns)
@@ -98,18 +101,31 @@ def add_names(m: folium.Map, model: CountyModel, bm: TileSource) -> None:
                 html=f'<span class="ds-village-label" data-code="{html.escape(str(r["code"]))}">'
                 f"{html.escape(r['name'])}</span>",
                 class_name="ds-village",
+                icon_size=(0, 0),
             ),
             interactive=False,
         ).add_to(names)
     names.add_to(m)
-    mv = m.get_name()
-    m.get_root().script.add_child(  # type: ignore[attr-defined]
-        Element(
-            f"(function(){{var f=function(){{{mv}.getContainer().classList.toggle('ds-names',"
-            f"{mv}.getZoom()>={LABEL_ZOOM});}};{mv}.on('zoomend',f);f();}})();"
-        )
-    )
+    m.add_child(_NamesByZoom(bm.offline))
     m.get_root().header.add_child(Element(CSS))  # type: ignore[attr-defined]
+
+
+class _NamesByZoom(MacroElement):  # type: ignore[misc]
+    """Script (rendered after its map's): the map gets class ``ds-names`` from zoom
+    :data:`LABEL_ZOOM` on, which shows the village names; offline maps get ``ds-offline``."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n(function (m) {\n"
+        "{% if this.offline %}  m.getContainer().classList.add('ds-offline');\n{% endif %}"
+        "  var f = function () { m.getContainer().classList.toggle('ds-names', "
+        f"m.getZoom() >= {LABEL_ZOOM}); }};\n"
+        "  m.on('zoomend', f); f();\n})({{ this._parent.get_name() }});\n{% endmacro %}"
+    )
+
+    def __init__(self, offline: bool) -> None:
+        super().__init__()
+        self._name = "NamesByZoom"
+        self.offline = offline
 
 
 def service_icon(tier: str) -> folium.DivIcon:
@@ -119,4 +135,5 @@ def service_icon(tier: str) -> folium.DivIcon:
     return folium.DivIcon(
         html=f'<span style="background:{colour}" data-tier="{html.escape(tier)}">{glyph}</span>',
         class_name=f"ds-sp ds-sp-{tier}",
+        icon_size=(0, 0),
     )

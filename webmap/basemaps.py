@@ -218,9 +218,9 @@ def _crs(value: str | None, setting: str) -> TileCRS | None:
 def _template(url: str, crs: TileCRS | None, src: _Source) -> TileSource:
     if not url.startswith(("http://", "https://")):
         raise InputError(
-            f"{src.basemap}={url!r} is neither a basemap name ({', '.join(NAMES)}) nor an "
-            "http(s) URL template; fix: e.g. --basemap 'https://host/{z}/{x}/{y}.png' "
-            "--basemap-crs wgs84"
+            f"unknown basemap {url!r} ({src.basemap}): neither a name ({', '.join(NAMES)}) "
+            "nor an http(s) URL template; fix: choose a name, or e.g. "
+            "'https://host/{z}/{x}/{y}.png' with its CRS"
         )
     fields = set(_TEMPLATE_FIELD.findall(url))
     missing = [f for f in ("z", "x", "y") if f not in fields]

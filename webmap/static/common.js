@@ -83,7 +83,7 @@ window.DS = (function () {
 
   const CONFIG = JSON.parse((document.getElementById("ds-config") || {textContent: "{}"}).textContent || "{}");
   const BASEMAP = CONFIG.basemap || {name: "offline", url: null, crs: "wgs84"};
-  const maps = {};
+  const maps = {}, tiles = {};  // by map element id (tests and pages reach them here)
   const LABEL_ZOOM = 12;  // village names from this zoom on
 
   function tileLayer(map) {
@@ -152,7 +152,7 @@ window.DS = (function () {
     const map = L.map(id, {preferCanvas: true, zoomControl: true, crs: gcj ? gcjCrs() : L.CRS.EPSG3857});
     maps[id] = map;
     map.getContainer().dataset.crs = BASEMAP.crs;
-    if (BASEMAP.url) tileLayer(map);
+    if (BASEMAP.url) tiles[id] = tileLayer(map);
     else map.getContainer().classList.add("ds-offline");
     const [county, towns] = await Promise.all([api("/api/maplayers/county"), api("/api/maplayers/townships")]);
     const cl = L.geoJSON(county, {style: {color: "#222", weight: 3, fill: false}}).addTo(map);
@@ -167,5 +167,5 @@ window.DS = (function () {
     }));
     return map;
   }
-  return {api, esc, baseMap, villageLabels, servicePoints, TIER, minuteColour, toGcj, toWgs, maps, BASEMAP, LABEL_ZOOM};
+  return {api, esc, baseMap, villageLabels, servicePoints, TIER, minuteColour, toGcj, toWgs, maps, tiles, BASEMAP, LABEL_ZOOM};
 })();

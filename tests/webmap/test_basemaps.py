@@ -191,3 +191,49 @@ def test_display_layers_hold_the_model(huayuan_model: Any) -> None:
     assert len(t) == 12 and all(
         towns[c].contains(p) for c, p in zip(t["code"], t.geometry, strict=True)
     )
+
+
+def test_cli_flags_on_map_run_and_serve() -> None:
+    """``doorstep map``, ``run`` and ``serve`` take the same three flags."""
+    from doorstep.cli import build_parser
+
+    parser = build_parser()
+    for cmd in (["map"], ["run"], ["serve"]):
+        args = parser.parse_args(
+            [*cmd, "--basemap", URL, "--basemap-crs", "gcj02", "--tianditu-key", "k1"]
+        )
+        assert (args.basemap, args.basemap_crs, args.tianditu_key) == (URL, "gcj02", "k1")
+        assert parser.parse_args(cmd).basemap is None  # not given: config/env/offline decide
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--basemap", URL], "--basemap-crs"),
+        (["--basemap", "https://h/{z}/{x}.png", "--basemap-crs", "wgs84"], "lacks"),
+        (["--basemap", "google"], "unknown basemap"),
+    ],
+)
+def test_doorstep_map_refuses_a_bad_basemap_before_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """Exit 2 with the message, no traceback, no output folder."""
+    from doorstep.cli import main
+
+    assert main(["map", "--out", str(tmp_path / "s"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_env_basemap_reaches_the_job(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``JobOptions``: its own values (the flags) beat ``DOORSTEP_BASEMAP``; a bad env value
+    is refused when the options are made."""
+    from doorstep.job import JobOptions
+
+    monkeypatch.setenv("DOORSTEP_BASEMAP", "osm")
+    assert JobOptions(out=tmp_path / "o").tiles.name == "osm"
+    assert JobOptions(out=tmp_path / "o", basemap="offline").tiles.offline
+    monkeypatch.setenv("DOORSTEP_BASEMAP", URL)
+    with pytest.raises(InputError, match="DOORSTEP_BASEMAP_CRS"):
+        JobOptions(out=tmp_path / "o")

@@ -157,12 +157,15 @@ class TileSource:
         return self.crs == "gcj02"
 
     def origin(self) -> str | None:
-        """``scheme://host[:port]`` the tiles come from (``{s}`` as ``*``), for the CSP."""
+        """``scheme://host[:port]`` the tiles come from, for the CSP; a host label with
+        ``{s}`` (``t{s}.tianditu.gov.cn``) makes it a wildcard (``*.tianditu.gov.cn``)."""
         if self.url is None:
             return None
         parts = urlsplit(self.url.replace("{s}", "SUBDOMAIN"))
-        host = parts.netloc.replace("SUBDOMAIN", "*")
-        return f"{parts.scheme}://{host}"
+        labels = parts.netloc.split(".")
+        if "SUBDOMAIN" in labels[0]:
+            labels[0] = "*"
+        return f"{parts.scheme}://{'.'.join(labels)}"
 
     def page_config(self) -> dict[str, Any]:
         """The JSON block the web pages read (``static/common.js`` builds the map from it)."""

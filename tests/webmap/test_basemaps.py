@@ -53,6 +53,9 @@ def test_url_template_with_its_crs() -> None:
     assert g.gcj02 and g.setting == "DOORSTEP_BASEMAP"
     s = resolve_basemap(BasemapChoice("https://{s}.tile.example.org/{z}/{x}/{y}.png", "wgs84"))
     assert s.origin() == "https://*.tile.example.org"
+    assert resolve_basemap(BasemapChoice("amap")).origin() == "https://*.is.autonavi.com"
+    t = resolve_basemap(BasemapChoice("tianditu", tianditu_key="k"))
+    assert t.origin() == "https://*.tianditu.gov.cn"
 
 
 @pytest.mark.parametrize(

@@ -363,3 +363,22 @@ def test_service_picker_fades_points_without_the_service(
     pg.select_option("#service", "")
     assert pg.locator(".ds-sp.ds-off").count() == 0
     p.close()
+
+
+def test_roads_key_folds_on_a_phone(
+    browser: Any,  # noqa: F811
+    shots: Path,  # noqa: F811
+    offline_server: str,
+) -> None:
+    """On a 390-px phone the roads key starts folded (one line), and opens on a tap."""
+    p = Page(browser, shots, offline_server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = p.page
+    pg.goto(offline_server + "/")
+    pg.wait_for_selector("#map-key")
+    assert pg.evaluate("document.querySelector('#map-key details').open") is False
+    box = pg.locator("#map-key").bounding_box()
+    assert box is not None and box["height"] < 40
+    pg.click("#map-key summary")
+    assert "Modelled road" in pg.inner_text("#map-key")
+    p.shot("offline_resident_phone")
+    p.close()

@@ -101,7 +101,9 @@ window.DS = (function () {
       d.id = "map-key";
       const line = (st, label) => `<div data-status="${st}"><svg width="28" height="8" aria-hidden="true"><line x1="0" y1="4" x2="28" y2="4" stroke="#8c8c8c" stroke-width="3"${st === "modelled" ? ' stroke-dasharray="5 4"' : ""}/></svg> ${esc(label)} · ${Math.round(km[st] || 0).toLocaleString()} km</div>`;
       const real = roads.features.find(f => f.properties.status === "real"), modelled = roads.features.find(f => f.properties.status === "modelled");
-      d.innerHTML = `<b>道路 Roads</b>` + (real ? line("real", real.properties.label) : "") + (modelled ? line("modelled", modelled.properties.label) : "");
+      const open = window.innerWidth >= 600 ? " open" : "";  // phones: folded, tap to open
+      d.innerHTML = `<details${open}><summary><b>道路 Roads</b></summary>` + (real ? line("real", real.properties.label) : "") + (modelled ? line("modelled", modelled.properties.label) : "") + "</details>";
+      L.DomEvent.disableClickPropagation(d);
       return d;
     };
     ctl.addTo(map);

@@ -25,7 +25,7 @@ import pytest
 from tests.webmap.conftest import make_app
 
 from .test_a11y import _violations
-from .test_browser import Page, browser, pytestmark, shots  # noqa: F401
+from .test_browser import PLANNER, Page, browser, login, pytestmark, shots  # noqa: F401
 
 ZOOM = 16
 MAGENTA = (255, 0, 255)
@@ -148,7 +148,7 @@ def web_offset(
     p = Page(chromium, out, "http://127.0.0.1:", viewport={"width": 1200, "height": 900})
     pg = p.page
     pg.goto(server + "/")
-    pg.wait_for_function("window.DS && DS.maps.map && DS.tiles.map")
+    pg.wait_for_selector("#map img.leaflet-tile", state="attached")  # DS.maps, DS.tiles set
     pg.wait_for_selector("#village-list li")
     overlay = pg.evaluate(WEB_PROBE, [point[0], point[1], ZOOM])
     box = pg.locator("#map").bounding_box()
@@ -197,7 +197,7 @@ def test_click_on_gcj02_map_queries_wgs84(
         p = Page(browser, shots, "http://127.0.0.1:", viewport={"width": 1200, "height": 900})
         pg = p.page
         pg.goto(s + "/")
-        pg.wait_for_function("window.DS && DS.maps.map && DS.tiles.map")
+        pg.wait_for_selector("#map img.leaflet-tile", state="attached")  # DS.maps, DS.tiles set
         pg.wait_for_selector("#village-list li")
         at = pg.evaluate(WEB_PROBE, [lon, lat, ZOOM])
         with pg.expect_request(lambda r: "/api/nearest?" in r.url) as req:
@@ -229,7 +229,7 @@ def test_js_gcj02_matches_python(browser: Any, shots: Path, tmp_path: Path) -> N
     with app_server(tmp_path) as s:
         p = Page(browser, shots, s)
         p.page.goto(s + "/auth/login")
-        p.page.wait_for_function("window.DS && DS.toGcj")
+        p.page.wait_for_load_state("load")  # common.js (DS.toGcj) has run
         js = p.page.evaluate(
             "pts => pts.map(([x, y]) => [DS.toGcj(x, y), DS.toWgs(x, y)])",
             np.column_stack([lon, lat]).tolist(),
@@ -245,23 +245,25 @@ def test_js_gcj02_matches_python(browser: Any, shots: Path, tmp_path: Path) -> N
     assert np.abs(fwd - np.column_stack([lon, lat])).max() > 1e-3  # the shift is not nothing
 
 
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
 def test_tile_crs_pixels_atlas(
     browser: Any,  # noqa: F811
     shots: Path,  # noqa: F811
     tmp_path: Path,
     huayuan_model: Any,
+    crs: str,
 ) -> None:
-    """The atlas (folium, overlays shifted in Python) puts the county centre's icon on its
-    tile marker for GCJ-02 tiles, within 2 px."""
+    """The atlas (folium, overlays shifted in Python on GCJ-02 tiles) puts the county
+    centre's icon on its tile marker, within 2 px, for WGS84 and GCJ-02 tiles."""
     from doorstep.webmap.atlas import build_atlas
     from doorstep.webmap.basemaps import BasemapChoice, resolve_basemap
     from doorstep.webmap.layers import collect_layers
 
     lon, lat = seat(huayuan_model)
-    glon, glat = gcj(lon, lat)
+    glon, glat = gcj(lon, lat) if crs == "gcj02" else (lon, lat)  # the point in the tile CRS
     layers = collect_layers(huayuan_model, "car", isochrones=False, gaps=False)
     with tile_server((glon, glat)) as url:
-        tiles = resolve_basemap(BasemapChoice(url, "gcj02"))
+        tiles = resolve_basemap(BasemapChoice(url, crs))
         build_atlas(huayuan_model, layers, tmp_path / "site", basemap=tiles)
         p = Page(browser, shots, "http://127.0.0.1:", viewport={"width": 1200, "height": 900})
         pg = p.page
@@ -280,7 +282,7 @@ def test_tile_crs_pixels_atlas(
             [glat, glon, ZOOM],
         )
         box = pg.locator(".leaflet-container").bounding_box()
-        p.shot("tiles_gcj02_atlas")
+        p.shot(f"tiles_{crs}_atlas")
         tx, ty = tile_marker_on_screen(pg, box)
         p.close()
     assert math.hypot(icon["x"] - tx, icon["y"] - ty) <= 2.0
@@ -307,7 +309,7 @@ def test_offline_resident_map_draws_roads_and_names(
     pg.wait_for_selector("path.ds-road-real", state="attached")
     pg.wait_for_selector(".ds-town-label")
     pg.wait_for_selector("#village-list li")
-    pg.wait_for_function("document.querySelectorAll('.ds-village-label').length > 200")
+    pg.wait_for_selector(".ds-village-label >> nth=227", state="attached")
     assert pg.locator("img.leaflet-tile").count() == 0
     assert pg.locator("path.ds-road-real").count() >= 1
     assert pg.locator("path.ds-road-modelled").count() >= 1
@@ -325,7 +327,7 @@ def test_offline_resident_map_draws_roads_and_names(
     assert pg.locator(".ds-village-label:visible").count() == 0  # county view: no clutter
     p.shot("offline_resident_county")
     lon, lat = seat_of(pg)
-    pg.evaluate(f"DS.maps.map.setView([{lat}, {lon}], 13, {{animate: false}})")
+    pg.evaluate(f"() => {{ DS.maps.map.setView([{lat}, {lon}], 13, {{animate: false}}); }}")
     pg.wait_for_selector(".ds-village-label >> visible=true")
     visible = pg.locator(".ds-village-label:visible").all_inner_texts()
     assert len(visible) >= 10
@@ -381,4 +383,28 @@ def test_roads_key_folds_on_a_phone(
     pg.click("#map-key summary")
     assert "Modelled road" in pg.inner_text("#map-key")
     p.shot("offline_resident_phone")
+    p.close()
+
+
+def test_offline_planner_map_draws_roads_and_names(
+    browser: Any,  # noqa: F811
+    shots: Path,  # noqa: F811
+    offline_server: str,
+) -> None:
+    """The planner's map draws the same base: roads real/modelled, township names, and the
+    village names over its travel-time dots from zoom 12."""
+    s = offline_server
+    p = Page(browser, shots, s, viewport={"width": 1400, "height": 1000})
+    pg = p.page
+    login(pg, s, PLANNER)
+    pg.goto(s + "/plan/")
+    pg.wait_for_selector("path.ds-road-modelled", state="attached")
+    pg.wait_for_selector(".ds-village-label >> nth=227", state="attached")
+    assert pg.locator("path.ds-road-real").count() >= 1
+    assert pg.locator(".ds-town-label").count() == 12
+    assert pg.locator(".ds-village-dot").count() == 0  # the planner's own dots carry the colour
+    pg.evaluate("() => { DS.maps.map.setView([28.58, 109.48], 13, {animate: false}); }")
+    pg.wait_for_selector(".ds-village-label >> visible=true")
+    assert pg.locator(".ds-village-label:visible").count() >= 5
+    p.shot("offline_planner_zoom13")
     p.close()

@@ -117,17 +117,16 @@ class BasemapChoice:
 
 @dataclass(frozen=True)
 class _Source:
-    """A source of the setting and the names its three values go by."""
+    """A source of the setting: the names its three values go by."""
 
-    label: str
     basemap: str
     crs: str
     key: str
 
 
-FLAGS = _Source("command line", "--basemap", "--basemap-crs", "--tianditu-key")
-CONFIG = _Source("app config", "BASEMAP", "BASEMAP_CRS", "TIANDITU_KEY")
-ENV = _Source("environment", "DOORSTEP_BASEMAP", "DOORSTEP_BASEMAP_CRS", "DOORSTEP_TIANDITU_KEY")
+FLAGS = _Source("--basemap", "--basemap-crs", "--tianditu-key")
+CONFIG = _Source("BASEMAP", "BASEMAP_CRS", "TIANDITU_KEY")
+ENV = _Source("DOORSTEP_BASEMAP", "DOORSTEP_BASEMAP_CRS", "DOORSTEP_TIANDITU_KEY")
 
 
 @dataclass(frozen=True)
@@ -256,6 +255,11 @@ def _named(
         raise InputError(
             f"{src.crs}={crs} contradicts {src.basemap}={name} (its tiles are {own}); fix: "
             f"remove {src.crs} — it only applies to a URL template"
+        )
+    if bm.needs_key and key is None:
+        raise InputError(
+            f"{src.basemap}={name} needs a user key (天地图 token); fix: pass --tianditu-key, "
+            "set TIANDITU_KEY or DOORSTEP_TIANDITU_KEY, or choose offline"
         )
     if bm.needs_key and key is not None and not _KEY.match(key):
         raise InputError(

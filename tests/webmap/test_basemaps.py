@@ -64,6 +64,12 @@ def test_url_template_with_its_crs() -> None:
         (BasemapChoice("google"), None, None, r"unknown basemap 'google'.*URL template"),
         (None, None, {"DOORSTEP_BASEMAP": "bing"}, "unknown basemap 'bing'"),
         (BasemapChoice("tianditu"), None, None, "needs a user key.*--tianditu-key"),
+        (
+            None,
+            None,
+            {"DOORSTEP_BASEMAP": "tianditu"},
+            "DOORSTEP_BASEMAP=tianditu needs a user key",
+        ),
         (BasemapChoice("tianditu", tianditu_key="a b"), None, None, "--tianditu-key.*letters"),
         (BasemapChoice("https://h/{z}/{x}.png", "wgs84"), None, None, r"--basemap=.*lacks \{y\}"),
         (BasemapChoice(URL), None, None, "--basemap is a URL template.*--basemap-crs"),

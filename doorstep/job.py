@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,7 +45,7 @@ from doorstep.geo.export import export_geopackage
 from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
 from doorstep.geo.validation import ValidationReport, validate_against_world, write_validation
 from doorstep.webmap.atlas import build_atlas
-from doorstep.webmap.basemaps import get_basemap
+from doorstep.webmap.basemaps import BasemapChoice, TileSource, resolve_basemap
 from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.layers import collect_layers
 from doorstep.webmap.results import routes_layer, sites_from_report
@@ -87,8 +88,10 @@ class JobOptions:
         New sites to propose (MCLP, 0 = no siting step).
     lawyers, month
         Circuits: number of lawyers and the month ``YYYY-MM`` (``None``: next month).
-    basemap, tianditu_key
-        Atlas background tiles (``none`` works offline); 天地图 needs a key.
+    basemap, basemap_crs, tianditu_key
+        Atlas background tiles, as the ``--basemap`` flags (``None``: ``$DOORSTEP_BASEMAP``…,
+        else ``offline``, which works with no network; 天地图 needs a key; a URL template
+        needs its CRS) — resolved by :func:`webmap.basemaps.resolve_basemap` (:attr:`tiles`).
     time_limit
         Seconds per MILP solve.
     draws, seed
@@ -104,7 +107,8 @@ class JobOptions:
     add: int = 3
     lawyers: int = 8
     month: str | None = None
-    basemap: str = "none"
+    basemap: str | None = None
+    basemap_crs: str | None = None
     tianditu_key: str | None = None
     time_limit: float = 60.0
     draws: int = DEFAULT_RUN_DRAWS
@@ -130,8 +134,14 @@ class JobOptions:
             raise InputError(f"--draws must be between 0 and {MAX_DRAWS}, got {self.draws}")
         if self.seed < 0:
             raise InputError(f"--seed must be >= 0, got {self.seed}")
-        get_basemap(self.basemap).tiles_url(self.tianditu_key)  # unknown or keyless fails now
+        self.tiles  # noqa: B018 - an unknown, keyless or CRS-less basemap fails now
         MonthCalendar.for_month(self.circuit_month)  # a bad month fails before any work
+
+    @property
+    def tiles(self) -> TileSource:
+        """The atlas basemap: these options, else the environment, else ``offline``."""
+        flags = BasemapChoice(self.basemap, self.basemap_crs, self.tianditu_key)
+        return resolve_basemap(flags, env=os.environ)
 
     @property
     def circuit_month(self) -> str:
@@ -429,8 +439,7 @@ def _atlas_step(
         model,
         layers,
         stage / "site",
-        basemap=options.basemap,
-        key=options.tianditu_key,
+        basemap=options.tiles,
         sensitivity_svg=svg,
         validation=None if validation is None else validation.as_dict(),
     )

@@ -23,8 +23,16 @@ from branca.element import Element
 from doorstep.geo.atomic import write_text
 
 from .assets import copy_vendor, inline_vendor, offline_map
-from .basemaps import Basemap, get_basemap, shift_for
-from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, MapLayers, minute_colour
+from .atlas_base import add_names, add_roads, roads_key_html, service_icon
+from .basemaps import DEFAULT_SOURCE, TileSource
+from .layers import (
+    MINUTE_CLASSES,
+    TIER_GLYPH,
+    TIER_STYLE,
+    UNREACHABLE_COLOUR,
+    MapLayers,
+    minute_colour,
+)
 
 if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel
@@ -68,7 +76,9 @@ def layer_status(quality: dict[str, Any]) -> dict[str, bool]:
     return out
 
 
-def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> str:
+def _legend_html(
+    model: CountyModel, layers: MapLayers, present: set[str], roads_key: str = ""
+) -> str:
     status = layer_status(model.quality())
     rows = []
     for key, label, _deps in LEGEND_SOURCES:
@@ -89,8 +99,9 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
         f'<span class="ds-sw" style="background:{UNREACHABLE_COLOUR}"></span>不可达 unreachable<br>'
     )
     tiers = "".join(
-        f'<span class="ds-sw ds-round" style="background:{c}"></span>{html.escape(lbl)}<br>'
-        for c, _r, lbl in TIER_STYLE.values()
+        f'<span class="ds-sw ds-round ds-glyph" style="background:{c}">'
+        f"{html.escape(TIER_GLYPH.get(t, ''))}</span>{html.escape(lbl)}<br>"
+        for t, (c, _r, lbl) in TIER_STYLE.items()
     )
     notes = "".join(f"<div class='ds-note'>{html.escape(n)}</div>" for n in layers.notes)
     mode = {"car": "驾车 car", "walk": "步行 walk", "motorbike": "摩托 motorbike"}.get(
@@ -103,6 +114,7 @@ def _legend_html(model: CountyModel, layers: MapLayers, present: set[str]) -> st
   {swatches}
   <div class="ds-sub">服务点 Service points</div>
   {tiers}
+  {roads_key}
   <div class="ds-sub">数据来源 Data status</div>
   <table class="ds-status">{"".join(rows)}</table>
   {notes}
@@ -124,6 +136,7 @@ document.addEventListener("DOMContentLoaded", function () {{
 .ds-h {{font-weight:bold; font-size:14px}} .ds-sub {{font-weight:bold; margin-top:6px}}
 .ds-sw {{display:inline-block; width:12px; height:12px; margin-right:5px; vertical-align:middle}}
 .ds-round {{border-radius:50%}}
+.ds-glyph {{color:#fff; font-size:9px; line-height:12px; text-align:center}}
 .ds-tag {{font-size:10px; padding:1px 4px; border-radius:3px; color:#fff; white-space:nowrap}}
 .ds-real {{background:#1a9850}} .ds-modelled {{background:#d95f02}}
 .ds-status td {{padding:1px 4px}} .ds-note {{color:#b00; margin-top:4px}}
@@ -213,14 +226,14 @@ def _props(gdf: gpd.GeoDataFrame, cols: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def _add_outlines(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
-    county = shift_for(bm, model.county[["name", "geometry"]])
+def _add_outlines(m: folium.Map, model: CountyModel, bm: TileSource) -> None:
+    county = bm.shift(model.county[["name", "geometry"]])
     folium.GeoJson(
         county,
         name="县界 County",
         style_function=lambda _f: {"color": "#222", "weight": 3, "fill": False},
     ).add_to(m)
-    towns = shift_for(bm, _props(model.townships, ["name", "code", "population", "polygon_source"]))
+    towns = bm.shift(_props(model.townships, ["name", "code", "population", "polygon_source"]))
     folium.GeoJson(
         towns,
         name="乡镇 Townships",
@@ -236,11 +249,10 @@ def _add_outlines(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
     ).add_to(m)
 
 
-def _add_villages(m: folium.Map, layers: MapLayers, bm: Basemap) -> None:
+def _add_villages(m: folium.Map, layers: MapLayers, bm: TileSource) -> None:
     v = layers.villages.copy()
     v["colour"] = [minute_colour(x) for x in v["minutes"]]
-    v = shift_for(
-        bm,
+    v = bm.shift(
         _props(
             v,
             [
@@ -273,9 +285,9 @@ def _add_villages(m: folium.Map, layers: MapLayers, bm: Basemap) -> None:
     ).add_to(m)
 
 
-def _add_service_points(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
-    sp = shift_for(bm, model.service_points)
-    for tier, (colour, radius, label) in TIER_STYLE.items():
+def _add_service_points(m: folium.Map, model: CountyModel, bm: TileSource) -> None:
+    sp = bm.shift(model.service_points)
+    for tier, (_colour, _radius, label) in TIER_STYLE.items():
         sub = sp[sp["tier"] == tier]
         if sub.empty:
             continue
@@ -287,28 +299,23 @@ def _add_service_points(m: folium.Map, model: CountyModel, bm: Basemap) -> None:
                 f"时间 Hours: {html.escape(str(r['opening_hours']))}<br>"
                 f"人员 Staff: {int(r['staff'])}<br>"
                 f"电话 Phone: {html.escape(str(r['phone']))} · 热线 hotline 12348<br>"
+                f"服务 Services: {html.escape(str(r['services']).replace(';', ', '))}<br>"
                 f"<i>{'模拟位置 modelled location' if bool(r['modelled']) else '真实位置 surveyed'}</i>"
             )
-            folium.CircleMarker(
+            folium.Marker(
                 [r.geometry.y, r.geometry.x],
-                radius=radius,
-                color="#fff",
-                weight=1.5,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=1.0,
+                icon=service_icon(tier),
                 tooltip=str(r["name"]),
                 popup=folium.Popup(popup, max_width=320),
             ).add_to(fg)
         fg.add_to(m)
 
 
-def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
+def _add_optional(m: folium.Map, layers: MapLayers, bm: TileSource) -> set[str]:
     present: set[str] = set()
     if layers.isochrones is not None and len(layers.isochrones):
         present.add("traveltime")
-        iso = shift_for(
-            bm,
+        iso = bm.shift(
             _props(
                 layers.isochrones.sort_values("minutes", ascending=False), ["minutes", "area_km2"]
             ),
@@ -328,8 +335,8 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
         ).add_to(m)
     if layers.underserved is not None and len(layers.underserved):
         present.add("underserved")
-        u = shift_for(
-            bm, _props(layers.underserved, ["name", "town_name", "population", "minutes", "reason"])
+        u = bm.shift(
+            _props(layers.underserved, ["name", "town_name", "population", "minutes", "reason"])
         )
         folium.GeoJson(
             u,
@@ -346,7 +353,7 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
         ).add_to(m)
     if layers.proposed is not None and len(layers.proposed):
         present.add("proposed")
-        p = shift_for(bm, _props(layers.proposed, ["name", "note", "tier"]))
+        p = bm.shift(_props(layers.proposed, ["name", "note", "tier"]))
         folium.GeoJson(
             p,
             name="建议选址 Proposed sites",
@@ -356,7 +363,7 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
         ).add_to(m)
     if layers.routes is not None and len(layers.routes):
         present.add("routes")
-        r = shift_for(bm, _props(layers.routes, ["lawyer", "date", "minutes", "stops"]))
+        r = bm.shift(_props(layers.routes, ["lawyer", "date", "minutes", "stops"]))
         lawyers = sorted(set(r["lawyer"])) if "lawyer" in r.columns else []
         colour_of = {lw: ROUTE_COLOURS[i % len(ROUTE_COLOURS)] for i, lw in enumerate(lawyers)}
         r["colour"] = [colour_of.get(x, "#e41a1c") for x in r.get("lawyer", [])]
@@ -379,8 +386,7 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: Basemap) -> set[str]:
 def atlas_map(
     model: CountyModel,
     layers: MapLayers,
-    basemap: str = "none",
-    key: str | None = None,
+    basemap: TileSource = DEFAULT_SOURCE,
     vendor_prefix: str = "vendor",
     sensitivity_svg: str | None = None,
     validation: dict[str, Any] | None = None,
@@ -388,7 +394,7 @@ def atlas_map(
     """Build the folium map of the county (see module docstring); with ``sensitivity_svg``
     (:func:`webmap.charts.tornado_svg`) or ``validation`` (a validation report's dict) also a
     collapsible evidence panel showing them."""
-    bm = get_basemap(basemap)
+    bm = basemap
     minx, miny, maxx, maxy = model.county.total_bounds
     m = offline_map(
         prefix=vendor_prefix,
@@ -396,12 +402,14 @@ def atlas_map(
         zoom_start=10,
         control_scale=True,
     )
-    url = bm.tiles_url(key)
-    if url:
-        folium.TileLayer(url, attr=bm.attribution, name=bm.label, subdomains=bm.subdomains).add_to(
-            m
-        )
+    if bm.url:
+        folium.TileLayer(
+            bm.url, attr=bm.attribution, name=bm.label, subdomains=bm.subdomains
+        ).add_to(m)
+    else:
+        roads = add_roads(m, model)
     _add_outlines(m, model, bm)
+    add_names(m, model, bm)
     present = {"county", "townships", "villages", "population", "service_points", "traveltime"}
     present |= _add_optional(m, layers, bm)
     _add_villages(m, layers, bm)
@@ -414,7 +422,8 @@ def atlas_map(
             "Doorstep legal services atlas</div>"
         )
     )
-    root.html.add_child(Element(_legend_html(model, layers, present)))  # type: ignore[attr-defined]
+    extra = "" if bm.url else roads_key_html(roads)
+    root.html.add_child(Element(_legend_html(model, layers, present, extra)))  # type: ignore[attr-defined]
     evidence = _evidence_html(sensitivity_svg, validation)
     if evidence:
         root.html.add_child(Element(evidence))  # type: ignore[attr-defined]
@@ -426,8 +435,7 @@ def build_atlas(
     model: CountyModel,
     layers: MapLayers,
     out: str | Path,
-    basemap: str = "none",
-    key: str | None = None,
+    basemap: TileSource = DEFAULT_SOURCE,
     sensitivity_svg: str | None = None,
     validation: dict[str, Any] | None = None,
     single_file: bool = False,
@@ -447,7 +455,6 @@ def build_atlas(
         model,
         layers,
         basemap=basemap,
-        key=key,
         vendor_prefix="vendor",
         sensitivity_svg=sensitivity_svg,
         validation=validation,

@@ -10,8 +10,9 @@ absent when its result is not given).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +42,16 @@ TIER_STYLE: dict[str, tuple[str, int, str]] = {
     "lawyer_mediation_room": ("#238b45", 6, "律师个人调解室 Lawyer's mediation room"),
     "village_mediation_room": ("#74c476", 5, "村(社区)个人调解室 Village mediation room"),
 }
+
+TIER_GLYPH: dict[str, str] = {
+    "county_centre": "县",
+    "correction_centre": "矫",
+    "township_station": "站",
+    "village_room": "室",
+    "lawyer_mediation_room": "调",
+    "village_mediation_room": "调",
+}
+"""The character on a service point's icon (atlas; ``static/common.js`` for the web app)."""
 
 
 def minute_colour(minutes: float) -> str:
@@ -165,3 +176,135 @@ def collect_layers(
         routes=routes,
         notes=notes,
     )
+
+
+# --- what the offline map draws: the model's own layers, selected and simplified ------------
+
+DISPLAY_DECIMALS = 5
+"""Coordinates of the display layers are rounded to 1e-5° (≈ 1 m in Huayuan)."""
+ROAD_SIMPLIFY_M = 15.0
+"""Douglas–Peucker tolerance of the drawn roads (metres; routing uses the full geometry)."""
+
+ROAD_STYLE: dict[str, tuple[str, float, int]] = {
+    # road_class: (colour, weight px, draw order — higher on top)
+    "motorway": ("#c8621b", 4.5, 7),
+    "trunk": ("#c8621b", 4.0, 6),
+    "primary": ("#d9822b", 3.5, 5),
+    "main_road": ("#d9822b", 3.5, 5),
+    "secondary": ("#c9a03a", 2.5, 4),
+    "tertiary": ("#8c8c8c", 2.0, 3),
+    "village": ("#8c8c8c", 1.5, 2),
+}
+ROAD_DASH: dict[str, str | None] = {"real": None, "modelled": "5 4"}
+"""Real roads are drawn solid, modelled roads dashed (same in the atlas and the web app)."""
+ROAD_LABELS: dict[str, str] = {
+    "real": "真实道路（OpenStreetMap）Real road (OSM)",
+    "modelled": "模拟道路（按村庄连线推算）Modelled road",
+}
+
+
+def road_lines(model: CountyModel, tolerance_m: float = ROAD_SIMPLIFY_M) -> gpd.GeoDataFrame:
+    """The road graph's edges for drawing, one (multi)line per ``road_class`` and ``status``
+    (``real``/``modelled``, :mod:`geo.network`) with its ``km`` (of the graph's
+    ``length_m``), ``edges`` and its drawing style (``colour``, ``weight`` px, ``dash``:
+    modelled roads dashed, ``label``); simplified by ``tolerance_m`` in the model's metric CRS,
+    then EPSG:4326; ordered so that real and major roads are drawn on top."""
+    import shapely
+
+    G = model.graph
+    groups: dict[tuple[str, str], list[Any]] = {}
+    km: dict[tuple[str, str], float] = {}
+    for u, v, d in G.edges(data=True):
+        geom = d.get("geometry") or shapely.LineString(
+            [(G.nodes[n]["x"], G.nodes[n]["y"]) for n in (u, v)]
+        )
+        key = (str(d.get("road_class", "village")), str(d.get("status", "modelled")))
+        groups.setdefault(key, []).append(geom.simplify(tolerance_m, preserve_topology=False))
+        km[key] = km.get(key, 0.0) + float(d.get("length_m", geom.length)) / 1000.0
+    keys = sorted(groups, key=_road_order)
+    gdf = gpd.GeoDataFrame(
+        {
+            "road_class": [k[0] for k in keys],
+            "status": [k[1] for k in keys],
+            "km": [round(km[k], 1) for k in keys],
+            "edges": [len(groups[k]) for k in keys],
+            "colour": [ROAD_STYLE.get(k[0], ROAD_STYLE["village"])[0] for k in keys],
+            "weight": [ROAD_STYLE.get(k[0], ROAD_STYLE["village"])[1] for k in keys],
+            "dash": [ROAD_DASH.get(k[1], ROAD_DASH["modelled"]) for k in keys],
+            "label": [ROAD_LABELS.get(k[1], k[1]) for k in keys],
+        },
+        geometry=[shapely.line_merge(shapely.multilinestrings(groups[k])) for k in keys],
+        crs=G.graph.get("crs", model.crs),
+    )
+    return gdf.to_crs("EPSG:4326")
+
+
+def _road_order(key: tuple[str, str]) -> int:
+    """Drawing order of a (road_class, status) group: real above modelled, major above minor."""
+    cls, status = key
+    return ROAD_STYLE.get(cls, ROAD_STYLE["village"])[2] + (10 if status == "real" else 0)
+
+
+def township_labels(model: CountyModel) -> gpd.GeoDataFrame:
+    """One point per township inside its polygon (``representative_point``) with ``name`` and
+    ``code``: where the township name is written."""
+    t = model.townships
+    return gpd.GeoDataFrame(
+        {"code": t["code"].astype(str), "name": t["name"].astype(str)},
+        geometry=t.geometry.representative_point().to_numpy(),
+        crs="EPSG:4326",
+    )
+
+
+def township_outlines(model: CountyModel, tolerance_deg: float = 0.0005) -> gpd.GeoDataFrame:
+    """Township polygons (``code``, ``name``, ``polygon_source``) simplified for drawing
+    (0.0005° ≈ 50 m)."""
+    cols = [c for c in ("code", "name", "polygon_source") if c in model.townships.columns]
+    t = model.townships[[*cols, "geometry"]].copy()
+    t["geometry"] = t.geometry.simplify(tolerance_deg)
+    return t
+
+
+def village_points(model: CountyModel) -> gpd.GeoDataFrame:
+    """Village points with ``code``, ``name``, ``town_name`` and ``location_quality``."""
+    cols = ["code", "name", "town_name", "location_quality"]
+    return model.villages[[*cols, "geometry"]].copy()
+
+
+def service_point_icons(model: CountyModel) -> gpd.GeoDataFrame:
+    """Service points with what their icon needs: ``id``, ``tier``, ``name``, ``services``
+    (``;``-separated codes), ``opening_hours``, ``phone``, ``modelled`` (location)."""
+    cols = ["id", "tier", "name", "services", "opening_hours", "phone", "modelled"]
+    return model.service_points[[*cols, "geometry"]].copy()
+
+
+def county_outline(model: CountyModel, tolerance_deg: float = 0.0005) -> gpd.GeoDataFrame:
+    """The county polygon (``code``, ``name``) simplified for drawing (0.0005° ≈ 50 m)."""
+    c = model.county[["code", "name", "geometry"]].copy()
+    c["geometry"] = c.geometry.simplify(tolerance_deg)
+    return c
+
+
+DISPLAY_LAYERS: dict[str, Callable[[CountyModel], gpd.GeoDataFrame]] = {
+    "county": county_outline,
+    "townships": township_outlines,
+    "township_names": township_labels,
+    "roads": road_lines,
+    "villages": village_points,
+    "service_points": service_point_icons,
+}
+"""The layers the offline map draws, by name (served by :mod:`webmap.app.maplayers`)."""
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = DISPLAY_DECIMALS) -> str:
+    """Compact GeoJSON of ``gdf`` (EPSG:4326) with coordinates rounded to ``decimals``."""
+    import json
+
+    import shapely
+
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        raise InputError(f"display layers are EPSG:4326, got {gdf.crs}")
+    out = gdf.copy()
+    out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, decimals))
+    doc = out.to_geo_dict(drop_id=True)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from doorstep.geo.params import MODES
-from doorstep.webmap.basemaps import BASEMAPS
+from doorstep.webmap.basemaps import NAMES, BasemapChoice
 
 from ._common import (
     add_model_options,
@@ -26,13 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="car",
         help="travel mode for village colours and bands (default car)",
     )
-    p.add_argument(
-        "--basemap",
-        choices=list(BASEMAPS),
-        default="none",
-        help="background tiles: none = offline (default); amap is GCJ-02 (overlays shifted)",
-    )
-    p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
+    add_basemap_options(p)
     p.add_argument("--no-isochrones", action="store_true", help="skip isochrone bands")
     p.add_argument(
         "--single-file",
@@ -55,12 +50,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_map)
 
 
+def add_basemap_options(p: argparse.ArgumentParser) -> None:
+    """``--basemap``, ``--basemap-crs``, ``--tianditu-key`` (``doorstep map``, ``run``,
+    ``serve``); they override the app config and ``DOORSTEP_BASEMAP``… (see
+    :func:`webmap.basemaps.resolve_basemap`)."""
+    p.add_argument(
+        "--basemap",
+        metavar="NAME|URL",
+        help=f"background tiles 底图: {', '.join(NAMES)} or a URL template with {{z}}/{{x}}/{{y}} "
+        "(default offline: nothing external; amap/gaode are GCJ-02, overlays shifted for "
+        "display); else $DOORSTEP_BASEMAP",
+    )
+    p.add_argument(
+        "--basemap-crs",
+        metavar="wgs84|gcj02",
+        help="CRS of a --basemap URL template's tiles (required with a URL)",
+    )
+    p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
+
+
+def basemap_flags(args: argparse.Namespace) -> BasemapChoice:
+    """The basemap values given on the command line (``None`` where not given)."""
+    return BasemapChoice(
+        getattr(args, "basemap", None),
+        getattr(args, "basemap_crs", None),
+        getattr(args, "tianditu_key", None),
+    )
+
+
 def cmd_map(args: argparse.Namespace) -> int:
     from doorstep.webmap.atlas import build_atlas
+    from doorstep.webmap.basemaps import resolve_basemap
     from doorstep.webmap.layers import collect_layers
     from doorstep.webmap.results import circuit_routes, proposed_sites
 
     check_output_folder(args.out, "--out")
+    tiles = resolve_basemap(basemap_flags(args), env=os.environ)  # a bad setting fails first
     model = model_from_args(args)
     target = target_from_args(args)
     proposed = proposed_sites(model, args.siting_k, target) if args.siting_k else None
@@ -72,11 +97,11 @@ def cmd_map(args: argparse.Namespace) -> int:
         model,
         layers,
         args.out,
-        basemap=args.basemap,
-        key=args.tianditu_key,
+        basemap=tiles,
         single_file=args.single_file,
     )
     for note in layers.notes:
         sys.stderr.write(f"note: {note}\n")
-    sys.stdout.write(f"wrote {files[0]} (open it in a browser; works offline)\n")
+    where = "works offline" if tiles.offline else f"tiles from {tiles.origin()}, {tiles.crs}"
+    sys.stdout.write(f"wrote {files[0]} (open it in a browser; {where})\n")
     return 0

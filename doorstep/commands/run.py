@@ -11,8 +11,6 @@ import logging
 import sys
 from pathlib import Path
 
-from doorstep.webmap.basemaps import BASEMAPS
-
 from ._common import (
     add_ensemble_options,
     add_model_options,
@@ -23,6 +21,7 @@ from ._common import (
     model_inputs_from_args,
     target_from_args,
 )
+from .map import add_basemap_options
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--add", type=int, default=3, help="new sites to propose (MCLP, default 3)")
     r.add_argument("--lawyers", type=int, default=8, help="lawyers for the circuits (default 8)")
     r.add_argument("--month", help="month of circuits, YYYY-MM (default: next month)")
-    r.add_argument(
-        "--basemap",
-        choices=list(BASEMAPS),
-        default="none",
-        help="atlas background tiles (default none: works offline)",
-    )
-    r.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
+    add_basemap_options(r)  # the atlas and the web app it serves
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     r.add_argument(
         "--no-serve",
@@ -75,6 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lawyers=args.lawyers,
         month=args.month,
         basemap=args.basemap,
+        basemap_crs=args.basemap_crs,
         tianditu_key=args.tianditu_key,
         time_limit=args.time_limit,
         draws=draws_from_args(args),
@@ -114,5 +108,8 @@ def _serve(args: argparse.Namespace) -> int:
         https=False,
         behind_proxy=False,
         session_hours=None,
+        basemap=args.basemap,
+        basemap_crs=args.basemap_crs,
+        tianditu_key=args.tianditu_key,
     )
     return cmd_serve(ns)

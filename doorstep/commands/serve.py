@@ -15,6 +15,7 @@ from typing import Any
 from doorstep.geo._errors import InputError
 
 from ._common import add_serve_options, check_port_free, port_error
+from .map import add_basemap_options, basemap_flags
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--session-hours", type=float, default=None, help="login lifetime (default 10 h)"
     )
+    add_basemap_options(p)
     p.set_defaults(func=cmd_serve)
 
     u = sub.add_parser("user", help="manage planner/staff logins 用户管理")
@@ -109,7 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from doorstep.webmap.app import create_app
     from doorstep.webmap.app.state import get_state
 
-    app = create_app(instance_path=inst)
+    app = create_app(instance_path=inst, basemap=basemap_flags(args))
     with app.app_context():
         st = get_state(app)
         st.engine  # noqa: B018 - build model, engine and baseline before accepting requests

@@ -176,17 +176,30 @@ def test_resident_finds_nearest_point(browser: Any, server: str, shots: Path) ->
 
 def test_resident_first_load_is_small(browser: Any, server: str, shots: Path) -> None:
     """A phone on a slow rural connection: the resident page's first load (HTML, CSS, JS, the
-    village list) stays under 500 KB, and nothing is fetched from another host."""
+    village list, and the offline map's roads and names) stays under 500 KB — both decoded and
+    as transferred (gzip where served) — and nothing is fetched from another host."""
     p = Page(browser, shots, server, viewport={"width": 390, "height": 844}, is_mobile=True)
     pg = p.page
     sizes: list[int] = []
-    pg.on("response", lambda r: sizes.append(len(r.body()) if r.ok else 0))
+    wire: list[int] = []
+    urls: list[str] = []
+
+    def done(r: Any) -> None:
+        sizes.append(len(r.body()) if r.ok else 0)
+        s = r.request.sizes()
+        wire.append(s["responseBodySize"] + s["responseHeadersSize"])
+        urls.append(r.url)
+
+    pg.on("response", done)
     pg.goto(server + "/")
     pg.wait_for_selector("#village-list li")
+    pg.wait_for_selector("path.ds-road-real", state="attached")
     pg.wait_for_load_state("networkidle")
-    total = sum(sizes)
-    print(f"resident first load: {total / 1024:.0f} KiB")
+    total, sent = sum(sizes), sum(wire)
+    print(f"resident first load: {total / 1024:.0f} KiB decoded, {sent / 1024:.0f} KiB transferred")
+    assert any(u.endswith("/api/maplayers/roads") for u in urls)
     assert 10_000 < total < 500_000, total
+    assert sent < total and sent < 500_000, sent
     p.close()
 
 

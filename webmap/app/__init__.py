@@ -19,6 +19,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from doorstep.webmap.assets import STATIC_DIR
+from doorstep.webmap.basemaps import BasemapChoice, resolve_basemap
 
 DEFAULT_SECRET = "dev"
 csrf = CSRFProtect()
@@ -62,9 +63,16 @@ def _session_and_transport(app: Flask) -> None:
 
 
 def create_app(
-    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+    test_config: dict[str, Any] | None = None,
+    instance_path: str | None = None,
+    *,
+    basemap: BasemapChoice | None = None,
 ) -> Flask:
     """Create and configure the app (see module docstring).
+
+    The basemap is ``basemap`` (the command-line flags), else the config keys ``BASEMAP``,
+    ``BASEMAP_CRS``, ``TIANDITU_KEY``, else ``DOORSTEP_BASEMAP``… in the environment, else
+    ``offline`` (:func:`webmap.basemaps.resolve_basemap`; a bad setting raises ``InputError``).
 
     ``instance_path`` (default :func:`instance_folder`) holds the SQLite database, the secret key
     and an optional ``config.py``; tests pass a temporary folder.
@@ -96,9 +104,12 @@ def create_app(
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
+        settings = dict(app.config)  # the basemap: config before environment (see basemaps)
         app.config.from_prefixed_env("DOORSTEP")
     else:
         app.config.from_mapping(test_config)
+        settings = dict(test_config)
+    tiles = resolve_basemap(basemap, settings, os.environ)
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     _session_and_transport(app)
     if app.config["SECRET_KEY"] == DEFAULT_SECRET and secret_key_file(app.instance_path).exists():
@@ -109,7 +120,19 @@ def create_app(
             "instance/config.py or DOORSTEP_SECRET_KEY (doorstep serve creates instance/secret_key)"
         )
 
-    from . import api, auth, circuits, db, errors, fastpath, plan, resident, security, state
+    from . import (
+        api,
+        auth,
+        circuits,
+        db,
+        errors,
+        fastpath,
+        maplayers,
+        plan,
+        resident,
+        security,
+        state,
+    )
 
     db.init_app(app)
     state.init_app(app)
@@ -122,6 +145,7 @@ def create_app(
     app.register_blueprint(api.bp)
 
     security.register(app)
+    maplayers.register(app, tiles)
     fastpath.register(app)
 
     return app

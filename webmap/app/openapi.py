@@ -7,6 +7,7 @@ from typing import Any
 from doorstep.analysis.coverage import CoverageTarget
 from doorstep.geo.params import MAX_MINUTES
 from doorstep.geo.services import TIERS, service_rules
+from doorstep.webmap.layers import DISPLAY_LAYERS
 
 _T = CoverageTarget()
 RURAL_MINUTES = {
@@ -218,6 +219,33 @@ def openapi_spec() -> dict[str, Any]:
                         ],
                     ),
                     "responses": {"200": _ok("GeoJSON FeatureCollection"), "404": ERR},
+                }
+            },
+            "/api/maplayers/{name}": {
+                "get": {
+                    **_op(
+                        "A layer of the offline map as GeoJSON (WGS84, coordinates rounded to "
+                        "1e-5°): county, townships, township_names, roads (one feature per road "
+                        "class and status real/modelled, with km and drawing style), villages, "
+                        "service_points. Cached: ETag (If-None-Match answers 304), "
+                        "Cache-Control public max-age 3600, gzip on Accept-Encoding",
+                        [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string", "enum": list(DISPLAY_LAYERS)},
+                            }
+                        ],
+                    ),
+                    "responses": {
+                        "200": {
+                            "description": "GeoJSON FeatureCollection",
+                            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+                        },
+                        "304": {"description": "not modified (same ETag)"},
+                        "404": ERR,
+                    },
                 }
             },
             "/api/nearest": {

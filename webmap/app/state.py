@@ -233,6 +233,11 @@ class AppState:
 
         return self._get(f"layer:{name}", build)  # type: ignore[no-any-return]
 
+    def map_layer(self, name: str, build: Any) -> Any:
+        """A display layer of the offline map, ``build(model)`` once per model (see
+        :mod:`webmap.app.maplayers`)."""
+        return self._get(f"map_layer:{name}", lambda: build(self.model))
+
 
 def get_state(app: Flask | None = None) -> AppState:
     a = app or current_app

@@ -1,7 +1,7 @@
 /* Planners: coverage dashboard, underserved list, what-if (model & k or clicked villages), scenarios. */
 "use strict";
 (async function () {
-  const {api, esc, baseMap, minuteColour} = window.DS;
+  const {api, esc, baseMap, minuteColour, villageLabels} = window.DS;
   const map = await baseMap("map");
   const vill = await api("/api/layers/villages");
   const markers = {};
@@ -20,6 +20,8 @@
       });
     },
   }).addTo(map);
+  villageLabels(map, vill.features.map(f => ({code: f.properties.code, name: f.properties.name,
+    lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]})), false);
   const newSites = L.layerGroup().addTo(map);
   const legend = L.control({position: "bottomright"});
   legend.onAdd = () => {

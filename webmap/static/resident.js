@@ -1,20 +1,17 @@
 /* Residents: pick a village / tap the map / use location -> nearest points by travel time. */
 "use strict";
 (async function () {
-  const {api, esc, baseMap, TIER} = window.DS;
+  const {api, esc, baseMap, villageLabels, servicePoints, BASEMAP} = window.DS;
   const map = await baseMap("map");
-  const sp = await api("/api/service-points");
-  const colour = t => (TIER[t] || ["#888"])[0];
-  L.geoJSON(sp, {  // village rooms smaller: staffed on adviser days
-    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: f.properties.tier === "village_room" ? 4 : 7, color: "#fff", weight: f.properties.tier === "village_room" ? 1 : 1.5, fillColor: colour(f.properties.tier), fillOpacity: 1}),
-    onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.name)}</b><br>${esc(f.properties.opening_hours)}<br>☎ ${esc(f.properties.phone)}`),
-  }).addTo(map);
+  const sp = await api("/api/maplayers/service_points");
+  const showService = servicePoints(map, sp, p => `<b>${esc(p.name)}</b><br>${esc(p.opening_hours)}<br>☎ ${esc(p.phone)}`);
   const routeLayer = L.layerGroup().addTo(map);
   const svg = L.svg();  // routes as SVG paths (points stay on the canvas)
   const results = document.getElementById("results");
   const list = document.getElementById("village-list");
   const search = document.getElementById("village-search");
   const villages = (await api("/api/villages")).villages;
+  villageLabels(map, villages, !BASEMAP.url);  // dots only on the offline map
 
   function renderList() {
     const q = search.value.trim();
@@ -40,7 +37,7 @@
   const MODES = [["walk", "步行 Walk", "#1b9e77"], ["car", "驾车 Car", "#d95f02"]];
   const service = document.getElementById("service");
   let last = null;
-  service.addEventListener("change", () => { if (last) query(...last); });
+  service.addEventListener("change", () => { showService(service.value); if (last) query(...last); });
   async function query(lon, lat, label, code) {
     last = [lon, lat, label, code];
     const svc = service.value ? `&service=${encodeURIComponent(service.value)}` : "";

@@ -1,0 +1,104 @@
+"""The offline map's layers as GeoJSON (``/api/maplayers/<name>``), and the basemap setting
+the pages draw with.
+
+Layer data come from :data:`webmap.layers.DISPLAY_LAYERS` (the model's roads, townships and
+their names, villages and service points — selected and simplified, coordinates rounded to
+1e-5°), encoded once per app model and served with an ``ETag`` (``If-None-Match`` answers
+304), ``Cache-Control: public, max-age=3600`` and gzip when the client accepts it. All
+coordinates are WGS84: on a GCJ-02 basemap the browser shifts them for display.
+
+:func:`register` puts the resolved basemap (:func:`webmap.basemaps.resolve_basemap`) in
+``app.extensions["doorstep_basemap"]``, gives every template its page config (``ds_config``)
+and lets the tile host into the Content-Security-Policy's ``img-src``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from doorstep.webmap.basemaps import TileSource
+from doorstep.webmap.layers import DISPLAY_LAYERS, geojson_text
+
+from .errors import ApiError
+from .security import CSP
+from .state import get_state
+
+bp = Blueprint("maplayers", __name__, url_prefix="/api/maplayers")
+MAX_AGE_S = 3600
+MIMETYPE = "application/geo+json"
+EXTENSION = "doorstep_basemap"
+
+
+@dataclass(frozen=True)
+class EncodedLayer:
+    """A layer's GeoJSON bytes, their gzip and their ETag (a hash of the bytes)."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def encode_layer(text: str) -> EncodedLayer:
+    """Encode a GeoJSON text once: UTF-8, gzip (level 9, fixed mtime) and a strong ETag."""
+    body = text.encode("utf-8")
+    return EncodedLayer(
+        body, gzip.compress(body, 9, mtime=0), hashlib.sha256(body).hexdigest()[:32]
+    )
+
+
+@bp.get("/<name>")
+def layer(name: str) -> Response:
+    """One display layer (see module docstring); 404 naming the layers for another name."""
+    if name not in DISPLAY_LAYERS:
+        raise ApiError(404, f"unknown map layer {name!r}; use {', '.join(DISPLAY_LAYERS)}")
+    doc: EncodedLayer = get_state().map_layer(
+        name, lambda m: encode_layer(geojson_text(DISPLAY_LAYERS[name](m)))
+    )
+    headers = {
+        "ETag": f'"{doc.etag}"',
+        "Cache-Control": f"public, max-age={MAX_AGE_S}",
+        "Vary": "Accept-Encoding",
+    }
+    if doc.etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    if "gzip" in request.accept_encodings:
+        headers["Content-Encoding"] = "gzip"
+        return Response(doc.gzipped, mimetype=MIMETYPE, headers=headers)
+    return Response(doc.body, mimetype=MIMETYPE, headers=headers)
+
+
+def basemap(app: Flask | None = None) -> TileSource:
+    """The app's resolved basemap setting."""
+    return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def page_csp(source: TileSource) -> str:
+    """The site's CSP with the tile host (if any) allowed as an image source."""
+    origin = source.origin()
+    if origin is None or origin in CSP:
+        return CSP
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}", 1)
+
+
+def register(app: Flask, source: TileSource) -> None:
+    """Store ``source``, serve the layers, pass the page config, widen the CSP for tiles.
+
+    Call after :func:`.security.register`: this hook then runs first and its CSP stands.
+    """
+    app.extensions[EXTENSION] = source
+    app.register_blueprint(bp)
+    csp = page_csp(source)
+
+    @app.context_processor
+    def _config() -> dict[str, Any]:
+        return {"ds_config": {"basemap": source.page_config()}}
+
+    @app.after_request
+    def _csp(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", csp)
+        return resp

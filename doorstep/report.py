@@ -1,5 +1,6 @@
 """Renderers of a :class:`doorstep.job.JobResult`: the bilingual ``report.md``, the ``run.json``
-manifest and the command line's closing summary. They compute nothing; every figure comes from
+manifest and the command line's closing summary (the printable ``report.html``/``report.pdf``:
+:mod:`doorstep.report_charts` and :mod:`webmap.report_html`). They compute nothing; every figure comes from
 the result."""
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
         "ensemble": {"draws": result.options.draws, "seed": result.options.seed},
         "quality": result.quality,
         "assumptions": list(result.assumptions),
+        "charts": result.charts,
+        "warnings": list(result.warnings),
     }
 
 
@@ -399,6 +402,9 @@ def render_summary_text(result: JobResult) -> str:
         f"  巡回 circuits {month}: {c['scheduled']}/{c['required']} visits, "
         f"{c['lawyers']} lawyers, {c['drive_hours']} h driving",
         f"  地图 atlas: {result.atlas}   报告 report: {out / 'report.md'}",
+        "  可打印报告 printable report: "
+        + ", ".join(str(out / n) for n in ("report.html", "report.pdf") if n in result.files),
+        *[f"  警告 warning: {w}" for w in result.warnings],
         f"  (took {result.seconds['total']} s: "
         + ", ".join(f"{k.split(' ')[0]} {v:.1f}" for k, v in result.seconds.items() if k != "total")
         + ")",

@@ -88,21 +88,50 @@ def _headline(m: Mapping[str, Any]) -> str:
             "模拟 modelled",
         )
     )
-    rows.append(("平均出行时间 mean travel time (min)", f"{cov['mean_minutes']:.1f}",
-                 _range(rng.get("mean_min"), "min"), "模拟 modelled"))  # fmt: skip
-    rows.append(("达标乡镇 townships meeting the target (count)",
-                 f"{cov['townships_complying']} / {cov['townships']}", "—", "模拟 modelled"))  # fmt: skip
-    rows.append(("盲区村 underserved villages (count / persons)",
-                 f"{f['underserved_villages']} / {f['underserved_population']:,}", "—", "模拟 modelled"))  # fmt: skip
+    rows.append(
+        (
+            "平均出行时间 mean travel time (min)",
+            f"{cov['mean_minutes']:.1f}",
+            _range(rng.get("mean_min"), "min"),
+            "模拟 modelled",
+        )
+    )
+    rows.append(
+        (
+            "达标乡镇 townships meeting the target (count)",
+            f"{cov['townships_complying']} / {cov['townships']}",
+            "—",
+            "模拟 modelled",
+        )
+    )
+    rows.append(
+        (
+            "盲区村 underserved villages (count / persons)",
+            f"{f['underserved_villages']} / {f['underserved_population']:,}",
+            "—",
+            "模拟 modelled",
+        )
+    )
     s = f.get("siting")
     if s:
         plan = ((m.get("uncertainty") or {}).get("siting") or {}).get("coverage_after")
-        rows.append((f"选址后覆盖 coverage with +{len(s['sites'])} points (%)",
-                     f"{_pct(s['coverage_before'])} → {_pct(s['coverage_after'])}", _range(plan),
-                     "模拟 modelled"))  # fmt: skip
+        rows.append(
+            (
+                f"选址后覆盖 coverage with +{len(s['sites'])} points (%)",
+                f"{_pct(s['coverage_before'])} → {_pct(s['coverage_after'])}",
+                _range(plan),
+                "模拟 modelled",
+            )
+        )
     c = f["circuits"]
-    rows.append((f"巡回 circuits {c['month']}: visits (count), driving (h)",
-                 f"{c['scheduled']} / {c['required']}, {c['drive_hours']} h", "—", "模拟 modelled plan"))  # fmt: skip
+    rows.append(
+        (
+            f"巡回 circuits {c['month']}: visits (count), driving (h)",
+            f"{c['scheduled']} / {c['required']}, {c['drive_hours']} h",
+            "—",
+            "模拟 modelled plan",
+        )
+    )
     body = "".join(
         f"<tr><td>{escape(a)}</td><td class='num'>{escape(b)}</td><td class='num'>{escape(r)}</td>"
         f"<td>{escape(src)}</td></tr>"
@@ -179,18 +208,36 @@ def _charts(m: Mapping[str, Any], report_map: ReportMap) -> list[str]:
     tgt = m["target"]
     axis = "达标人口比例 share of population meeting the target (%)"
     out = [
-        _figure("townships", coverage_bars_svg(
-            ch["townships"], title=f"各乡镇达标比例 Share meeting the target ({mode}; rural ≤ "
-            f"{tgt['rural_minutes']:g} min, urban ≤ {tgt['urban_minutes']:g} min)", axis=axis,
-            source=_short(src["townships"]), county_share=ch["county_share_meeting_target"]["value"]),
-            src["townships"], "条 = 名义值 bar = nominal share; 须 = 5–95 % whisker (range)."),
-        _figure("histogram", histogram_svg(
-            ch["travel_time_histograms"], title="出行时间分布 Travel time to the nearest staffed "
-            "point, persons per bin", source=_short(src["histogram"])), src["histogram"]),
-        _figure("map", coverage_map_svg(
-            report_map, title=f"覆盖与盲区 Coverage and gaps ({mode})", source=src["map"]),
-            src["map"]),
-    ]  # fmt: skip
+        _figure(
+            "townships",
+            coverage_bars_svg(
+                ch["townships"],
+                title=f"各乡镇达标比例 Share meeting the target ({mode}; rural ≤ "
+                f"{tgt['rural_minutes']:g} min, urban ≤ {tgt['urban_minutes']:g} min)",
+                axis=axis,
+                source=_short(src["townships"]),
+                county_share=ch["county_share_meeting_target"]["value"],
+            ),
+            src["townships"],
+            "条 = 名义值 bar = nominal share; 须 = 5–95 % whisker (range).",
+        ),
+        _figure(
+            "histogram",
+            histogram_svg(
+                ch["travel_time_histograms"],
+                title="出行时间分布 Travel time to the nearest staffed point, persons per bin",
+                source=_short(src["histogram"]),
+            ),
+            src["histogram"],
+        ),
+        _figure(
+            "map",
+            coverage_map_svg(
+                report_map, title=f"覆盖与盲区 Coverage and gaps ({mode})", source=src["map"]
+            ),
+            src["map"],
+        ),
+    ]
     if ch.get("marginal_curve"):
         svg = marginal_curve_svg(
             ch["marginal_curve"]["points"],

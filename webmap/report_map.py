@@ -53,13 +53,31 @@ def _band_layers(villages: gpd.GeoDataFrame) -> list[Layer]:
         lower = upper
         if sel.any():
             pts = [g for g, s in zip(geoms, sel, strict=True) if s]
-            out.append(Layer(pts, fill=colour, stroke="#333", width=0.4, radius=3.2,
-                             legend=f"村 village {label}", css_class="village-band"))  # fmt: skip
+            out.append(
+                Layer(
+                    pts,
+                    fill=colour,
+                    stroke="#333",
+                    width=0.4,
+                    radius=3.2,
+                    legend=f"村 village {label}",
+                    css_class="village-band",
+                )
+            )
     dead = ~np.isfinite(minutes)
     if dead.any():
         pts = [g for g, s in zip(geoms, dead, strict=True) if s]
-        out.append(Layer(pts, fill=UNREACHABLE_COLOUR, stroke="#333", width=0.4, radius=3.2,
-                         legend="无法到达 unreachable", css_class="village-band"))  # fmt: skip
+        out.append(
+            Layer(
+                pts,
+                fill=UNREACHABLE_COLOUR,
+                stroke="#333",
+                width=0.4,
+                radius=3.2,
+                legend="无法到达 unreachable",
+                css_class="village-band",
+            )
+        )
     return out
 
 
@@ -69,19 +87,41 @@ def _road_layers(roads: gpd.GeoDataFrame) -> list[Layer]:
     real = [g for g, s in zip(simple, status, strict=True) if s == "real"]
     modelled = [g for g, s in zip(simple, status, strict=True) if s != "real"]
     return [
-        Layer(modelled, stroke=MODELLED_ROAD, width=0.6, dash="3 2", radius=0,
-              legend="模拟乡村道路 modelled local road", css_class="road-modelled"),
-        Layer(real, stroke=REAL_ROAD, width=1.6, radius=0,
-              legend="真实道路 real road (OSM)", css_class="road-real"),
-    ]  # fmt: skip
+        Layer(
+            modelled,
+            stroke=MODELLED_ROAD,
+            width=0.6,
+            dash="3 2",
+            radius=0,
+            legend="模拟乡村道路 modelled local road",
+            css_class="road-modelled",
+        ),
+        Layer(
+            real,
+            stroke=REAL_ROAD,
+            width=1.6,
+            radius=0,
+            legend="真实道路 real road (OSM)",
+            css_class="road-real",
+        ),
+    ]
 
 
 def _point_layers(points: gpd.GeoDataFrame) -> list[Layer]:
     out = []
     for tier, g in points.groupby("tier", sort=False):
         colour, size, label = TIER_STYLE.get(str(tier), ("#08306b", 7, str(tier)))
-        out.append(Layer(geometries(g), fill=colour, stroke="#fff", width=1.0,
-                         radius=max(size / 2, 3.5), legend=label, css_class="service-point"))  # fmt: skip
+        out.append(
+            Layer(
+                geometries(g),
+                fill=colour,
+                stroke="#fff",
+                width=1.0,
+                radius=max(size / 2, 3.5),
+                legend=label,
+                css_class="service-point",
+            )
+        )
     return out
 
 
@@ -95,18 +135,44 @@ def coverage_map_svg(
     layers = [
         Layer(geometries(m.county), fill="#f4f1ea", stroke="none", radius=0),
         *_road_layers(m.roads),
-        Layer(geometries(towns), stroke="#666", width=0.8, dash="5 3", radius=0,
-              legend="乡镇界 township boundary (模拟 modelled)", css_class="townships"),
-        Layer(geometries(m.county), stroke="#111", width=2.0, radius=0,
-              legend="县界 county outline", css_class="county"),
-        Layer(geometries(gaps), fill=GAP_FILL, stroke=GAP_COLOUR, width=1.0, radius=6.5,
-              legend="服务盲区 underserved village", css_class="gap"),
+        Layer(
+            geometries(towns),
+            stroke="#666",
+            width=0.8,
+            dash="5 3",
+            radius=0,
+            legend="乡镇界 township boundary (模拟 modelled)",
+            css_class="townships",
+        ),
+        Layer(
+            geometries(m.county),
+            stroke="#111",
+            width=2.0,
+            radius=0,
+            legend="县界 county outline",
+            css_class="county",
+        ),
+        Layer(
+            geometries(gaps),
+            fill=GAP_FILL,
+            stroke=GAP_COLOUR,
+            width=1.0,
+            radius=6.5,
+            legend="服务盲区 underserved village",
+            css_class="gap",
+        ),
         *_band_layers(m.villages),
         *_point_layers(m.points),
-        Layer([g.representative_point() for g in geometries(towns)], radius=0, fill="none",
-              stroke="none", labels=[str(n) for n in towns["name"]], label_size=12,
-              css_class="township-names"),
-    ]  # fmt: skip
+        Layer(
+            [g.representative_point() for g in geometries(towns)],
+            radius=0,
+            fill="none",
+            stroke="none",
+            labels=[str(n) for n in towns["name"]],
+            label_size=12,
+            css_class="township-names",
+        ),
+    ]
     svg = svg_map(frame, layers, title=title, source=source, css_class="map coverage-map")
     head, _, body = svg.partition(">")
     return f"{head}>{LABEL_STYLE}{body}"

@@ -74,7 +74,7 @@ def _min_range(r: dict[str, Any] | None) -> str:
     return f"{r['p05']:.1f}–{r['p95']:.1f} min"
 
 
-def _county_ranges(result: JobResult) -> dict[str, Any]:
+def county_ranges(result: JobResult) -> dict[str, Any]:
     """The county row of the target mode in ``run.json``'s uncertainty block (``{}``: none)."""
     u = result.uncertainty
     if not u:
@@ -86,7 +86,7 @@ def _county_ranges(result: JobResult) -> dict[str, Any]:
 def _coverage_section(result: JobResult) -> list[str]:
     model, t, f = result.model, result.target, result.figures
     c = f["coverage"]
-    rng = _county_ranges(result)
+    rng = county_ranges(result)
     u = result.uncertainty
     note = (
         f"范围 Range: 5–95 % of {u['draws']} draws of the modelled inputs (seed {u['seed']}; "
@@ -384,7 +384,7 @@ def render_summary_text(result: JobResult) -> str:
         )
     u = result.uncertainty
     if u:
-        cr = _county_ranges(result).get("share_meeting_target")
+        cr = county_ranges(result).get("share_meeting_target")
         counts = u["gap_class_counts"]
         lines.append(
             f"  范围 range ({u['draws']} draws, seed {u['seed']}): meeting target "

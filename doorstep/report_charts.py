@@ -44,17 +44,12 @@ def chart_figures(result: JobResult) -> dict[str, Any]:
     }
 
 
-def _county_ranges(result: JobResult) -> dict[str, Any]:
-    rows = [
-        r for r in (result.uncertainty or {}).get("county", []) if r["mode"] == result.target.mode
-    ]
-    return rows[0] if rows else {}
-
-
 def _county_share(result: JobResult) -> dict[str, float | None]:
     c = result.coverage.county
     row = c[c["mode"] == result.target.mode].iloc[0]
-    rng = _county_ranges(result).get("share_meeting_target") or {}
+    from .report import county_ranges
+
+    rng = county_ranges(result).get("share_meeting_target") or {}
     return {
         "value": float(row["share_meeting_target"]),
         "p05": rng.get("p05"),

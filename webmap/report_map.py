@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+from shapely.geometry import GeometryCollection
+from shapely.geometry.base import BaseGeometry
 
 from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR
 from .svgmap import Frame, Layer, geometries, svg_map
@@ -81,14 +83,20 @@ def _band_layers(villages: gpd.GeoDataFrame) -> list[Layer]:
     return out
 
 
+def _simplified(gdf: gpd.GeoDataFrame) -> list[BaseGeometry]:
+    """WGS84 geometries simplified to :data:`SIMPLIFY_DEG` (the page cannot show finer)."""
+    return list(gpd.GeoSeries(geometries(gdf), crs=4326).simplify(SIMPLIFY_DEG))
+
+
 def _road_layers(roads: gpd.GeoDataFrame) -> list[Layer]:
-    simple = roads.to_crs(4326).simplify(SIMPLIFY_DEG)
-    status = roads["status"].astype(str).to_numpy()
-    real = [g for g, s in zip(simple, status, strict=True) if s == "real"]
-    modelled = [g for g, s in zip(simple, status, strict=True) if s != "real"]
+    """Modelled and real roads, each drawn as one path (hundreds of edges, one element)."""
+    lines = _simplified(roads)
+    real = roads["status"].astype(str).to_numpy() == "real"
+    modelled = GeometryCollection([g for g, r in zip(lines, real, strict=True) if not r])
+    osm = GeometryCollection([g for g, r in zip(lines, real, strict=True) if r])
     return [
         Layer(
-            modelled,
+            [modelled],
             stroke=MODELLED_ROAD,
             width=0.6,
             dash="3 2",
@@ -97,7 +105,7 @@ def _road_layers(roads: gpd.GeoDataFrame) -> list[Layer]:
             css_class="road-modelled",
         ),
         Layer(
-            real,
+            [osm],
             stroke=REAL_ROAD,
             width=1.6,
             radius=0,
@@ -131,12 +139,13 @@ def coverage_map_svg(
     """The map as an ``<svg>`` element with scale bar (km), north arrow and legend."""
     frame = Frame.fit(m.county.to_crs(4326).total_bounds, width=width, height=height)
     towns = m.townships.to_crs(4326)
+    county = _simplified(m.county)
     gaps = m.villages[m.villages["underserved"].astype(bool)]
     layers = [
-        Layer(geometries(m.county), fill="#f4f1ea", stroke="none", radius=0),
+        Layer(county, fill="#f4f1ea", stroke="none", radius=0),
         *_road_layers(m.roads),
         Layer(
-            geometries(towns),
+            _simplified(towns),
             stroke="#666",
             width=0.8,
             dash="5 3",
@@ -145,7 +154,7 @@ def coverage_map_svg(
             css_class="townships",
         ),
         Layer(
-            geometries(m.county),
+            county,
             stroke="#111",
             width=2.0,
             radius=0,

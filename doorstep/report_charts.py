@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
-from doorstep.analysis.distribution import mode_histograms
+from doorstep.analysis.distribution import TimeHistogram, mode_histograms
 
 if TYPE_CHECKING:
     from doorstep.webmap.report_map import ReportMap
@@ -36,12 +36,18 @@ def chart_figures(result: JobResult) -> dict[str, Any]:
         "mode": result.target.mode,
         "townships": township_bars(result),
         "county_share_meeting_target": _county_share(result),
-        "travel_time_histograms": [h.to_dict() for h in mode_histograms(result.coverage.villages)],
+        "travel_time_histograms": [h.to_dict() for h in _histograms(result)],
         "marginal_curve": marginal_points(result.siting),
         "advisers": adviser_rows(result),
         "sources": chart_sources(result),
         "units": UNITS,
     }
+
+
+def _histograms(result: JobResult) -> list[TimeHistogram]:
+    """One travel-time histogram per mode, the target's mode first."""
+    hists = mode_histograms(result.coverage.villages)
+    return sorted(hists, key=lambda h: (h.mode != result.target.mode, h.mode))
 
 
 def _county_share(result: JobResult) -> dict[str, float | None]:

@@ -29,6 +29,9 @@ from doorstep.cli import main
 from doorstep.job import next_month
 
 from ..conftest import needs_data
+from ..webmap.test_browser import CHROMIUM, Page
+from ..webmap.test_browser import browser as browser  # the browser tests' fixtures, shared
+from ..webmap.test_browser import shots as shots
 
 DRAWS, SEED = 40, 3  # fewer than the default 200: the ranges are tested, not their precision
 OPTS = ["--add", "2", "--lawyers", "4", "--month", "2026-12", "--draws", str(DRAWS)]
@@ -431,31 +434,25 @@ def test_run_report_pdf_has_the_expected_a4_pages(job: Job) -> None:
 
 @needs_data
 @pytest.mark.browser
-def test_run_report_html_in_chromium_is_drawn_and_offline(job: Job, tmp_path: Path) -> None:
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+def test_run_report_html_in_chromium_is_drawn_and_offline(
+    job: Job,
+    browser: Any,
+    shots: Path,
+) -> None:
     """report.html opened from disk in headless Chromium: six charts drawn at a readable size,
     a screenshot that is not blank, and no request leaving the machine."""
-    from tests.webmap.test_browser import ARGS, CHROMIUM, Page
-
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = Page(browser, tmp_path, viewport={"width": 900, "height": 1200})
-            page.page.goto((job.out / "report.html").as_uri())
-            page.page.wait_for_load_state("load")
-            widths = page.page.eval_on_selector_all(
-                "figure.chart svg", "els => els.map(e => e.getBoundingClientRect().width)"
-            )
-            assert len(widths) == 6 and min(widths) > 500, widths
-            page.page.locator("#fig-map").scroll_into_view_if_needed()
-            shot = page.shot("report_html_map")
-            page.page.evaluate("window.scrollTo(0, 0)")
-            first = page.shot("report_html_first_page")
-            page.close()  # fails if any request left the machine
-        finally:
-            browser.close()
+    page = Page(browser, shots, viewport={"width": 900, "height": 1200})
+    page.page.goto((job.out / "report.html").as_uri())
+    page.page.wait_for_load_state("load")
+    widths = page.page.eval_on_selector_all(
+        "figure.chart svg", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 6 and min(widths) > 500, widths
+    page.page.locator("#fig-map").scroll_into_view_if_needed()
+    shot = page.shot("report_html_map")
+    page.page.evaluate("window.scrollTo(0, 0)")
+    first = page.shot("report_html_first_page")
+    page.close()  # fails if any request left the machine or a script failed
     # a blank page compresses to a few KB; the map and the headline table do not
     assert shot.stat().st_size > 40_000 and first.stat().st_size > 40_000

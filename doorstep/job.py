@@ -11,7 +11,9 @@ when the job succeeds: an error or Ctrl-C part-way leaves ``out`` as it was.
 [0.516, 0.967, 1.0]
 
 :mod:`doorstep.report` renders a :class:`JobResult` as ``report.md``, ``run.json`` and the
-command line's summary; ``doorstep run`` is a thin layer over :func:`run_job`.
+command line's summary, :mod:`webmap.report_html` as the printable ``report.html`` and
+``report.pdf`` (figures assembled by :mod:`doorstep.report_charts`); ``doorstep run`` is a thin
+layer over :func:`run_job`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ CAPTIONS = {
 """The caption of each chart (also what the PDF test looks for)."""
 
 CSS = f"""
-body {{ font-family: {CJK_FONT_STACK}; font-size: 10pt; color: #111; margin: 0 auto;
+html {{ font-family: {CJK_FONT_STACK}; }}
+body {{ font-size: 10pt; color: #111; margin: 0 auto;
   max-width: 190mm; line-height: 1.4; }}
 h1 {{ font-size: 17pt; margin: 0 0 2mm; }} h2 {{ font-size: 13pt; margin: 4mm 0 2mm; }}
 .page {{ break-before: page; }}

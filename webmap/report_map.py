@@ -17,14 +17,19 @@ from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
 from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR
+from .printing import CJK_FONT_STACK
 from .svgmap import Frame, Layer, geometries, svg_map
 
 GAP_COLOUR = "#b2182b"
 GAP_FILL = "rgba(178,24,43,0.18)"  # a ring under the village dot
 REAL_ROAD = "#8c510a"
 MODELLED_ROAD = "#bf9f6f"
-LABEL_STYLE = "<style>.township-names text { stroke: none; font-weight: bold; }</style>"
-"""WeasyPrint ignores ``paint-order``, so the labels' white halo would cover the letters."""
+LABEL_STYLE = (
+    f"<style>text {{ font-family: {CJK_FONT_STACK}; }} "
+    ".township-names text { stroke: none; font-weight: bold; }</style>"
+)
+"""The map's text in the report's font; no halo on the names (WeasyPrint ignores
+``paint-order``, so the white halo would cover the letters)."""
 SIMPLIFY_DEG = 0.0003  # ≈ 30 m: under a pixel on an A4 county map
 
 

@@ -7,9 +7,12 @@ import math
 from collections.abc import Callable
 from html import escape
 
+from doorstep.webmap.printing import CJK_FONT_STACK
+
 Scale = Callable[[float], float]
 
-FONT = "sans-serif"
+FONT = CJK_FONT_STACK.replace('"', "'")
+"""One font for the Chinese and the Latin text of a chart (and one font to embed in the PDF)."""
 MUTED = "#555"
 GRID = "#ddd"
 

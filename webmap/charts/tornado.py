@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ._svg import ticks
+from ._svg import FONT, ticks
 
 LABEL_W = 250  # px for the parameter names
 VALUE_W = 120  # px for the swing text on the right
@@ -72,7 +72,7 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 76
     y_end = TOP + ROW_H * len(rows)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" role="img" '
+        f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12" role="img" '
         'aria-labelledby="tornado-title">',
         '<title id="tornado-title">敏感性（单因素）Sensitivity, one at a time</title>',
         '<rect width="100%" height="100%" fill="#fff"/>',

@@ -11,7 +11,9 @@ when the job succeeds: an error or Ctrl-C part-way leaves ``out`` as it was.
 [0.516, 0.967, 1.0]
 
 :mod:`doorstep.report` renders a :class:`JobResult` as ``report.md``, ``run.json`` and the
-command line's summary; ``doorstep run`` is a thin layer over :func:`run_job`.
+command line's summary, :mod:`webmap.report_html` as the printable ``report.html`` and
+``report.pdf`` (figures assembled by :mod:`doorstep.report_charts`); ``doorstep run`` is a thin
+layer over :func:`run_job`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,7 +42,7 @@ from doorstep.analysis.siting.county import (
 from doorstep.analysis.siting.result import SitingResult
 from doorstep.analysis.uncertainty import DEFAULT_RUN_DRAWS, RunEnsemble, run_ensemble
 from doorstep.geo._errors import InputError
-from doorstep.geo.atomic import staged_folder, write_text
+from doorstep.geo.atomic import staged_folder, write_bytes, write_text
 from doorstep.geo.export import export_geopackage
 from doorstep.geo.model import CountyModel, ModelInputs, build_county_model
 from doorstep.geo.validation import ValidationReport, validate_against_world, write_validation
@@ -53,6 +55,7 @@ from doorstep.webmap.results import routes_layer, sites_from_report
 from . import jsonio
 from .outputs import GapsOutputs, coverage_outputs, gaps_outputs
 from .ranges import uncertainty_figures, validation_figures
+from .report_charts import chart_figures
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ STEPS = 10
 """Steps of the job with the ensemble, as counted in :class:`JobProgress` (9 with ``draws=0``)."""
 MAX_DRAWS = 10_000
 SENSITIVITY_SVG = "sensitivity.svg"
+REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
 
 
 def next_month(today: dt.date | None = None) -> str:
@@ -208,6 +212,10 @@ class JobResult:
     quality: dict[str, Any]
     assumptions: tuple[str, ...]
     generated: str
+    charts: dict[str, Any] | None = None
+    """What the printable report's charts draw (:func:`doorstep.report_charts.chart_figures`)."""
+    warnings: tuple[str, ...] = ()
+    """What the job could not do but did not fail for (e.g. no PDF without WeasyPrint)."""
 
 
 class _Steps:
@@ -298,6 +306,15 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
                 quality=model.quality(),
                 assumptions=tuple(job_assumptions(model, target, cm)),
                 generated=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            )
+            result = replace(result, charts=chart_figures(result))
+            printed = _printable_step(result, stage)
+            total = round(time.perf_counter() - t0, 1)
+            result = replace(
+                result,
+                files=_files(stage),
+                warnings=printed.warnings,
+                seconds={**steps.seconds, **printed.seconds, "total": total},
             )
             _report_step(result, stage)
     return result
@@ -444,6 +461,37 @@ def _atlas_step(
         validation=None if validation is None else validation.as_dict(),
     )
     return pages[0]
+
+
+class _Printed(NamedTuple):
+    """What the printable step could not do (warnings) and its seconds per file."""
+
+    warnings: tuple[str, ...]
+    seconds: dict[str, float]
+
+
+def _printable_step(result: JobResult, stage: Path) -> _Printed:
+    """``report.html`` and, when WeasyPrint is usable, ``report.pdf`` (the same document laid
+    out on A4); without WeasyPrint the HTML is still written and the reason is a warning."""
+    from doorstep.webmap import printing
+    from doorstep.webmap.report_html import report_html
+
+    from .report import run_manifest
+    from .report_charts import report_map
+
+    t = time.perf_counter()
+    valid = None if result.validation is None else result.validation.as_dict()
+    html = report_html(run_manifest(result), report_map=report_map(result), validation=valid)
+    write_text(stage / REPORT_HTML, html)
+    seconds = {REPORT_HTML: round(time.perf_counter() - t, 2)}
+    t = time.perf_counter()
+    try:
+        pdf = printing.html_to_pdf(html, base_url=stage)
+    except printing.PdfUnavailable as exc:
+        log.warning("%s not written: %s", REPORT_PDF, exc)
+        return _Printed((f"{REPORT_PDF} not written 未生成 PDF: {exc}",), seconds)
+    write_bytes(stage / REPORT_PDF, pdf)
+    return _Printed((), {**seconds, REPORT_PDF: round(time.perf_counter() - t, 2)})
 
 
 def _files(stage: Path) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """Renderers of a :class:`doorstep.job.JobResult`: the bilingual ``report.md``, the ``run.json``
-manifest and the command line's closing summary. They compute nothing; every figure comes from
+manifest and the command line's closing summary (the printable ``report.html``/``report.pdf``:
+:mod:`doorstep.report_charts` and :mod:`webmap.report_html`). They compute nothing; every figure comes from
 the result."""
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def run_manifest(result: JobResult) -> dict[str, Any]:
         "ensemble": {"draws": result.options.draws, "seed": result.options.seed},
         "quality": result.quality,
         "assumptions": list(result.assumptions),
+        "charts": result.charts,
+        "warnings": list(result.warnings),
     }
 
 
@@ -71,7 +74,7 @@ def _min_range(r: dict[str, Any] | None) -> str:
     return f"{r['p05']:.1f}–{r['p95']:.1f} min"
 
 
-def _county_ranges(result: JobResult) -> dict[str, Any]:
+def county_ranges(result: JobResult) -> dict[str, Any]:
     """The county row of the target mode in ``run.json``'s uncertainty block (``{}``: none)."""
     u = result.uncertainty
     if not u:
@@ -83,7 +86,7 @@ def _county_ranges(result: JobResult) -> dict[str, Any]:
 def _coverage_section(result: JobResult) -> list[str]:
     model, t, f = result.model, result.target, result.figures
     c = f["coverage"]
-    rng = _county_ranges(result)
+    rng = county_ranges(result)
     u = result.uncertainty
     note = (
         f"范围 Range: 5–95 % of {u['draws']} draws of the modelled inputs (seed {u['seed']}; "
@@ -381,7 +384,7 @@ def render_summary_text(result: JobResult) -> str:
         )
     u = result.uncertainty
     if u:
-        cr = _county_ranges(result).get("share_meeting_target")
+        cr = county_ranges(result).get("share_meeting_target")
         counts = u["gap_class_counts"]
         lines.append(
             f"  范围 range ({u['draws']} draws, seed {u['seed']}): meeting target "
@@ -399,6 +402,9 @@ def render_summary_text(result: JobResult) -> str:
         f"  巡回 circuits {month}: {c['scheduled']}/{c['required']} visits, "
         f"{c['lawyers']} lawyers, {c['drive_hours']} h driving",
         f"  地图 atlas: {result.atlas}   报告 report: {out / 'report.md'}",
+        "  可打印报告 printable report: "
+        + ", ".join(str(out / n) for n in ("report.html", "report.pdf") if n in result.files),
+        *[f"  警告 warning: {w}" for w in result.warnings],
         f"  (took {result.seconds['total']} s: "
         + ", ".join(f"{k.split(' ')[0]} {v:.1f}" for k, v in result.seconds.items() if k != "total")
         + ")",

@@ -270,6 +270,8 @@ def _fake_result(siting: bool, uncertainty: bool = False) -> Any:
         quality={"modelled_layers": ["roads"]},
         assumptions=("modelled layers (not measured): roads",),
         generated="2026-12-01T00:00:00+00:00",
+        charts=None,
+        warnings=(),
     )
 
 
@@ -450,3 +452,32 @@ def test_interrupted_gaps_out_keeps_nothing(tmp_path: Path, monkeypatch: Any, ca
     assert main(["-q", "gaps", "--out", str(out)]) == 130
     assert written == ["critical_links.csv", "gaps.json", "gaps_villages.csv"]
     assert not out.exists() and "no partial output was kept" in capsys.readouterr().err
+
+
+@needs_shared
+def test_run_without_weasyprint_writes_the_html_and_says_why(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """No usable WeasyPrint: ``doorstep run`` still writes ``report.html``, no ``report.pdf``,
+    and the reason is a warning in ``run.json`` and in the printed summary."""
+    import json
+
+    from doorstep.cli import main
+    from doorstep.webmap import printing
+
+    def no_pdf(html: str, **kw: Any) -> bytes:
+        raise printing.PdfUnavailable("cannot write PDF: WeasyPrint is not usable (test)")
+
+    monkeypatch.setattr(printing, "html_to_pdf", no_pdf)
+    out = tmp_path / "out"
+    args = ["-q", "run", "--out", str(out), "--no-serve", "--add", "0", "--lawyers", "2"]
+    assert main([*args, "--draws", "0", "--month", "2026-12"]) == 0
+    printed = capsys.readouterr().out
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert (out / "report.html").stat().st_size > 10_000 and not (out / "report.pdf").exists()
+    assert "report.html" in run["files"] and "report.pdf" not in run["files"]
+    (warning,) = run["warnings"]
+    assert warning.startswith("report.pdf not written") and "WeasyPrint is not usable" in warning
+    assert f"警告 warning: {warning}" in printed
+    assert "printable report: " + str(out / "report.html") + "\n" in printed
+    assert "report.html" in run["seconds"] and "report.pdf" not in run["seconds"]

@@ -20,6 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,6 +29,9 @@ from doorstep.cli import main
 from doorstep.job import next_month
 
 from ..conftest import needs_data
+from ..webmap.test_browser import CHROMIUM, Page
+from ..webmap.test_browser import browser as browser  # the browser tests' fixtures, shared
+from ..webmap.test_browser import shots as shots
 
 DRAWS, SEED = 40, 3  # fewer than the default 200: the ranges are tested, not their precision
 OPTS = ["--add", "2", "--lawyers", "4", "--month", "2026-12", "--draws", str(DRAWS)]
@@ -313,3 +317,142 @@ def test_run_reports_coverage_per_service_and_the_centre_queue(job: Job) -> None
 
 def job_townships(run: dict) -> list[str]:
     return sorted({r["town_code"] for r in run["uncertainty"]["townships"]})
+
+
+# --- the printable report: report.html and report.pdf agree with run.json -------------------
+
+
+def _report_svgs(job: Job) -> dict[str, Any]:
+    """The root ``<svg>`` element of each chart of ``report.html`` by figure key."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    html = (job.out / "report.html").read_text(encoding="utf-8")
+    figs = re.findall(r'<figure class="chart" id="fig-([a-z_]+)">.*?(<svg.*?</svg>)', html, re.S)
+    return {k: ET.fromstring(svg) for k, svg in figs}
+
+
+def _marks(root: Any, tag: str, cls: str) -> list[Any]:
+    return [e for e in root.iter(SVG + tag) if cls in (e.get("class") or "").split()]
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@needs_data
+def test_run_report_html_charts_are_the_run_json_figures(job: Job) -> None:
+    run = _run_json(job)
+    f, u, charts = run["figures"], run["uncertainty"], run["charts"]
+    svgs = _report_svgs(job)
+    assert list(svgs) == [
+        "townships", "histogram", "map", "marginal_curve", "sensitivity", "advisers",
+    ]  # fmt: skip
+    # township bars: the share meeting the target and its 5–95 % range of every township
+    towns = {
+        r["town_name"]: r["share_meeting_target"] for r in u["townships"] if r["mode"] == "car"
+    }
+    bars = _marks(svgs["townships"], "rect", "bar")
+    assert len(bars) == 12 == len(towns)
+    for b, w in zip(bars, _marks(svgs["townships"], "path", "whisker"), strict=True):
+        fig = towns[b.get("data-name")]
+        assert float(b.get("data-share")) == pytest.approx(fig["value"], abs=1e-6)
+        assert float(b.get("width")) == pytest.approx(460 * fig["value"], abs=0.01)
+        assert float(w.get("data-p05")) == pytest.approx(fig["p05"], abs=1e-6)
+        assert float(w.get("data-p95")) == pytest.approx(fig["p95"], abs=1e-6)
+    # histogram: every person once per mode; the bins up to 30 min are the 30-minute share
+    for panel in _marks(svgs["histogram"], "g", "panel"):
+        persons = [int(b.get("data-persons")) for b in _marks(panel, "rect", "bin")]
+        assert sum(persons) == pytest.approx(f["population"], abs=len(persons))
+        if panel.get("data-mode") == "car":
+            within = sum(
+                p for b, p in zip(_marks(panel, "rect", "bin"), persons, strict=True)
+                if float(b.get("data-to")) <= 30
+            )  # fmt: skip
+            assert within / f["population"] == pytest.approx(
+                f["coverage"]["share_within"][1], abs=1e-3
+            )
+    # map: one ring per underserved village, every village coloured
+    assert (
+        len(list(_marks(svgs["map"], "g", "gap")[0].iter(SVG + "circle")))
+        == f["underserved_villages"]
+    )
+    assert (
+        sum(len(list(g.iter(SVG + "circle"))) for g in _marks(svgs["map"], "g", "village-band"))
+        == 228
+    )
+    # marginal curve: k = 0 is today's coverage, k = --add the proposal's
+    pts = _marks(svgs["marginal_curve"], "circle", "point")
+    assert [int(p.get("data-k")) for p in pts] == [0, 1, 2]
+    assert float(pts[0].get("data-share")) == pytest.approx(
+        f["siting"]["coverage_before"], abs=1e-6
+    )
+    assert float(pts[-1].get("data-share")) == pytest.approx(
+        f["siting"]["coverage_after"], abs=1e-6
+    )
+    # tornado: one bar per sensitivity row
+    tb = _marks(svgs["sensitivity"], "rect", "bar")
+    assert [b.get("data-parameter") for b in tb] == [
+        r["parameter"] for r in u["sensitivity"]["rows"]
+    ]
+    # advisers: the visits add up to the month's, the hours to its driving
+    adv = _marks(svgs["advisers"], "rect", "bar")
+    visits = [float(b.get("data-value")) for b in adv if b.get("data-metric") == "visits"]
+    drive = [float(b.get("data-value")) for b in adv if b.get("data-metric") == "drive_hours"]
+    assert sum(visits) == f["circuits"]["scheduled"] == 228 and len(visits) == 4
+    assert sum(drive) == pytest.approx(f["circuits"]["drive_hours"], abs=0.1)
+    assert [r["visits"] for r in charts["advisers"]] == f["circuits"]["visits_per_lawyer"]
+
+
+@needs_data
+def test_run_report_pdf_has_the_expected_a4_pages(job: Job) -> None:
+    import os
+    import stat
+
+    pdfium = pytest.importorskip("pypdfium2")
+    from doorstep.geo.atomic import file_mode
+    from doorstep.webmap.report_html import CAPTIONS
+
+    run = _run_json(job)
+    assert {"report.html", "report.pdf"} <= set(run["files"]) and run["warnings"] == []
+    for name in ("report.html", "report.pdf"):
+        mode = stat.S_IMODE((job.out / name).stat().st_mode)
+        assert mode == file_mode(), (name, oct(mode))  # 0644 under umask 022
+    doc = pdfium.PdfDocument(str(job.out / "report.pdf"))
+    texts = [doc[i].get_textpage().get_text_range().replace("\r\n", " ") for i in range(len(doc))]
+    assert all(tuple(round(x) for x in doc[i].get_size()) == (595, 842) for i in range(len(doc)))
+    assert "花垣县 家门口法律服务规划报告" in texts[0] and "Modelled data notice" in texts[0]
+    flat = [t.replace(" ", "") for t in texts]
+    pages = [
+        next(i for i, t in enumerate(flat) if c.replace(" ", "") in t) for c in CAPTIONS.values()
+    ]
+    assert pages == sorted(pages) and len(set(pages)) == 6  # one chart a page, in order
+    assert len(doc) == pages[-1] + 2  # then the assumptions
+    sec = run["seconds"]
+    print(f"report.html {sec['report.html']} s, report.pdf {sec['report.pdf']} s, {len(doc)} pages")
+    assert os.path.getsize(job.out / "report.pdf") > 50_000
+
+
+@needs_data
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+def test_run_report_html_in_chromium_is_drawn_and_offline(
+    job: Job,
+    browser: Any,
+    shots: Path,
+) -> None:
+    """report.html opened from disk in headless Chromium: six charts drawn at a readable size,
+    a screenshot that is not blank, and no request leaving the machine."""
+    page = Page(browser, shots, viewport={"width": 900, "height": 1200})
+    page.page.goto((job.out / "report.html").as_uri())
+    page.page.wait_for_load_state("load")
+    widths = page.page.eval_on_selector_all(
+        "figure.chart svg", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 6 and min(widths) > 500, widths
+    page.page.locator("#fig-map").scroll_into_view_if_needed()
+    shot = page.shot("report_html_map")
+    page.page.evaluate("window.scrollTo(0, 0)")
+    first = page.shot("report_html_first_page")
+    page.close()  # fails if any request left the machine or a script failed
+    # a blank page compresses to a few KB; the map and the headline table do not
+    assert shot.stat().st_size > 40_000 and first.stat().st_size > 40_000

@@ -65,3 +65,115 @@ def test_validation_table_names_every_check_and_why_not_run() -> None:
     cells = ["".join(td.itertext()) for td in root.iter("td")]
     assert cells == ["total", "2,500.00", "2,724.00", "km", "-8.2", "Jan 2024"]
     assert "(1 ok, 1 not run)" in html
+
+
+# --- the report's charts: each on a small hand-made input with known geometry ----------------
+
+
+def _marks(svg: str, tag: str, cls: str) -> list[ET.Element]:
+    root = ET.fromstring(svg)
+    return [e for e in root.iter(SVG + tag) if cls in (e.get("class") or "").split()]
+
+
+def _text(svg: str) -> str:
+    return "".join(ET.fromstring(svg).itertext())
+
+
+def test_coverage_bars_lengths_whiskers_and_units() -> None:
+    """Bars run 0–100 % over the plot width (760 − 150 − 150 = 460 px): 50 % is 230 px."""
+    from doorstep.webmap.charts import coverage_bars_svg
+    from doorstep.webmap.charts.bars import LABEL_W
+
+    rows = [
+        {"name": "甲乡", "share": 0.25, "p05": 0.1, "p95": 0.4, "complies": False},
+        {"name": "乙镇 <b>", "share": 0.5, "p05": None, "p95": None, "complies": True},
+        {"name": "丙乡", "share": 1.0, "p05": 0.9, "p95": 1.0, "complies": True},
+    ]
+    svg = coverage_bars_svg(rows, title="t", axis="达标人口比例 share (%)", source="模拟 modelled")
+    bars = _marks(svg, "rect", "bar")
+    assert [float(b.get("width", "nan")) for b in bars] == pytest.approx([115.0, 230.0, 460.0])
+    assert {float(b.get("x", "nan")) for b in bars} == {LABEL_W}
+    assert [b.get("data-name") for b in bars] == ["甲乡", "乙镇 <b>", "丙乡"]
+    assert bars[0].get("fill") != bars[1].get("fill")  # a township missing the target stands out
+    whiskers = _marks(svg, "path", "whisker")
+    assert len(whiskers) == 2  # no range, no whisker
+    d = whiskers[0].get("d", "")
+    assert d.startswith(f"M{LABEL_W + 46:.2f},") and f"H{LABEL_W + 184:.2f}" in d  # 10 % … 40 %
+    text = _text(svg)
+    assert "25.0% (10–40 %)" in text and "50.0%" in text and "100%" in text
+    assert "share (%)" in text and "模拟 modelled" in text
+
+
+def test_histogram_bins_heights_and_axes() -> None:
+    """One rect per bin and panel; heights in proportion to persons; minutes on the x axis."""
+    from doorstep.webmap.charts import histogram_svg
+
+    hists = [
+        {"mode": "car", "edges_minutes": [0, 5, 10, 15], "population": [100, 50, 0]},
+        {"mode": "walk", "edges_minutes": [0, 30, 60], "population": [10, 30], "unreachable": 7},
+    ]
+    svg = histogram_svg(hists, title="t", source="模拟 modelled")
+    bins = _marks(svg, "rect", "bin")
+    assert [(b.get("data-from"), b.get("data-to"), b.get("data-persons")) for b in bins] == [
+        ("0", "5", "100"), ("5", "10", "50"), ("10", "15", "0"), ("0", "30", "10"),
+        ("30", "60", "30"),
+    ]  # fmt: skip
+    h = [float(b.get("height", "nan")) for b in bins]
+    assert h[0] == pytest.approx(2 * h[1]) and h[2] == 0.0 and h[4] == pytest.approx(3 * h[3])
+    w = [float(b.get("width", "nan")) for b in bins]
+    assert w[0] == pytest.approx(w[1]) == pytest.approx(w[2]) and w[3] == pytest.approx(w[4])
+    assert w[3] + 1 == pytest.approx(1.5 * (w[0] + 1))  # 2 bins vs 3 over one width, 1 px gap
+    text = _text(svg)
+    assert "分钟 minutes" in text and "人口 persons" in text and "unreachable: 7 人" in text
+    assert "汽车 car" in text and "步行 walk" in text
+
+
+def test_marginal_curve_points_in_order_with_gains() -> None:
+    from doorstep.webmap.charts import marginal_curve_svg
+
+    pts = [
+        {"k": 0, "share": 0.8, "gain": None},
+        {"k": 1, "share": 0.9, "gain": 1000},
+        {"k": 2, "share": 0.95, "gain": 500},
+    ]
+    svg = marginal_curve_svg(pts, title="t", source="模拟 modelled")
+    circles = _marks(svg, "circle", "point")
+    cx = [float(c.get("cx", "nan")) for c in circles]
+    cy = [float(c.get("cy", "nan")) for c in circles]
+    assert cx[1] - cx[0] > 0 and cx[1] - cx[0] == pytest.approx(cx[2] - cx[1])  # k evenly spaced
+    assert cy[0] > cy[1] > cy[2]  # higher share, higher on the page
+    assert cy[0] - cy[1] == pytest.approx(2 * (cy[1] - cy[2]), abs=0.02)  # +10 pp, then +5 pp
+    text = _text(svg)
+    assert "+1,000 人 persons" in text and "95.0%" in text
+    assert "new service points (个 count)" in text and "population covered (%)" in text
+
+
+def test_adviser_bars_km_hours_stacked_and_visits() -> None:
+    from doorstep.webmap.charts import adviser_bars_svg
+
+    rows = [
+        {"lawyer": "律师1（花垣镇工作站）", "km": 100.0, "drive_hours": 2.0, "onsite_hours": 3.0,
+         "visits": 10},
+        {"lawyer": "律师2", "km": 50.0, "drive_hours": 1.0, "onsite_hours": 1.5, "visits": 5},
+    ]  # fmt: skip
+    svg = adviser_bars_svg(rows, title="t", source="模拟 modelled")
+    bars = _marks(svg, "rect", "bar")
+
+    def of(metric: str) -> list[ET.Element]:
+        return [b for b in bars if b.get("data-metric") == metric]
+
+    km, drive, onsite, visits = (of(m) for m in ("km", "drive_hours", "onsite_hours", "visits"))
+    wk = [float(b.get("width", "nan")) for b in km]
+    assert wk[0] == pytest.approx(2 * wk[1], abs=0.02)  # widths printed to 0.01 px
+    d0, o0 = drive[0], onsite[0]
+    assert float(o0.get("x", "nan")) == pytest.approx(
+        float(d0.get("x", "nan")) + float(d0.get("width", "nan")), abs=0.02
+    )  # on-site hours stacked after the driving hours
+    assert float(o0.get("width", "nan")) == pytest.approx(
+        1.5 * float(d0.get("width", "nan")), abs=0.02
+    )
+    assert [b.get("data-value") for b in visits] == ["10", "5"]
+    text = _text(svg)
+    assert "(km)" in text and "hours" in text and "次 count" in text
+    labels = [t.text for t in ET.fromstring(svg).iter(SVG + "text")]
+    assert "律师1" in labels and "律师2" in labels  # short names as row labels (full in tooltips)

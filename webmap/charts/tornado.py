@@ -1,4 +1,4 @@
-"""Small hand-written SVG charts (no plotting library, no external requests).
+"""The sensitivity tornado chart.
 
 :func:`tornado_svg` draws the one-at-a-time sensitivity of :mod:`analysis.uncertainty` as a
 tornado chart: one bar per parameter from the county share at the parameter's low end to the
@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
+
+from ._svg import FONT, ticks
 
 LABEL_W = 250  # px for the parameter names
 VALUE_W = 120  # px for the swing text on the right
@@ -34,15 +36,6 @@ def _scale(lo: float, hi: float, x0: float, x1: float) -> tuple[float, float, An
         return x0 + (v - lo) / (hi - lo) * (x1 - x0)
 
     return lo, hi, px
-
-
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values (fractions) between ``lo`` and ``hi``."""
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 0.01
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
 
 
 def _bar(i: int, row: Mapping[str, Any], px: Any, x0: float) -> str:
@@ -79,7 +72,7 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 76
     y_end = TOP + ROW_H * len(rows)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" role="img" '
+        f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12" role="img" '
         'aria-labelledby="tornado-title">',
         '<title id="tornado-title">敏感性（单因素）Sensitivity, one at a time</title>',
         '<rect width="100%" height="100%" fill="#fff"/>',
@@ -88,7 +81,7 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 76
         '<text x="10" y="36" fill="#555">模拟 Modelled: each parameter at the low / high end of '
         "its range, others nominal; bar = low-end to high-end share</text>",
     ]
-    for t in _ticks(lo, hi):
+    for t in ticks(lo, hi):
         x = px(t)
         parts.append(
             f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{y_end}" stroke="#ddd"/>'

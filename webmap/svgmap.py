@@ -147,10 +147,12 @@ def _layer_svg(layer: Layer, frame: Frame) -> str:
             x, y = frame.xy(anchor.x, anchor.y)
             dx = layer.radius + 2 if geom.geom_type == "Point" else 0
             anchor_attr = "" if dx else ' text-anchor="middle"'
+            at = f'x="{x + dx:.1f}" y="{y + 3:.1f}" font-size="{layer.label_size:g}"{anchor_attr}'
+            text = escape(layer.labels[i])
+            # the halo is a white copy underneath (WeasyPrint ignores ``paint-order``)
             out.append(
-                f'<text x="{x + dx:.1f}" y="{y + 3:.1f}" font-size="{layer.label_size:g}" '
-                f'paint-order="stroke" stroke="#fff" stroke-width="2.5" fill="#111"'
-                f"{anchor_attr}>{escape(layer.labels[i])}</text>"
+                f'<text class="halo" {at} fill="#fff" stroke="#fff" stroke-width="2.5">{text}</text>'
+                f'<text {at} fill="#111">{text}</text>'
             )
     out.append("</g>")
     return "".join(out)

@@ -1,7 +1,8 @@
 """The Doorstep web app (Flask application factory, Flask-tutorial style).
 
 Blueprints: ``resident`` (``/``), ``plan`` (``/plan``), ``circuits`` (``/circuits``), ``api``
-(``/api``) and ``auth`` (``/auth``). The county model and baseline analysis are built once per
+(``/api``), ``projects`` (``/projects`` and ``/api/projects``: 四个一 projects) and ``auth``
+(``/auth``). The county model and baseline analysis are built once per
 app (:mod:`webmap.app.state`). Configuration: ``instance/config.py``, ``DOORSTEP_*``
 environment variables, or ``test_config``. In production (``PRODUCTION = True``, set by
 ``doorstep serve``) the default secret key is refused.
@@ -109,7 +110,19 @@ def create_app(
             "instance/config.py or DOORSTEP_SECRET_KEY (doorstep serve creates instance/secret_key)"
         )
 
-    from . import api, auth, circuits, db, errors, fastpath, plan, resident, security, state
+    from . import (
+        api,
+        auth,
+        circuits,
+        db,
+        errors,
+        fastpath,
+        plan,
+        projects,
+        resident,
+        security,
+        state,
+    )
 
     db.init_app(app)
     state.init_app(app)
@@ -120,6 +133,8 @@ def create_app(
     app.register_blueprint(plan.bp)
     app.register_blueprint(circuits.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(projects.api_bp)
 
     security.register(app)
     fastpath.register(app)

@@ -1,4 +1,4 @@
-/* Staff: month routes per lawyer (map + table), downloads, mark visits done. */
+/* Staff: month routes per lawyer (map + table), downloads, mark visits done with their ledger record. */
 "use strict";
 (async function () {
   const {api, esc, baseMap} = window.DS;
@@ -36,10 +36,47 @@
     document.getElementById("circuit-summary").textContent = `${rows.length} 天路线 day routes · ${lawyers.length} 律师 lawyers`;
   }
   sel.addEventListener("change", draw);
+  // ticking a visit opens the ledger's record form; unticking removes the tick and its record
+  const dialog = document.getElementById("visit-dialog");
+  const form = document.getElementById("visit-form");
+  const errBox = document.getElementById("visit-error");
+  let pending = null;
+  function record() {
+    const out = {services: Array.from(form.querySelectorAll("input[name=services]:checked")).map(b => b.value)};
+    form.querySelectorAll("input:not([type=checkbox]), select, textarea").forEach(el => { out[el.name] = el.value; });
+    return out;
+  }
+  function openForm(box) {
+    pending = box;
+    form.reset();
+    errBox.textContent = "";
+    document.getElementById("visit-what").textContent = `${box.dataset.date} · ${box.dataset.lawyer} · ${box.parentElement.textContent.trim()}`;
+    dialog.showModal();
+  }
+  function cancel() {
+    if (pending) pending.checked = false;
+    pending = null;
+    dialog.close();
+  }
+  document.getElementById("visit-cancel").addEventListener("click", cancel);
+  dialog.addEventListener("cancel", e => { e.preventDefault(); cancel(); });
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    const t = pending; if (!t) return;
+    try {
+      await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: true, ...record()}});
+      done.add(`${t.dataset.lawyer}|${t.dataset.date}|${t.dataset.village}`);
+      pending = null;
+      dialog.close();
+    } catch (err) { errBox.textContent = err.message; }
+  });
   document.querySelector("#routes tbody").addEventListener("change", async e => {
     const t = e.target; if (!t.classList.contains("done")) return;
-    try { await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: t.checked}}); }
-    catch (err) { t.checked = !t.checked; alert(err.message); }
+    if (t.checked) { openForm(t); return; }
+    try {
+      await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: false}});
+      done.delete(`${t.dataset.lawyer}|${t.dataset.date}|${t.dataset.village}`);
+    } catch (err) { t.checked = true; alert(err.message); }
   });
   draw();
 })();

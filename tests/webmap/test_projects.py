@@ -372,8 +372,8 @@ def test_pages_for_planner_and_staff(client: Any, auth: Any) -> None:
     detail = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert 'id="project-form"' in detail and f'id="m{m1}-save"' in detail
     assert re.search(
-        r'data-field="budget_spent" data-milestone="%d">.*?<td class="old">0</td><td class="new">1200</td>'
-        % m1,
+        rf'data-field="budget_spent" data-milestone="{m1}">.*?'
+        r'<td class="old">0</td><td class="new">1200</td>',
         detail,
         re.S,
     )

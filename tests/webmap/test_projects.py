@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import needs_data
 from tests.webmap.conftest import PLANNER, STAFF
+from tests.webmap.test_browser import Page, browser, login, server, shots  # noqa: F401
 
 NEW = {
     "title": "龙门村法务室升级",
@@ -372,7 +374,7 @@ def test_pages_for_planner_and_staff(client: Any, auth: Any) -> None:
     detail = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert 'id="project-form"' in detail and f'id="m{m1}-save"' in detail
     assert re.search(
-        rf'data-field="budget_spent" data-milestone="{m1}">.*?'
+        rf'data-action="edit" data-field="budget_spent" data-milestone="{m1}">.*?'
         r'<td class="old">0</td><td class="new">1200</td>',
         detail,
         re.S,
@@ -384,3 +386,48 @@ def test_pages_for_planner_and_staff(client: Any, auth: Any) -> None:
     ro = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert 'id="read-only"' in ro and "project-save" not in ro and "m-save" not in ro
     assert "new-project-form" not in client.get("/projects/").get_data(as_text=True)
+
+
+@needs_data
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+def test_browser_planner_edits_a_milestone(browser: Any, server: str, shots: Any) -> None:  # noqa: F811
+    """In Chromium: a planner creates a project and a milestone on the pages, edits the
+    milestone on /projects/<id>, and the history table shows the change (CSRF on)."""
+    p = Page(browser, shots, server, viewport={"width": 1280, "height": 1000})
+    pg = p.page
+    login(pg, server, PLANNER)
+    pg.goto(server + "/projects/")
+    pg.wait_for_selector("#new-project-form")
+    pg.fill("#new-title", "排碧乡法务室改造")
+    pg.fill("#new-township", "排碧乡")
+    pg.fill("#new-start", "2026-05-04")
+    with pg.expect_navigation():
+        pg.click("#new-submit")
+    assert re.search(r"/projects/\d+$", pg.url), pg.url
+    pg.fill("#add-title", "场所改造")
+    pg.fill("#add-due", "2026-08-31")
+    pg.fill("#add-budget_planned", "30000")
+    with pg.expect_navigation():
+        pg.click("#add-save")
+    form = pg.locator("form.milestone[data-id]").first
+    mid = form.get_attribute("data-id")
+    pg.select_option(f"#m{mid}-status", "已完成")
+    pg.fill(f"#m{mid}-done", "2026-08-20")
+    pg.fill(f"#m{mid}-budget_spent", "28500.5")
+    with pg.expect_navigation():
+        pg.click(f"#m{mid}-save")
+    edits = f'#history-table tr[data-action="edit"][data-milestone="{mid}"]'
+    row = pg.locator(edits + '[data-field="budget_spent"]')
+    assert row.locator("td.old").inner_text() == "0"
+    assert row.locator("td.new").inner_text() == "28500.5"
+    assert row.locator("td").nth(1).inner_text() == PLANNER[0]
+    status = pg.locator(edits + '[data-field="status"]')
+    assert status.locator("td.new").inner_text() == "已完成"
+    assert "已完成" in pg.inner_text("#project-status")
+    pg.locator("#history").scroll_into_view_if_needed()
+    p.shot("projects_milestone_history")
+    pg.goto(server + "/projects/")
+    assert "28,500.50" in pg.inner_text("#totals-county")
+    p.shot("projects_list")
+    p.close()

@@ -75,12 +75,15 @@ start date); budgets start at 0 元 for the responsible unit to fill in."""
 
 
 class ProjectError(InputError):
-    """A project or milestone value is invalid; ``field`` is its key."""
+    """A project or milestone value is invalid; ``field`` is its key, the message starts with
+    its label (from ``fields``: :data:`PROJECT_FIELDS` or :data:`MILESTONE_FIELDS`)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        label = dict((*PROJECT_FIELDS, *MILESTONE_FIELDS)).get(field, field)
-        super().__init__(f"{label}: {message}")
+    def __init__(
+        self, field: str, problem: str, fields: Sequence[tuple[str, str]] = PROJECT_FIELDS
+    ) -> None:
+        super().__init__(f"{dict(fields).get(field, field)}: {problem}")
         self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,13 @@ def milestone_from_mapping(
     done date and a done date needs 已完成; budgets numbers ≥ 0 元. Raises
     :class:`ProjectError` naming the field.
     """
-    today = today or dt.date.today()
+    try:
+        return _milestone(values, start, today or dt.date.today())
+    except ProjectError as exc:  # named with the milestone's labels
+        raise ProjectError(exc.field, exc.problem, MILESTONE_FIELDS) from None
+
+
+def _milestone(values: Mapping[str, Any], start: dt.date, today: dt.date) -> Milestone:
     status = values.get("status") or STATUSES[0]
     if status not in STATUSES:
         raise ProjectError("status", f"{str(status)[:20]!r} is not one of {'/'.join(STATUSES)}")

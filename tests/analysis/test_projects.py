@@ -10,6 +10,7 @@ import pytest
 
 from doorstep.analysis.projects import (
     DEFAULT_MILESTONES,
+    PROJECT_FIELDS,
     Milestone,
     ProjectError,
     changes,
@@ -64,6 +65,7 @@ def test_bad_project_names_the_field(values: dict[str, Any], field: str) -> None
     with pytest.raises(ProjectError) as e:
         project_from_mapping(values)
     assert e.value.field == field
+    assert str(e.value).startswith(dict(PROJECT_FIELDS)[field] + ": ")
 
 
 @pytest.mark.parametrize(

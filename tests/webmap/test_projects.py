@@ -427,6 +427,9 @@ def test_browser_planner_edits_a_milestone(browser: Any, server: str, shots: Any
     assert "已完成" in pg.inner_text("#project-status")
     pg.locator("#history").scroll_into_view_if_needed()
     p.shot("projects_milestone_history")
+    from tests.webmap.test_a11y import _violations
+
+    assert not _violations(pg)  # the edit form, the ledger and the history table
     pg.goto(server + "/projects/")
     assert "28,500.50" in pg.inner_text("#totals-county")
     p.shot("projects_list")

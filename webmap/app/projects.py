@@ -138,13 +138,13 @@ def _form_context() -> dict[str, Any]:
 @checked
 def detail(pid: int) -> Any:
     doc = store.get_project(pid)
-    labels = dict((*PROJECT_FIELDS, *MILESTONE_FIELDS))
     return render_template(
         "projects_detail.html",
         county=get_state().model.name,
         p=doc,
         history=store.history(pid),
-        labels=labels,
+        project_labels=dict(PROJECT_FIELDS),
+        milestone_labels=dict(MILESTONE_FIELDS),
         **_form_context(),
     )
 

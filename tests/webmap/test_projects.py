@@ -304,7 +304,7 @@ def test_json_totals_per_township(client: Any, auth: Any) -> None:
     assert t["total"]["status"]["未开始"] == 2
 
 
-def _save_scenario(app: Any, codes: list[str], model: Any) -> int:
+def _save_scenario(app: Any, codes: list[str], model: Any, name: str = "MCLP k=2") -> int:
     from doorstep.webmap.app.db import save_scenario
 
     v = model.villages.to_crs("EPSG:4326").set_index("code")
@@ -319,7 +319,7 @@ def _save_scenario(app: Any, codes: list[str], model: Any) -> int:
     ]
     with app.app_context():
         return save_scenario(
-            "MCLP k=2",
+            name,
             PLANNER[0],
             {"model": "mclp", "k": 2},
             {"summary": {"new_sites": 2}, "new_sites": sites},
@@ -351,10 +351,15 @@ def test_scenario_to_projects(app: Any, client: Any, auth: Any, huayuan_model: A
     assert bad.status_code == 404 and bad.get_json()["error"]["field"] == "scenario_id"
     bad = client.post("/api/projects/from-scenario", json={"scenario_id": sid, "start": "x"})
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "start"
+    # once per scenario: a second time is a conflict, nothing added
+    again = client.post("/api/projects/from-scenario", json={"scenario_id": sid})
+    assert again.status_code == 409 and again.get_json()["error"]["field"] == "scenario_id"
+    assert len(client.get("/api/projects").get_json()["projects"]) == 2
     # the form on /projects does the same
-    r = client.post("/projects/from-scenario", data={"scenario_id": sid, "start": "2026-06-01"})
+    sid2 = _save_scenario(app, [located], huayuan_model, name="one site")
+    r = client.post("/projects/from-scenario", data={"scenario_id": sid2, "start": "2026-06-01"})
     assert r.status_code == 302
-    assert len(client.get("/api/projects").get_json()["projects"]) == 4
+    assert len(client.get("/api/projects").get_json()["projects"]) == 3
 
 
 @needs_data

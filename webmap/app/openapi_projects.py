@@ -77,6 +77,23 @@ def _op(
     return op
 
 
+def _from_scenario() -> dict[str, Any]:
+    op = _op(
+        "One project per new site of a saved siting scenario (prefilled; once per scenario)",
+        "201",
+        {
+            "type": "object",
+            "required": ["scenario_id"],
+            "properties": {
+                "scenario_id": {"type": "integer", "minimum": 1},
+                "start": {"type": "string", "format": "date"},
+            },
+        },
+    )
+    op["responses"]["409"] = ERR
+    return op
+
+
 def projects_paths() -> dict[str, Any]:
     """The ``/api/projects`` paths: planners write (CSRF header), planners and staff read."""
     one, ms = _path_id("pid"), _path_id("pid", "mid")
@@ -85,20 +102,7 @@ def projects_paths() -> dict[str, Any]:
             "get": _op("四个一 projects with per-township totals (budgets in 元)", write=False),
             "post": _op("Create a project (and its first milestones)", "201", NEW_PROJECT),
         },
-        "/api/projects/from-scenario": {
-            "post": _op(
-                "One project per new site of a saved siting scenario (prefilled)",
-                "201",
-                {
-                    "type": "object",
-                    "required": ["scenario_id"],
-                    "properties": {
-                        "scenario_id": {"type": "integer", "minimum": 1},
-                        "start": {"type": "string", "format": "date"},
-                    },
-                },
-            )
-        },
+        "/api/projects/from-scenario": {"post": _from_scenario()},
         "/api/projects/{pid}": {
             "get": _op("One project, its work ledger and its history", params=one, write=False),
             "patch": _op("Change fields of a project (history kept)", body=PROJECT, params=one),

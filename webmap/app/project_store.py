@@ -37,6 +37,10 @@ class NotFound(LookupError):
     """No such project or milestone (``what`` names it)."""
 
 
+class AlreadyMade(Exception):
+    """The scenario's projects exist already (made earlier from it)."""
+
+
 def _p_values(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[c] for k, c in _P_COL.items()}
 
@@ -145,13 +149,24 @@ def create_project(
     return pid
 
 
-def create_projects(items: Sequence[tuple[Project, Sequence[Milestone]]], who: str) -> list[int]:
-    """Store checked projects with their milestones in one transaction; return their ids."""
+def create_projects(
+    items: Sequence[tuple[Project, Sequence[Milestone]]], who: str, *, scenario_id: int
+) -> list[int]:
+    """Store the checked projects made from scenario ``scenario_id`` with their milestones, in
+    one transaction; return their ids. A scenario is turned into projects once
+    (:class:`AlreadyMade` the second time: edit or delete those projects instead)."""
     db = get_db()
     out = []
     with db:
+        n = db.execute("SELECT COUNT(*) FROM project WHERE scenario_id = ?", (scenario_id,))
+        made = int(n.fetchone()[0])
+        if made:
+            raise AlreadyMade(
+                f"scenario {scenario_id} was turned into projects already ({made} projects)"
+            )
         for p, ms in items:
             pid = _insert_project(db, p, who)
+            db.execute("UPDATE project SET scenario_id = ? WHERE id = ?", (scenario_id, pid))
             for m in ms:
                 _insert_milestone(db, pid, m, who)
             out.append(pid)

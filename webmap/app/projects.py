@@ -83,6 +83,8 @@ def checked(view: Callable[..., Any]) -> Callable[..., Any]:
             raise ApiError(400, str(exc), code="invalid") from None
         except store.NotFound as exc:
             raise ApiError(404, str(exc)) from None
+        except store.AlreadyMade as exc:
+            raise ApiError(409, str(exc), "scenario_id") from None
 
     return wrapped
 
@@ -225,6 +227,7 @@ def export() -> Any:
 
 def _from_scenario(src: Mapping[str, Any]) -> list[int]:
     sid = integer(src, "scenario_id", 1, _MAX_ID - 1, required=True)
+    assert sid is not None  # required
     raw = src.get("start") or dt.date.today().isoformat()
     start = parse_date(raw, "start")
     row = get_db().execute("SELECT * FROM scenario WHERE id = ?", (sid,)).fetchone()
@@ -232,7 +235,7 @@ def _from_scenario(src: Mapping[str, Any]) -> list[int]:
         raise ApiError(404, f"no scenario {sid}", "scenario_id")
     villages = {v["code"]: v for v in get_state().villages()}
     items = projects_from_scenario(scenario_dict(row), start=start, villages=villages)
-    return store.create_projects(items, _who())
+    return store.create_projects(items, _who(), scenario_id=sid)
 
 
 @api_bp.get("")

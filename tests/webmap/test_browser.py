@@ -292,6 +292,7 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
     assert refused.value.status == 400
     assert "实际离开" in pg.inner_text("#visit-error")
     pg.fill("#v-left", "11:00")
+    p.shot("staff_visit_record")
     with pg.expect_response(
         lambda r: r.url.endswith("/api/circuits/visits") and r.request.method == "POST"
     ) as saved:

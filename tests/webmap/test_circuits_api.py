@@ -248,3 +248,33 @@ def test_bad_record_is_400_naming_the_field(
     r = client.post("/api/circuits/visits", json={**v, **record})
     assert r.status_code == 400 and r.get_json()["error"]["field"] == field, r.get_json()
     assert client.get(f"/api/circuits?month={MONTH}").get_json()["done"] == []
+
+
+def test_older_database_gains_the_record_columns(tmp_path: Any) -> None:
+    """A database of the previous version (ticks without records) is migrated on start: its
+    ticks stay, with empty records, and the project tables appear."""
+    import sqlite3
+
+    from doorstep.webmap.app.db import VISIT_COLUMNS, init_db
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE visit_done (month TEXT NOT NULL, lawyer TEXT NOT NULL, day TEXT NOT NULL, "
+        "village TEXT NOT NULL, done_by TEXT NOT NULL, done_at TEXT NOT NULL, "
+        "PRIMARY KEY (month, lawyer, day, village))"
+    )
+    conn.execute(
+        "INSERT INTO visit_done VALUES ('2026-12','L1','2026-12-01','433124102201','s','t')"
+    )
+    conn.commit()
+    conn.close()
+    init_db(str(path))
+    conn = sqlite3.connect(path)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(visit_done)")]
+    assert cols[6:] == list(VISIT_COLUMNS)
+    row = conn.execute("SELECT services, persons, follow_up FROM visit_done").fetchone()
+    assert row == ("", None, None)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"project", "milestone", "project_history"} <= tables
+    conn.close()

@@ -309,6 +309,17 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
         7,
         ["法律咨询"],
     )
+    # the record can be corrected: the form opens filled in
+    pg.click("#routes button.edit-record")
+    pg.wait_for_selector("#visit-dialog[open]")
+    assert pg.input_value("#v-persons") == "7" and pg.input_value("#v-left") == "11:00"
+    assert pg.is_checked("#v-services input[value='法律咨询']")
+    pg.fill("#v-persons", "9")
+    with pg.expect_response(lambda r: r.url.endswith("/api/circuits/visits")) as fixed:
+        pg.click("#visit-save")
+    assert fixed.value.ok
+    done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
+    assert [d["record"]["persons"] for d in done] == [9]
     p.shot("staff_circuits")
     p.close()
 

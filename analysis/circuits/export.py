@@ -88,6 +88,7 @@ def write_ledger(
     plan: MonthPlan,
     path: str | Path,
     done: Mapping[tuple[str, str, str], str] | None = None,
+    records: Mapping[tuple[str, str, str], Sequence[object]] | None = None,
 ) -> Path:
     """Write the visit ledger: a summary sheet, one sheet per lawyer, and an unscheduled sheet.
 
@@ -95,6 +96,8 @@ def write_ledger(
     them back whatever the sheet is renamed to. ``done`` maps ``(lawyer id, ISO date, village
     code)`` of visits already recorded (e.g. ticked in the web app) to a note; those rows are
     written with 已走访 visited = 是 and the note, the others left blank for staff to fill in.
+    ``records`` maps such keys to the cells of :data:`LEDGER_RECORD_COLUMNS` recorded there
+    (:func:`.ledger.record_cells`).
     """
     wb = Workbook()
     summary = wb.active
@@ -102,7 +105,13 @@ def write_ledger(
     _summary_sheet(summary, plan)
     used = {summary.title.lower()}
     for lw in plan.lawyers:
-        _lawyer_sheet(wb.create_sheet(_sheet_title(lw.name or lw.id, used)), plan, lw, done or {})
+        _lawyer_sheet(
+            wb.create_sheet(_sheet_title(lw.name or lw.id, used)),
+            plan,
+            lw,
+            done or {},
+            records or {},
+        )
     if plan.unscheduled:
         _unscheduled_sheet(wb.create_sheet(_sheet_title("未排 unscheduled", used)), plan)
     buf = io.BytesIO()
@@ -165,7 +174,11 @@ def _summary_sheet(summary: Worksheet, plan: MonthPlan) -> None:
 
 
 def _lawyer_sheet(
-    ws: Worksheet, plan: MonthPlan, lw: Lawyer, done: Mapping[tuple[str, str, str], str]
+    ws: Worksheet,
+    plan: MonthPlan,
+    lw: Lawyer,
+    done: Mapping[tuple[str, str, str], str],
+    records: Mapping[tuple[str, str, str], Sequence[object]],
 ) -> None:
     """One row per planned visit of ``lw`` (columns :data:`LEDGER_COLUMNS`)."""
     ws.append(["律师 lawyer id", lw.id, lw.name, "驻点 base", lw.base, plan.month])
@@ -187,6 +200,7 @@ def _lawyer_sheet(
                     round(s.travel_min),
                     round(s.travel_km, 1),
                     *(("是", done[key]) if key in done else ("", "")),
+                    *records.get(key, ()),
                 ]
             )
             ws.cell(ws.max_row, 1).number_format = "yyyy-mm-dd"

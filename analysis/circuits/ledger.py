@@ -7,7 +7,7 @@ import math
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,29 @@ from openpyxl import load_workbook
 from doorstep.geo._errors import DataFileError, InputError
 
 from .export import LEDGER_COLUMNS, LEDGER_RECORD_COLUMNS, SERVICE_KINDS
-from .model import VillageVisit, parse_hhmm
+from .model import VillageVisit, hhmm, parse_hhmm
+
+__all__ = [
+    "LEDGER_COLUMNS",
+    "LEDGER_RECORD_COLUMNS",
+    "RECORD_FIELDS",
+    "SERVICE_KINDS",
+    "LedgerEntry",
+    "RecordError",
+    "carry_over",
+    "check_filled",
+    "missed_visits",
+    "read_ledger",
+    "record_cells",
+    "record_text",
+    "recorded",
+    "validate_record",
+    "visit_status",
+]
+
+RECORD_FIELDS: tuple[str, ...] = tuple(k for k, _ in LEDGER_RECORD_COLUMNS if k != "signature")
+"""What staff record at a visit (keys of :data:`LEDGER_RECORD_COLUMNS` but the signature): the
+fields of the ledger file and of the staff page's "done" form alike."""
 
 YES = {"是", "y", "yes", "1", "true", "√", "✓", "✔", "x", "已走访", "已", "done", "visited"}
 NO = {"否", "n", "no", "0", "false", "×", "✗", "未", "未走访", "missed"}
@@ -62,6 +84,94 @@ class _Where:
         return DataFileError(
             self.path, f"sheet {self.sheet!r}: {msg}", row=self.row, field=field, fix=fix
         )
+
+
+class RecordError(InputError):
+    """A visit record typed into a form is invalid; ``field`` is its key in
+    :data:`RECORD_FIELDS` (``"visited"`` for the visited/recorded clash)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+_FIELD_KEYS = {h.split(" (")[0]: k for k, h in (*LEDGER_COLUMNS, *LEDGER_RECORD_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class _Form(_Where):
+    """A record typed into a form (the staff page): errors name the field's key."""
+
+    def error(self, msg: str, field: str, fix: str | None = None) -> DataFileError:
+        key = _FIELD_KEYS.get(field, field)
+        raise RecordError(f"{field}: {msg}" + (f" — {fix}" if fix else ""), key)
+
+
+def validate_record(
+    values: Mapping[str, object],
+    *,
+    lawyer_id: str,
+    date: dt.date,
+    village_id: str,
+    village: str = "",
+    township: str = "",
+    lawyer: str = "",
+    notes: str = "",
+) -> LedgerEntry:
+    """A visit marked done with its record (``values``: :data:`RECORD_FIELDS` keys -> raw
+    values, as a ledger cell or a form sends them), checked by the same rules as a ledger row
+    read back; a bad value raises :class:`RecordError` naming the field's key."""
+    w = _Form(Path("-"), "form", 0)
+    raw = dict(values)
+    kinds = raw.get("services")
+    if isinstance(kinds, list | tuple):
+        if not all(isinstance(k, str) for k in kinds):
+            raise RecordError("服务内容 services: a list of service names", "services")
+        raw["services"] = "、".join(kinds)
+    e = LedgerEntry(
+        lawyer_id=lawyer_id,
+        date=date,
+        village_id=village_id,
+        village=village,
+        visit_no=1,
+        visited=True,
+        notes=notes,
+        township=township,
+        lawyer=lawyer,
+        **_record_fields(raw, w),
+    )
+    return _checked(e, w)
+
+
+def record_cells(e: LedgerEntry) -> list[object]:
+    """The ledger cells of ``e``'s record, in :data:`LEDGER_RECORD_COLUMNS` order (what
+    :func:`read_ledger` reads back to the same values; the signature left blank)."""
+    cells: dict[str, object] = {
+        "arrived": None if e.arrived is None else dt.time(*divmod(min(e.arrived, 1439), 60)),
+        "left": None if e.left is None else dt.time(*divmod(min(e.left, 1439), 60)),
+        "services": "、".join(e.services) or None,
+        "persons": e.persons,
+        "mediated": e.mediated,
+        "resolved": e.resolved,
+        "issues": e.issues or None,
+        "follow_up": None if e.follow_up is None else ("是" if e.follow_up else "否"),
+        "signature": None,
+    }
+    return [cells[k] for k, _ in LEDGER_RECORD_COLUMNS]
+
+
+def record_text(e: LedgerEntry) -> dict[str, object]:
+    """``e``'s record as plain values for storage or JSON (times ``HH:MM``, services a list)."""
+    return {
+        "arrived": None if e.arrived is None else hhmm(e.arrived),
+        "left": None if e.left is None else hhmm(e.left),
+        "services": list(e.services),
+        "persons": e.persons,
+        "mediated": e.mediated,
+        "resolved": e.resolved,
+        "issues": e.issues,
+        "follow_up": e.follow_up,
+    }
 
 
 def _yes_no(val: object, where: _Where, field: str) -> bool | None:
@@ -184,16 +294,24 @@ def _entry(
         notes=str(c.get("notes") or ""),
         township=str(c.get("township") or ""),
         lawyer=lawyer,
-        arrived=_time(c.get("arrived"), w, "实际到达 arrived"),
-        left=_time(c.get("left"), w, "实际离开 left"),
-        services=_services(c.get("services"), w),
-        persons=_count(c.get("persons"), w, "服务人数 persons served"),
-        mediated=_count(c.get("mediated"), w, "调解纠纷 disputes mediated"),
-        resolved=_count(c.get("resolved"), w, "调解成功 disputes resolved"),
-        issues=str(c.get("issues") or ""),
-        follow_up=_yes_no(c.get("follow_up"), w, "需跟进 follow-up"),
+        **_record_fields(c, w),
     )
     return _checked(e, w)
+
+
+def _record_fields(c: Mapping[str, Any], w: _Where) -> dict[str, Any]:
+    """The checked :data:`RECORD_FIELDS` of a row (``c``: key -> raw value), as
+    :class:`LedgerEntry` keyword arguments."""
+    return {
+        "arrived": _time(c.get("arrived"), w, "实际到达 arrived"),
+        "left": _time(c.get("left"), w, "实际离开 left"),
+        "services": _services(c.get("services"), w),
+        "persons": _count(c.get("persons"), w, "服务人数 persons served"),
+        "mediated": _count(c.get("mediated"), w, "调解纠纷 disputes mediated"),
+        "resolved": _count(c.get("resolved"), w, "调解成功 disputes resolved"),
+        "issues": str(c.get("issues") or ""),
+        "follow_up": _yes_no(c.get("follow_up"), w, "需跟进 follow-up"),
+    }
 
 
 def _checked(e: LedgerEntry, w: _Where) -> LedgerEntry:

@@ -1,5 +1,6 @@
 """Accessibility: axe-core (served from a local copy, nothing fetched) finds no serious or
-critical violation on the resident page, the login page, the planner and the staff pages."""
+critical violation on the resident page, the login page, the planner, the staff and the
+projects pages."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _violations(pg: Any) -> list[dict[str, Any]]:
         ("/v?q=龙潭", None, "#village-links"),
         ("/plan/", PLANNER, "main"),
         ("/circuits/", STAFF, "main"),
+        ("/projects/", PLANNER, "#new-project-form"),
     ],
 )
 def test_no_serious_axe_violations(browser, server, shots, path, who, ready) -> None:  # noqa: F811

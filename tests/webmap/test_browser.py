@@ -332,13 +332,45 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
     assert sum(1 for n in names if n.startswith("律师")) == 8  # a sheet per lawyer
     assert pg.locator("#routes tbody tr").count() >= 100  # 8 lawyers x ~20 working days
     box = pg.locator("#routes input.done").first
+    box.check()  # opens the ledger's record form
+    pg.wait_for_selector("#visit-dialog[open]")
+    pg.fill("#v-arrived", "09:30")
+    pg.fill("#v-left", "09:00")  # leaves before arriving: refused, naming the field
+    pg.fill("#v-persons", "7")
+    pg.check("#v-services input[value='法律咨询']")
+    with pg.expect_response(lambda r: r.url.endswith("/api/circuits/visits")) as refused:
+        pg.click("#visit-save")
+    assert refused.value.status == 400
+    assert "实际离开" in pg.inner_text("#visit-error")
+    pg.fill("#v-left", "11:00")
+    p.shot("staff_visit_record")
     with pg.expect_response(
         lambda r: r.url.endswith("/api/circuits/visits") and r.request.method == "POST"
     ) as saved:
-        box.check()
+        pg.click("#visit-save")
     assert saved.value.ok, saved.value.text()[:300]
+    pg.wait_for_selector("#visit-dialog:not([open])", state="attached")
+    assert box.is_checked()
     done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
     assert len(done) == 1 and done[0]["by"] == STAFF[0]
+    rec = done[0]["record"]
+    assert (rec["arrived"], rec["left"], rec["persons"], rec["services"]) == (
+        "09:30",
+        "11:00",
+        7,
+        ["法律咨询"],
+    )
+    # the record can be corrected: the form opens filled in
+    pg.click("#routes button.edit-record")
+    pg.wait_for_selector("#visit-dialog[open]")
+    assert pg.input_value("#v-persons") == "7" and pg.input_value("#v-left") == "11:00"
+    assert pg.is_checked("#v-services input[value='法律咨询']")
+    pg.fill("#v-persons", "9")
+    with pg.expect_response(lambda r: r.url.endswith("/api/circuits/visits")) as fixed:
+        pg.click("#visit-save")
+    assert fixed.value.ok
+    done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
+    assert [d["record"]["persons"] for d in done] == [9]
     p.shot("staff_circuits")
     p.close()
 

@@ -1,7 +1,8 @@
 """The Doorstep web app (Flask application factory, Flask-tutorial style).
 
 Blueprints: ``resident`` (``/``), ``plan`` (``/plan``), ``circuits`` (``/circuits``), ``api``
-(``/api``) and ``auth`` (``/auth``). The county model and baseline analysis are built once per
+(``/api``), ``projects`` (``/projects`` and ``/api/projects``: 四个一 projects) and ``auth``
+(``/auth``). The county model and baseline analysis are built once per
 app (:mod:`webmap.app.state`). Configuration: ``instance/config.py``, ``DOORSTEP_*``
 environment variables, or ``test_config``. In production (``PRODUCTION = True``, set by
 ``doorstep serve``) the default secret key is refused.
@@ -129,6 +130,7 @@ def create_app(
         fastpath,
         maplayers,
         plan,
+        projects,
         resident,
         security,
         state,
@@ -143,6 +145,8 @@ def create_app(
     app.register_blueprint(plan.bp)
     app.register_blueprint(circuits.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(projects.api_bp)
 
     security.register(app)
     maplayers.register(app, tiles)

@@ -315,6 +315,8 @@ def calendar() -> Response:
 @bp.post("/circuits/visits")
 @role_required("staff")
 def visit_done() -> Any:
+    """Tick a visit done with its ledger record (the ledger's fields, checked by the ledger's
+    rules: 400 naming the field), or untick it (``done: false``)."""
     body = json_body()
     m = month(body)
     lawyer = text(body, "lawyer", 40, required=True)
@@ -324,19 +326,18 @@ def visit_done() -> Any:
     if not isinstance(done, bool):
         raise ApiError(400, "'done' must be true or false", "done")
     services.check_visit(get_state(), m, lawyer, day, village)
-    db = get_db()
-    with db:
-        if done:
-            db.execute(
-                "INSERT OR REPLACE INTO visit_done VALUES (?,?,?,?,?,?)",
-                (m, lawyer, day, village, g.user["username"], services.now()),
-            )
-        else:
-            db.execute(
-                "DELETE FROM visit_done WHERE month=? AND lawyer=? AND day=? AND village=?",
-                (m, lawyer, day, village),
-            )
-    return jsonify({"month": m, "lawyer": lawyer, "date": day, "village": village, "done": done})
+    entry = services.visit_record(body, lawyer, day, village) if done else None
+    services.mark_visit(m, entry, lawyer, day, village, g.user["username"])
+    return jsonify(
+        {
+            "month": m,
+            "lawyer": lawyer,
+            "date": day,
+            "village": village,
+            "done": done,
+            "record": services.record_json(entry),
+        }
+    )
 
 
 @bp.get("/validation")

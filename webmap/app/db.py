@@ -1,4 +1,5 @@
-"""SQLite storage in the instance folder: users, saved scenarios and visits marked done.
+"""SQLite storage in the instance folder: users, saved scenarios, visits marked done (with
+their ledger record) and 四个一 projects with their milestones and change history.
 
 The database runs in WAL mode (readers never block the writer; a crash mid-write leaves the
 last committed state intact). One connection per request (``flask.g``), closed on teardown.
@@ -68,6 +69,50 @@ CREATE TABLE IF NOT EXISTS visit_done (
   done_at TEXT NOT NULL,
   PRIMARY KEY (month, lawyer, day, village)
 );
+CREATE TABLE IF NOT EXISTS project (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  title TEXT NOT NULL,
+  what TEXT NOT NULL DEFAULT '',
+  village_code TEXT NOT NULL DEFAULT '',
+  village TEXT NOT NULL DEFAULT '',
+  township TEXT NOT NULL DEFAULT '',
+  point_code TEXT NOT NULL DEFAULT '',
+  lon REAL,
+  lat REAL,
+  location_status TEXT NOT NULL DEFAULT '',
+  leader_name TEXT NOT NULL DEFAULT '',
+  leader_post TEXT NOT NULL DEFAULT '',
+  unit TEXT NOT NULL DEFAULT '',
+  start_date TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  scenario_id INTEGER,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS milestone (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES project (id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  due_date TEXT NOT NULL,
+  done_date TEXT,
+  status TEXT NOT NULL,
+  budget_planned REAL NOT NULL DEFAULT 0,
+  budget_spent REAL NOT NULL DEFAULT 0,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS milestone_project ON milestone (project_id);
+CREATE TABLE IF NOT EXISTS project_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL,
+  milestone_id INTEGER,
+  at TEXT NOT NULL,
+  who TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('create', 'edit', 'delete')),
+  field TEXT NOT NULL,
+  old TEXT,
+  new TEXT
+);
+CREATE INDEX IF NOT EXISTS project_history_project ON project_history (project_id, id);
 """
 
 
@@ -98,6 +143,20 @@ USER_COLUMNS = {
     "session_version": "INTEGER NOT NULL DEFAULT 0",
     "disabled": "INTEGER NOT NULL DEFAULT 0",
 }
+VISIT_COLUMNS = {
+    "arrived": "TEXT",
+    "left_at": "TEXT",
+    "services": "TEXT NOT NULL DEFAULT ''",
+    "persons": "INTEGER",
+    "mediated": "INTEGER",
+    "resolved": "INTEGER",
+    "issues": "TEXT NOT NULL DEFAULT ''",
+    "follow_up": "INTEGER",
+}
+"""The ledger record of a visit ticked done (:data:`analysis.circuits.ledger.RECORD_FIELDS`;
+``left`` is ``left_at`` here, LEFT being an SQL keyword)."""
+MIGRATIONS = {"user": USER_COLUMNS, "visit_done": VISIT_COLUMNS}
+"""Columns added after a table's first version: added to older databases on start."""
 
 
 def init_db(path: str) -> None:
@@ -109,10 +168,11 @@ def init_db(path: str) -> None:
     conn = connect(path)
     try:
         conn.executescript(SCHEMA)
-        have = {r["name"] for r in conn.execute("PRAGMA table_info(user)")}
-        for col, decl in USER_COLUMNS.items():
-            if col not in have:
-                conn.execute(f"ALTER TABLE user ADD COLUMN {col} {decl}")
+        for table, columns in MIGRATIONS.items():
+            have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+            for col, decl in columns.items():
+                if col not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
         conn.commit()
     finally:
         conn.close()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from doorstep.analysis.circuits.ledger import SERVICE_KINDS
 from doorstep.analysis.coverage import CoverageTarget
 from doorstep.geo.params import MAX_MINUTES
 from doorstep.geo.services import TIERS, service_rules
 from doorstep.webmap.layers import DISPLAY_LAYERS
+
+from .openapi_projects import projects_paths
 
 _T = CoverageTarget()
 RURAL_MINUTES = {
@@ -160,6 +163,27 @@ NEAREST = {
         },
     },
 }
+
+
+VISIT_RECORD: dict[str, Any] = {
+    "arrived": {"type": "string", "description": "实际到达 arrival HH:MM"},
+    "left": {"type": "string", "description": "实际离开 leave HH:MM (not before arrival)"},
+    "services": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(SERVICE_KINDS)},
+        "description": "服务内容 service content",
+    },
+    "persons": {"type": "integer", "minimum": 0, "description": "服务人数 persons served"},
+    "mediated": {"type": "integer", "minimum": 0, "description": "调解纠纷 disputes mediated"},
+    "resolved": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "调解成功 disputes resolved (at most mediated)",
+    },
+    "issues": {"type": "string", "description": "反映问题 issues raised"},
+    "follow_up": {"type": "boolean", "description": "需跟进 follow-up needed"},
+}
+"""The ledger record sent with a tick (the ledger file's fields, its checks)."""
 
 
 def openapi_spec() -> dict[str, Any]:
@@ -433,10 +457,12 @@ def openapi_spec() -> dict[str, Any]:
                             "date": {"type": "string", "format": "date"},
                             "village": {"type": "string", "maxLength": 20},
                             "done": {"type": "boolean"},
+                            **VISIT_RECORD,
                         },
                     },
                 )
             },
+            **projects_paths(),
             "/api/openapi.json": {"get": _op("This document")},
         },
         "components": {

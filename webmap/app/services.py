@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -257,39 +258,105 @@ def circuits_json(state: Any, month: str) -> dict[str, Any]:
             "village": r["village"],
             "by": r["done_by"],
             "at": r["done_at"],
+            "record": record_json(_row_entry(r)),
         }
         for r in rows
     ]
     return data
 
 
+_VISIT_COLS = {"arrived": "arrived", "left": "left_at"}
+
+
 def _done_rows(month: str) -> list[Any]:
-    """Visits marked done in the web app for ``month`` (lawyer, day, village, by, at)."""
+    """Visits marked done in the web app for ``month`` (lawyer, day, village, by, at and the
+    ledger record columns of :data:`.db.VISIT_COLUMNS`)."""
     from .db import get_db
 
-    return list(
-        get_db().execute(
-            "SELECT lawyer, day, village, done_by, done_at FROM visit_done WHERE month = ?",
-            (month,),
+    return list(get_db().execute("SELECT * FROM visit_done WHERE month = ?", (month,)))
+
+
+def visit_record(body: Mapping[str, Any], lawyer: str, day: str, village: str) -> Any:
+    """The ledger record sent with a tick (keys :data:`analysis.circuits.ledger.RECORD_FIELDS`),
+    checked by :func:`analysis.circuits.ledger.validate_record`; a bad value is a 400 naming
+    the field."""
+    from doorstep.analysis.circuits.ledger import RECORD_FIELDS, RecordError, validate_record
+
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(400, f"'date' must be YYYY-MM-DD, got {day!r}", "date") from None
+    try:
+        return validate_record(
+            {k: body.get(k) for k in RECORD_FIELDS},
+            lawyer_id=lawyer,
+            date=date,
+            village_id=village,
         )
+    except RecordError as exc:
+        raise ApiError(400, str(exc), exc.field) from None
+
+
+def record_json(entry: Any) -> dict[str, Any] | None:
+    """A visit record as JSON (times HH:MM, counts, services as a list), or None."""
+    from doorstep.analysis.circuits.ledger import record_text
+
+    return None if entry is None else record_text(entry)
+
+
+def mark_visit(month: str, entry: Any, lawyer: str, day: str, village: str, who: str) -> None:
+    """Store a tick with its record (``entry``), or remove it (``entry`` None)."""
+    from .db import get_db
+
+    db = get_db()
+    key = (month, lawyer, day, village)
+    with db:
+        if entry is None:
+            db.execute(
+                "DELETE FROM visit_done WHERE month=? AND lawyer=? AND day=? AND village=?", key
+            )
+            return
+        rec = record_json(entry) or {}
+        cols = {_VISIT_COLS.get(k, k): v for k, v in rec.items()}
+        cols["services"] = "、".join(rec["services"])
+        cols["follow_up"] = None if rec["follow_up"] is None else int(rec["follow_up"])
+        names = ["month", "lawyer", "day", "village", "done_by", "done_at", *cols]
+        db.execute(
+            f"INSERT OR REPLACE INTO visit_done ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            (*key, who, now(), *cols.values()),
+        )
+
+
+def _row_entry(r: Any) -> Any:
+    """A stored tick as a :class:`analysis.circuits.ledger.LedgerEntry` (the same checks)."""
+    from doorstep.analysis.circuits.ledger import RECORD_FIELDS, validate_record
+
+    values = {k: r[_VISIT_COLS.get(k, k)] for k in RECORD_FIELDS}
+    values["follow_up"] = None if r["follow_up"] is None else bool(r["follow_up"])
+    return validate_record(
+        values,
+        lawyer_id=r["lawyer"],
+        date=dt.date.fromisoformat(r["day"]),
+        village_id=r["village"],
+        notes=f"网上登记 marked done by {r['done_by']} {r['done_at']}",
     )
 
 
 def ledger_file(state: Any, month: str) -> Any:
     """The month's visit ledger (台账) as .xlsx in the instance folder (written atomically),
-    with the visits ticked in the web app already marked visited."""
+    with the visits ticked in the web app marked visited and their records filled in — the
+    ledger file format, read back by ``doorstep ledger report``."""
     from doorstep.analysis.circuits.export import write_ledger
+    from doorstep.analysis.circuits.ledger import record_cells
 
-    done = {
-        (
-            r["lawyer"],
-            r["day"],
-            r["village"],
-        ): f"网上登记 marked done by {r['done_by']} {r['done_at']}"
-        for r in _done_rows(month)
-    }
+    entries = [_row_entry(r) for r in _done_rows(month)]
+    keys = [(e.lawyer_id, e.date.isoformat(), e.village_id) for e in entries]
     return write_ledger(
-        circuits_plan(state, month), state_dir(state, month) / "ledger.xlsx", done=done
+        circuits_plan(state, month),
+        state_dir(state, month) / "ledger.xlsx",
+        done={k: e.notes for k, e in zip(keys, entries, strict=True)},
+        records={k: record_cells(e) for k, e in zip(keys, entries, strict=True)},
     )
 
 

@@ -1,4 +1,4 @@
-/* Staff: month routes per lawyer (map + table), downloads, mark visits done. */
+/* Staff: month routes per lawyer (map + table), downloads, mark visits done with their ledger record. */
 "use strict";
 (async function () {
   const {api, esc, baseMap} = window.DS;
@@ -14,7 +14,7 @@
   const lawyers = Array.from(new Set(routes.map(r => r.lawyer)));
   const sel = document.getElementById("lawyer");
   sel.innerHTML += lawyers.map(l => `<option value="${esc(l)}">${esc(l)}</option>`).join("");
-  const done = new Set((data.done || []).map(d => `${d.lawyer}|${d.date}|${d.village}`));
+  const done = new Map((data.done || []).map(d => [`${d.lawyer}|${d.date}|${d.village}`, d.record || {}]));
   function draw() {
     const who = sel.value;
     layer.clearLayers();
@@ -24,7 +24,9 @@
       const stops = (r.stops || []).filter(s => s.village);
       return `<tr><td>${esc(r.date)}</td><td>${esc(r.lawyer_name || r.lawyer)}</td><td>${stops.map(s => esc(s.name || s.village)).join(" → ")}</td><td>${r.drive_min == null ? "" : Math.round(r.drive_min)}</td><td>${stops.map(s => {
         const key = `${r.lawyer}|${r.date}|${s.village}`;
-        return `<label class="small"><input type="checkbox" class="done" data-lawyer="${esc(r.lawyer)}" data-date="${esc(r.date)}" data-village="${esc(s.village)}" ${done.has(key) ? "checked" : ""}>${esc(s.name || s.village)}</label>`;
+        const attrs = `data-lawyer="${esc(r.lawyer)}" data-date="${esc(r.date)}" data-village="${esc(s.village)}"`;
+        const edit = done.has(key) ? `<button type="button" class="link edit-record" ${attrs} aria-label="修改走访记录 Edit the visit record: ${esc(s.name || s.village)}">✎</button>` : "";
+        return `<label class="small"><input type="checkbox" class="done" ${attrs} ${done.has(key) ? "checked" : ""}>${esc(s.name || s.village)}</label>${edit}`;
       }).join(" ")}</td></tr>`;
     }).join("");
     rows.forEach(r => {
@@ -36,10 +38,62 @@
     document.getElementById("circuit-summary").textContent = `${rows.length} 天路线 day routes · ${lawyers.length} 律师 lawyers`;
   }
   sel.addEventListener("change", draw);
+  // ticking a visit opens the ledger's record form; unticking removes the tick and its record
+  const dialog = document.getElementById("visit-dialog");
+  const form = document.getElementById("visit-form");
+  const errBox = document.getElementById("visit-error");
+  let pending = null, editing = false;
+  const keyOf = el => `${el.dataset.lawyer}|${el.dataset.date}|${el.dataset.village}`;
+  function record() {
+    const out = {services: Array.from(form.querySelectorAll("input[name=services]:checked")).map(b => b.value)};
+    form.querySelectorAll("input:not([type=checkbox]), select, textarea").forEach(el => { out[el.name] = el.value; });
+    return out;
+  }
+  function fill(rec) {
+    form.querySelectorAll("input[name=services]").forEach(b => { b.checked = (rec.services || []).includes(b.value); });
+    form.querySelectorAll("input:not([type=checkbox]), textarea").forEach(el => { el.value = rec[el.name] == null ? "" : rec[el.name]; });
+    form.elements.follow_up.value = rec.follow_up === true ? "是" : rec.follow_up === false ? "否" : "";
+  }
+  function openForm(box, rec) {
+    pending = box;
+    editing = Boolean(rec);
+    form.reset();
+    if (rec) fill(rec);
+    errBox.textContent = "";
+    document.getElementById("visit-what").textContent = `${box.dataset.date} · ${box.dataset.lawyer} · ${box.parentElement.textContent.trim()}`;
+    dialog.showModal();
+  }
+  function cancel() {
+    if (pending && !editing) pending.checked = false;
+    pending = null;
+    dialog.close();
+  }
+  document.getElementById("visit-cancel").addEventListener("click", cancel);
+  dialog.addEventListener("cancel", e => { e.preventDefault(); cancel(); });
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    const t = pending; if (!t) return;
+    try {
+      const res = await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: true, ...record()}});
+      done.set(keyOf(t), res.record || {});
+      pending = null;
+      dialog.close();
+      draw();
+    } catch (err) { errBox.textContent = err.message; }
+  });
+  document.querySelector("#routes tbody").addEventListener("click", e => {
+    const b = e.target.closest("button.edit-record"); if (!b) return;
+    const box = b.previousElementSibling.querySelector("input.done");
+    openForm(box, done.get(keyOf(b)));
+  });
   document.querySelector("#routes tbody").addEventListener("change", async e => {
     const t = e.target; if (!t.classList.contains("done")) return;
-    try { await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: t.checked}}); }
-    catch (err) { t.checked = !t.checked; alert(err.message); }
+    if (t.checked) { openForm(t); return; }
+    try {
+      await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: false}});
+      done.delete(keyOf(t));
+      draw();
+    } catch (err) { t.checked = true; alert(err.message); }
   });
   draw();
 })();

@@ -291,7 +291,7 @@ def ics_calendar(
     cal.add("x-wr-calname", f"{name} {plan.month} 走访".strip())
     for lid in ids:
         for r in plan.routes_of(lid):
-            for i, s in enumerate(r.stops, start=1):
+            for i in range(1, len(r.stops) + 1):
                 cal.add_component(_visit_event(plan, r, i, stamp, tz, Event))
     cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())

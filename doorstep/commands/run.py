@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--lawyers", type=int, default=8, help="lawyers for the circuits (default 8)")
     r.add_argument("--month", help="month of circuits, YYYY-MM (default: next month)")
     r.add_argument(
+        "--roster",
+        metavar="FILE",
+        help="adviser roster (CSV/XLSX, doorstep roster make): the circuits keep every village "
+        "with its adviser (--lawyers is then not used)",
+    )
+    r.add_argument(
         "--basemap",
         choices=list(BASEMAPS),
         default="none",
@@ -74,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         add=args.add,
         lawyers=args.lawyers,
         month=args.month,
+        roster=Path(args.roster) if args.roster else None,
         basemap=args.basemap,
         tianditu_key=args.tianditu_key,
         time_limit=args.time_limit,

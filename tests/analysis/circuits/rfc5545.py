@@ -31,7 +31,9 @@ def content_lines(raw: bytes) -> tuple[list[str], list[str]]:
     if b"\n" in raw.replace(b"\r\n", b""):
         problems.append("a line ends with a bare LF (RFC 5545 §3.1 wants CRLF)")
     physical = raw.split(b"\r\n")
-    problems += [f"line {i + 1} is {len(x)} octets (> 75)" for i, x in enumerate(physical) if len(x) > 75]
+    problems += [
+        f"line {i + 1} is {len(x)} octets (> 75)" for i, x in enumerate(physical) if len(x) > 75
+    ]
     unfolded = re.sub(r"\r\n[ \t]", "", raw.decode("utf-8"))
     return [x for x in unfolded.split("\r\n") if x], problems
 
@@ -57,7 +59,9 @@ def structure_problems(lines: list[str]) -> list[str]:
             continue
         if name == "END":
             if not stack or stack[-1][0] != value.upper():
-                problems.append(f"END:{value} does not close {stack[-1][0] if stack else 'nothing'}")
+                problems.append(
+                    f"END:{value} does not close {stack[-1][0] if stack else 'nothing'}"
+                )
                 return problems
             comp, props = stack.pop()
             problems += _component_problems(comp, props)

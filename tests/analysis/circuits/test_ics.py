@@ -14,8 +14,6 @@ from doorstep.analysis.circuits.export import ics_calendar, ics_sequence, visit_
 from ..fakecounty import line_county
 from .rfc5545 import rfc5545_problems
 
-pytest.importorskip("ical", reason="pip install ical (in the test extras)")
-
 STAMP_1 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 STAMP_2 = dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)
 
@@ -91,7 +89,9 @@ def test_every_calendar_passes_the_strict_check(two_plans, tmp_path):
     first, _, _ = two_plans
     files = write_ics(first.plan, tmp_path / "ics", stamp=STAMP_1)
     assert sorted(f.name for f in files) == ["张律师.ics", "李律师.ics"]
-    for raw in [f.read_bytes() for f in files] + [ics_calendar(first.plan, name="全部 all", stamp=STAMP_1)]:
+    for raw in [f.read_bytes() for f in files] + [
+        ics_calendar(first.plan, name="全部 all", stamp=STAMP_1)
+    ]:
         assert rfc5545_problems(raw) == []
         assert b"SEQUENCE:" in raw and b"DTSTAMP:20261120T090000Z" in raw
 
@@ -106,7 +106,9 @@ def test_the_strict_check_fails_broken_calendars(two_plans):
     assert any("VEVENT lacks DTSTAMP" in p for p in rfc5545_problems(no_stamp))
     no_uid = re.sub(rb"UID:[^\r]*\r\n", b"", raw, count=1)
     assert any("VEVENT lacks UID" in p for p in rfc5545_problems(no_uid))
-    bad_date = re.sub(rb"DTSTART;TZID=Asia/Shanghai:2026", b"DTSTART;TZID=Asia/Shanghai:2026-", raw, count=1)
+    bad_date = re.sub(
+        rb"DTSTART;TZID=Asia/Shanghai:2026", b"DTSTART;TZID=Asia/Shanghai:2026-", raw, count=1
+    )
     assert any("strict parser" in p for p in rfc5545_problems(bad_date))
     lf = raw.replace(b"\r\n", b"\n")
     assert any("bare LF" in p for p in rfc5545_problems(lf))

@@ -71,7 +71,7 @@ def _flat(text: str) -> str:
 
 
 def test_files_laid_out_and_0644(printed) -> None:
-    cm, out, written = printed
+    _, out, written = printed
     names = sorted(str(p.relative_to(out)) for p in written)
     assert names == sorted(
         [
@@ -154,12 +154,6 @@ def test_font_shrinks_until_the_month_fits_one_page() -> None:
 
 
 # --- in the browser -----------------------------------------------------------------------------
-
-browser_only = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium"),
-]
-
 
 def _ink(png: Path) -> float:
     """Share of pixels that are not near-white in a screenshot."""

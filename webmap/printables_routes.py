@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 
 from doorstep.analysis.circuits.model import hhmm
@@ -37,7 +37,13 @@ def route_map_svg(pp: PrintablePlan, r: DayRoute) -> str:
     layers = []
     if pp.outline is not None:
         layers.append(
-            Layer([pp.outline], stroke="#777", width=1.2, fill="#f1efe6", legend="县界 county")
+            Layer(
+                [_visible_outline(pp.outline, frame)],
+                stroke="#777",
+                width=1.2,
+                fill="#f1efe6",
+                legend="县界 county",
+            )
         )
     if line is not None:
         layers.append(
@@ -83,8 +89,8 @@ def route_map_svg(pp: PrintablePlan, r: DayRoute) -> str:
 
 
 def _labels_svg(labels: list[tuple[tuple[float, float], str, str]]) -> str:
-    """Stop numbers inside the stop circles and names beside them, with a white halo drawn as
-    a separate text underneath (WeasyPrint ignores ``paint-order``)."""
+    """Stop numbers inside the stop circles and names beside them on a white box (the halo of
+    :mod:`webmap.svgmap` labels relies on ``paint-order``, which WeasyPrint ignores)."""
     out = ['<g class="stop-labels" font-size="11">']
     placed: list[tuple[float, float]] = []
     for (x, y0), number, name in labels:
@@ -104,13 +110,28 @@ def _labels_svg(labels: list[tuple[tuple[float, float], str, str]]) -> str:
             )
         left = x > MAP_W * 0.7  # near the right edge: the name goes left of the point
         tx, anchor = (x - 11, "end") if left else (x + 11, "start")
-        for attrs in ('fill="#fff" stroke="#fff" stroke-width="3"', 'fill="#111"'):
-            out.append(
-                f'<text x="{tx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}" {attrs}>'
-                f"{escape(name)}</text>"
-            )
+        w = 11.0 * len(name) + 4  # CJK glyphs are about one em (11 px) wide
+        rx = tx - w + 2 if left else tx - 2
+        out.append(
+            f'<rect x="{rx:.1f}" y="{y - 8:.1f}" width="{w:.0f}" height="15" fill="#fff" '
+            f'opacity="0.85"/><text x="{tx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}" '
+            f'fill="#111">{escape(name)}</text>'
+        )
     out.append("</g>")
     return "".join(out)
+
+
+def _visible_outline(outline: BaseGeometry, frame: Frame) -> BaseGeometry:
+    """The part of the outline inside the map (cut a few pixels beyond its edges, so the cut is
+    not drawn), without detail finer than a pixel: drawing only, a full county outline on every
+    page of a month's route sheets slows the PDF down."""
+    px = 1.0 / frame.scale  # one pixel in degrees of latitude
+    pad = 5
+    west = frame.minx - (frame.ox + pad) / (frame.kx * frame.scale)
+    east = frame.minx + (frame.width - frame.ox + pad) / (frame.kx * frame.scale)
+    north = frame.maxy + (frame.oy + pad) / frame.scale
+    south = frame.maxy - (frame.height - frame.oy + pad) / frame.scale
+    return outline.intersection(box(west, south, east, north)).simplify(px, preserve_topology=True)
 
 
 def _bounds(line: BaseGeometry | None, pts: list[tuple[float, float]]) -> tuple[float, ...]:

@@ -155,6 +155,7 @@ def test_font_shrinks_until_the_month_fits_one_page() -> None:
 
 # --- in the browser -----------------------------------------------------------------------------
 
+
 def _ink(png: Path) -> float:
     """Share of pixels that are not near-white in a screenshot."""
     from PIL import Image

@@ -48,6 +48,7 @@ from doorstep.webmap.basemaps import get_basemap
 from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.layers import collect_layers
 from doorstep.webmap.printables import PrintablePlan, write_printables
+from doorstep.webmap.printing import PdfUnavailable
 from doorstep.webmap.results import routes_layer, sites_from_report
 
 from . import jsonio
@@ -426,7 +427,12 @@ def _circuits_step(
     write_routes(lines, cdir / f"routes-{month}.geojson")
     jsonio.write_json(cm.plan.to_dict(), cdir / f"plan-{month}.json")
     t = time.perf_counter()
-    write_printables(PrintablePlan.from_county_month(cm, model, lines), cdir)
+    pp = PrintablePlan.from_county_month(cm, model, lines)
+    try:
+        write_printables(pp, cdir)
+    except PdfUnavailable as exc:  # the HTML prints from any browser; the job goes on
+        log.warning("printables written as HTML only: %s", exc)
+        write_printables(pp, cdir, pdf=False)
     return cm, routes_layer(lines), time.perf_counter() - t
 
 

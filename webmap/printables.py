@@ -56,7 +56,7 @@ def write_printables(pp: PrintablePlan, folder: str | Path, *, pdf: bool = True)
         written += write_html_and_pdf(
             html, base.with_suffix(".html"), base.with_suffix(".pdf") if pdf else None
         )
-    log.info("printables for %s: %d files in %s", month, len(written), out)
+    log.info("printables for %s: %d files", month, len(written))
     return written
 
 

@@ -18,7 +18,7 @@ from .printables_data import HOTLINE, PrintablePlan, document, weekday_zh
 PAGE_W_PT, PAGE_H_PT = 842.0, 595.0  # A4 landscape
 MARGINS_W_PT, MARGINS_H_PT = 68.0, 74.0  # page_css: 12 mm left/right, 12 mm top + 14 mm bottom
 DATE_COL_PT = 50.0
-FIXED_H_PT = 96.0  # title, two meta lines, header row (name + phone), legend, spacing
+FIXED_H_PT = 80.0  # title, two meta lines, legend, spacing
 LINE_HEIGHT = 1.2
 FONT_STEPS = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0, 4.5)
 _KIND_LABEL = {"holiday": "节假日 holiday", "weekend": "周末 weekend", "makeup": "调休上班 make-up"}
@@ -45,15 +45,17 @@ def day_cells(pp: PrintablePlan) -> list[tuple[dt.date, list[str]]]:
     return out
 
 
-def fit_font_pt(rows: Sequence[Sequence[str]], n_cols: int) -> float:
+def fit_font_pt(rows: Sequence[Sequence[str]], heads: Sequence[str]) -> float:
     """The largest font size (pt) of :data:`FONT_STEPS` at which the table's estimated height
-    fits the page (a CJK character is about one em wide; cells wrap)."""
-    col_w = (PAGE_W_PT - MARGINS_W_PT - DATE_COL_PT) / max(n_cols, 1) - 4
+    — the header (adviser names, bold, and a phone line) and the day rows — fits the page (a
+    CJK character is about one em wide; cells wrap)."""
+    col_w = (PAGE_W_PT - MARGINS_W_PT - DATE_COL_PT) / max(len(heads), 1) - 4
     avail = PAGE_H_PT - MARGINS_H_PT - FIXED_H_PT
     for f in FONT_STEPS:
         per_line = max(int(col_w / f), 1)
-        lines = sum(max(1, *(math.ceil(len(c) / per_line) for c in row)) for row in rows)
-        if lines * f * LINE_HEIGHT + len(rows) * 2.5 <= avail:
+        head = 1 + max([1, *(math.ceil(len(h) * 1.1 / per_line) for h in heads)])
+        lines = head + sum(max([1, *(math.ceil(len(c) / per_line) for c in r)]) for r in rows)
+        if lines * f * LINE_HEIGHT + (len(rows) + 1) * 2.5 <= avail:
             return f
     return FONT_STEPS[-1]
 
@@ -62,7 +64,7 @@ def schedule_html(pp: PrintablePlan) -> str:
     """The 排班表 as a print-ready HTML document (A4 landscape, one page)."""
     plan = pp.plan
     cells = day_cells(pp)
-    font = fit_font_pt([row for _, row in cells], len(plan.lawyers))
+    font = fit_font_pt([row for _, row in cells], [lw.name for lw in plan.lawyers])
     heads = "".join(
         f'<th scope="col" class="adviser" data-lawyer="{escape(lw.id)}">{escape(lw.name)}'
         f'<br><span class="phone">{escape(pp.phone(lw.id))}</span></th>'

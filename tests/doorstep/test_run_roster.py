@@ -65,3 +65,18 @@ def test_circuits_step_plans_with_the_roster_and_writes_the_printables(tmp_path)
     plan = json.loads((cdir / "plan-2026-12.json").read_text(encoding="utf-8"))
     assert plan["county"] == "999999"
     assert "139002" in (cdir / "routes-2026-12" / "张律师.html").read_text(encoding="utf-8")
+
+
+def test_without_weasyprint_the_job_prints_html_only(tmp_path, monkeypatch, caplog) -> None:
+    from doorstep.webmap import printing
+
+    def no_pdf(*a: Any, **k: Any) -> bytes:
+        raise printing.PdfUnavailable("cannot write PDF: WeasyPrint is not usable (test)")
+
+    monkeypatch.setattr(printing, "html_to_pdf", no_pdf)
+    opts = JobOptions(out=tmp_path / "o", draws=0, add=0, lawyers=2)
+    cdir = tmp_path / "circuits"
+    _circuits_step(opts, "2026-12", line_county(), cdir)
+    assert (cdir / "schedule-2026-12.html").is_file()
+    assert not list(cdir.rglob("*.pdf"))
+    assert "printables written as HTML only" in caplog.text

@@ -148,9 +148,12 @@ def test_sources_say_modelled_roster_or_modelled_assignment(tmp_path) -> None:
 def test_font_shrinks_until_the_month_fits_one_page() -> None:
     short = [["一村"] * 8 for _ in range(31)]
     long = [["长村名之一村、长村名之二村、长村名之三村、长村名之四村"] * 8 for _ in range(31)]
-    assert fit_font_pt(short, 8) == FONT_STEPS[0]
-    assert fit_font_pt(long, 8) < fit_font_pt(short, 8)
-    assert fit_font_pt(long, 2) > fit_font_pt(long, 8)  # wider columns, fewer lines
+    eight = [f"律师{i}" for i in range(1, 9)]
+    assert fit_font_pt(short, eight) == FONT_STEPS[0]
+    assert fit_font_pt(long, eight) < fit_font_pt(short, eight)
+    assert fit_font_pt(long, eight[:2]) > fit_font_pt(long, eight)  # wider columns, fewer lines
+    wordy = [f"律师{i}（某某镇公共法律服务工作站）" for i in range(1, 31)]
+    assert fit_font_pt([["一村"] * 30] * 31, wordy) < FONT_STEPS[0]  # long headers wrap
 
 
 # --- in the browser -----------------------------------------------------------------------------

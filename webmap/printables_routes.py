@@ -33,6 +33,24 @@ def route_map_svg(pp: PrintablePlan, r: DayRoute) -> str:
         line = LineString(pts)
     frame = Frame.fit(_bounds(line, pts), width=MAP_W, height=MAP_H, margin=40)
     base = pp.coords.get(r.base)
+    svg = svg_map(
+        frame,
+        _layers(pp, r, frame, line),
+        title=f"{r.lawyer} {r.date.isoformat()} 路线图 route map",
+        source=f"路线 route: {pp.line_source}; 村点与路网部分为模型 villages/roads partly modelled",
+    )
+    labels = [(frame.xy(*base), "", f"驻点 {r.base_name}")] if base is not None else []
+    labels += [
+        (frame.xy(*pp.coords[s.village_id]), str(i), s.village)
+        for i, s in enumerate(r.stops, start=1)
+        if s.village_id in pp.coords
+    ]
+    return svg.replace("</svg>", _labels_svg(labels) + "</svg>")
+
+
+def _layers(pp: PrintablePlan, r: DayRoute, frame: Frame, line: BaseGeometry | None) -> list[Layer]:
+    """Outline (the visible part), the day's line, the base and the stops, bottom to top."""
+    base = pp.coords.get(r.base)
     stops = [Point(pp.coords[s.village_id]) for s in r.stops if s.village_id in pp.coords]
     layers = []
     if pp.outline is not None:
@@ -73,19 +91,7 @@ def route_map_svg(pp: PrintablePlan, r: DayRoute) -> str:
             legend="走访村 stop",
         )
     )
-    svg = svg_map(
-        frame,
-        layers,
-        title=f"{r.lawyer} {r.date.isoformat()} 路线图 route map",
-        source=f"路线 route: {pp.line_source}; 村点与路网部分为模型 villages/roads partly modelled",
-    )
-    labels = [(frame.xy(*base), "", f"驻点 {r.base_name}")] if base is not None else []
-    labels += [
-        (frame.xy(*pp.coords[s.village_id]), str(i), s.village)
-        for i, s in enumerate(r.stops, start=1)
-        if s.village_id in pp.coords
-    ]
-    return svg.replace("</svg>", _labels_svg(labels) + "</svg>")
+    return layers
 
 
 def _labels_svg(labels: list[tuple[tuple[float, float], str, str]]) -> str:

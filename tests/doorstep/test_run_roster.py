@@ -80,3 +80,15 @@ def test_without_weasyprint_the_job_prints_html_only(tmp_path, monkeypatch, capl
     assert (cdir / "schedule-2026-12.html").is_file()
     assert not list(cdir.rglob("*.pdf"))
     assert "printables written as HTML only" in caplog.text
+
+
+def test_the_report_says_which_roster_planned_the_month() -> None:
+    from doorstep.report import render_report_md
+    from tests.doorstep.test_job import _fake_result
+
+    result = _fake_result(siting=False)
+    assert "排班来源" not in render_report_md(result)
+    result.figures["circuits"]["plan_source"] = "工作人员名册 staff roster roster.csv"
+    md = render_report_md(result)
+    assert "排班来源 Plan source: 工作人员名册 staff roster roster.csv." in md
+    assert "`circuits/schedule-" in md and "route sheets 路线单" in md

@@ -175,11 +175,15 @@ def _legs_table(r: DayRoute) -> str:
         f'</td><td class="num">{r.drive_min:.0f}</td>'
         f'<td class="num total-km">{r.drive_km:.1f}</td></tr>'
     )
+    cols = "".join(f'<col style="width: {w}%">' for w in (6, 31, 15, 12, 9, 9, 9, 9))
     head = (
         "<tr><th>序 no.</th><th>村 village</th><th>村代码 code</th><th>乡镇 township</th>"
         "<th>到达 arrive</th><th>离开 leave</th><th>车程 min</th><th>里程 km</th></tr>"
     )
-    return f'<table class="legs"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+    return (
+        f'<table class="legs"><colgroup>{cols}</colgroup><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def route_page(pp: PrintablePlan, r: DayRoute) -> str:
@@ -221,8 +225,9 @@ def route_sheets_html(pp: PrintablePlan, lawyer_id: str) -> str:
 _CSS = (
     " .sheet { page-break-after: always; break-after: page; }"
     " .sheet:last-child { page-break-after: auto; break-after: auto; }"
-    " table.legs { width: 100%; font-size: 9pt; margin: 1mm 0 2mm; }"
-    " .legs th, .legs td { border: 0.5pt solid #777; padding: 1pt 3pt; text-align: left; }"
+    " table.legs { width: 100%; table-layout: fixed; font-size: 9pt; margin: 1mm 0 2mm; }"
+    " .legs th, .legs td { border: 0.5pt solid #777; padding: 1pt 3pt; text-align: left;"
+    " overflow-wrap: anywhere; }"
     " .legs thead th { background: #e8eef5; }"
     " .legs td.num { text-align: right; }"
     " .legs tr.base td { color: #333; background: #f6f6f6; }"

@@ -50,6 +50,8 @@ from doorstep.webmap.atlas import build_atlas
 from doorstep.webmap.basemaps import BasemapChoice, TileSource, resolve_basemap
 from doorstep.webmap.charts import tornado_svg
 from doorstep.webmap.layers import collect_layers
+from doorstep.webmap.printables import PrintablePlan, write_printables
+from doorstep.webmap.printing import PdfUnavailable
 from doorstep.webmap.results import routes_layer, sites_from_report
 
 from . import jsonio
@@ -92,6 +94,10 @@ class JobOptions:
         New sites to propose (MCLP, 0 = no siting step).
     lawyers, month
         Circuits: number of lawyers and the month ``YYYY-MM`` (``None``: next month).
+    roster
+        Adviser roster file (CSV/XLSX, ``doorstep roster make``): the circuits keep every
+        village with its roster adviser, as ``doorstep circuits --roster`` (``lawyers`` is then
+        not used); ``None``: the planner assigns villages to ``lawyers`` modelled lawyers.
     basemap, basemap_crs, tianditu_key
         Atlas background tiles, as the ``--basemap`` flags (``None``: ``$DOORSTEP_BASEMAP``…,
         else ``offline``, which works with no network; 天地图 needs a key; a URL template
@@ -111,6 +117,7 @@ class JobOptions:
     add: int = 3
     lawyers: int = 8
     month: str | None = None
+    roster: Path | None = None
     basemap: str | None = None
     basemap_crs: str | None = None
     tianditu_key: str | None = None
@@ -122,6 +129,13 @@ class JobOptions:
         object.__setattr__(self, "out", Path(self.out))
         if self.data is not None:
             object.__setattr__(self, "data", Path(self.data))
+        if self.roster is not None:
+            object.__setattr__(self, "roster", Path(self.roster))
+            if not self.roster.is_file():
+                raise InputError(
+                    f"--roster {self.roster}: no such file; give the roster table (CSV/XLSX, "
+                    "e.g. from `doorstep roster make --advisers N --out roster.xlsx`)"
+                )
         if self.out.exists() and not self.out.is_dir():
             raise InputError(
                 f"--out {self.out} is an existing file; give a folder name (or remove the file)"
@@ -278,8 +292,11 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
             services = services_step(model, target, stage / "services")
             detail.append(f"({len(services.county)} services)")
         with steps.step(f"circuits {month} 律师巡回") as detail:
-            cm, routes = _circuits_step(options, month, model, stage / "circuits")
-            detail.append(f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits)")
+            cm, routes, print_s = _circuits_step(options, month, model, stage / "circuits")
+            detail.append(
+                f"({cm.plan.scheduled_visits}/{cm.plan.required_visits} visits; "
+                f"printables {print_s:.1f} s)"
+            )
         with steps.step("atlas 地图"):
             atlas = _atlas_step(options, model, site_doc, routes, stage, ranges, validation)
         with steps.step("report 报告"):
@@ -418,9 +435,17 @@ def _validation_step(
 
 def _circuits_step(
     options: JobOptions, month: str, model: CountyModel, cdir: Path
-) -> tuple[CountyMonth, Any]:
-    """Plan the month; write ledger, calendars, routes and plan; return the plan and route layer."""
-    cm = plan_county_month(model, month, n_lawyers=options.lawyers, mode=options.circuit_mode)
+) -> tuple[CountyMonth, Any, float]:
+    """Plan the month (with the roster if given); write ledger, calendars, routes, plan and the
+    printables (排班表, route sheets); return the plan, the route layer and the seconds the
+    printables took."""
+    cm = plan_county_month(
+        model,
+        month,
+        n_lawyers=options.lawyers,
+        mode=options.circuit_mode,
+        roster=options.roster,
+    )
     cdir.mkdir()
     write_ledger(cm.plan, cdir / f"ledger-{month}.xlsx")
     write_ics(cm.plan, cdir / "ics")
@@ -428,7 +453,14 @@ def _circuits_step(
     lines = routes_geojson(cm.plan, cm.travel.coords, road)
     write_routes(lines, cdir / f"routes-{month}.geojson")
     jsonio.write_json(cm.plan.to_dict(), cdir / f"plan-{month}.json")
-    return cm, routes_layer(lines)
+    t = time.perf_counter()
+    pp = PrintablePlan.from_county_month(cm, model, lines)
+    try:
+        write_printables(pp, cdir)
+    except PdfUnavailable as exc:  # the HTML prints from any browser; the job goes on
+        log.warning("printables written as HTML only: %s", exc)
+        write_printables(pp, cdir, pdf=False)
+    return cm, routes_layer(lines), time.perf_counter() - t
 
 
 def _atlas_step(
@@ -563,6 +595,7 @@ def _circuit_figures(cm: CountyMonth) -> dict[str, Any]:
     return {
         "month": cm.plan.month,
         "lawyers": len(cm.lawyers),
+        "plan_source": cm.plan_source,
         "required": cm.plan.required_visits,
         "scheduled": cm.plan.scheduled_visits,
         "unscheduled": [u.reason for u in cm.plan.unscheduled],

@@ -358,8 +358,10 @@ def _circuits_section(result: JobResult) -> list[str]:
         f"{ci['drive_hours']} h of driving; visits per lawyer {ci['visits_per_lawyer']}.",
         *[f"- unscheduled: {r}" for r in ci["unscheduled"]],
         "",
+        *([f"排班来源 Plan source: {ci['plan_source']}.", ""] if ci.get("plan_source") else []),
         f"Ledger 台账: `circuits/ledger-{month}.xlsx`; calendars: `circuits/ics/`; "
-        "map: `site/index.html`.",
+        f"排班表 schedule: `circuits/schedule-{month}.pdf`; route sheets 路线单: "
+        f"`circuits/routes-{month}/`; map: `site/index.html`.",
         "",
     ]
 

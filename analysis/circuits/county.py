@@ -316,6 +316,10 @@ def roster_problem(
 
 
 DEFAULT_LAWYERS = 8
+NO_ROSTER_LABEL = (
+    "模型分配（未用名册）— modelled assignment: no roster given, the planner chose each "
+    "village's lawyer"
+)
 
 
 @dataclass
@@ -333,6 +337,19 @@ class CountyMonth:
     lawyers: list[Lawyer]
     notes: list[str] = field(default_factory=list)
     roster: Roster | None = None
+
+    @property
+    def plan_source(self) -> str:
+        """Who assigned the villages, in words (Chinese first): a staff roster (its file), the
+        unedited modelled roster, or the planner itself (no roster: modelled assignment)."""
+        label = self.plan.assumptions.get("roster")
+        return str(label) if label else NO_ROSTER_LABEL
+
+    def phone_of(self, lawyer_id: str) -> str:
+        """The adviser's phone from the roster ("" without a roster or a phone)."""
+        if self.roster is None:
+            return ""
+        return next((a.phone for a in self.roster.advisers if a.name == lawyer_id), "")
 
 
 def plan_county_month(
@@ -399,6 +416,7 @@ def plan_county_month(
         if seed is not None:
             params = replace(params, seed=seed)
     plan = plan_month(lawyers, visits, cal, travel, params)
+    plan.county, plan.county_name = str(model.code), str(model.name)
     if cal.holiday_warning:
         plan.assumptions["holidays"] = cal.holiday_warning
     if rost is not None:
@@ -457,6 +475,7 @@ def road_path_function(
 
 __all__ = [
     "DEFAULT_LAWYERS",
+    "NO_ROSTER_LABEL",
     "CountyMonth",
     "base_points",
     "county_problem",

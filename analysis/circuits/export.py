@@ -23,7 +23,7 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import write_bytes
 
 from .model import Lawyer, hhmm
-from .plan import MonthPlan
+from .plan import DayRoute, MonthPlan
 
 LEDGER_COLUMNS = [
     ("date", "日期 date"),
@@ -258,59 +258,111 @@ def _unscheduled_sheet(ws: Worksheet, plan: MonthPlan) -> None:
     ws.column_dimensions["E"].width = 90
 
 
-def ics_calendar(plan: MonthPlan, lawyer_ids: Sequence[str] | None = None, name: str = "") -> bytes:
+SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+"""SEQUENCE of a visit event = whole seconds from this instant to the calendar's DTSTAMP, so a
+later re-plan always carries a higher revision number without any stored state."""
+
+
+def visit_uid(plan: MonthPlan, village_id: str, visit_no: int) -> str:
+    """The calendar UID of a visit: county, month, village code and visit number — not the
+    lawyer or the date, so a re-plan of the same month that moves the visit to another day
+    updates the event in the adviser's calendar instead of adding a second one."""
+    county = plan.county or "county"
+    return f"visit-{county}-{plan.month}-{village_id}-{visit_no}@doorstep"
+
+
+def ics_sequence(stamp: dt.datetime) -> int:
+    """RFC 5545 SEQUENCE for a calendar written at ``stamp`` (see :data:`SEQUENCE_EPOCH`)."""
+    return max(0, int((stamp - SEQUENCE_EPOCH).total_seconds()))
+
+
+def ics_calendar(
+    plan: MonthPlan,
+    lawyer_ids: Sequence[str] | None = None,
+    name: str = "",
+    *,
+    stamp: dt.datetime | None = None,
+) -> bytes:
     """iCalendar bytes with one event per village visit (on-site time, Asia/Shanghai) of the
-    given lawyers (default all), travel and lunch in the description."""
+    given lawyers (default all), travel and lunch in the description.
+
+    Each event's UID is :func:`visit_uid` (stable across re-plans of the month); DTSTAMP is
+    ``stamp`` (UTC, default now) and SEQUENCE :func:`ics_sequence` of it, so a calendar that
+    imports a re-plan moves the events rather than duplicating them (RFC 5545 §3.8.4.7,
+    §3.8.7.4). Every TZID used has its VTIMEZONE (§3.2.19).
+    """
     from zoneinfo import ZoneInfo
 
     from icalendar import Calendar, Event
 
     tz = ZoneInfo(TZ)
     ids = [lw.id for lw in plan.lawyers] if lawyer_ids is None else list(lawyer_ids)
+    stamp = (stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", "-//Doorstep//lawyer circuits//ZH")
     cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{name} {plan.month} 走访".strip())
-    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for lid in ids:
         for r in plan.routes_of(lid):
-            midnight = dt.datetime.combine(r.date, dt.time())
-            for i, s in enumerate(r.stops, start=1):
-                ev = Event()
-                start = midnight + dt.timedelta(minutes=round(s.start))
-                end = midnight + dt.timedelta(minutes=round(s.departure))
-                ev.add("uid", f"{lid}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep")
-                ev.add("dtstamp", stamp)
-                ev.add("dtstart", start.replace(tzinfo=tz))
-                ev.add("dtend", end.replace(tzinfo=tz))
-                ev.add("summary", f"法律顾问走访 {s.village}（{s.township}）")
-                ev.add("location", f"{s.township} {s.village}")
-                desc = (
-                    f"Stop {i} of {len(r.stops)}; drive {round(s.travel_min)} min / {s.travel_km:.1f} km "
-                    f"from the previous stop. Leave base {r.base_name} {hhmm(r.depart)}, back {hhmm(r.back)}."
-                )
-                if r.lunch_start is not None and r.lunch_end is not None:
-                    desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
-                ev.add("description", desc)
-                cal.add_component(ev)
+            for i in range(1, len(r.stops) + 1):
+                cal.add_component(_visit_event(plan, r, i, stamp, tz, Event))
     cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())
 
 
+def _visit_event(
+    plan: MonthPlan, r: DayRoute, i: int, stamp: dt.datetime, tz: dt.tzinfo, event: Any
+) -> Any:
+    """The VEVENT of stop ``i`` (1-based) of day route ``r``."""
+    s = r.stops[i - 1]
+    midnight = dt.datetime.combine(r.date, dt.time())
+    ev = event()
+    ev.add("uid", visit_uid(plan, s.village_id, s.visit_no))
+    ev.add("dtstamp", stamp)
+    ev.add("sequence", ics_sequence(stamp))
+    ev.add("dtstart", (midnight + dt.timedelta(minutes=round(s.start))).replace(tzinfo=tz))
+    ev.add("dtend", (midnight + dt.timedelta(minutes=round(s.departure))).replace(tzinfo=tz))
+    ev.add("summary", f"法律顾问走访 {s.village}（{s.township}）")
+    ev.add("location", f"{s.township} {s.village}")
+    desc = (
+        f"{r.lawyer}: stop {i} of {len(r.stops)}; drive {round(s.travel_min)} min / "
+        f"{s.travel_km:.1f} km from the previous stop (modelled). Leave base {r.base_name} "
+        f"{hhmm(r.depart)}, back {hhmm(r.back)}."
+    )
+    if r.lunch_start is not None and r.lunch_end is not None:
+        desc += f" Lunch {hhmm(r.lunch_start)}–{hhmm(r.lunch_end)} at {r.lunch_place}."
+    ev.add("description", desc)
+    return ev
+
+
+def file_stem(lawyer_id: str) -> str:
+    """A lawyer id made safe as a file name stem (characters other than word characters, ``.``
+    and ``-`` replaced by ``_``)."""
+    return re.sub(r"[^\w.-]", "_", lawyer_id)
+
+
 def ics_file_name(lawyer_id: str) -> str:
     """File name of a lawyer's calendar (``<id>.ics``, unsafe characters replaced)."""
-    return re.sub(r"[^\w.-]", "_", lawyer_id) + ".ics"
+    return file_stem(lawyer_id) + ".ics"
 
 
 def write_ics(
-    plan: MonthPlan, folder: str | Path, lawyer_ids: Sequence[str] | None = None
+    plan: MonthPlan,
+    folder: str | Path,
+    lawyer_ids: Sequence[str] | None = None,
+    *,
+    stamp: dt.datetime | None = None,
 ) -> list[Path]:
     """One iCalendar file per lawyer (``<id>.ics``, see :func:`ics_calendar`), for the given
     lawyers (default all)."""
     names = {lw.id: lw.name for lw in plan.lawyers}
     ids = list(names) if lawyer_ids is None else list(lawyer_ids)
     return [
-        atomic_write_bytes(Path(folder) / ics_file_name(lid), ics_calendar(plan, [lid], names[lid]))
+        atomic_write_bytes(
+            Path(folder) / ics_file_name(lid),
+            ics_calendar(plan, [lid], names[lid], stamp=stamp),
+        )
         for lid in ids
     ]
 

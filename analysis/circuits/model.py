@@ -293,6 +293,15 @@ class MonthCalendar:
         """Official working days of the month, in order."""
         return [d for d in self.days() if self.is_working(d)]
 
+    def day_kind(self, day: dt.date) -> str:
+        """``"holiday"`` (statutory, 法定节假日), ``"makeup"`` (调休上班日, a weekend worked),
+        ``"weekend"`` or ``"workday"``."""
+        if day in self.makeup:
+            return "makeup"
+        if day in self.holidays:
+            return "holiday"
+        return "weekend" if day.weekday() >= 5 else "workday"
+
     def label(self) -> str:
         """``"2026-12"``."""
         return f"{self.year:04d}-{self.month:02d}"

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .model import Lawyer, hhmm
+from .model import Lawyer, MonthCalendar, hhmm
 
 
 @dataclass
@@ -93,6 +93,9 @@ class MonthPlan:
     working_days: dict[str, list[dt.date]]
     required_visits: int
     assumptions: dict[str, Any] = field(default_factory=dict)
+    calendar: MonthCalendar | None = None  # the month planned on (holidays, make-up workdays)
+    county: str = ""  # county code (e.g. "433124"), set by plan_county_month
+    county_name: str = ""
 
     @property
     def scheduled_visits(self) -> int:
@@ -161,6 +164,7 @@ class MonthPlan:
         """JSON-ready dict of the whole plan (units: minutes, km; times HH:MM)."""
         return {
             "month": self.month,
+            "county": self.county,
             "required_visits": self.required_visits,
             "scheduled_visits": self.scheduled_visits,
             "unscheduled": [asdict(u) for u in self.unscheduled],

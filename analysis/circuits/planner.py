@@ -495,6 +495,7 @@ def _month_plan(
             "moved_to_other_lawyer": filled.n_repaired,
             "seed": params.seed,
         },
+        calendar=month.calendar,
     )
 
 

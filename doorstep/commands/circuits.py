@@ -41,6 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--ics", metavar="DIR", help="write one iCalendar file per lawyer")
     s.add_argument("--geojson", metavar="OUT", help="write the routes as GeoJSON")
     s.add_argument(
+        "--print",
+        metavar="DIR",
+        dest="print_dir",
+        help="write the printable plans: 排班表 schedule-YYYY-MM.html/.pdf (one A4 page) and "
+        "route sheets routes-YYYY-MM/<adviser>.html/.pdf (a page per adviser-day)",
+    )
+    s.add_argument(
         "--ledger",
         metavar="DONE.xlsx",
         help="completed ledger of last month: missed visits carried over",
@@ -109,6 +116,7 @@ def _check_args(args: argparse.Namespace) -> None:
     for flag, value in (("--xlsx", args.xlsx), ("--geojson", args.geojson), ("--out", args.out)):
         check_output_file(value, flag)
     check_output_folder(args.ics, "--ics")
+    check_output_folder(args.print_dir, "--print")
 
 
 def _write_files(args: argparse.Namespace, model: CountyModel, cm: CountyMonth) -> dict[str, Any]:
@@ -121,10 +129,28 @@ def _write_files(args: argparse.Namespace, model: CountyModel, cm: CountyMonth) 
         files["xlsx"] = str(write_ledger(plan, args.xlsx))
     if args.ics:
         files["ics"] = [str(p) for p in write_ics(plan, Path(args.ics))]
+    road = None
+    if (args.geojson or args.print_dir) and not args.straight:
+        road = road_path_function(model, travel, plan)
     if args.geojson:
-        road = None if args.straight else road_path_function(model, travel, plan)
         files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords, road_path=road))
+    if args.print_dir:
+        files["print"] = [str(p) for p in _write_printables(model, cm, road, args.print_dir)]
     return files
+
+
+def _write_printables(model: CountyModel, cm: CountyMonth, road: Any, folder: str) -> list[Path]:
+    """排班表 and route sheets into ``folder``, all or nothing (a staging folder moved into
+    place at the end, so Ctrl-C part-way keeps nothing)."""
+    from doorstep.analysis.circuits.export import routes_geojson
+    from doorstep.geo.atomic import staged_folder
+    from doorstep.webmap.printables import PrintablePlan, write_printables
+
+    lines = routes_geojson(cm.plan, cm.travel.coords, road_path=road)
+    pp = PrintablePlan.from_county_month(cm, model, lines)
+    with staged_folder(folder) as stage:
+        written = write_printables(pp, stage)
+    return [Path(folder) / p.relative_to(stage) for p in written]
 
 
 def _report(

@@ -40,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--add", type=int, default=3, help="new sites to propose (MCLP, default 3)")
     r.add_argument("--lawyers", type=int, default=8, help="lawyers for the circuits (default 8)")
     r.add_argument("--month", help="month of circuits, YYYY-MM (default: next month)")
+    r.add_argument(
+        "--roster",
+        metavar="FILE",
+        help="adviser roster (CSV/XLSX, doorstep roster make): the circuits keep every village "
+        "with its adviser (--lawyers is then not used)",
+    )
     add_basemap_options(r)  # the atlas and the web app it serves
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     r.add_argument(
@@ -67,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         add=args.add,
         lawyers=args.lawyers,
         month=args.month,
+        roster=Path(args.roster) if args.roster else None,
         basemap=args.basemap,
         basemap_crs=args.basemap_crs,
         tianditu_key=args.tianditu_key,

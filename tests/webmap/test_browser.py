@@ -341,7 +341,8 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
     with pg.expect_response(lambda r: r.url.endswith("/api/circuits/visits")) as refused:
         pg.click("#visit-save")
     assert refused.value.status == 400
-    assert "实际离开" in pg.inner_text("#visit-error")
+    # the message is written after the response arrives: wait for it, do not race it
+    pg.locator("#visit-error").filter(has_text="实际离开").wait_for()
     pg.fill("#v-left", "11:00")
     p.shot("staff_visit_record")
     with pg.expect_response(

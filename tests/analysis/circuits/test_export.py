@@ -85,7 +85,7 @@ def test_ics_parse_back(tmp_path, plan_and_visits):
     by_uid = {str(e["uid"]): e for e in events}
     for r in plan.routes:
         for s in r.stops:
-            e = by_uid[f"{r.lawyer_id}-{r.date.isoformat()}-{s.village_id}-{s.visit_no}@doorstep"]
+            e = by_uid[f"visit-county-{plan.month}-{s.village_id}-{s.visit_no}@doorstep"]
             start = e.decoded("dtstart")
             assert start.date() == r.date
             assert start.hour * 60 + start.minute == round(s.start)

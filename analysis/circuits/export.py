@@ -347,6 +347,10 @@ def ics_file_name(lawyer_id: str) -> str:
     return file_stem(lawyer_id) + ".ics"
 
 
+ALL_ICS = "all-advisers.ics"
+"""File name of the calendar holding every adviser's visits (beside the per-adviser files)."""
+
+
 def write_ics(
     plan: MonthPlan,
     folder: str | Path,
@@ -354,17 +358,29 @@ def write_ics(
     *,
     stamp: dt.datetime | None = None,
 ) -> list[Path]:
-    """One iCalendar file per lawyer (``<id>.ics``, see :func:`ics_calendar`), for the given
-    lawyers (default all)."""
+    """One iCalendar file per lawyer (``<id>.ics``, see :func:`ics_calendar`) for the given
+    lawyers (default all), and, when all are written, :data:`ALL_ICS` with every visit (for the
+    justice office's shared calendar). All files share one DTSTAMP/SEQUENCE."""
     names = {lw.id: lw.name for lw in plan.lawyers}
     ids = list(names) if lawyer_ids is None else list(lawyer_ids)
-    return [
+    stamp = stamp or dt.datetime.now(dt.UTC)
+    out = [
         atomic_write_bytes(
             Path(folder) / ics_file_name(lid),
             ics_calendar(plan, [lid], names[lid], stamp=stamp),
         )
         for lid in ids
     ]
+    if lawyer_ids is None:
+        if ALL_ICS in {p.name for p in out}:  # an adviser whose id is the combined file's stem
+            raise ValueError(f"an adviser id makes the file name {ALL_ICS}; rename the adviser")
+        out.append(
+            atomic_write_bytes(
+                Path(folder) / ALL_ICS,
+                ics_calendar(plan, name="全部顾问 all advisers", stamp=stamp),
+            )
+        )
+    return out
 
 
 def routes_geojson(

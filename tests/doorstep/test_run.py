@@ -125,7 +125,8 @@ def test_run_writes_everything_consistently(job: Job) -> None:
     assert (c["lawyers"], c["required"], c["scheduled"]) == (4, 228, 228)
     assert sum(c["visits_per_lawyer"]) == 228
     assert sorted(p.name for p in (out / "circuits" / "ics").iterdir()) == [
-        f"L{i}.ics" for i in range(1, 5)
+        *(f"L{i}.ics" for i in range(1, 5)),
+        "all-advisers.ics",
     ]
     routes = json.loads((out / "circuits" / "routes-2026-12.geojson").read_text("utf-8"))
     assert routes["features"] and all(

@@ -363,14 +363,21 @@ def ledger_file(state: Any, month: str) -> Any:
 def calendar_file(state: Any, month: str, lawyer: str | None) -> Any:
     """One lawyer's iCalendar file, or every lawyer's events in one file when ``lawyer`` is
     None."""
-    from doorstep.analysis.circuits.export import atomic_write_bytes, ics_calendar, write_ics
+    from doorstep.analysis.circuits.export import (
+        ALL_ICS,
+        atomic_write_bytes,
+        ics_calendar,
+        write_ics,
+    )
 
     from .security import safe_name
 
     plan = circuits_plan(state, month)
     folder = state_dir(state, month) / "ics"
     if lawyer is None:
-        return atomic_write_bytes(folder / "all.ics", ics_calendar(plan, name="全部律师 all"))
+        return atomic_write_bytes(
+            folder / ALL_ICS, ics_calendar(plan, name="全部顾问 all advisers")
+        )
     safe_name(lawyer, "lawyer")
     if lawyer not in {lw.id for lw in plan.lawyers}:
         raise ApiError(404, f"no lawyer {lawyer!r} in the {month} plan", "lawyer")

@@ -76,9 +76,12 @@ def test_ledger_rejects_unreadable_visited_value(tmp_path, plan_and_visits):
 def test_ics_parse_back(tmp_path, plan_and_visits):
     plan, _, _ = plan_and_visits
     files = write_ics(plan, tmp_path / "ics")
-    assert sorted(f.name for f in files) == ["L1.ics", "L2.ics"]
+    assert sorted(f.name for f in files) == ["L1.ics", "L2.ics", "all-advisers.ics"]
+    one = [Calendar.from_ical(f.read_bytes()) for f in files]
+    uids = [{str(e["uid"]) for e in c.walk("VEVENT")} for c in one]
+    assert uids[0].isdisjoint(uids[1]) and uids[2] == uids[0] | uids[1]  # all = the union
     events = []
-    for f in files:
+    for f in files[:2]:  # the per-adviser files
         cal = Calendar.from_ical(f.read_bytes())
         events += [c for c in cal.walk("VEVENT")]
     assert len(events) == 3

@@ -11,6 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
+from doorstep.geo._errors import InputError
+
 from ._common import (
     add_ensemble_options,
     add_model_options,
@@ -38,13 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", default="out", help="output folder (default: out/)")
     add_target_options(r)
     r.add_argument("--add", type=int, default=3, help="new sites to propose (MCLP, default 3)")
-    r.add_argument("--lawyers", type=int, default=8, help="lawyers for the circuits (default 8)")
+    r.add_argument(
+        "--lawyers",
+        type=int,
+        help="modelled lawyers for the circuits (default 8; not with --roster)",
+    )
     r.add_argument("--month", help="month of circuits, YYYY-MM (default: next month)")
     r.add_argument(
         "--roster",
         metavar="FILE",
         help="adviser roster (CSV/XLSX, doorstep roster make): the circuits keep every village "
-        "with its adviser (--lawyers is then not used)",
+        "with its adviser (not with --lawyers)",
     )
     add_basemap_options(r)  # the atlas and the web app it serves
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
@@ -71,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         inputs=model_inputs_from_args(args),
         target=target_from_args(args),
         add=args.add,
-        lawyers=args.lawyers,
+        lawyers=_lawyers(args),
         month=args.month,
         roster=Path(args.roster) if args.roster else None,
         basemap=args.basemap,
@@ -120,3 +126,12 @@ def _serve(args: argparse.Namespace) -> int:
         tianditu_key=args.tianditu_key,
     )
     return cmd_serve(ns)
+
+
+def _lawyers(args: argparse.Namespace) -> int:
+    """``--lawyers`` (default 8); refused beside ``--roster``, whose advisers are the lawyers."""
+    if args.lawyers is not None and args.roster:
+        raise InputError(
+            "give either --lawyers N or --roster FILE, not both: the roster names the advisers"
+        )
+    return 8 if args.lawyers is None else int(args.lawyers)

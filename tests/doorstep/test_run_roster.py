@@ -39,6 +39,13 @@ def test_run_passes_the_roster_to_the_job(tmp_path, monkeypatch) -> None:
     assert seen[0].roster == f
 
 
+def test_lawyers_beside_a_roster_is_refused(tmp_path, capsys) -> None:
+    f = _roster(tmp_path)
+    code = main(["run", "--out", str(tmp_path / "o"), "--roster", str(f), "--lawyers", "3"])
+    assert code == 2 and "not both" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_missing_roster_is_refused_before_any_work(tmp_path) -> None:
     with pytest.raises(InputError, match=r"--roster .*nope\.csv: no such file"):
         JobOptions(out=tmp_path / "o", roster=tmp_path / "nope.csv")

@@ -26,7 +26,8 @@ import numpy.typing as npt
 from doorstep.geo._errors import InfeasibleError, InputError
 
 from ._assign import add_assignment
-from ._cpmp import CpmpData, CpmpOutcome, solve_cpmp
+from ._cpmp import CpmpData, CpmpOutcome
+from ._cpmpsolve import solve_cpmp
 from ._highs import Milp, MilpSolution
 from ._problem import Radius, SitingProblem
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap

@@ -49,6 +49,7 @@ import numpy.typing as npt
 from doorstep.geo._errors import InfeasibleError, SolverError
 
 from ._assign import add_assignment
+from ._gapheur import heuristic_assign
 from ._highs import Milp
 from .heuristic import median_heuristic
 
@@ -209,7 +210,7 @@ def subgradient(
         if stall >= 20:
             theta, stall = theta / 2, 0
         key = tuple(sorted(sel.tolist()))
-        if on_choice is not None and it % 20 == 0 and key not in seen and len(seen) < 12:
+        if on_choice is not None and it % 5 == 0 and key not in seen and len(seen) < 60:
             seen.add(key)
             upper = min(upper, on_choice(sel, upper))
         if _closed(best, upper, data.integral) or theta < 2e-3:
@@ -349,13 +350,25 @@ def assign_to(
     return data.value(assign), assign, np.sort(sites)
 
 
+def quick_assign(data: CpmpData, sites: npt.NDArray[np.intp]) -> Incumbent | None:
+    """A good (not necessarily best) assignment to the open ``sites`` by
+    :func:`._gapheur.heuristic_assign`; ``None`` when it finds none."""
+    sites = np.sort(np.asarray(sites, dtype=np.intp))
+    got = heuristic_assign(data.cost[:, sites], data.load, data.caps[sites])
+    if got is None:
+        return None
+    assign = sites[got]
+    return data.value(assign), assign, sites
+
+
 def start_incumbent(data: CpmpData, node_limit: int, seed: int = 0) -> Incumbent | None:
     """Incumbent: the uncapacitated p-median heuristic's sites, assigned within capacity."""
     ex, cand = data.existing, data.candidates
     sites = np.array(
         [*ex.tolist(), *median_heuristic(data.cost, np.ones(len(data.load)), ex, cand, data.k)]
     )
-    return assign_to(data, sites.astype(np.intp), node_limit, seed)
+    sites = sites.astype(np.intp)
+    return quick_assign(data, sites) or assign_to(data, sites, node_limit, seed)
 
 
 def restricted_milp(

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 class BBLimits:
     """Deterministic effort limits of :func:`site_branch_and_bound`."""
 
-    max_nodes: int = 400
+    max_nodes: int = 100
     node_iterations: int = 40
     leaf_iterations: int = 150
     node_theta: float = 0.5
@@ -137,7 +137,8 @@ class _Search:
         return b >= ub - 1e-9 * max(1.0, abs(ub))
 
     def offer(self, got: Incumbent | None) -> None:
-        if got is not None and got[0] < self.upper - 1e-9 * max(1.0, abs(self.upper)):
+        ub = self.upper
+        if got is not None and (self.inc is None or got[0] < ub - 1e-9 * max(1.0, abs(ub))):
             log.info("capacitated p-median B&B: incumbent %g", got[0])
             self.inc = got
 

@@ -30,6 +30,7 @@ from ._cpmp import (
     assign_to,
     assignment_milp,
     pairs_out,
+    quick_assign,
     reduce,
     restricted_milp,
     start_incumbent,
@@ -66,8 +67,8 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
 
     def on_choice(sel: npt.NDArray[np.intp], ub: float) -> float:
         sites = np.concatenate([data.existing, sel])
-        got = assign_to(data, sites, settings.heuristic_nodes, seed)
-        if got is not None and got[0] < ub - 1e-9 * max(1.0, abs(ub)):
+        got = quick_assign(data, sites)
+        if got is not None and (not np.isfinite(ub) or got[0] < ub - 1e-9 * max(1.0, abs(ub))):
             state["inc"] = got
             return got[0]
         return ub
@@ -83,6 +84,9 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
     inc = state["inc"]
     if _closed(lag, upper, data.integral):
         return _Root(lag, lams[0], inc, None)
+    if inc is not None:  # the best sites, assigned by HiGHS rather than by the greedy
+        exact = assign_to(data, inc[2], settings.heuristic_nodes, seed)
+        inc = exact if exact is not None and exact[0] < inc[0] else inc
     inc = restricted_milp(data, lams[0], inc, settings.restricted_nodes, seed)
     upper = np.inf if inc is None else inc[0]
     if _closed(lag, upper, data.integral):

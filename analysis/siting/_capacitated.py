@@ -189,7 +189,7 @@ def _single_source(
     time_limit: float | None,
     seed: int,
 ) -> tuple[CpmpOutcome, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Run :func:`._cpmp.solve_cpmp`; return it with the usable columns and the active rows."""
+    """Run :func:`._cpmpsolve.solve_cpmp`; return it with the usable columns and the active rows."""
     cols = problem.usable
     rows = np.flatnonzero((problem.weights > 0) | (load > 0))
     cost = problem.weights[rows, None] * problem.cost[np.ix_(rows, cols)]
@@ -239,7 +239,7 @@ def capacitated_pmedian(
         ``q``: each demand point's load (default: its weight). OR-Library ``pmedcap`` uses
         weights 1 (objective = sum of distances) and the customers' demands here.
     single_source
-        Each demand point served by exactly one site (exact method of :mod:`._cpmp`); with
+        Each demand point served by exactly one site (exact method of :mod:`._cpmpsolve`); with
         ``False`` demand may be split (the MILP of :func:`solve_capacitated`).
     time_limit, radius, seed
         Seconds, an optional radius for coverage reporting, HiGHS seed.

@@ -32,8 +32,11 @@ the incumbent: closing or opening a candidate changes :math:`L` as in the uncapa
 best profit at capacity ``c``, hence :math:`L(x_{ij}=1) \ge L - z_j + z_j^{(i)}` for
 :math:`j \in E \cup S^*` and :math:`L - \max_{S^*} z + z_j^{(i)}` otherwise. A pair (site)
 whose bound shows no solution better than ``UB`` can use it is removed (with integer costs:
-better = at most ``UB - 1``). HiGHS then solves the reduced MILP from the incumbent; the
-status is optimal only when HiGHS (or the Lagrangian bound alone) closes the gap.
+better = at most ``UB - 1``).
+
+This module holds the pieces (knapsacks, relaxation, subgradient, reduction tests, primal
+heuristics); :mod:`._cpmpsolve` puts them together with the branch and bound of
+:mod:`._cpmpbb` and, last, HiGHS on the reduced MILP.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def test_bench_pmedcap1_04_recomputed_from_file() -> None:
     assert line["objective"] == inst.cost[np.arange(50), assign].sum() == 651
     assert len(line["sites"]) == inst.p == 5 and set(assign + 1) == set(line["sites"])
     assert np.bincount(assign, weights=inst.demand, minlength=50).max() <= 120
-    assert line["lower_bound"] == 651 and 0 <= line["cpu_seconds"]
+    assert line["lower_bound"] == 651 and line["cpu_seconds"] >= 0
 
 
 def test_same_answer_twice() -> None:

@@ -27,7 +27,7 @@ from doorstep.geo._errors import InfeasibleError, InputError
 
 from ._assign import add_assignment
 from ._cpmp import CpmpData, CpmpOutcome
-from ._cpmpsolve import solve_cpmp
+from ._cpmpsolve import CpmpSettings, solve_cpmp
 from ._highs import Milp, MilpSolution
 from ._problem import Radius, SitingProblem
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap
@@ -188,6 +188,7 @@ def _single_source(
     load: npt.NDArray[np.float64],
     time_limit: float | None,
     seed: int,
+    settings: CpmpSettings | None = None,
 ) -> tuple[CpmpOutcome, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Run :func:`._cpmpsolve.solve_cpmp`; return it with the usable columns and the active rows."""
     cols = problem.usable
@@ -203,7 +204,7 @@ def _single_source(
         k=k,
         integral=bool(np.all(fin == np.round(fin))),
     )
-    out = solve_cpmp(data, time_limit=time_limit, seed=seed)
+    out = solve_cpmp(data, time_limit=time_limit, seed=seed, settings=settings)
     if out.assign is None or out.open_sites is None:
         raise InfeasibleError(
             f"no choice of {k} new sites serves every demand point within the capacities "
@@ -222,6 +223,7 @@ def capacitated_pmedian(
     time_limit: float | None = 60.0,
     radius: Radius | None = None,
     seed: int = 0,
+    settings: CpmpSettings | None = None,
 ) -> SitingResult:
     r"""Capacitated p-median: open ``k`` new sites minimising :math:`\sum_{ij} w_i d_{ij}
     x_{ij}` with each site's load :math:`\sum_i q_i x_{ij} \le Q_j`.
@@ -243,6 +245,8 @@ def capacitated_pmedian(
         ``False`` demand may be split (the MILP of :func:`solve_capacitated`).
     time_limit, radius, seed
         Seconds, an optional radius for coverage reporting, HiGHS seed.
+    settings
+        Deterministic effort of the single-source solver (:class:`._cpmpsolve.CpmpSettings`).
 
     ``status`` is ``"optimal"`` only with a proof; otherwise ``lower_bound`` is proven.
     """
@@ -254,7 +258,7 @@ def capacitated_pmedian(
     if not single_source:
         res = capacitated_result(prob, "pmedian", k=k, time_limit=time_limit, seed=seed, load=load)
     else:
-        res = _single_source_result(prob, k, load, time_limit, seed)
+        res = _single_source_result(prob, k, load, time_limit, seed, settings)
     if radius is not None:
         res.radius = radius
         res.coverage_before = covered_share(problem, problem.existing, radius)
@@ -268,10 +272,13 @@ def _single_source_result(
     load: npt.NDArray[np.float64],
     time_limit: float | None,
     seed: int,
+    settings: CpmpSettings | None,
 ) -> SitingResult:
     t0 = time.perf_counter()
     assert problem.capacities is not None
-    out, cols, rows = _single_source(problem, k, problem.capacities, load, time_limit, seed)
+    out, cols, rows = _single_source(
+        problem, k, problem.capacities, load, time_limit, seed, settings
+    )
     assert out.assign is not None and out.open_sites is not None
     open_sites = np.sort(cols[out.open_sites]).astype(np.intp)
     assignment = nearest_assignment(problem, open_sites)

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 class BBLimits:
     """Deterministic effort limits of :func:`site_branch_and_bound`."""
 
-    max_nodes: int = 100
+    max_nodes: int = 20000
     node_iterations: int = 40
     leaf_iterations: int = 150
     node_theta: float = 0.5

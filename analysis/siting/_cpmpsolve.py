@@ -4,7 +4,8 @@
 2. Root: subgradient ascent on the Lagrangian (knapsack) bound of :mod:`._cpmp`, with the
    Lagrangian heuristic (each new relaxed choice of sites assigned within capacity) and then the
    restricted MILP heuristic; the reduction tests remove pairs and close / open sites.
-3. :func:`._cpmpbb.site_branch_and_bound` on the reduced problem.
+3. Optionally (``bb_nodes > 0``) :func:`._cpmpbb.site_branch_and_bound` on the reduced
+   problem, then HiGHS on the reduced MILP, asked for a solution better than the incumbent.
 
 All effort limits count iterations and nodes (HiGHS's too), so the answer does not depend on
 the machine's load; ``time_limit`` only stops the search early, unproven.
@@ -49,6 +50,10 @@ class CpmpSettings:
     root_iterations: int = 600
     heuristic_nodes: int = 50  # HiGHS nodes per Lagrangian-heuristic assignment
     restricted_nodes: int = 500  # HiGHS nodes of the restricted MILP
+    # Lagrangian branch-and-bound nodes before HiGHS; 0 (default): straight to HiGHS, which
+    # measured faster on pmedcap1 (11: 4.3 s CPU without, 15.2 s with 100 nodes first; 12:
+    # 6.1 s against 17.2 s) since the compact LP bound is within 0.3 % of the Lagrangian one
+    bb_nodes: int = 0
     bb: BBLimits = field(default_factory=BBLimits)
 
 
@@ -149,9 +154,10 @@ def solve_cpmp(
     keep = root.fix[0]
     red = _reduced(data, *root.fix)
     clock = _Clock(time_limit)
-    out = site_branch_and_bound(
-        red, inc, root.lam, root.bound, replace(cfg.bb, time_limit=clock.left())
-    )
+    if cfg.bb_nodes <= 0:
+        return _prove(red, inc, clock.left(), seed, root.bound)
+    limits = replace(cfg.bb, max_nodes=cfg.bb_nodes, time_limit=clock.left())
+    out = site_branch_and_bound(red, inc, root.lam, root.bound, limits)
     inc, kept = out.incumbent, int(keep.sum())
     if out.proven:
         if inc is None:

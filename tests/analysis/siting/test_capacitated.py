@@ -223,3 +223,16 @@ def test_gap_heuristic_feasible_and_never_below_the_optimum() -> None:
         assert (np.bincount(a, weights=load, minlength=3) <= caps).all()
     assert best <= cost[np.arange(7), final].sum() <= cost[np.arange(7), greedy].sum()
     assert greedy_assign(cost, load, np.full(3, load.max() - 1)) is None
+
+
+def test_sjc2_solution_recomputed_from_the_file() -> None:
+    # the kept Lorena & Senne instance and the bench's certificate for it agree
+    data = PROJECT_ROOT / "bench" / "data"
+    inst = read_lorena_senne(data / "SJC2.dat")
+    assert (inst.demand.size, inst.p, inst.demand.sum()) == (200, 15, 9269)
+    sol = json.loads((data / "SJC2.solution.json").read_text())
+    assign = np.array(sol["assignment"]) - 1
+    assert len(sol["sites"]) == 15 and set(assign + 1) == set(sol["sites"])
+    value = inst.cost[np.arange(200), assign].sum()
+    assert value == pytest.approx(33270.94, abs=0.01) == sol["objective"]
+    assert (np.bincount(assign, weights=inst.demand, minlength=200) <= inst.capacity).all()

@@ -26,7 +26,8 @@ import numpy.typing as npt
 from doorstep.geo._errors import InfeasibleError, InputError
 
 from ._assign import add_assignment
-from ._cpmp import CpmpData, CpmpOutcome, solve_cpmp
+from ._cpmp import CpmpData, CpmpOutcome
+from ._cpmpsolve import CpmpSettings, solve_cpmp
 from ._highs import Milp, MilpSolution
 from ._problem import Radius, SitingProblem
 from .result import SitingResult, covered_share, nearest_assignment, relative_gap
@@ -187,8 +188,9 @@ def _single_source(
     load: npt.NDArray[np.float64],
     time_limit: float | None,
     seed: int,
+    settings: CpmpSettings | None = None,
 ) -> tuple[CpmpOutcome, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Run :func:`._cpmp.solve_cpmp`; return it with the usable columns and the active rows."""
+    """Run :func:`._cpmpsolve.solve_cpmp`; return it with the usable columns and the active rows."""
     cols = problem.usable
     rows = np.flatnonzero((problem.weights > 0) | (load > 0))
     cost = problem.weights[rows, None] * problem.cost[np.ix_(rows, cols)]
@@ -202,7 +204,7 @@ def _single_source(
         k=k,
         integral=bool(np.all(fin == np.round(fin))),
     )
-    out = solve_cpmp(data, time_limit=time_limit, seed=seed)
+    out = solve_cpmp(data, time_limit=time_limit, seed=seed, settings=settings)
     if out.assign is None or out.open_sites is None:
         raise InfeasibleError(
             f"no choice of {k} new sites serves every demand point within the capacities "
@@ -221,6 +223,7 @@ def capacitated_pmedian(
     time_limit: float | None = 60.0,
     radius: Radius | None = None,
     seed: int = 0,
+    settings: CpmpSettings | None = None,
 ) -> SitingResult:
     r"""Capacitated p-median: open ``k`` new sites minimising :math:`\sum_{ij} w_i d_{ij}
     x_{ij}` with each site's load :math:`\sum_i q_i x_{ij} \le Q_j`.
@@ -238,10 +241,12 @@ def capacitated_pmedian(
         ``q``: each demand point's load (default: its weight). OR-Library ``pmedcap`` uses
         weights 1 (objective = sum of distances) and the customers' demands here.
     single_source
-        Each demand point served by exactly one site (exact method of :mod:`._cpmp`); with
+        Each demand point served by exactly one site (exact method of :mod:`._cpmpsolve`); with
         ``False`` demand may be split (the MILP of :func:`solve_capacitated`).
     time_limit, radius, seed
         Seconds, an optional radius for coverage reporting, HiGHS seed.
+    settings
+        Deterministic effort of the single-source solver (:class:`._cpmpsolve.CpmpSettings`).
 
     ``status`` is ``"optimal"`` only with a proof; otherwise ``lower_bound`` is proven.
     """
@@ -253,7 +258,7 @@ def capacitated_pmedian(
     if not single_source:
         res = capacitated_result(prob, "pmedian", k=k, time_limit=time_limit, seed=seed, load=load)
     else:
-        res = _single_source_result(prob, k, load, time_limit, seed)
+        res = _single_source_result(prob, k, load, time_limit, seed, settings)
     if radius is not None:
         res.radius = radius
         res.coverage_before = covered_share(problem, problem.existing, radius)
@@ -267,10 +272,13 @@ def _single_source_result(
     load: npt.NDArray[np.float64],
     time_limit: float | None,
     seed: int,
+    settings: CpmpSettings | None,
 ) -> SitingResult:
     t0 = time.perf_counter()
     assert problem.capacities is not None
-    out, cols, rows = _single_source(problem, k, problem.capacities, load, time_limit, seed)
+    out, cols, rows = _single_source(
+        problem, k, problem.capacities, load, time_limit, seed, settings
+    )
     assert out.assign is not None and out.open_sites is not None
     open_sites = np.sort(cols[out.open_sites]).astype(np.intp)
     assignment = nearest_assignment(problem, open_sites)

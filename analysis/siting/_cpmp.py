@@ -32,15 +32,17 @@ the incumbent: closing or opening a candidate changes :math:`L` as in the uncapa
 best profit at capacity ``c``, hence :math:`L(x_{ij}=1) \ge L - z_j + z_j^{(i)}` for
 :math:`j \in E \cup S^*` and :math:`L - \max_{S^*} z + z_j^{(i)}` otherwise. A pair (site)
 whose bound shows no solution better than ``UB`` can use it is removed (with integer costs:
-better = at most ``UB - 1``). HiGHS then solves the reduced MILP from the incumbent; the
-status is optimal only when HiGHS (or the Lagrangian bound alone) closes the gap.
+better = at most ``UB - 1``).
+
+This module holds the pieces (knapsacks, relaxation, subgradient, reduction tests, primal
+heuristics); :mod:`._cpmpsolve` puts them together with the branch and bound of
+:mod:`._cpmpbb` and, last, HiGHS on the reduced MILP.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,7 +52,8 @@ import numpy.typing as npt
 from doorstep.geo._errors import InfeasibleError, SolverError
 
 from ._assign import add_assignment
-from ._highs import Milp, NoSolutionError
+from ._gapheur import heuristic_assign
+from ._highs import Milp
 from .heuristic import median_heuristic
 
 log = logging.getLogger(__name__)
@@ -147,13 +150,21 @@ def knapsacks(
     return dp, x
 
 
-def _relaxed(
-    data: CpmpData,
-    lam: npt.NDArray[np.float64],
-    wt: npt.NDArray[np.int64],
-    cp: npt.NDArray[np.int64],
-) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """``L(lam)``, the knapsack values ``z``, the chosen candidates and the subgradient."""
+@dataclass
+class Relaxed:
+    """The Lagrangian subproblem solved at some multipliers."""
+
+    value: float  # L(lambda)
+    z: npt.NDArray[np.float64]  # knapsack value of every column
+    sel: npt.NDArray[np.intp]  # the k candidates chosen
+    g: npt.NDArray[np.float64]  # subgradient: 1 - times each demand is served
+    assign: npt.NDArray[np.intp]  # column serving each demand (-1: none or several)
+    partition: bool  # every demand served exactly once within the real capacities
+
+
+def relaxed(data: CpmpData, lam: npt.NDArray[np.float64]) -> Relaxed:
+    """Solve the Lagrangian subproblem at ``lam``."""
+    wt, cp = data.scaled()
     profit = np.where(np.isfinite(data.cost), lam[:, None] - data.cost, 0.0)
     dp, _ = knapsacks(profit, wt, cp)
     z = -dp[np.arange(cp.size), cp]
@@ -163,7 +174,13 @@ def _relaxed(
     _, x = knapsacks(profit[:, opened], wt, cp[opened], choose=True)
     assert x is not None
     val = float(lam.sum() + z[opened].sum())
-    return val, z, sel, 1.0 - x.sum(axis=1)
+    times = x.sum(axis=1)
+    assign = np.where(times == 1, opened[np.argmax(x, axis=1)], -1).astype(np.intp)
+    partition = bool((times == 1).all())
+    if partition:
+        used = np.bincount(assign, weights=data.load, minlength=cp.size)
+        partition = bool((used <= data.caps + 1e-9).all())
+    return Relaxed(val, z, sel, 1.0 - times, assign, partition)
 
 
 def subgradient(
@@ -173,6 +190,7 @@ def subgradient(
     *,
     iterations: int,
     on_choice: LagHeuristic | None = None,
+    theta: float = 2.0,
 ) -> tuple[float, list[npt.NDArray[np.float64]], float]:
     """Maximise :math:`L(\\lambda)` by subgradient ascent with Polyak steps.
 
@@ -180,12 +198,12 @@ def subgradient(
     Returns the best bound, the ``KEEP_MULTIPLIERS`` best multiplier vectors (best first; each
     gives its own valid reduction tests) and the (possibly improved) incumbent value.
     """
-    wt, cp = data.scaled()
-    best, best_lam, theta, stall = -np.inf, lam.copy(), 2.0, 0
+    best, best_lam, stall = -np.inf, lam.copy(), 0
     seen: set[tuple[int, ...]] = set()
     good: list[tuple[float, npt.NDArray[np.float64]]] = []
     for it in range(iterations):
-        val, _z, sel, g = _relaxed(data, lam, wt, cp)
+        r = relaxed(data, lam)
+        val, sel, g = r.value, r.sel, r.g
         good.append((val, lam))
         if val > best + 1e-9 * max(1.0, abs(val)):
             stall = 0 if val > best + 1e-4 * max(1.0, abs(upper - best)) else stall + 1
@@ -195,7 +213,7 @@ def subgradient(
         if stall >= 20:
             theta, stall = theta / 2, 0
         key = tuple(sorted(sel.tolist()))
-        if on_choice is not None and it % 10 == 0 and key not in seen and len(seen) < 40:
+        if on_choice is not None and it % 5 == 0 and key not in seen and len(seen) < 60:
             seen.add(key)
             upper = min(upper, on_choice(sel, upper))
         if _closed(best, upper, data.integral) or theta < 2e-3:
@@ -205,7 +223,7 @@ def subgradient(
             break
         target = upper if np.isfinite(upper) else val + 0.1 * abs(val) + 1.0
         lam = lam + theta * max(target - val, 1e-6 * max(1.0, abs(target))) / norm * g
-    log.info("capacitated p-median: Lagrangian bound %.6g, incumbent %g (%d it)", best, upper, it)
+    log.debug("capacitated p-median: Lagrangian bound %.6g, incumbent %g (%d it)", best, upper, it)
     good.sort(key=lambda t: -t[0])
     return best, [best_lam, *(lm for _v, lm in good[1:KEEP_MULTIPLIERS])], upper
 
@@ -222,37 +240,51 @@ def _closed(bound: float, upper: float, integral: bool) -> bool:
     return b >= upper - 1e-9 * max(1.0, abs(upper))
 
 
-def reduce(
-    data: CpmpData, lam: npt.NDArray[np.float64], upper: float
-) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Reduced-cost tests at ``lam``: ``(bound, pairs kept, sites closed, sites opened)``."""
-    wt, cp = data.scaled()
-    val, z, sel, _g = _relaxed(data, lam, wt, cp)
-    profit = np.where(np.isfinite(data.cost), lam[:, None] - data.cost, 0.0)
-    dp, _ = knapsacks(profit, wt, cp)
+def site_tests(
+    data: CpmpData, at: Relaxed, upper: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Sites that no solution better than ``upper`` avoids or uses: ``(closed, opened)``."""
     slack = _slack(upper, data.integral)
-    m = cp.size
-    in_s = np.zeros(m, dtype=bool)
-    in_s[data.existing] = True
-    in_s[sel] = True
+    val, z, sel = at.value, at.z, at.sel
+    m = z.size
     zc = np.sort(z[data.candidates])
     kth = float(zc[data.k - 1]) if data.k else np.inf
     nxt = float(zc[data.k]) if data.k < zc.size else np.inf
     closed = np.zeros(m, dtype=bool)
     opened = np.zeros(m, dtype=bool)
-    closed[data.candidates] = val - kth + z[data.candidates] > upper - slack
+    if data.k:
+        closed[data.candidates] = val - kth + z[data.candidates] > upper - slack
+        closed[sel] = False
     opened[sel] = val - z[sel] + nxt > upper - slack
+    return closed, opened
+
+
+def reduce(
+    data: CpmpData, lam: npt.NDArray[np.float64], upper: float
+) -> tuple[float, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Reduced-cost tests at ``lam``: ``(bound, pairs kept, sites closed, sites opened)``."""
+    wt, cp = data.scaled()
+    at = relaxed(data, lam)
+    val, z = at.value, at.z
+    closed, opened = site_tests(data, at, upper)
+    profit = np.where(np.isfinite(data.cost), lam[:, None] - data.cost, 0.0)
+    dp, _ = knapsacks(profit, wt, cp)
+    m = cp.size
+    in_s = np.zeros(m, dtype=bool)
+    in_s[data.existing] = True
+    in_s[at.sel] = True
+    kth = float(np.sort(z[data.candidates])[data.k - 1]) if data.k else np.inf
     rest = cp[None, :] - wt[:, None]
     fits = rest >= 0
     forced = data.cost - lam[:, None] - dp[np.arange(m)[None, :], np.maximum(rest, 0)]
     forced = np.maximum(forced, z[None, :])
     swap = np.where(in_s, z, kth)[None, :]
     keep = fits & np.isfinite(data.cost) & ~closed[None, :]
-    keep &= val - swap + forced <= upper - slack
+    keep &= val - swap + forced <= upper - _slack(upper, data.integral)
     return val, keep, closed, opened
 
 
-def _assignment_milp(
+def assignment_milp(
     data: CpmpData,
     keep: npt.NDArray[np.bool_],
     ylo: npt.NDArray[np.float64],
@@ -279,7 +311,7 @@ def _assignment_milp(
     return m, y, x, ii
 
 
-def _pairs_out(
+def pairs_out(
     sol_x: npt.NDArray[np.float64], x: npt.NDArray[np.intp], keep: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.intp]:
     """Each demand's site from a 0/1 pair vector."""
@@ -294,45 +326,64 @@ Incumbent = tuple[float, npt.NDArray[np.intp], npt.NDArray[np.intp]]
 """``(value, assignment, open sites)``."""
 
 
-def assign_to(data: CpmpData, sites: npt.NDArray[np.intp], time_limit: float) -> Incumbent | None:
+def assign_to(
+    data: CpmpData, sites: npt.NDArray[np.intp], node_limit: int | None = None, seed: int = 0
+) -> Incumbent | None:
     """Best single-source assignment to the open ``sites`` (a generalised assignment problem
-    solved by HiGHS within ``time_limit``); ``None`` when none is found."""
+    solved by HiGHS, exactly unless ``node_limit`` stops it); ``None`` when none is found."""
     m_cols = data.cost.shape[1]
     is_open = np.zeros(m_cols, dtype=bool)
     is_open[sites] = True
     keep = np.isfinite(data.cost) & is_open[None, :] & (data.load[:, None] <= data.caps[None, :])
     lo = is_open.astype(float)
     k_new = int(np.isin(data.candidates, sites).sum())
-    m, _y, x, _ii = _assignment_milp(
+    m, _y, x, _ii = assignment_milp(
         CpmpData(data.cost, data.load, data.caps, data.existing, data.candidates, k_new, False),
         keep,
         lo,
         lo,
     )
     try:
-        sol = m.solve(time_limit=time_limit, integral_objective=data.integral, label="assignment")
+        sol = m.solve(
+            node_limit=node_limit, integral_objective=data.integral, seed=seed, label="assignment"
+        )
     except (InfeasibleError, SolverError):
         return None
-    assign = _pairs_out(sol.x, x, keep)
+    assign = pairs_out(sol.x, x, keep)
     return data.value(assign), assign, np.sort(sites)
 
 
-def _start(data: CpmpData, time_limit: float) -> Incumbent | None:
+def quick_assign(data: CpmpData, sites: npt.NDArray[np.intp]) -> Incumbent | None:
+    """A good (not necessarily best) assignment to the open ``sites`` by
+    :func:`._gapheur.heuristic_assign`; ``None`` when it finds none."""
+    sites = np.sort(np.asarray(sites, dtype=np.intp))
+    got = heuristic_assign(data.cost[:, sites], data.load, data.caps[sites])
+    if got is None:
+        return None
+    assign = sites[got]
+    return data.value(assign), assign, sites
+
+
+def start_incumbent(data: CpmpData, node_limit: int, seed: int = 0) -> Incumbent | None:
     """Incumbent: the uncapacitated p-median heuristic's sites, assigned within capacity."""
     ex, cand = data.existing, data.candidates
     sites = np.array(
         [*ex.tolist(), *median_heuristic(data.cost, np.ones(len(data.load)), ex, cand, data.k)]
     )
-    return assign_to(data, sites.astype(np.intp), time_limit)
+    sites = sites.astype(np.intp)
+    return quick_assign(data, sites) or assign_to(data, sites, node_limit, seed)
 
 
-def _restricted(
-    data: CpmpData, lam: npt.NDArray[np.float64], inc: Incumbent | None, time_limit: float
+def restricted_milp(
+    data: CpmpData,
+    lam: npt.NDArray[np.float64],
+    inc: Incumbent | None,
+    node_limit: int,
+    seed: int = 0,
 ) -> Incumbent | None:
     """Primal heuristic: the MILP on each demand's ``NEAR`` pairs of smallest cost among the
-    sites the Lagrangian subproblem likes (plus the incumbent's), within ``time_limit``."""
-    wt, cp = data.scaled()
-    _val, z, _sel, _g = _relaxed(data, lam, wt, cp)
+    sites the Lagrangian subproblem likes (plus the incumbent's), within ``node_limit``."""
+    z = relaxed(data, lam).z
     n_pick = min(data.candidates.size, 2 * data.k)
     liked = np.concatenate(
         [data.existing, data.candidates[np.argsort(z[data.candidates])[:n_pick]]]
@@ -349,7 +400,7 @@ def _restricted(
         yhi[inc[2]] = 1.0
     ylo = np.zeros(yhi.size)
     ylo[data.existing] = 1.0
-    m, y, x, _ii = _assignment_milp(data, keep, ylo, yhi)
+    m, y, x, _ii = assignment_milp(data, keep, ylo, yhi)
     start = None
     if inc is not None:
         start = np.zeros(m.n_col)
@@ -358,105 +409,12 @@ def _restricted(
         pair_id[keep] = x
         start[pair_id[np.arange(inc[1].size), inc[1]]] = 1.0
     try:
-        sol = m.solve(time_limit=time_limit, start=start, integral_objective=data.integral)
+        sol = m.solve(
+            node_limit=node_limit, start=start, integral_objective=data.integral, seed=seed
+        )
     except (InfeasibleError, SolverError):
         return inc
     if inc is not None and sol.objective >= inc[0] - 1e-9 * max(1.0, abs(inc[0])):
         return inc
     log.info("capacitated p-median: restricted MILP incumbent %g", sol.objective)
-    return sol.objective, _pairs_out(sol.x, x, keep), np.flatnonzero(sol.x[y] > 0.5)
-
-
-def _deadline(time_limit: float | None) -> Callable[[], float]:
-    t0 = time.perf_counter()
-    return lambda: np.inf if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0)
-
-
-def _bound_and_fix(
-    data: CpmpData, inc: Incumbent | None, left: Callable[[], float], iterations: int
-) -> tuple[float, Incumbent | None, tuple[npt.NDArray[np.bool_], ...] | None]:
-    """Subgradient with the Lagrangian heuristic, then the reduction tests (``None`` when the
-    bound already proves the incumbent)."""
-    state = {"inc": inc}
-
-    def on_choice(sel: npt.NDArray[np.intp], ub: float) -> float:
-        got = assign_to(data, np.concatenate([data.existing, sel]), min(1.0, left()))
-        if got is not None and got[0] < ub - 1e-9 * max(1.0, abs(ub)):
-            state["inc"] = got
-            return got[0]
-        return ub
-
-    fin = np.where(np.isfinite(data.cost), data.cost, np.nan)
-    lam0 = (
-        np.nanmin(fin, axis=1) if inc is None else data.cost[np.arange(inc[1].size), inc[1]].copy()
-    )
-    upper = np.inf if inc is None else inc[0]
-    lag, lams, upper = subgradient(data, upper, lam0, iterations=iterations, on_choice=on_choice)
-    inc = state["inc"]
-    if _closed(lag, upper, data.integral):
-        return lag, inc, None
-    inc = _restricted(data, lams[0], inc, min(3.0, left()))
-    upper = np.inf if inc is None else inc[0]
-    if _closed(lag, upper, data.integral):
-        return lag, inc, None
-    lag2, keep, closed, opened = reduce(data, lams[0], upper)
-    for lam in lams[1:]:
-        _v, keep_t, closed_t, opened_t = reduce(data, lam, upper)
-        keep &= keep_t
-        closed |= closed_t
-        opened |= opened_t
-    log.info(
-        "capacitated p-median: %d of %d pairs kept, %d sites closed, %d opened",
-        int(keep.sum()),
-        int(np.isfinite(data.cost).sum()),
-        int(closed.sum()),
-        int(opened.sum()),
-    )
-    return max(lag, lag2), inc, (keep, closed, opened)
-
-
-def solve_cpmp(
-    data: CpmpData, *, time_limit: float | None = None, seed: int = 0, iterations: int = 600
-) -> CpmpOutcome:
-    """Solve a single-source capacitated p-median exactly (within ``time_limit`` seconds).
-
-    Incumbent, Lagrangian bound and fixing as in the module docstring; then HiGHS on the
-    reduced MILP with the cutoff "better than the incumbent": infeasible means the incumbent is
-    optimal, an optimum below the cutoff replaces it.
-    """
-    left = _deadline(time_limit)
-    inc = _start(data, min(2.0, left()))
-    lag, inc, fix = _bound_and_fix(data, inc, left, iterations)
-    upper = np.inf if inc is None else inc[0]
-    assign, sites = (None, None) if inc is None else (inc[1], inc[2])
-    if fix is None:
-        return CpmpOutcome(assign, sites, upper, upper, True, 0, lag)
-    keep, closed, opened = fix
-    ylo = np.zeros(keep.shape[1])
-    ylo[data.existing] = 1.0
-    ylo[opened] = 1.0
-    m, y, x, _ii = _assignment_milp(data, keep, ylo, (~closed).astype(float))
-    cutoff = upper - _slack(upper, data.integral) if np.isfinite(upper) else None
-    kept = int(keep.sum())
-    try:
-        sol = m.solve(
-            time_limit=None if time_limit is None else left(),
-            integral_objective=data.integral,
-            seed=seed,
-            cutoff=cutoff,
-            label="capacitated p-median",
-        )
-    except InfeasibleError:
-        if inc is None:
-            raise
-        return CpmpOutcome(assign, sites, upper, upper, True, kept, lag)
-    except NoSolutionError as exc:
-        if inc is None:
-            raise
-        bound = max(lag, min(exc.bound, upper)) if np.isfinite(exc.bound) else lag
-        return CpmpOutcome(assign, sites, upper, min(bound, upper), False, kept, lag)
-    if sol.objective < upper:
-        assign, upper = _pairs_out(sol.x, x, keep), sol.objective
-        sites = np.flatnonzero(sol.x[y] > 0.5).astype(np.intp)
-    bound = upper if sol.optimal else max(lag, min(sol.bound, upper))
-    return CpmpOutcome(assign, sites, upper, bound, sol.optimal, kept, lag)
+    return sol.objective, pairs_out(sol.x, x, keep), np.flatnonzero(sol.x[y] > 0.5)

@@ -143,13 +143,16 @@ class Milp:
         label: str = "milp",
         relax: bool = False,
         cutoff: float | None = None,
+        node_limit: int | None = None,
     ) -> MilpSolution:
         """Solve; raise :class:`InfeasibleError` / :class:`SolverError` when no solution exists.
 
         ``integral_objective`` declares every feasible objective an integer, so a gap below 1 is
         a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1). ``cutoff`` (for a
         minimisation) discards every solution not below it: :class:`InfeasibleError` then means
-        that no solution below ``cutoff`` exists.
+        that no solution below ``cutoff`` exists. ``node_limit`` caps HiGHS's branch-and-bound
+        nodes: a deterministic effort limit (the same input gives the same answer on a loaded
+        machine, unlike ``time_limit``).
         """
         t0 = time.perf_counter()
         h = new_highs()
@@ -158,6 +161,8 @@ class Milp:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_objective else 1e-6)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(max(node_limit, 1)))
         if cutoff is not None:
             h.setOptionValue("objective_bound", float(cutoff - self.offset))
             h.setOptionValue("mip_heuristic_effort", 0.0)

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
-from doorstep.analysis.siting._cpmp import knapsacks
+from doorstep.analysis.siting._cpmp import CpmpData, knapsacks
+from doorstep.analysis.siting._cpmpbb import BBLimits, site_branch_and_bound
+from doorstep.analysis.siting._gapheur import greedy_assign, heuristic_assign
 from doorstep.analysis.siting.readers import read_lorena_senne, read_pmedcap
 from doorstep.geo._errors import InfeasibleError
 from doorstep.geo.settings import PROJECT_ROOT
@@ -135,3 +137,102 @@ def test_existing_site_and_per_demand_radius() -> None:
     assert r.optimal and r.objective == 10 and r.new_sites.size == 1 and 3 in r.open_sites
     assert r.coverage_before == pytest.approx(1 / 5)
     assert r.coverage_after == pytest.approx(4 / 5)
+
+
+def _brute_cpmp(cost: np.ndarray, dem: np.ndarray, cap: float, p: int) -> float:
+    n, m = cost.shape
+    best = np.inf
+    for sites in itertools.combinations(range(m), p):
+        for a in itertools.product(sites, repeat=n):
+            if np.bincount(a, weights=dem, minlength=m).max() <= cap:
+                best = min(best, float(cost[np.arange(n), list(a)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_site_branch_and_bound_matches_enumeration(seed: int) -> None:
+    # no incumbent and a root bound of -inf: the branch and bound alone must find and prove
+    # the optimum of a tight random instance (demand 80-95 % of the open capacity)
+    rng = np.random.default_rng(seed)
+    n, p = 8, 2
+    xy = rng.integers(0, 30, size=(n, 2))
+    cost = np.floor(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2)))
+    dem = rng.integers(1, 6, size=n).astype(float)
+    cap = float(np.ceil(dem.sum() / p / rng.uniform(0.8, 0.95)))
+    data = CpmpData(cost, dem, np.full(n, cap), np.zeros(0, np.intp), np.arange(n), p, True)
+    out = site_branch_and_bound(data, None, cost.min(axis=1), -np.inf, BBLimits())
+    expect = _brute_cpmp(cost, dem, cap, p)
+    assert out.proven and out.incumbent is not None and out.nodes >= 1
+    value, assign, sites = out.incumbent
+    assert value == expect == out.bound
+    assert cost[np.arange(n), assign].sum() == expect
+    assert np.bincount(assign, weights=dem, minlength=n).max() <= cap
+    assert set(assign.tolist()) <= set(sites.tolist()) and sites.size <= p
+
+
+@pytest.mark.skipif(not PMEDCAP.is_dir(), reason=f"pmedcap files not found at {PMEDCAP}")
+def test_bench_pmedcap1_04_recomputed_from_file() -> None:
+    # the bench's JSON line alone lets anyone check the answer against the file
+    path = PMEDCAP / "pmedcap1_04.txt"
+    out = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "capacitated.py"), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = json.loads(out.stdout)
+    inst = read_pmedcap(path)
+    assign = np.array(line["assignment"]) - 1
+    assert line["optimal"] and line["matches"] and line["published"] == 651
+    assert line["objective"] == inst.cost[np.arange(50), assign].sum() == 651
+    assert len(line["sites"]) == inst.p == 5 and set(assign + 1) == set(line["sites"])
+    assert np.bincount(assign, weights=inst.demand, minlength=50).max() <= 120
+    assert line["lower_bound"] == 651 and line["cpu_seconds"] >= 0
+
+
+def test_same_answer_twice() -> None:
+    # effort is counted in nodes and iterations, not seconds: identical runs, identical plans
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 10, size=(12, 2))
+    cost = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2))
+    prob = SitingProblem.from_cost_matrix(cost, np.ones(12))
+    dem = rng.integers(1, 5, size=12).astype(float)
+    runs = [capacitated_pmedian(prob, 3, 12.0, demand=dem, time_limit=None) for _ in range(2)]
+    assert runs[0].optimal and runs[1].optimal
+    assert np.array_equal(runs[0].assignment, runs[1].assignment)
+    assert runs[0].objective == runs[1].objective
+    load = np.bincount(runs[0].assignment, weights=dem, minlength=12)
+    assert load.max() <= 12 and runs[0].new_sites.size == 3
+
+
+def test_gap_heuristic_feasible_and_never_below_the_optimum() -> None:
+    rng = np.random.default_rng(5)
+    cost = rng.integers(1, 20, size=(7, 3)).astype(float)
+    load = rng.integers(1, 5, size=7).astype(float)
+    caps = np.full(3, np.ceil(load.sum() / 3 / 0.85))
+    best = min(
+        cost[np.arange(7), list(a)].sum()
+        for a in itertools.product(range(3), repeat=7)
+        if (np.bincount(a, weights=load, minlength=3) <= caps).all()
+    )
+    greedy = greedy_assign(cost, load, caps)
+    assert greedy is not None
+    final = heuristic_assign(cost, load, caps)
+    assert final is not None
+    for a in (greedy, final):
+        assert (np.bincount(a, weights=load, minlength=3) <= caps).all()
+    assert best <= cost[np.arange(7), final].sum() <= cost[np.arange(7), greedy].sum()
+    assert greedy_assign(cost, load, np.full(3, load.max() - 1)) is None
+
+
+def test_sjc2_solution_recomputed_from_the_file() -> None:
+    # the kept Lorena & Senne instance and the bench's certificate for it agree
+    data = PROJECT_ROOT / "bench" / "data"
+    inst = read_lorena_senne(data / "SJC2.dat")
+    assert (inst.demand.size, inst.p, inst.demand.sum()) == (200, 15, 9269)
+    sol = json.loads((data / "SJC2.solution.json").read_text())
+    assign = np.array(sol["assignment"]) - 1
+    assert len(sol["sites"]) == 15 and set(assign + 1) == set(sol["sites"])
+    value = inst.cost[np.arange(200), assign].sum()
+    assert value == pytest.approx(33270.94, abs=0.01) == sol["objective"]
+    assert (np.bincount(assign, weights=inst.demand, minlength=200) <= inst.capacity).all()

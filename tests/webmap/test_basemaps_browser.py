@@ -359,11 +359,14 @@ def test_service_picker_fades_points_without_the_service(
     pg = p.page
     pg.goto(s + "/")
     pg.wait_for_selector(".ds-sp-correction_centre")
+    from playwright.sync_api import expect
+
     pg.select_option("#service", "correction")
     on = pg.locator(".ds-sp:not(.ds-off)")
-    assert on.count() == 1 and on.first.locator("[data-tier='correction_centre']").count() == 1
+    expect(on).to_have_count(1)  # the icons are restyled after the change event: wait for it
+    assert on.first.locator("[data-tier='correction_centre']").count() == 1
     pg.select_option("#service", "")
-    assert pg.locator(".ds-sp.ds-off").count() == 0
+    expect(pg.locator(".ds-sp.ds-off")).to_have_count(0)
     p.close()
 
 

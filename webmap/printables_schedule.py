@@ -17,11 +17,11 @@ from .printables_data import HOTLINE, PrintablePlan, document, weekday_zh
 
 PAGE_W_PT, PAGE_H_PT = 842.0, 595.0  # A4 landscape
 MARGINS_W_PT, MARGINS_H_PT = 68.0, 74.0  # page_css: 12 mm left/right, 12 mm top + 14 mm bottom
-DATE_COL_PT = 50.0
+DATE_COL_PT = 66.0  # "10-10 周六 节假日" at 8 pt
 FIXED_H_PT = 80.0  # title, two meta lines, legend, spacing
 LINE_HEIGHT = 1.2
 FONT_STEPS = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0, 4.5)
-_KIND_LABEL = {"holiday": "节假日 holiday", "weekend": "周末 weekend", "makeup": "调休上班 make-up"}
+_KIND_LABEL = {"holiday": "节假日", "weekend": "周末", "makeup": "补班"}  # English in the key
 
 
 def day_cells(pp: PrintablePlan) -> list[tuple[dt.date, list[str]]]:
@@ -80,9 +80,9 @@ def schedule_html(pp: PrintablePlan) -> str:
         f"· 群众热线 hotline {HOTLINE}</p>"
         f'<table class="schedule"><thead><tr><th scope="col" class="date">日期 date</th>{heads}'
         f"</tr></thead><tbody>{body_rows}</tbody></table>"
-        '<p class="legend"><span class="key holiday"></span> 法定节假日 statutory holiday '
+        '<p class="legend"><span class="key holiday"></span> 节假日 statutory holiday '
         '<span class="key weekend"></span> 周末 weekend '
-        '<span class="key makeup"></span> 调休上班日 make-up workday '
+        '<span class="key makeup"></span> 补班 make-up workday '
         '<span class="key leave"></span> 请假 leave</p>'
         f'<p class="screen-foot">{escape(pp.footer())}</p>'
     )
@@ -111,7 +111,7 @@ def _css(font: float) -> str:
         f" line-height: {LINE_HEIGHT}; }}"
         " .schedule th, .schedule td { border: 0.5pt solid #777; padding: 0.6pt 1.5pt;"
         " vertical-align: top; overflow-wrap: anywhere; }"
-        f" .schedule th.date {{ width: {DATE_COL_PT:g}pt; text-align: left; white-space: nowrap; }}"
+        f" .schedule th.date {{ width: {DATE_COL_PT:g}pt; text-align: left; white-space: nowrap; overflow: hidden; }}"
         " .schedule thead th { background: #e8eef5; }"
         " .schedule .phone { font-weight: normal; color: #333; }"
         " .schedule .kind { font-weight: normal; font-size: 0.85em; }"

@@ -293,6 +293,8 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
     assert saved[0]["summary"]["share_after"] > saved[1]["summary"]["share_after"]  # k=3 > k=1
     pg.locator("#compare-panels").scroll_into_view_if_needed()
     p.shot("planner_scenarios_side_by_side")
+    link = pg.get_attribute("a[href$='#from-scenario-h']", "href")  # on to 四个一 projects
+    assert link == "/projects/#from-scenario-h"
     # the current map as a PNG, made in the browser from local assets only
     pg.evaluate("window.scrollTo(0, 0)")
     with pg.expect_download(timeout=COMPUTE_MS) as dl:

@@ -58,7 +58,9 @@ def published(path: Path, inst: CapacitatedInstance) -> float | None:
     return inst.published
 
 
-def solve(path: Path, time_limit: float | None, bb_nodes: int = 0) -> dict[str, Any]:
+def solve(
+    path: Path, time_limit: float | None, bb_nodes: int = 0, local_search: bool = True
+) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     fmt, inst = read_any(path)
     n = inst.demand.size
@@ -75,7 +77,7 @@ def solve(path: Path, time_limit: float | None, bb_nodes: int = 0) -> dict[str, 
         inst.capacity,
         demand=inst.demand,
         time_limit=time_limit,
-        settings=CpmpSettings(bb_nodes=bb_nodes),
+        settings=CpmpSettings(bb_nodes=bb_nodes, local_search=local_search),
     )
     integral = fmt == "pmedcap"
     line: dict[str, Any] = {
@@ -108,11 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="Lagrangian branch-and-bound nodes before HiGHS (default 0: HiGHS only)",
     )
+    ap.add_argument(
+        "--no-local-search", action="store_true", help="skip the site-swap local search"
+    )
     args = ap.parse_args(argv)
     for path in args.files:
         if path.suffix == ".csv":
             continue
-        print(json.dumps(solve(path, args.time_limit, args.bb_nodes)), flush=True)
+        print(
+            json.dumps(solve(path, args.time_limit, args.bb_nodes, not args.no_local_search)),
+            flush=True,
+        )
     return 0
 
 

@@ -64,7 +64,7 @@ LagHeuristic = Callable[[npt.NDArray[np.intp], float], float]
 NEAR = 5
 """Pairs per demand in the restricted MILP of the primal heuristic."""
 
-KEEP_MULTIPLIERS = 6
+KEEP_MULTIPLIERS = 15
 """Multiplier vectors whose reduction tests are combined."""
 
 MAX_CELLS = 4000

@@ -33,12 +33,14 @@ from ._cpmp import (
     pairs_out,
     quick_assign,
     reduce,
+    relaxed,
     restricted_milp,
     start_incumbent,
     subgradient,
 )
 from ._cpmpbb import BBLimits, site_branch_and_bound
-from ._highs import NoSolutionError
+from ._cpmpls import swap_search
+from ._highs import INF, Milp, NoSolutionError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,11 @@ class CpmpSettings:
     # 6.1 s against 17.2 s) since the compact LP bound is within 0.3 % of the Lagrangian one
     bb_nodes: int = 0
     bb: BBLimits = field(default_factory=BBLimits)
+    # site-swap local search (:mod:`._cpmpls`) on the start and on the root incumbent
+    local_search: bool = True
+    # Lagrangian cuts given to HiGHS: 0 none, 1 one aggregated row per kept multiplier vector,
+    # 2 one row per site and multiplier vector (see :func:`_add_cuts`)
+    lagrangian_cuts: int = 1
 
 
 @dataclass
@@ -63,6 +70,7 @@ class _Root:
     lam: npt.NDArray[np.float64]
     inc: Incumbent | None
     fix: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None
+    lams: list[npt.NDArray[np.float64]] = field(default_factory=list)
 
 
 def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: int) -> _Root:
@@ -93,6 +101,8 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
         exact = assign_to(data, inc[2], settings.heuristic_nodes, seed)
         inc = exact if exact is not None and exact[0] < inc[0] else inc
     inc = restricted_milp(data, lams[0], inc, settings.restricted_nodes, seed)
+    if settings.local_search:
+        inc = _polish(data, inc, settings.heuristic_nodes, seed)
     upper = np.inf if inc is None else inc[0]
     if _closed(lag, upper, data.integral):
         return _Root(lag, lams[0], inc, None)
@@ -112,7 +122,16 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
         int(closed.sum()),
         int(opened.sum()),
     )
-    return _Root(max(lag, lag2), lams[0], inc, (keep, closed, opened))
+    return _Root(max(lag, lag2), lams[0], inc, (keep, closed, opened), lams)
+
+
+def _polish(data: CpmpData, inc: Incumbent | None, nodes: int, seed: int) -> Incumbent | None:
+    """Site swaps on ``inc``; a changed set of sites is then assigned by HiGHS too."""
+    new = swap_search(data, inc)
+    if new is None or inc is None or new[0] >= inc[0]:
+        return inc
+    exact = assign_to(data, new[2], nodes, seed)
+    return exact if exact is not None and exact[0] < new[0] else new
 
 
 def _reduced(
@@ -146,6 +165,8 @@ def solve_cpmp(
     """
     cfg = settings or CpmpSettings()
     inc = start_incumbent(data, cfg.heuristic_nodes, seed)
+    if cfg.local_search:
+        inc = swap_search(data, inc)
     root = _root(data, inc, cfg, seed)
     inc = root.inc
     if root.fix is None:
@@ -155,7 +176,8 @@ def solve_cpmp(
     red = _reduced(data, *root.fix)
     clock = _Clock(time_limit)
     if cfg.bb_nodes <= 0:
-        return _prove(red, inc, clock.left(), seed, root.bound)
+        cuts = _cuts(data, root.lams, cfg.lagrangian_cuts)
+        return _prove(red, inc, clock.left(), seed, root.bound, cuts)
     limits = replace(cfg.bb, max_nodes=cfg.bb_nodes, time_limit=clock.left())
     out = site_branch_and_bound(red, inc, root.lam, root.bound, limits)
     inc, kept = out.incumbent, int(keep.sum())
@@ -178,8 +200,49 @@ class _Clock:
         )
 
 
+Cuts = list[tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64], int]]
+"""``(sum of lambda, lambda, knapsack values z, kind)`` per multiplier vector."""
+
+
+def _cuts(data: CpmpData, lams: list[npt.NDArray[np.float64]], kind: int) -> Cuts:
+    """The knapsack values of every site at each multiplier vector (for :func:`_add_cuts`)."""
+    if kind <= 0:
+        return []
+    return [(float(lam.sum()), lam, relaxed(data, lam).z, kind) for lam in lams]
+
+
+def _add_cuts(
+    m: Milp,
+    red: CpmpData,
+    keep: npt.NDArray[np.bool_],
+    y: npt.NDArray[np.intp],
+    x: npt.NDArray[np.intp],
+    cuts: Cuts,
+) -> None:
+    r"""Lagrangian cuts: for every site, a feasible solution has
+    :math:`\sum_i (c_{ij} - \lambda_i) x_{ij} \ge z_j y_j` (the site's knapsack value; both
+    sides 0 when it is closed); summed over the sites with :math:`\sum_j x_{ij} = 1`,
+    :math:`\sum_{ij} c_{ij} x_{ij} - \sum_j z_j y_j \ge \sum_i \lambda_i`. Kind 1 adds the sum,
+    kind 2 the per-site rows."""
+    ii, jj = np.nonzero(keep)
+    cost = red.cost[ii, jj]
+    for lam_sum, lam, z, kind in cuts:
+        if kind == 1:
+            m.add_row(lam_sum, INF, np.concatenate([x, y]), np.concatenate([cost, -z]))
+            continue
+        order = np.argsort(jj, kind="stable")
+        for j in np.unique(jj).tolist():
+            sel = order[jj[order] == j]
+            m.add_row(0.0, INF, np.append(x[sel], y[j]), np.append(cost[sel] - lam[ii[sel]], -z[j]))
+
+
 def _prove(
-    red: CpmpData, inc: Incumbent | None, time_limit: float | None, seed: int, bound: float
+    red: CpmpData,
+    inc: Incumbent | None,
+    time_limit: float | None,
+    seed: int,
+    bound: float,
+    cuts: Cuts | None = None,
 ) -> CpmpOutcome:
     """HiGHS on the reduced MILP, asked for a solution better than ``inc``: none means ``inc``
     is optimal, an optimum below it replaces it."""
@@ -190,6 +253,7 @@ def _prove(
     yhi[red.existing] = 1.0
     yhi[red.candidates] = 1.0
     m, y, x, _ii = assignment_milp(red, keep, ylo, yhi)
+    _add_cuts(m, red, keep, y, x, cuts or [])
     kept = int(keep.sum())
     upper = np.inf if inc is None else inc[0]
     cutoff = upper - _slack(upper, red.integral) if inc is not None else None

@@ -49,6 +49,23 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+PRIMAL_HEURISTICS = (
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_root_reduced_cost",
+    "mip_heuristic_run_feasibility_jump",
+)
+"""HiGHS heuristics that ``mip_heuristic_effort = 0`` leaves on (sub-MIPs included)."""
+
+
+def _proof_only(h: highspy.Highs) -> None:
+    """No primal heuristics: the caller holds the incumbent, HiGHS only has to prove it.
+    (On pmedcap1_08 the sub-MIPs took a quarter of the time.)"""
+    h.setOptionValue("mip_heuristic_effort", 0.0)
+    for name in PRIMAL_HEURISTICS:
+        h.setOptionValue(name, False)
+
+
 class NoSolutionError(SolverError):
     """No feasible solution within the limits; ``bound`` is the search's proven dual bound
     (for callers that hold an incumbent of their own, e.g. under a cutoff)."""
@@ -165,7 +182,7 @@ class Milp:
             h.setOptionValue("mip_max_nodes", int(max(node_limit, 1)))
         if cutoff is not None:
             h.setOptionValue("objective_bound", float(cutoff - self.offset))
-            h.setOptionValue("mip_heuristic_effort", 0.0)
+            _proof_only(h)
         n_integer = self._load(h, relax)
         if start is not None:
             sol = np.asarray(start, dtype=float)

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
-from doorstep.analysis.siting._cpmp import CpmpData, knapsacks
+from doorstep.analysis.siting._cpmp import CpmpData, knapsacks, start_incumbent
 from doorstep.analysis.siting._cpmpbb import BBLimits, site_branch_and_bound
+from doorstep.analysis.siting._cpmpls import swap_search
+from doorstep.analysis.siting._cpmpsolve import CpmpSettings, solve_cpmp
 from doorstep.analysis.siting._gapheur import greedy_assign, heuristic_assign
 from doorstep.analysis.siting.readers import read_lorena_senne, read_pmedcap
 from doorstep.geo._errors import InfeasibleError
@@ -236,3 +238,39 @@ def test_sjc2_solution_recomputed_from_the_file() -> None:
     value = inst.cost[np.arange(200), assign].sum()
     assert value == pytest.approx(33270.94, abs=0.01) == sol["objective"]
     assert (np.bincount(assign, weights=inst.demand, minlength=200) <= inst.capacity).all()
+
+
+def _tight(seed: int, n: int = 8, p: int = 2) -> tuple[CpmpData, float]:
+    """A tight random instance (demand 80-95 % of the open capacity) and its optimum."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 30, size=(n, 2))
+    cost = np.floor(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2)))
+    dem = rng.integers(1, 6, size=n).astype(float)
+    cap = float(np.ceil(dem.sum() / p / rng.uniform(0.8, 0.95)))
+    data = CpmpData(cost, dem, np.full(n, cap), np.zeros(0, np.intp), np.arange(n), p, True)
+    return data, _brute_cpmp(cost, dem, cap, p)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_swap_search_feasible_and_never_worse(seed: int) -> None:
+    data, best = _tight(seed)
+    start = start_incumbent(data, 50)
+    assert start is not None
+    got = swap_search(data, start)
+    assert got is not None
+    value, assign, sites = got
+    assert best <= value <= start[0]
+    assert value == data.value(assign) and sites.size == data.k
+    assert set(assign.tolist()) <= set(sites.tolist())
+    assert np.bincount(assign, weights=data.load, minlength=8).max() <= data.caps[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_lagrangian_cuts_keep_the_optimum(seed: int) -> None:
+    # the cuts are valid: with none, aggregated or per-site rows the proven optimum is the same
+    data, best = _tight(seed)
+    for kind in (0, 1, 2):
+        cfg = CpmpSettings(lagrangian_cuts=kind, root_iterations=3, restricted_nodes=1)
+        out = solve_cpmp(data, settings=cfg)
+        assert out.proven and out.value == best == out.bound
+        assert out.assign is not None and data.value(out.assign) == best

@@ -7,6 +7,10 @@ new app per test costs milliseconds after the first.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +83,20 @@ class Auth:
 @pytest.fixture
 def auth(client: Any) -> Auth:
     return Auth(client)
+
+
+@contextmanager
+def app_server(tmp: Path, **config: Any) -> Iterator[str]:
+    """The web app with ``config`` (e.g. ``BASEMAP``/``BASEMAP_CRS``) on a local port."""
+    from werkzeug.serving import make_server
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    app = make_app(tmp, **config)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        t.join(5)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.webmap.conftest import make_app
+from tests.webmap.conftest import app_server
 
 from .test_a11y import _violations
 from .test_browser import PLANNER, Page, browser, login, pytestmark, shots  # noqa: F401
@@ -77,23 +77,6 @@ def tile_server(marker: tuple[float, float]) -> Iterator[str]:
     t.start()
     try:
         yield f"http://127.0.0.1:{srv.server_port}/{{z}}/{{x}}/{{y}}.png"
-    finally:
-        srv.shutdown()
-        t.join(5)
-
-
-@contextmanager
-def app_server(tmp: Path, **config: Any) -> Iterator[str]:
-    """The web app with ``config`` (e.g. ``BASEMAP``/``BASEMAP_CRS``) on a local port."""
-    from werkzeug.serving import make_server
-
-    tmp.mkdir(parents=True, exist_ok=True)
-    app = make_app(tmp, **config)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
     finally:
         srv.shutdown()
         t.join(5)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import needs_data
-from tests.webmap.conftest import PLANNER, STAFF, make_app
+from tests.webmap.conftest import PLANNER, STAFF, app_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -60,18 +59,8 @@ def shots(tmp_path_factory: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    app = make_app(tmp_path_factory.mktemp("inst"))
-    app.config["WTF_CSRF_ENABLED"] = True
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        t.join(5)
+    with app_server(tmp_path_factory.mktemp("inst"), WTF_CSRF_ENABLED=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -342,6 +342,7 @@ def test_service_picker_fades_points_without_the_service(
     pg = p.page
     pg.goto(s + "/")
     pg.wait_for_selector(".ds-sp-correction_centre")
+    pg.wait_for_selector("#village-list li")  # the page's script has finished setting up
     from playwright.sync_api import expect
 
     pg.select_option("#service", "correction")

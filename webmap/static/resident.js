@@ -5,6 +5,12 @@
   const map = await baseMap("map");
   const sp = await api("/api/maplayers/service_points");
   const showService = servicePoints(map, sp, p => `<b>${esc(p.name)}</b><br>${esc(p.opening_hours)}<br>☎ ${esc(p.phone)}`);
+  // the service picker works as soon as the points are drawn (a choice made earlier, or kept by
+  // the browser on reload, is applied now)
+  const service = document.getElementById("service");
+  let last = null;
+  service.addEventListener("change", () => { showService(service.value); if (last) query(...last); });
+  if (service.value) showService(service.value);
   const routeLayer = L.layerGroup().addTo(map);
   const svg = L.svg();  // routes as SVG paths (points stay on the canvas)
   const results = document.getElementById("results");
@@ -35,9 +41,6 @@
   });
 
   const MODES = [["walk", "步行 Walk", "#1b9e77"], ["car", "驾车 Car", "#d95f02"]];
-  const service = document.getElementById("service");
-  let last = null;
-  service.addEventListener("change", () => { showService(service.value); if (last) query(...last); });
   async function query(lon, lat, label, code) {
     last = [lon, lat, label, code];
     const svc = service.value ? `&service=${encodeURIComponent(service.value)}` : "";

@@ -12,6 +12,7 @@ import pyogrio
 import shapely
 
 from .atomic import atomic_path
+from .network import edge_geometry
 
 if TYPE_CHECKING:
     from .model import CountyModel
@@ -34,12 +35,7 @@ def graph_to_gdfs(model: CountyModel) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     rows, geoms = [], []
     for u, v, d in G.edges(data=True):
         rows.append({"u": u, "v": v, **{k: val for k, val in d.items() if k != "geometry"}})
-        geoms.append(
-            d.get("geometry")
-            or shapely.LineString(
-                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-            )
-        )
+        geoms.append(edge_geometry(G, u, v, d))
     edf = pd.DataFrame(rows)
     for c in edf.columns:
         if edf[c].dtype == float:

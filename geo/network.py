@@ -322,6 +322,14 @@ def join_backbone(
     return G
 
 
+def edge_geometry(G: nx.Graph, u: int, v: int, d: dict[str, object]) -> shapely.Geometry:
+    """An edge's line in the graph's CRS: its ``geometry``, else the straight ``u``–``v`` segment."""
+    geom = d.get("geometry")
+    if isinstance(geom, shapely.Geometry) and not geom.is_empty:
+        return geom
+    return shapely.LineString([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in (u, v)])
+
+
 def road_km(G: nx.Graph, within: shapely.Geometry | None = None) -> dict[str, float]:
     """Road length (km) per ``status``; with ``within`` (metric polygon), only the parts inside it.
 
@@ -332,9 +340,7 @@ def road_km(G: nx.Graph, within: shapely.Geometry | None = None) -> dict[str, fl
         status = d.get("status", MODELLED if G.graph.get("modelled") else REAL)
         f = 1.0
         if within is not None:
-            geom = d.get("geometry") or shapely.LineString(
-                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-            )
+            geom = edge_geometry(G, u, v, d)
             f = shapely.intersection(geom, within).length / max(geom.length, 1e-9)
         out[status] = out.get(status, 0.0) + d["length_m"] * f / 1000.0
     return out

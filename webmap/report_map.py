@@ -54,38 +54,30 @@ def _band_layers(villages: gpd.GeoDataFrame) -> list[Layer]:
     """One point layer per minutes band (legend = the band), unreachable villages last."""
     minutes = villages["minutes"].to_numpy(dtype=float)
     geoms = geometries(villages)
-    out, lower = [], -np.inf
+    bands, lower = [], -np.inf
     for upper, colour, label in MINUTE_CLASSES:
-        sel = np.isfinite(minutes) & (minutes > lower) & (minutes <= upper)
-        lower = upper
-        if sel.any():
-            pts = [g for g, s in zip(geoms, sel, strict=True) if s]
-            out.append(
-                Layer(
-                    pts,
-                    fill=colour,
-                    stroke="#333",
-                    width=0.4,
-                    radius=3.2,
-                    legend=f"村 village {label}",
-                    css_class="village-band",
-                )
-            )
-    dead = ~np.isfinite(minutes)
-    if dead.any():
-        pts = [g for g, s in zip(geoms, dead, strict=True) if s]
-        out.append(
-            Layer(
-                pts,
-                fill=UNREACHABLE_COLOUR,
-                stroke="#333",
-                width=0.4,
-                radius=3.2,
-                legend="无法到达 unreachable",
-                css_class="village-band",
+        bands.append(
+            (
+                np.isfinite(minutes) & (minutes > lower) & (minutes <= upper),
+                colour,
+                f"村 village {label}",
             )
         )
-    return out
+        lower = upper
+    bands.append((~np.isfinite(minutes), UNREACHABLE_COLOUR, "无法到达 unreachable"))
+    return [
+        Layer(
+            [g for g, s in zip(geoms, sel, strict=True) if s],
+            fill=colour,
+            stroke="#333",
+            width=0.4,
+            radius=3.2,
+            legend=legend,
+            css_class="village-band",
+        )
+        for sel, colour, legend in bands
+        if sel.any()
+    ]
 
 
 def _simplified(gdf: gpd.GeoDataFrame) -> list[BaseGeometry]:

@@ -95,8 +95,9 @@ def _layers(pp: PrintablePlan, r: DayRoute, frame: Frame, line: BaseGeometry | N
 
 
 def _labels_svg(labels: list[tuple[tuple[float, float], str, str]]) -> str:
-    """Stop numbers inside the stop circles and names beside them on a white box (the halo of
-    :mod:`webmap.svgmap` labels relies on ``paint-order``, which WeasyPrint ignores)."""
+    """Stop numbers inside the stop circles and names beside them on a white box, moved down a
+    line (with a leader) where they would overprint an earlier name — denser than the plain
+    point labels of :mod:`webmap.svgmap`, which a day's close-together stops would need."""
     out = ['<g class="stop-labels" font-size="11">']
     placed: list[tuple[float, float]] = []
     for (x, y0), number, name in labels:

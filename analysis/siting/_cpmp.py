@@ -128,16 +128,19 @@ def knapsacks(
     dp = np.zeros((m, big + 1))
     items = np.flatnonzero((profit > 0).any(axis=1) & (wt <= big))
     keep = np.zeros((items.size, m, big + 1), dtype=bool) if choose else None
+    positive = profit > 0
     for t, i in enumerate(items):
         w = int(wt[i])
-        rows = np.flatnonzero(profit[i] > 0)
-        sub = dp[rows]
+        rows = np.flatnonzero(positive[i])
+        every = rows.size == m
+        sub = dp if every else dp[rows]
         cand = sub[:, : big + 1 - w] + profit[i, rows, None]
-        better = cand > sub[:, w:]
-        sub[:, w:] = np.where(better, cand, sub[:, w:])
-        dp[rows] = sub
         if keep is not None:
+            better = cand > sub[:, w:]
             keep[t, rows, w:] = better
+        np.maximum(sub[:, w:], cand, out=sub[:, w:])
+        if not every:
+            dp[rows] = sub
     if keep is None:
         return dp, None
     x = np.zeros((n, m), dtype=bool)
@@ -148,6 +151,32 @@ def knapsacks(
         x[items[t]] = take
         c -= take * wt[items[t]]
     return dp, x
+
+
+def knapsack_at_capacity(
+    profit: npt.NDArray[np.float64],
+    wt: npt.NDArray[np.int64],
+    cap: npt.NDArray[np.int64],
+    *,
+    choose: bool = False,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_] | None]:
+    r""":math:`P_j(\mathrm{cap}_j)` of :func:`knapsacks` for every column (and, with
+    ``choose``, the optimal item sets), without the dynamic programme where it is not needed:
+    a column whose items of positive profit fit together takes them all. Only the other
+    columns go through :func:`knapsacks`. Same values as ``knapsacks(...)[0][j, cap[j]]``.
+    """
+    take = (profit > 0) & (wt[:, None] <= cap[None, :])
+    easy = np.where(take, wt[:, None], 0).sum(axis=0) <= cap
+    val = np.where(take, profit, 0.0).sum(axis=0)
+    x = take.copy() if choose else None
+    hard = np.flatnonzero(~easy)
+    if hard.size:
+        dp, xh = knapsacks(profit[:, hard], wt, cap[hard], choose=choose)
+        val[hard] = dp[np.arange(hard.size), cap[hard]]
+        if x is not None:
+            assert xh is not None
+            x[:, hard] = xh
+    return val, x
 
 
 @dataclass
@@ -166,12 +195,12 @@ def relaxed(data: CpmpData, lam: npt.NDArray[np.float64]) -> Relaxed:
     """Solve the Lagrangian subproblem at ``lam``."""
     wt, cp = data.scaled()
     profit = np.where(np.isfinite(data.cost), lam[:, None] - data.cost, 0.0)
-    dp, _ = knapsacks(profit, wt, cp)
-    z = -dp[np.arange(cp.size), cp]
+    best, _ = knapsack_at_capacity(profit, wt, cp)
+    z = -best
     zc = z[data.candidates]
     sel = data.candidates[np.argsort(zc, kind="stable")[: data.k]]
     opened = np.concatenate([data.existing, sel])
-    _, x = knapsacks(profit[:, opened], wt, cp[opened], choose=True)
+    _, x = knapsack_at_capacity(profit[:, opened], wt, cp[opened], choose=True)
     assert x is not None
     val = float(lam.sum() + z[opened].sum())
     times = x.sum(axis=1)

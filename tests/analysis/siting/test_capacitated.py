@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
-from doorstep.analysis.siting._cpmp import CpmpData, knapsacks, start_incumbent
+from doorstep.analysis.siting._cpmp import (
+    CpmpData,
+    knapsack_at_capacity,
+    knapsacks,
+    start_incumbent,
+)
 from doorstep.analysis.siting._cpmpbb import BBLimits, site_branch_and_bound
 from doorstep.analysis.siting._cpmpls import swap_search
 from doorstep.analysis.siting._cpmpsolve import CpmpSettings, solve_cpmp
@@ -69,6 +74,30 @@ def test_knapsack_dp_matches_enumeration() -> None:
         )
         assert dp[j, cap[j]] == best
         assert wt[x[:, j]].sum() <= cap[j] and profit[x[:, j], j].sum() == best
+
+
+def test_knapsack_at_capacity_equals_the_full_programme() -> None:
+    """The shortcut (columns whose positive items all fit take them all) gives the dynamic
+    programme's values and optimal sets, on columns of both kinds."""
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        profit = rng.integers(-6, 10, size=(9, 6)).astype(float)
+        wt = rng.integers(0, 6, size=9)
+        cap = rng.integers(0, 30, size=6)
+        dp, _x = knapsacks(profit, wt, cap)
+        val, x = knapsack_at_capacity(profit, wt, cap, choose=True)
+        assert x is not None
+        np.testing.assert_array_equal(val, dp[np.arange(6), cap])
+        for j in range(6):
+            assert wt[x[:, j]].sum() <= cap[j]
+            assert profit[x[:, j], j].sum() == val[j]
+    # both kinds occur: a roomy column (shortcut) and a tight one (programme)
+    profit = np.array([[5.0, 5.0], [4.0, 4.0], [-1.0, 3.0]])
+    wt = np.array([2, 2, 2])
+    val, x = knapsack_at_capacity(profit, wt, np.array([10, 4]), choose=True)
+    assert val.tolist() == [9.0, 9.0]
+    assert x is not None and x[:, 0].tolist() == [True, True, False]
+    assert x[:, 1].tolist() == [True, True, False]
 
 
 LS_NODES = [  # x y capacity demand

@@ -439,7 +439,11 @@ def restricted_milp(
         start[pair_id[np.arange(inc[1].size), inc[1]]] = 1.0
     try:
         sol = m.solve(
-            node_limit=node_limit, start=start, integral_objective=data.integral, seed=seed
+            node_limit=node_limit,
+            start=start,
+            integral_objective=data.integral,
+            seed=seed,
+            heuristics=False,
         )
     except (InfeasibleError, SolverError):
         return inc

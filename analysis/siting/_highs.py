@@ -161,6 +161,7 @@ class Milp:
         relax: bool = False,
         cutoff: float | None = None,
         node_limit: int | None = None,
+        heuristics: bool = True,
     ) -> MilpSolution:
         """Solve; raise :class:`InfeasibleError` / :class:`SolverError` when no solution exists.
 
@@ -169,7 +170,10 @@ class Milp:
         minimisation) discards every solution not below it: :class:`InfeasibleError` then means
         that no solution below ``cutoff`` exists. ``node_limit`` caps HiGHS's branch-and-bound
         nodes: a deterministic effort limit (the same input gives the same answer on a loaded
-        machine, unlike ``time_limit``).
+        machine, unlike ``time_limit``). ``heuristics=False`` switches HiGHS's primal heuristics
+        off (as under a ``cutoff``): for small models that its branch and bound solves anyway,
+        e.g. the capacitated p-median's restricted MILP (pmedcap1_14: 2.8 -> 1.4 s, same
+        optimum).
         """
         t0 = time.perf_counter()
         h = new_highs()
@@ -182,6 +186,7 @@ class Milp:
             h.setOptionValue("mip_max_nodes", int(max(node_limit, 1)))
         if cutoff is not None:
             h.setOptionValue("objective_bound", float(cutoff - self.offset))
+        if cutoff is not None or not heuristics:
             _proof_only(h)
         n_integer = self._load(h, relax)
         if start is not None:

@@ -453,5 +453,29 @@ def test_resident_picks_a_service_and_opens_the_village_page(
     assert pg.locator("#call-12348").get_attribute("href") == "tel:12348"
     assert pg.locator("#services tr[data-service]").count() == 5
     assert "龙门村法务室" in pg.inner_text("#room")
+    # its map: the village and each point the table names, all in view, icons on their points
+    pg.wait_for_selector("#map[data-ready]")
+    data = pg.evaluate("JSON.parse(document.getElementById('village-map-data').textContent)")
+    n = int(pg.get_attribute("#map", "data-ready") or 0)
+    assert n == len(data["points"]) >= 2
+    assert pg.locator("#map .ds-sp").count() == n
+    assert pg.locator(f"#map .ds-here span[data-code='{code}']").count() == 1
+    off = pg.evaluate(
+        """(() => {
+        const m = DS.maps.map, box = m.getContainer().getBoundingClientRect();
+        const d = JSON.parse(document.getElementById('village-map-data').textContent);
+        const at = (el, p) => { const r = el.getBoundingClientRect(),
+          c = m.latLngToContainerPoint([p.lat, p.lon]);
+          return Math.hypot(r.left + r.width / 2 - box.left - c.x, r.top + r.height / 2 - box.top - c.y); };
+        const inView = [d.village, ...d.points].every(p => m.getBounds().contains([p.lat, p.lon]));
+        const here = at(document.querySelector('#map .ds-here span'), d.village);
+        const icons = [...document.querySelectorAll('#map .ds-sp span')].map((el, i) => at(el, d.points[i]));
+        return {inView, here, icons};
+      })()"""
+    )
+    assert off["inView"], off
+    assert off["here"] < 2 and max(off["icons"]) < 2, off
     p.shot("resident_village_page")
+    pg.locator("#map").scroll_into_view_if_needed()
+    p.shot("resident_village_map")
     p.close()

@@ -76,6 +76,40 @@ def test_every_village_has_its_page(client: Any, huayuan_model) -> None:
     assert client.get("/v/x1").status_code == 404
 
 
+def test_village_page_map_shows_the_tables_points(client: Any, huayuan_model) -> None:
+    """The map's data island names the village at its coordinates and, once each, the room and
+    every service's point by car, at the model's coordinates, with what each is for."""
+    import json
+    import re
+
+    code = "433124102201"
+    html = client.get(f"/v/{code}").get_data(as_text=True)
+    island = re.search(
+        r'<script type="application/json" id="village-map-data">(.*?)</script>', html, re.S
+    )
+    assert island is not None and 'id="map"' in html and "village.js" in html
+    data = json.loads(island.group(1))
+    doc = client.get(f"/api/villages/{code}").get_json()
+    v = huayuan_model.villages.set_index("code").loc[code]
+    assert data["village"]["code"] == code
+    assert data["village"]["lon"] == pytest.approx(v.geometry.x, abs=1e-6)
+    assert data["village"]["lat"] == pytest.approx(v.geometry.y, abs=1e-6)
+    expected = [doc["room"]["id"]] + [s["point"]["id"] for s in doc["services"] if s["point"]]
+    ids = [p["id"] for p in data["points"]]
+    assert ids == list(dict.fromkeys(expected))  # each point once, room first
+    sp = huayuan_model.service_points.set_index("id")
+    for p in data["points"]:
+        assert p["lon"] == pytest.approx(sp.loc[p["id"]].geometry.x, abs=1e-6)
+        assert p["lat"] == pytest.approx(sp.loc[p["id"]].geometry.y, abs=1e-6)
+    uses = {label for p in data["points"] for label in p["for"]}
+    assert len(uses) == 1 + sum(1 for s in doc["services"] if s["point"])
+    assert data["points"][0]["for"][0] == "本村法务室 village room"
+    for s in doc["services"]:  # each service is listed at its own point
+        if s["point"]:
+            at = next(p for p in data["points"] if p["id"] == s["point"]["id"])
+            assert any(label.startswith(s["name_zh"]) for label in at["for"])
+
+
 def test_village_search_links_to_pages(client: Any) -> None:
     html = client.get("/v?q=龙潭").get_data(as_text=True)
     assert 'href="/v/433124102' in html

@@ -45,4 +45,10 @@ def village(code: str) -> Any:
     doc = services.village_detail(get_state(), code) if code.isdigit() else None
     if doc is None:
         abort(404, description=f"unknown village {code[:20]!r} 未找到该村")
-    return render_template("village.html", county=get_state().model.name, d=doc, modes=MODE_ZH)
+    return render_template(
+        "village.html",
+        county=get_state().model.name,
+        d=doc,
+        modes=MODE_ZH,
+        map_data=services.village_map(doc),
+    )

@@ -419,6 +419,33 @@ def service_info(code: str | None) -> dict[str, Any] | None:
     return {"code": svc.code, "name_zh": svc.name_zh, "name_en": svc.name_en, "note": svc.note}
 
 
+def village_map(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the village page's map draws, taken from :func:`village_detail`: the village, and
+    each point the page names once (its room, then each service's point by car) with the
+    services it is named for. Coordinates are WGS84 (the map shifts them for GCJ-02 tiles)."""
+    v = doc["village"]
+    points: dict[str, dict[str, Any]] = {}
+
+    def named(p: dict[str, Any] | None, label: str) -> None:
+        if p is None:
+            return
+        entry = points.setdefault(
+            p["id"],
+            {k: p.get(k) for k in ("id", "name", "tier", "lon", "lat", "phone", "opening_hours")}
+            | {"for": []},
+        )
+        if label not in entry["for"]:
+            entry["for"].append(label)
+
+    named(doc["room"], "本村法务室 village room")
+    for s in doc["services"]:
+        named(s["point"], f"{s.get('name_zh', s.get('code'))} {s.get('name_en', '')}".strip())
+    return {
+        "village": {k: v[k] for k in ("code", "name", "lon", "lat")},
+        "points": list(points.values()),
+    }
+
+
 def _point(sp: Any, pid: str) -> dict[str, Any] | None:
     rows = sp[sp["id"] == pid]
     if not pid or rows.empty:

@@ -14,6 +14,7 @@ so ``coverage_before`` equals the share meeting the target in :func:`analysis.co
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from doorstep.geo._errors import InputError
+from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.params import OBJECTIVES
+from doorstep.geo.readers import check_unique_codes, read_table, require_columns
 from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
@@ -188,23 +190,54 @@ DEFAULT_BALANCE = 1.5
 
 
 def site_capacities(cs: CountySiting, spec: str, add: int) -> npt.NDArray[np.float64]:
-    r"""Per-site capacity in persons: ``spec`` is a CSV with columns ``id,capacity`` (sites not
-    listed are uncapacitated) or ``"default"``: every point
-    :math:`Q = 1.5 \cdot P / (|E| + k)` (``P`` the population, ``|E| + k`` the points open
-    after siting) — a modelled balance limit, not a measured one."""
+    r"""Per-site capacity in persons: ``spec`` is ``"default"`` (every point
+    :math:`Q = 1.5 \cdot P / (|E| + k)`, ``P`` the population, ``|E| + k`` the points open after
+    siting — a modelled balance limit, not a measured one) or a table (CSV in UTF-8 or GBK, or
+    XLSX) with columns ``id,capacity``: one row per point, ``capacity`` a number of persons
+    ``>= 0``; points not listed are uncapacitated. A bad row raises
+    :class:`~doorstep.geo._errors.DataFileError` naming the file, row and field."""
     p = cs.problem
     if spec == "default":
         n_open = max(int(p.existing.size) + add, 1)
         return np.full(p.n_sites, DEFAULT_BALANCE * float(p.weights.sum()) / n_open)
-    table = pd.read_csv(spec, dtype={"id": str})
-    if not {"id", "capacity"} <= set(table.columns):
-        raise InputError(f"capacity file {spec} needs columns id,capacity")
-    caps = np.full(p.n_sites, np.inf)
-    pos = {sid: j for j, sid in enumerate(p.site_ids)}
-    unknown = sorted(set(table["id"]) - set(pos))
-    if unknown:
-        raise InputError(f"capacity file names unknown sites: {', '.join(unknown[:10])}")
-    caps[[pos[i] for i in table["id"]]] = pd.to_numeric(table["capacity"]).to_numpy(float)
+    return _capacity_table(spec, list(p.site_ids))
+
+
+def _capacity_table(path: str, site_ids: list[str]) -> npt.NDArray[np.float64]:
+    """The capacities of a ``id,capacity`` table, validated row by row (header = row 1)."""
+    table = read_table(path, dtype_str=("id", "capacity"))
+    require_columns(table, ["id", "capacity"], path)
+    check_unique_codes(table, path, field="id")
+    pos = {str(sid): j for j, sid in enumerate(site_ids)}
+    caps = np.full(len(site_ids), np.inf)
+    for k, (sid, raw) in enumerate(zip(table["id"], table["capacity"], strict=True)):
+        row, key = k + 2, str(sid).strip()
+        text = "" if raw is None or pd.isna(raw) else str(raw).strip()
+        if key not in pos:
+            raise DataFileError(
+                path,
+                f"unknown point {key!r}",
+                row=row,
+                field="id",
+                fix="use a service point's id (the id column of the service points) or a "
+                "candidate village's 12-digit code, or remove the row",
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (math.isfinite(value) and value >= 0):
+            raise DataFileError(
+                path,
+                f"capacity {text!r} is not a number of persons >= 0"
+                if text
+                else "capacity is empty",
+                row=row,
+                field="capacity",
+                fix="write a number such as 20000, or remove the row to leave the point "
+                "uncapacitated",
+            )
+        caps[pos[key]] = value
     return caps
 
 

@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--capacity",
         metavar="FILE|default",
-        help="persons each point may serve: CSV id,capacity, or 'default' (1.5x an even share); "
-        "reports each open point's load",
+        help="persons each point may serve: a table (CSV in UTF-8/GBK, or XLSX) id,capacity, "
+        "or 'default' (1.5x an even share); reports each open point's load",
     )
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP solve")
     s.add_argument("--no-curve", action="store_true", help="skip the marginal-value curve")

@@ -80,3 +80,56 @@ def test_cli_json_stdout_is_pure_json():
     doc = json.loads(out.stdout)
     assert doc["objective"] == "mclp" and len(doc["sites_opened"]) == 1
     assert "HiGHS" not in out.stdout
+
+
+def test_capacities_from_a_gbk_table_bind_on_the_line_county(tmp_path) -> None:
+    """``--capacity FILE``: C may serve 400 persons, S 450, V3 unlisted (uncapacitated). By
+    hand: uncapacitated, C serves V0 (400), V1 (100) and V4 (200): 100*8 + 200*10 = 2800;
+    capacitated, V0 fills C, V1 and V4 go to S: 100*12 + 200*30 = 7200."""
+    import numpy as np
+
+    from doorstep.analysis.siting.county import site_capacities, site_loads
+
+    model = line_county()
+    cs = county_problem(model, mode="car")
+    free = solve_county(cs, "pmedian", add=1, curve=False)
+    assert free.objective == pytest.approx(2800)
+    table = tmp_path / "caps.csv"
+    table.write_bytes("id,capacity,备注\nC,400,县中心\nS,450,镇站\n".encode("gbk"))
+    caps = site_capacities(cs, str(table), 1)
+    np.testing.assert_array_equal(caps, [400.0, 450.0, np.inf])
+    from dataclasses import replace
+
+    capped = replace(cs, problem=replace(cs.problem, capacities=caps))
+    res = solve_county(capped, "pmedian", add=1, curve=False)
+    assert res.optimal and res.objective == pytest.approx(7200)
+    loads = {r["id"]: (r["load"], r["capacity"]) for r in site_loads(capped, res)}
+    assert loads == {"C": (400, 400.0), "S": (300, 450.0), "V3": (300, None)}
+    # default: 1.5 x an even share of the 1,000 persons over the 3 points open after siting
+    np.testing.assert_array_equal(site_capacities(cs, "default", 1), [500.0, 500.0, 500.0])
+
+
+@pytest.mark.parametrize(
+    ("body", "row", "field", "words"),
+    [
+        ("id,capacity\nC,abc\n", 2, "capacity", "'abc' is not a number"),
+        ("id,capacity\nC,400\nS,-5\n", 3, "capacity", "'-5' is not a number"),
+        ("id,capacity\nC,\n", 2, "capacity", "capacity is empty"),
+        ("id,capacity\nC,400\nX9,5\n", 3, "id", "unknown point 'X9'"),
+        ("id,capacity\nC,400\nC,300\n", 2, "id", "duplicate"),
+        ("code,cap\nC,400\n", None, "id", "missing column"),
+    ],
+)
+def test_a_bad_capacity_table_names_file_row_and_field(tmp_path, body, row, field, words) -> None:
+    from doorstep.analysis.siting.county import site_capacities
+    from doorstep.geo._errors import DataFileError
+
+    cs = county_problem(line_county(), mode="car")
+    table = tmp_path / "caps.csv"
+    table.write_text(body, encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        site_capacities(cs, str(table), 1)
+    msg = str(err.value)
+    assert str(table) in msg and f"field '{field}'" in msg and words in msg and "fix:" in msg
+    if row is not None:
+        assert f"row {row}," in msg

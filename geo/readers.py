@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -348,22 +349,55 @@ def read_vector(
     return gdf
 
 
+def nonnegative_column(
+    df: pd.DataFrame, path: str | Path, field: str, *, fix: str, blank: float | None = None
+) -> npt.NDArray[np.float64]:
+    """The numbers of column ``field``, each finite and ``>= 0``; an empty cell becomes
+    ``blank`` (``None``: an empty cell is an error). The first bad cell raises
+    :class:`DataFileError` naming its row (header = row 1) with ``fix``."""
+    raw = df[field]
+    text = raw.astype("string").str.strip()
+    empty = (raw.isna() | (text == "")).to_numpy(dtype=bool)
+    values = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=float, copy=True)
+    if blank is not None:
+        values[empty] = blank
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFileError(
+            path,
+            f"{field} {_show(raw.iloc[i])} is not a number >= 0",
+            row=i + 2,
+            field=field,
+            fix=fix,
+        )
+    return values
+
+
+def read_candidates(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Candidate sites for siting: a points table (code, name, lon, lat[, crs]) with an optional
+    ``cost`` column (opening cost, a number >= 0; an empty cell counts 1)."""
+    gdf = points_table_to_gdf(path, crs=crs)
+    if "cost" in gdf.columns:
+        gdf["cost"] = nonnegative_column(
+            gdf,
+            path,
+            "cost",
+            blank=1.0,
+            fix="write the opening cost as a number >= 0 (an empty cell counts 1)",
+        )
+    return gdf
+
+
 def read_population_table(path: str | Path) -> pd.DataFrame:
     """Read a population table: columns ``code`` (village 12-digit or township 9-digit) and ``population``."""
     df = read_table(path)
     require_columns(df, ["code", "population"], path)
     check_unique_codes(df, path)
-    pop = pd.to_numeric(df["population"], errors="coerce")
-    bad = ~np.isfinite(pop.to_numpy(dtype=float)) | (pop.to_numpy(dtype=float) < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataFileError(
-            path,
-            f"population {_show(df['population'].iloc[i])} is not a non-negative number",
-            row=i + 2,
-            field="population",
-            fix="write a whole number of residents",
-        )
+    pop = pd.Series(
+        nonnegative_column(df, path, "population", fix="write a whole number of residents"),
+        index=df.index,
+    )
     if (pop > 2_000_000).any():
         i = int(np.flatnonzero((pop > 2_000_000).to_numpy())[0])
         raise DataFileError(

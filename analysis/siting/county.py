@@ -14,7 +14,6 @@ so ``coverage_before`` equals the share meeting the target in :func:`analysis.co
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,12 @@ import pandas as pd
 
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.params import OBJECTIVES
-from doorstep.geo.readers import check_unique_codes, read_table, require_columns
+from doorstep.geo.readers import (
+    check_unique_codes,
+    nonnegative_column,
+    read_table,
+    require_columns,
+)
 from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
@@ -205,39 +209,30 @@ def site_capacities(cs: CountySiting, spec: str, add: int) -> npt.NDArray[np.flo
 
 def _capacity_table(path: str, site_ids: list[str]) -> npt.NDArray[np.float64]:
     """The capacities of a ``id,capacity`` table, validated row by row (header = row 1)."""
-    table = read_table(path, dtype_str=("id", "capacity"))
+    table = read_table(path, dtype_str=("id",))
     require_columns(table, ["id", "capacity"], path)
     check_unique_codes(table, path, field="id")
     pos = {str(sid): j for j, sid in enumerate(site_ids)}
     caps = np.full(len(site_ids), np.inf)
-    for k, (sid, raw) in enumerate(zip(table["id"], table["capacity"], strict=True)):
-        row, key = k + 2, str(sid).strip()
-        text = "" if raw is None or pd.isna(raw) else str(raw).strip()
+    values = nonnegative_column(
+        table,
+        path,
+        "capacity",
+        fix="write a number of persons such as 20000, or remove the row to leave the point "
+        "uncapacitated",
+    )
+    for k, sid in enumerate(table["id"]):
+        key = str(sid).strip()
         if key not in pos:
             raise DataFileError(
                 path,
                 f"unknown point {key!r}",
-                row=row,
+                row=k + 2,
                 field="id",
                 fix="use a service point's id (the id column of the service points) or a "
                 "candidate village's 12-digit code, or remove the row",
             )
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not (math.isfinite(value) and value >= 0):
-            raise DataFileError(
-                path,
-                f"capacity {text!r} is not a number of persons >= 0"
-                if text
-                else "capacity is empty",
-                row=row,
-                field="capacity",
-                fix="write a number such as 20000, or remove the row to leave the point "
-                "uncapacitated",
-            )
-        caps[pos[key]] = value
+        caps[pos[key]] = values[k]
     return caps
 
 

@@ -64,7 +64,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         site_report,
         solve_county,
     )
-    from doorstep.geo.readers import points_table_to_gdf
+    from doorstep.geo.readers import read_candidates
 
     target = target_from_args(args)
     if args.add < 0:
@@ -72,7 +72,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     draws = draws_from_args(args)
     check_output_file(args.out, "--out")
     model = model_from_args(args)
-    cand = points_table_to_gdf(args.candidates, crs=args.crs) if args.candidates else None
+    cand = read_candidates(args.candidates, crs=args.crs) if args.candidates else None
     cs = county_problem(
         model,
         mode=target.mode,

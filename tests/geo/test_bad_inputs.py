@@ -249,3 +249,26 @@ def test_cli_absurd_values(argv, words, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert words in err and "Traceback" not in err
+
+
+def test_candidate_costs_are_numbers_and_blank_counts_one(tmp_path):
+    """A candidate table's ``cost``: an empty cell counts 1; a word or a negative number is
+    refused on its row (it used to become 1 silently, or fail later without a row)."""
+    from doorstep.geo.readers import read_candidates
+
+    head = "code,name,lon,lat,crs,cost\n"
+    good = tmp_path / "cand.csv"
+    good.write_text(head + "A1,甲,109.48,28.58,WGS84,2.5\nA2,乙,109.50,28.60,WGS84,\n")
+    assert read_candidates(good)["cost"].tolist() == [2.5, 1.0]
+    for body, row, shown in (
+        ("A1,甲,109.48,28.58,WGS84,abc\n", 2, "'abc'"),
+        ("A1,甲,109.48,28.58,WGS84,1\nA2,乙,109.50,28.60,WGS84,-3\n", 3, "-3"),
+    ):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(head + body)
+        with pytest.raises(DataFileError) as info:
+            read_candidates(bad)
+        assert (info.value.row, info.value.field) == (row, "cost")
+        assert f"cost {shown} is not a number >= 0" in str(info.value) and "bad.csv" in str(
+            info.value
+        )

@@ -113,8 +113,8 @@ def test_capacities_from_a_gbk_table_bind_on_the_line_county(tmp_path) -> None:
     ("body", "row", "field", "words"),
     [
         ("id,capacity\nC,abc\n", 2, "capacity", "'abc' is not a number"),
-        ("id,capacity\nC,400\nS,-5\n", 3, "capacity", "'-5' is not a number"),
-        ("id,capacity\nC,\n", 2, "capacity", "capacity is empty"),
+        ("id,capacity\nC,400\nS,-5\n", 3, "capacity", "-5 is not a number"),
+        ("id,capacity\nC,\n", 2, "capacity", "NaN/empty is not a number"),
         ("id,capacity\nC,400\nX9,5\n", 3, "id", "unknown point 'X9'"),
         ("id,capacity\nC,400\nC,300\n", 2, "id", "duplicate"),
         ("code,cap\nC,400\n", None, "id", "missing column"),

@@ -1,6 +1,6 @@
 """Solve capacitated p-median instances exactly and compare with the published optima.
 
-Usage: ``python bench/capacitated.py [--time-limit S] [--bb-nodes N] FILE...``
+Usage: ``python bench/capacitated.py [--time-limit S] [--no-local-search] FILE...``
 
 Reads OR-Library ``pmedcap1`` blocks (Osman & Christofides 1994: ``problem best`` / ``n p Q`` /
 ``i x y demand``; costs are Euclidean distances floored to integers, objective = sum over
@@ -31,8 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
-from doorstep.analysis.siting._cpmpsolve import CpmpSettings
+from doorstep.analysis.siting import CpmpSettings, SitingProblem, capacitated_pmedian
 from doorstep.analysis.siting.readers import (
     CapacitatedInstance,
     read_lorena_senne,
@@ -58,9 +57,7 @@ def published(path: Path, inst: CapacitatedInstance) -> float | None:
     return inst.published
 
 
-def solve(
-    path: Path, time_limit: float | None, bb_nodes: int = 0, local_search: bool = True
-) -> dict[str, Any]:
+def solve(path: Path, time_limit: float | None, local_search: bool = True) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     fmt, inst = read_any(path)
     n = inst.demand.size
@@ -77,7 +74,7 @@ def solve(
         inst.capacity,
         demand=inst.demand,
         time_limit=time_limit,
-        settings=CpmpSettings(bb_nodes=bb_nodes, local_search=local_search),
+        settings=CpmpSettings(local_search=local_search),
     )
     integral = fmt == "pmedcap"
     line: dict[str, Any] = {
@@ -105,12 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
     ap.add_argument(
-        "--bb-nodes",
-        type=int,
-        default=0,
-        help="Lagrangian branch-and-bound nodes before HiGHS (default 0: HiGHS only)",
-    )
-    ap.add_argument(
         "--no-local-search", action="store_true", help="skip the site-swap local search"
     )
     args = ap.parse_args(argv)
@@ -118,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if path.suffix == ".csv":
             continue
         print(
-            json.dumps(solve(path, args.time_limit, args.bb_nodes, not args.no_local_search)),
+            json.dumps(solve(path, args.time_limit, not args.no_local_search)),
             flush=True,
         )
     return 0

@@ -374,6 +374,22 @@ def nonnegative_column(
     return values
 
 
+def read_capacity_table(path: str | Path) -> pd.DataFrame:
+    """A table of point capacities: columns ``id`` (unique) and ``capacity`` (persons, a number
+    >= 0), as ``id`` (text) and ``capacity`` (float)."""
+    table = read_table(path, dtype_str=("id",))
+    require_columns(table, ["id", "capacity"], path)
+    check_unique_codes(table, path, field="id")
+    capacity = nonnegative_column(
+        table,
+        path,
+        "capacity",
+        fix="write a number of persons such as 20000, or remove the row to leave the point "
+        "uncapacitated",
+    )
+    return pd.DataFrame({"id": table["id"].astype(str).str.strip(), "capacity": capacity})
+
+
 def read_candidates(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
     """Candidate sites for siting: a points table (code, name, lon, lat[, crs]) with an optional
     ``cost`` column (opening cost, a number >= 0; an empty cell counts 1)."""

@@ -11,6 +11,7 @@ Models (each in its own module) take a :class:`SitingProblem` and return a :clas
 """
 
 from ._capacitated import capacitated_pmedian
+from ._cpmpsolve import CpmpSettings
 from ._problem import SitingProblem
 from .curve import marginal_curve
 from .lscp import lscp, solve_set_cover
@@ -20,6 +21,7 @@ from .pmedian import pmedian
 from .result import SitingResult
 
 __all__ = [
+    "CpmpSettings",
     "SitingProblem",
     "SitingResult",
     "capacitated_pmedian",

@@ -35,8 +35,7 @@ whose bound shows no solution better than ``UB`` can use it is removed (with int
 better = at most ``UB - 1``).
 
 This module holds the pieces (knapsacks, relaxation, subgradient, reduction tests, primal
-heuristics); :mod:`._cpmpsolve` puts them together with the branch and bound of
-:mod:`._cpmpbb` and, last, HiGHS on the reduced MILP.
+heuristics); :mod:`._cpmpsolve` puts them together with, last, HiGHS on the reduced MILP.
 """
 
 from __future__ import annotations
@@ -126,9 +125,9 @@ def knapsacks(
     n, m = profit.shape
     big = int(cap.max(initial=0))
     dp = np.zeros((m, big + 1))
-    items = np.flatnonzero((profit > 0).any(axis=1) & (wt <= big))
-    keep = np.zeros((items.size, m, big + 1), dtype=bool) if choose else None
     positive = profit > 0
+    items = np.flatnonzero(positive.any(axis=1) & (wt <= big))
+    keep = np.zeros((items.size, m, big + 1), dtype=bool) if choose else None
     for t, i in enumerate(items):
         w = int(wt[i])
         rows = np.flatnonzero(positive[i])
@@ -259,6 +258,12 @@ def subgradient(
 
 def _slack(upper: float, integral: bool) -> float:
     return 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper))
+
+
+def improves(value: float, upper: float) -> bool:
+    """``value`` beats the incumbent value ``upper`` (by more than rounding; anything finite
+    beats ``inf``)."""
+    return not math.isfinite(upper) or value < upper - 1e-9 * max(1.0, abs(upper))
 
 
 def _closed(bound: float, upper: float, integral: bool) -> bool:
@@ -447,7 +452,7 @@ def restricted_milp(
         )
     except (InfeasibleError, SolverError):
         return inc
-    if inc is not None and sol.objective >= inc[0] - 1e-9 * max(1.0, abs(inc[0])):
+    if inc is not None and not improves(sol.objective, inc[0]):
         return inc
     log.info("capacitated p-median: restricted MILP incumbent %g", sol.objective)
     return sol.objective, pairs_out(sol.x, x, keep), np.flatnonzero(sol.x[y] > 0.5)

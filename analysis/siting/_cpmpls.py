@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ._cpmp import CpmpData, Incumbent, quick_assign
+from ._cpmp import CpmpData, Incumbent, improves, quick_assign
 
 NEIGHBOURS = 6
 """Replacement candidates tried per open site."""
@@ -34,7 +34,7 @@ def _replacements(
 
 
 def _better(got: Incumbent | None, inc: Incumbent) -> bool:
-    return got is not None and got[0] < inc[0] - 1e-9 * max(1.0, abs(inc[0]))
+    return got is not None and improves(got[0], inc[0])
 
 
 def _pass(data: CpmpData, inc: Incumbent) -> Incumbent:

@@ -4,8 +4,8 @@
 2. Root: subgradient ascent on the Lagrangian (knapsack) bound of :mod:`._cpmp`, with the
    Lagrangian heuristic (each new relaxed choice of sites assigned within capacity) and then the
    restricted MILP heuristic; the reduction tests remove pairs and close / open sites.
-3. Optionally (``bb_nodes > 0``) :func:`._cpmpbb.site_branch_and_bound` on the reduced
-   problem, then HiGHS on the reduced MILP, asked for a solution better than the incumbent.
+3. HiGHS on the reduced MILP, with Lagrangian cuts, asked for a solution better than the
+   incumbent.
 
 All effort limits count iterations and nodes (HiGHS's too), so the answer does not depend on
 the machine's load; ``time_limit`` only stops the search early, unproven.
@@ -30,6 +30,7 @@ from ._cpmp import (
     _slack,
     assign_to,
     assignment_milp,
+    improves,
     pairs_out,
     quick_assign,
     reduce,
@@ -38,7 +39,6 @@ from ._cpmp import (
     start_incumbent,
     subgradient,
 )
-from ._cpmpbb import BBLimits, site_branch_and_bound
 from ._cpmpls import swap_search
 from ._highs import INF, Milp, NoSolutionError
 
@@ -52,11 +52,6 @@ class CpmpSettings:
     root_iterations: int = 600
     heuristic_nodes: int = 50  # HiGHS nodes per Lagrangian-heuristic assignment
     restricted_nodes: int = 500  # HiGHS nodes of the restricted MILP
-    # Lagrangian branch-and-bound nodes before HiGHS; 0 (default): straight to HiGHS, which
-    # measured faster on pmedcap1 (11: 4.3 s CPU without, 15.2 s with 100 nodes first; 12:
-    # 6.1 s against 17.2 s) since the compact LP bound is within 0.3 % of the Lagrangian one
-    bb_nodes: int = 0
-    bb: BBLimits = field(default_factory=BBLimits)
     # site-swap local search (:mod:`._cpmpls`) on the start and on the root incumbent
     local_search: bool = True
     # Lagrangian cuts given to HiGHS: 0 none, 1 one aggregated row per kept multiplier vector,
@@ -67,7 +62,6 @@ class CpmpSettings:
 @dataclass
 class _Root:
     bound: float
-    lam: npt.NDArray[np.float64]
     inc: Incumbent | None
     fix: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None
     lams: list[npt.NDArray[np.float64]] = field(default_factory=list)
@@ -81,7 +75,7 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
     def on_choice(sel: npt.NDArray[np.intp], ub: float) -> float:
         sites = np.concatenate([data.existing, sel])
         got = quick_assign(data, sites)
-        if got is not None and (not np.isfinite(ub) or got[0] < ub - 1e-9 * max(1.0, abs(ub))):
+        if got is not None and improves(got[0], ub):
             state["inc"] = got
             return got[0]
         return ub
@@ -96,7 +90,7 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
     )
     inc = state["inc"]
     if _closed(lag, upper, data.integral):
-        return _Root(lag, lams[0], inc, None)
+        return _Root(lag, inc, None, lams)
     if inc is not None:  # the best sites, assigned by HiGHS rather than by the greedy
         exact = assign_to(data, inc[2], settings.heuristic_nodes, seed)
         inc = exact if exact is not None and exact[0] < inc[0] else inc
@@ -105,7 +99,7 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
         inc = _polish(data, inc, settings.heuristic_nodes, seed)
     upper = np.inf if inc is None else inc[0]
     if _closed(lag, upper, data.integral):
-        return _Root(lag, lams[0], inc, None)
+        return _Root(lag, inc, None, lams)
     lag2, keep, closed, opened = reduce(data, lams[0], upper)
     for lam in lams[1:]:
         _v, keep_t, closed_t, opened_t = reduce(data, lam, upper)
@@ -122,7 +116,7 @@ def _root(data: CpmpData, inc: Incumbent | None, settings: CpmpSettings, seed: i
         int(closed.sum()),
         int(opened.sum()),
     )
-    return _Root(max(lag, lag2), lams[0], inc, (keep, closed, opened), lams)
+    return _Root(max(lag, lag2), inc, (keep, closed, opened), lams)
 
 
 def _polish(data: CpmpData, inc: Incumbent | None, nodes: int, seed: int) -> Incumbent | None:
@@ -172,20 +166,9 @@ def solve_cpmp(
     if root.fix is None:
         assert inc is not None
         return CpmpOutcome(inc[1], inc[2], inc[0], inc[0], True, 0, root.bound)
-    keep = root.fix[0]
     red = _reduced(data, *root.fix)
-    clock = _Clock(time_limit)
-    if cfg.bb_nodes <= 0:
-        cuts = _cuts(data, root.lams, cfg.lagrangian_cuts)
-        return _prove(red, inc, clock.left(), seed, root.bound, cuts)
-    limits = replace(cfg.bb, max_nodes=cfg.bb_nodes, time_limit=clock.left())
-    out = site_branch_and_bound(red, inc, root.lam, root.bound, limits)
-    inc, kept = out.incumbent, int(keep.sum())
-    if out.proven:
-        if inc is None:
-            return CpmpOutcome(None, None, np.inf, np.inf, True, kept, root.bound)
-        return CpmpOutcome(inc[1], inc[2], inc[0], inc[0], True, kept, root.bound)
-    return _prove(red, inc, clock.left(), seed, max(out.bound, root.bound))
+    cuts = _cuts(data, root.lams, cfg.lagrangian_cuts)
+    return _prove(red, inc, _Clock(time_limit).left(), seed, root.bound, cuts)
 
 
 class _Clock:

@@ -24,12 +24,7 @@ import pandas as pd
 
 from doorstep.geo._errors import DataFileError, InputError
 from doorstep.geo.params import OBJECTIVES
-from doorstep.geo.readers import (
-    check_unique_codes,
-    nonnegative_column,
-    read_table,
-    require_columns,
-)
+from doorstep.geo.readers import read_capacity_table
 from doorstep.geo.services import service_rules
 from doorstep.geo.villages import imputed_flags, location_status
 
@@ -208,21 +203,12 @@ def site_capacities(cs: CountySiting, spec: str, add: int) -> npt.NDArray[np.flo
 
 
 def _capacity_table(path: str, site_ids: list[str]) -> npt.NDArray[np.float64]:
-    """The capacities of a ``id,capacity`` table, validated row by row (header = row 1)."""
-    table = read_table(path, dtype_str=("id",))
-    require_columns(table, ["id", "capacity"], path)
-    check_unique_codes(table, path, field="id")
+    """The capacities of a ``id,capacity`` table (:func:`geo.readers.read_capacity_table`) on
+    the sites, ``inf`` for the sites it does not list."""
+    table = read_capacity_table(path)
     pos = {str(sid): j for j, sid in enumerate(site_ids)}
     caps = np.full(len(site_ids), np.inf)
-    values = nonnegative_column(
-        table,
-        path,
-        "capacity",
-        fix="write a number of persons such as 20000, or remove the row to leave the point "
-        "uncapacitated",
-    )
-    for k, sid in enumerate(table["id"]):
-        key = str(sid).strip()
+    for k, (key, value) in enumerate(zip(table["id"], table["capacity"], strict=True)):
         if key not in pos:
             raise DataFileError(
                 path,
@@ -232,7 +218,7 @@ def _capacity_table(path: str, site_ids: list[str]) -> npt.NDArray[np.float64]:
                 fix="use a service point's id (the id column of the service points) or a "
                 "candidate village's 12-digit code, or remove the row",
             )
-        caps[pos[key]] = values[k]
+        caps[pos[key]] = value
     return caps
 
 

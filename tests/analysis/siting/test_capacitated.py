@@ -18,7 +18,6 @@ from doorstep.analysis.siting._cpmp import (
     knapsacks,
     start_incumbent,
 )
-from doorstep.analysis.siting._cpmpbb import BBLimits, site_branch_and_bound
 from doorstep.analysis.siting._cpmpls import swap_search
 from doorstep.analysis.siting._cpmpsolve import CpmpSettings, solve_cpmp
 from doorstep.analysis.siting._gapheur import greedy_assign, heuristic_assign
@@ -181,24 +180,15 @@ def _brute_cpmp(cost: np.ndarray, dem: np.ndarray, cap: float, p: int) -> float:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_site_branch_and_bound_matches_enumeration(seed: int) -> None:
-    # no incumbent and a root bound of -inf: the branch and bound alone must find and prove
-    # the optimum of a tight random instance (demand 80-95 % of the open capacity)
-    rng = np.random.default_rng(seed)
-    n, p = 8, 2
-    xy = rng.integers(0, 30, size=(n, 2))
-    cost = np.floor(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(axis=2)))
-    dem = rng.integers(1, 6, size=n).astype(float)
-    cap = float(np.ceil(dem.sum() / p / rng.uniform(0.8, 0.95)))
-    data = CpmpData(cost, dem, np.full(n, cap), np.zeros(0, np.intp), np.arange(n), p, True)
-    out = site_branch_and_bound(data, None, cost.min(axis=1), -np.inf, BBLimits())
-    expect = _brute_cpmp(cost, dem, cap, p)
-    assert out.proven and out.incumbent is not None and out.nodes >= 1
-    value, assign, sites = out.incumbent
-    assert value == expect == out.bound
-    assert cost[np.arange(n), assign].sum() == expect
-    assert np.bincount(assign, weights=dem, minlength=n).max() <= cap
-    assert set(assign.tolist()) <= set(sites.tolist()) and sites.size <= p
+def test_exact_solver_matches_enumeration(seed: int) -> None:
+    # tight random instances (demand 80-95 % of the open capacity): the proven optimum is the
+    # enumerated one, and the assignment is feasible and worth it
+    data, expect = _tight(seed)
+    out = solve_cpmp(data)
+    assert out.proven and out.assign is not None
+    assert out.value == expect == out.bound
+    assert data.cost[np.arange(8), out.assign].sum() == expect
+    assert np.bincount(out.assign, weights=data.load, minlength=8).max() <= data.caps[0]
 
 
 @pytest.mark.skipif(not PMEDCAP.is_dir(), reason=f"pmedcap files not found at {PMEDCAP}")

@@ -28,7 +28,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from doorstep.analysis.circuits.county import CountyMonth, plan_county_month, road_path_function
+from doorstep.analysis.circuits.county import (
+    DEFAULT_LAWYERS,
+    CountyMonth,
+    plan_county_month,
+    road_path_function,
+)
 from doorstep.analysis.circuits.export import routes_geojson, write_ics, write_ledger
 from doorstep.analysis.circuits.export import write_json as write_routes
 from doorstep.analysis.circuits.model import MonthCalendar
@@ -115,7 +120,7 @@ class JobOptions:
     inputs: ModelInputs = field(default_factory=ModelInputs)
     target: CoverageTarget = field(default_factory=CoverageTarget)
     add: int = 3
-    lawyers: int = 8
+    lawyers: int = DEFAULT_LAWYERS
     month: str | None = None
     roster: Path | None = None
     basemap: str | None = None
@@ -317,9 +322,9 @@ def run_job(options: JobOptions, progress: ProgressFn | None = log_progress) -> 
                 checks=checks,
                 circuits=cm,
                 figures=job_figures(model, cov.result, target, gaps, site_doc, cm),
-                files=_files(stage),
+                files=(),  # filled in below, once report.html/pdf are written
                 atlas=options.out / atlas.relative_to(stage),
-                seconds={**steps.seconds, "total": round(time.perf_counter() - t0, 1)},
+                seconds={},
                 quality=model.quality(),
                 assumptions=tuple(job_assumptions(model, target, cm)),
                 generated=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

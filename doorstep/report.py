@@ -83,6 +83,17 @@ def county_ranges(result: JobResult) -> dict[str, Any]:
     return rows[0] if rows else {}
 
 
+def township_ranges(result: JobResult) -> dict[str, dict[str, Any]]:
+    """The township rows of the target mode in ``run.json``'s uncertainty block, by town code
+    (``{}``: no ensemble)."""
+    mode = result.target.mode
+    return {
+        str(r["town_code"]): r
+        for r in (result.uncertainty or {}).get("townships", [])
+        if r["mode"] == mode
+    }
+
+
 def _coverage_section(result: JobResult) -> list[str]:
     model, t, f = result.model, result.target, result.figures
     c = f["coverage"]
@@ -155,11 +166,7 @@ def _township_section(result: JobResult) -> list[str]:
     mode = result.target.mode
     tt = result.coverage.townships
     tt = tt[tt["mode"] == mode]
-    ranges = {
-        r["town_code"]: r
-        for r in (result.uncertainty or {}).get("townships", [])
-        if r["mode"] == mode
-    }
+    ranges = township_ranges(result)
     lines = [
         f"### 各乡镇 By township ({mode})",
         "",

@@ -15,6 +15,8 @@ import geopandas as gpd
 
 from doorstep.analysis.distribution import TimeHistogram, mode_histograms
 
+from .report import county_ranges, township_ranges
+
 if TYPE_CHECKING:
     from doorstep.webmap.report_map import ReportMap
 
@@ -53,8 +55,6 @@ def _histograms(result: JobResult) -> list[TimeHistogram]:
 def _county_share(result: JobResult) -> dict[str, float | None]:
     c = result.coverage.county
     row = c[c["mode"] == result.target.mode].iloc[0]
-    from .report import county_ranges
-
     rng = county_ranges(result).get("share_meeting_target") or {}
     return {
         "value": float(row["share_meeting_target"]),
@@ -69,14 +69,10 @@ def township_bars(result: JobResult) -> list[dict[str, Any]]:
     mode = result.target.mode
     t = result.coverage.townships
     t = t[t["mode"] == mode]
-    ranges = {
-        str(r["town_code"]): r["share_meeting_target"]
-        for r in (result.uncertainty or {}).get("townships", [])
-        if r["mode"] == mode
-    }
+    ranges = township_ranges(result)
     rows = []
     for r in t.to_dict(orient="records"):
-        rng = ranges.get(str(r["town_code"])) or {}
+        rng = ranges.get(str(r["town_code"]), {}).get("share_meeting_target") or {}
         rows.append(
             {
                 "code": str(r["town_code"]),

@@ -416,7 +416,7 @@ def plan_county_month(
         if seed is not None:
             params = replace(params, seed=seed)
     plan = plan_month(lawyers, visits, cal, travel, params)
-    plan.county, plan.county_name = str(model.code), str(model.name)
+    plan.county = str(model.code)
     if cal.holiday_warning:
         plan.assumptions["holidays"] = cal.holiday_warning
     if rost is not None:

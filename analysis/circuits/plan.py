@@ -95,7 +95,6 @@ class MonthPlan:
     assumptions: dict[str, Any] = field(default_factory=dict)
     calendar: MonthCalendar | None = None  # the month planned on (holidays, make-up workdays)
     county: str = ""  # county code (e.g. "433124"), set by plan_county_month
-    county_name: str = ""
 
     @property
     def scheduled_visits(self) -> int:

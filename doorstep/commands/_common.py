@@ -18,6 +18,7 @@ from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import staged_folder
 from doorstep.geo.params import MODES
 from doorstep.jsonio import json_text, write_json
+from doorstep.webmap.basemaps import NAMES, BasemapChoice
 
 if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel, ModelInputs
@@ -214,3 +215,31 @@ def draws_from_args(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise InputError(f"--seed must be >= 0, got {args.seed}")
     return int(args.draws)
+
+
+def add_basemap_options(p: argparse.ArgumentParser) -> None:
+    """``--basemap``, ``--basemap-crs``, ``--tianditu-key`` (``doorstep map``, ``run``,
+    ``serve``); they override the app config and ``DOORSTEP_BASEMAP``… (see
+    :func:`webmap.basemaps.resolve_basemap`)."""
+    p.add_argument(
+        "--basemap",
+        metavar="NAME|URL",
+        help=f"background tiles 底图: {', '.join(NAMES)} or a URL template with {{z}}/{{x}}/{{y}} "
+        "(default offline: nothing external; amap/gaode are GCJ-02, overlays shifted for "
+        "display); else $DOORSTEP_BASEMAP",
+    )
+    p.add_argument(
+        "--basemap-crs",
+        metavar="wgs84|gcj02",
+        help="CRS of a --basemap URL template's tiles (required with a URL)",
+    )
+    p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
+
+
+def basemap_flags(args: argparse.Namespace) -> BasemapChoice:
+    """The basemap values given on the command line (``None`` where not given)."""
+    return BasemapChoice(
+        getattr(args, "basemap", None),
+        getattr(args, "basemap_crs", None),
+        getattr(args, "tianditu_key", None),
+    )

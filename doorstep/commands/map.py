@@ -7,11 +7,12 @@ import os
 import sys
 
 from doorstep.geo.params import MODES
-from doorstep.webmap.basemaps import NAMES, BasemapChoice
 
 from ._common import (
+    add_basemap_options,
     add_model_options,
     add_target_options,
+    basemap_flags,
     check_output_folder,
     model_from_args,
     target_from_args,
@@ -48,34 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_options(p)
     p.set_defaults(func=cmd_map)
-
-
-def add_basemap_options(p: argparse.ArgumentParser) -> None:
-    """``--basemap``, ``--basemap-crs``, ``--tianditu-key`` (``doorstep map``, ``run``,
-    ``serve``); they override the app config and ``DOORSTEP_BASEMAP``… (see
-    :func:`webmap.basemaps.resolve_basemap`)."""
-    p.add_argument(
-        "--basemap",
-        metavar="NAME|URL",
-        help=f"background tiles 底图: {', '.join(NAMES)} or a URL template with {{z}}/{{x}}/{{y}} "
-        "(default offline: nothing external; amap/gaode are GCJ-02, overlays shifted for "
-        "display); else $DOORSTEP_BASEMAP",
-    )
-    p.add_argument(
-        "--basemap-crs",
-        metavar="wgs84|gcj02",
-        help="CRS of a --basemap URL template's tiles (required with a URL)",
-    )
-    p.add_argument("--tianditu-key", metavar="TK", help="天地图 token for --basemap tianditu")
-
-
-def basemap_flags(args: argparse.Namespace) -> BasemapChoice:
-    """The basemap values given on the command line (``None`` where not given)."""
-    return BasemapChoice(
-        getattr(args, "basemap", None),
-        getattr(args, "basemap_crs", None),
-        getattr(args, "tianditu_key", None),
-    )
 
 
 def cmd_map(args: argparse.Namespace) -> int:

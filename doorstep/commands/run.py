@@ -14,6 +14,7 @@ from pathlib import Path
 from doorstep.geo._errors import InputError
 
 from ._common import (
+    add_basemap_options,
     add_ensemble_options,
     add_model_options,
     add_serve_options,
@@ -23,7 +24,6 @@ from ._common import (
     model_inputs_from_args,
     target_from_args,
 )
-from .map import add_basemap_options
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _lawyers(args: argparse.Namespace) -> int:
-    """``--lawyers`` (default 8); refused beside ``--roster``, whose advisers are the lawyers."""
+    """``--lawyers`` (default ``DEFAULT_LAWYERS``, 8); refused beside ``--roster``, whose advisers are the lawyers."""
     if args.lawyers is not None and args.roster:
         raise InputError(
             "give either --lawyers N or --roster FILE, not both: the roster names the advisers"
         )
-    return 8 if args.lawyers is None else int(args.lawyers)
+    from doorstep.analysis.circuits.county import DEFAULT_LAWYERS
+
+    return DEFAULT_LAWYERS if args.lawyers is None else int(args.lawyers)

@@ -14,8 +14,13 @@ from typing import Any
 
 from doorstep.geo._errors import InputError
 
-from ._common import add_serve_options, check_port_free, port_error
-from .map import add_basemap_options, basemap_flags
+from ._common import (
+    add_basemap_options,
+    add_serve_options,
+    basemap_flags,
+    check_port_free,
+    port_error,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

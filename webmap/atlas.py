@@ -21,6 +21,7 @@ import numpy as np
 from branca.element import Element
 
 from doorstep.geo.atomic import write_text
+from doorstep.geo.network import road_km
 
 from .assets import copy_vendor, inline_vendor, offline_map
 from .atlas_base import add_names, add_roads, roads_key_html, service_icon
@@ -407,7 +408,7 @@ def atlas_map(
             bm.url, attr=bm.attribution, name=bm.label, subdomains=bm.subdomains
         ).add_to(m)
     else:
-        roads = add_roads(m, model)
+        add_roads(m, model)
     _add_outlines(m, model, bm)
     add_names(m, model, bm)
     present = {"county", "townships", "villages", "population", "service_points", "traveltime"}
@@ -422,7 +423,7 @@ def atlas_map(
             "Doorstep legal services atlas</div>"
         )
     )
-    extra = "" if bm.url else roads_key_html(roads)
+    extra = "" if bm.url else roads_key_html(road_km(model.graph))
     root.html.add_child(Element(_legend_html(model, layers, present, extra)))  # type: ignore[attr-defined]
     evidence = _evidence_html(sensitivity_svg, validation)
     if evidence:

@@ -61,18 +61,18 @@ def add_roads(m: folium.Map, model: CountyModel) -> gpd.GeoDataFrame:
     return roads
 
 
-def roads_key_html(roads: gpd.GeoDataFrame) -> str:
-    """Legend rows: a solid line for real roads and a dashed one for modelled, with km."""
+def roads_key_html(km: dict[str, float]) -> str:
+    """Legend rows: a solid line for real roads and a dashed one for modelled, with their km
+    (:func:`geo.network.road_km`)."""
     rows = []
     for status in ("real", "modelled"):
-        sub = roads[roads["status"] == status]
-        if sub.empty:
+        if not km.get(status):
             continue
         dash = ' stroke-dasharray="5 4"' if status == "modelled" else ""
         rows.append(
             f'<div data-road="{status}"><svg width="28" height="8" aria-hidden="true">'
             f'<line x1="0" y1="4" x2="28" y2="4" stroke="#8c8c8c" stroke-width="3"{dash}/></svg> '
-            f"{html.escape(ROAD_LABELS[status])} · {sub['km'].sum():,.0f} km</div>"
+            f"{html.escape(ROAD_LABELS[status])} · {km[status]:,.0f} km</div>"
         )
     return (
         '<div class="ds-sub">道路 Roads</div><div class="ds-road-key">' + "".join(rows) + "</div>"

@@ -211,14 +211,15 @@ def road_lines(model: CountyModel, tolerance_m: float = ROAD_SIMPLIFY_M) -> gpd.
     then EPSG:4326; ordered so that real and major roads are drawn on top."""
     import shapely
 
-    from doorstep.geo.network import edge_geometry
+    from doorstep.geo.network import MODELLED, REAL, edge_geometry
 
     G = model.graph
+    unmarked = MODELLED if G.graph.get("modelled") else REAL  # as geo.network.road_km
     groups: dict[tuple[str, str], list[Any]] = {}
     km: dict[tuple[str, str], float] = {}
     for u, v, d in G.edges(data=True):
         geom = edge_geometry(G, u, v, d)
-        key = (str(d.get("road_class", "village")), str(d.get("status", "modelled")))
+        key = (str(d.get("road_class", "village")), str(d.get("status", unmarked)))
         groups.setdefault(key, []).append(geom.simplify(tolerance_m, preserve_topology=False))
         km[key] = km.get(key, 0.0) + float(d.get("length_m", geom.length)) / 1000.0
     keys = sorted(groups, key=_road_order)

@@ -16,7 +16,7 @@ import numpy as np
 from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
-from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR
+from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, minute_colour
 from .printing import CJK_FONT_STACK
 from .svgmap import Frame, Layer, geometries, svg_map
 
@@ -26,10 +26,10 @@ REAL_ROAD = "#8c510a"
 MODELLED_ROAD = "#bf9f6f"
 LABEL_STYLE = (
     f"<style>text {{ font-family: {CJK_FONT_STACK}; }} "
-    ".township-names text { stroke: none; font-weight: bold; }</style>"
+    ".township-names text { font-weight: bold; }</style>"
 )
-"""The map's text in the report's font; no halo on the names (WeasyPrint ignores
-``paint-order``, so the white halo would cover the letters)."""
+"""The map's text in the report's font (the names' white halo is :mod:`.svgmap`'s copy
+underneath)."""
 SIMPLIFY_DEG = 0.0003  # ≈ 30 m: under a pixel on an A4 county map
 
 
@@ -52,19 +52,12 @@ class ReportMap:
 
 def _band_layers(villages: gpd.GeoDataFrame) -> list[Layer]:
     """One point layer per minutes band (legend = the band), unreachable villages last."""
-    minutes = villages["minutes"].to_numpy(dtype=float)
+    colours = np.array([minute_colour(m) for m in villages["minutes"].to_numpy(dtype=float)])
     geoms = geometries(villages)
-    bands, lower = [], -np.inf
-    for upper, colour, label in MINUTE_CLASSES:
-        bands.append(
-            (
-                np.isfinite(minutes) & (minutes > lower) & (minutes <= upper),
-                colour,
-                f"村 village {label}",
-            )
-        )
-        lower = upper
-    bands.append((~np.isfinite(minutes), UNREACHABLE_COLOUR, "无法到达 unreachable"))
+    bands = [
+        (colours == colour, colour, f"村 village {label}") for _, colour, label in MINUTE_CLASSES
+    ]
+    bands.append((colours == UNREACHABLE_COLOUR, UNREACHABLE_COLOUR, "无法到达 unreachable"))
     return [
         Layer(
             [g for g, s in zip(geoms, sel, strict=True) if s],

@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 
 from doorstep.webmap.basemaps import TileSource
 from doorstep.webmap.layers import DISPLAY_LAYERS, geojson_text
@@ -70,11 +70,6 @@ def layer(name: str) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(doc.gzipped, mimetype=MIMETYPE, headers=headers)
     return Response(doc.body, mimetype=MIMETYPE, headers=headers)
-
-
-def basemap(app: Flask | None = None) -> TileSource:
-    """The app's resolved basemap setting."""
-    return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
 def page_csp(source: TileSource) -> str:

@@ -306,6 +306,8 @@ def record_json(entry: Any) -> dict[str, Any] | None:
 
 def mark_visit(month: str, entry: Any, lawyer: str, day: str, village: str, who: str) -> None:
     """Store a tick with its record (``entry``), or remove it (``entry`` None)."""
+    from doorstep.analysis.circuits.ledger import record_text
+
     from .db import get_db
 
     db = get_db()
@@ -316,7 +318,7 @@ def mark_visit(month: str, entry: Any, lawyer: str, day: str, village: str, who:
                 "DELETE FROM visit_done WHERE month=? AND lawyer=? AND day=? AND village=?", key
             )
             return
-        rec = record_json(entry) or {}
+        rec: dict[str, Any] = record_text(entry)
         cols = {_VISIT_COLS.get(k, k): v for k, v in rec.items()}
         cols["services"] = "、".join(rec["services"])
         cols["follow_up"] = None if rec["follow_up"] is None else int(rec["follow_up"])

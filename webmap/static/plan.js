@@ -40,7 +40,7 @@
     const layers = Object.entries(q.layers || {}).filter(([, l]) => l.modelled);
     const items = layers.map(([name, l]) => `<li><b>${esc(name)}</b>: 模型推算 modelled — ${esc(l.source)}${l.notes ? ` (${esc(l.notes)})` : ""}</li>`).join("");
     const vq = q.village_location_quality || {};
-    const imputed = Object.entries(vq).filter(([k]) => k !== "exact" && k !== "geocoded").reduce((a, [, n]) => a + n, 0);
+    const imputed = vq.imputed || 0;  // geo.villages: surveyed / geocoded / geocoded_suspect / imputed
     const names = layers.map(([name]) => esc(name)).join(", ");
     document.getElementById("modelled-notice-body").innerHTML =
       (layers.length ? `<p><b>${layers.length}</b> 个图层为模型推算，不是实测 layers are modelled, not measured: <b>${names}</b>.` : `<p>所有图层均为实测数据 Every layer is from a real source.`) +

@@ -9,7 +9,7 @@
   const fc = {type: "FeatureCollection", features: data.points.map(p => {
     bounds.extend([p.lat, p.lon]);
     return {type: "Feature", geometry: {type: "Point", coordinates: [p.lon, p.lat]},
-      properties: {...p, services: ""}};
+      properties: p};
   })};
   servicePoints(map, fc, p => `<b>${esc(p.name)}</b><br>${p.for.map(esc).join("<br>")}` +
     `<br>${esc(p.opening_hours || "")}${p.phone ? `<br>☎ <a href="tel:${esc(p.phone)}">${esc(p.phone)}</a>` : ""}`);

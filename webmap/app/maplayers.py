@@ -25,13 +25,13 @@ from doorstep.webmap.basemaps import TileSource
 from doorstep.webmap.layers import DISPLAY_LAYERS, geojson_text
 
 from .errors import ApiError
-from .security import CSP
+from .security import BASEMAP_EXTENSION
 from .state import get_state
 
 bp = Blueprint("maplayers", __name__, url_prefix="/api/maplayers")
 MAX_AGE_S = 3600
 MIMETYPE = "application/geo+json"
-EXTENSION = "doorstep_basemap"
+EXTENSION = BASEMAP_EXTENSION
 
 
 @dataclass(frozen=True)
@@ -72,28 +72,12 @@ def layer(name: str) -> Response:
     return Response(doc.body, mimetype=MIMETYPE, headers=headers)
 
 
-def page_csp(source: TileSource) -> str:
-    """The site's CSP with the tile host (if any) allowed as an image source."""
-    origin = source.origin()
-    if origin is None or origin in CSP:
-        return CSP
-    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}", 1)
-
-
 def register(app: Flask, source: TileSource) -> None:
-    """Store ``source``, serve the layers, pass the page config, widen the CSP for tiles.
-
-    Call after :func:`.security.register`: this hook then runs first and its CSP stands.
-    """
+    """Store ``source`` (the security headers read it for the CSP's tile host), serve the
+    layers and pass the page config."""
     app.extensions[EXTENSION] = source
     app.register_blueprint(bp)
-    csp = page_csp(source)
 
     @app.context_processor
     def _config() -> dict[str, Any]:
         return {"ds_config": {"basemap": source.page_config()}}
-
-    @app.after_request
-    def _csp(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", csp)
-        return resp

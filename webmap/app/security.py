@@ -22,16 +22,25 @@ from werkzeug.security import safe_join
 
 from .errors import ApiError
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https://*.tile.openstreetmap.org https://*.tianditu.gov.cn; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
+BASEMAP_EXTENSION = "doorstep_basemap"
+"""``app.extensions`` key of the app's resolved basemap (:class:`webmap.basemaps.TileSource`)."""
+
+
+def content_security_policy(tile_origin: str | None = None) -> str:
+    """The site's CSP: everything from the site itself, images also from the basemap's tile
+    host (``None``: offline, no external host at all)."""
+    img = "img-src 'self' data:" + (f" {tile_origin}" if tile_origin else "")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"{img}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    )
+
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": CSP,
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
 }
 
@@ -49,6 +58,10 @@ def register(app: Flask) -> None:
 def response_headers(app: Flask, mimetype: str | None) -> dict[str, str]:
     """The headers every response carries (unless a view set its own), by content type."""
     out = dict(HEADERS)
+    source = app.extensions.get(BASEMAP_EXTENSION)
+    out["Content-Security-Policy"] = content_security_policy(
+        None if source is None else source.origin()
+    )
     if mimetype == "application/json":
         out["Cache-Control"] = "no-store"
     if app.config.get("HTTPS"):

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel
 
 HOTLINE = "12348"
-_WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -89,11 +88,6 @@ class PrintablePlan:
             f"{self.county} {self.plan.month} · 生成 generated {self.generated:%Y-%m-%d %H:%M} UTC"
             " · 时间与里程为模型估算 times and km are modelled"
         )
-
-
-def weekday_zh(day: dt.date) -> str:
-    """``周二`` for a Tuesday."""
-    return f"周{_WEEKDAYS[day.weekday()]}"
 
 
 def document(title: str, css: str, body: str, *, orientation: str, footer: str) -> str:

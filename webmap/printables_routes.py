@@ -14,10 +14,10 @@ from html import escape
 from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 
-from doorstep.analysis.circuits.model import hhmm
+from doorstep.analysis.circuits.model import hhmm, weekday_zh
 from doorstep.analysis.circuits.plan import DayRoute
 
-from .printables_data import HOTLINE, PrintablePlan, document, weekday_zh
+from .printables_data import HOTLINE, PrintablePlan, document
 from .svgmap import Frame, Layer, svg_map
 
 MAP_W, MAP_H = 640, 400

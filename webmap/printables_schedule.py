@@ -13,7 +13,9 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from .printables_data import HOTLINE, PrintablePlan, document, weekday_zh
+from doorstep.analysis.circuits.model import weekday_zh
+
+from .printables_data import HOTLINE, PrintablePlan, document
 
 PAGE_W_PT, PAGE_H_PT = 842.0, 595.0  # A4 landscape
 MARGINS_W_PT, MARGINS_H_PT = 68.0, 74.0  # page_css: 12 mm left/right, 12 mm top + 14 mm bottom

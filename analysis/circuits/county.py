@@ -23,6 +23,7 @@ from doorstep.geo.services import service_rules
 
 from .ledger import carry_over, check_filled, read_ledger
 from .model import (
+    WEEKDAYS_ZH,
     Lawyer,
     MonthCalendar,
     PlanParams,
@@ -87,8 +88,8 @@ def spread_bases(travel: TravelMatrix, base_keys: list[str], n: int) -> list[str
 
 
 _WEEKDAY_NAMES = {
-    **{f"周{c}": i for i, c in enumerate("一二三四五六日")},
-    **{f"星期{c}": i for i, c in enumerate("一二三四五六日")},
+    **{f"周{c}": i for i, c in enumerate(WEEKDAYS_ZH)},
+    **{f"星期{c}": i for i, c in enumerate(WEEKDAYS_ZH)},
     "周天": 6,
     "星期天": 6,
     **{n: i for i, n in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},

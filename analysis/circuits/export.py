@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from doorstep.geo._errors import InputError
 from doorstep.geo.atomic import write_bytes
 
-from .model import Lawyer, hhmm
+from .model import Lawyer, hhmm, weekday_zh
 from .plan import DayRoute, MonthPlan
 
 LEDGER_COLUMNS = [
@@ -58,7 +58,6 @@ LEDGER_RECORD_COLUMNS = [
 ]
 """What was done at a visit (after :data:`LEDGER_COLUMNS`; optional when reading back)."""
 
-_WEEKDAYS = "一二三四五六日"
 TZ = "Asia/Shanghai"
 
 
@@ -189,7 +188,7 @@ def _lawyer_sheet(
             ws.append(
                 [
                     r.date,
-                    f"周{_WEEKDAYS[r.date.weekday()]}",
+                    weekday_zh(r.date),
                     i,
                     s.village_id,
                     s.village,

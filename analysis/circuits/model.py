@@ -43,6 +43,15 @@ def hhmm(minutes: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+WEEKDAYS_ZH = "一二三四五六日"
+"""Monday..Sunday as in ``周一``..``周日``."""
+
+
+def weekday_zh(day: dt.date | int) -> str:
+    """``周二`` for a Tuesday (a date, or its ``weekday()`` number)."""
+    return f"周{WEEKDAYS_ZH[day if isinstance(day, int) else day.weekday()]}"
+
+
 CIRCUITS_PARAMS = "circuits.toml"
 """File (under ``data/params``) holding the defaults of :class:`Lawyer` (``[lawyer]``),
 :class:`VillageVisit` (``[visit]``) and :class:`PlanParams` (``[planner]``)."""

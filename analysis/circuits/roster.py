@@ -28,7 +28,7 @@ import pandas as pd
 
 from doorstep.geo._errors import DataFileError, InputError
 
-from .model import Lawyer, TravelMatrix, circuits_default
+from .model import Lawyer, TravelMatrix, circuits_default, weekday_zh
 
 if TYPE_CHECKING:
     from doorstep.geo.model import CountyModel
@@ -428,9 +428,7 @@ def roster_rows(roster: Roster, travel: TravelMatrix) -> list[dict[str, str]]:
             "firm": a.firm,
             "base": a.base.removeprefix("base:"),
             "villages": "、".join(v + (f"*{per[v]}" if v in per else "") for v in a.villages),
-            "weekdays": ""
-            if a.weekdays is None
-            else ",".join(f"周{'一二三四五六日'[d]}" for d in a.weekdays),
+            "weekdays": "" if a.weekdays is None else ",".join(weekday_zh(d) for d in a.weekdays),
             "leave": ",".join(d.isoformat() for d in a.leave),
             "visits": "",
         }

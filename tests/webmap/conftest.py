@@ -92,11 +92,18 @@ def app_server(tmp: Path, **config: Any) -> Iterator[str]:
 
     tmp.mkdir(parents=True, exist_ok=True)
     app = make_app(tmp, **config)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(srv: Any) -> Iterator[int]:
+    """Run ``srv`` (anything with ``serve_forever``/``shutdown``/``server_port``) on a thread;
+    yields its port, stops it on exit."""
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        yield f"http://127.0.0.1:{srv.server_port}"
+        yield int(srv.server_port)
     finally:
         srv.shutdown()
         t.join(5)

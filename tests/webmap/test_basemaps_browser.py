@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.webmap.conftest import app_server
+from tests.webmap.conftest import app_server, serving
 
 from .test_a11y import _violations
 from .test_browser import PLANNER, Page, browser, login, pytestmark, shots  # noqa: F401
@@ -72,14 +71,8 @@ def tile_server(marker: tuple[float, float]) -> Iterator[str]:
         def log_message(self, *_a: Any) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}/{{z}}/{{x}}/{{y}}.png"
-    finally:
-        srv.shutdown()
-        t.join(5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Tiles)) as port:
+        yield f"http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"
 
 
 def seat(model: Any) -> tuple[float, float]:

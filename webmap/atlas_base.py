@@ -3,8 +3,8 @@ roads by class (real solid, modelled dashed), township names, village names from
 :data:`LABEL_ZOOM`, and service points as inline CSS icons by tier (no image requests).
 
 Styles come from :mod:`webmap.layers` (:data:`~webmap.layers.ROAD_STYLE`,
-:data:`~webmap.layers.TIER_STYLE`, :data:`~webmap.layers.TIER_GLYPH`) so the atlas and the web
-app draw the same map.
+:data:`~webmap.layers.TIER_STYLE`, :data:`~webmap.layers.TIER_GLYPH`) and the CSS rules from
+``static/map.css`` (:func:`map_css`), the same the web app uses, so both draw the same map.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import geopandas as gpd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from .assets import STATIC_DIR
 from .basemaps import TileSource
 from .layers import ROAD_LABELS, TIER_GLYPH, TIER_STYLE, road_lines, township_labels
 
@@ -26,20 +27,16 @@ if TYPE_CHECKING:
 LABEL_ZOOM = 12
 """Village names are shown from this zoom on (the web app uses the same, ``common.js``)."""
 
-CSS = """<style>
-.ds-town-label span {display:inline-block; transform:translate(-50%,-50%); white-space:nowrap;
-  font:700 13px/1.2 sans-serif; color:#333; text-shadow:0 0 3px #fff,0 0 3px #fff}
-.ds-village-label {display:none; white-space:nowrap; font:12px/1.3 sans-serif; color:#222;
-  position:absolute; left:7px; top:-8px; text-shadow:0 0 3px #fff,0 0 2px #fff}
-.ds-names .ds-village-label {display:block}
-.ds-sp span {display:inline-flex; align-items:center; justify-content:center;
-  transform:translate(-50%,-50%); width:22px; height:22px; border-radius:4px; border:2px solid #fff;
-  color:#fff; font:700 12px/1 sans-serif; box-shadow:0 1px 3px rgba(0,0,0,.5)}
-.ds-sp-county_centre span {width:28px; height:28px; font-size:15px; border-radius:50%}
-.ds-sp-village_room span {width:16px; height:16px; font-size:10px; border-width:1px; border-radius:50%}
-.ds-road-key svg {vertical-align:middle}
-.leaflet-container.ds-offline {background:#f3f1ea}
-</style>"""
+MAP_CSS = STATIC_DIR / "map.css"
+"""The map's style sheet, shared with the web app (which links it): the atlas writes it into its
+page so the standalone file needs no server and no second copy of the rules."""
+
+
+def map_css() -> str:
+    """A ``<style>`` element holding :data:`MAP_CSS` (kept verbatim: a Jinja ``raw`` block,
+    since folium renders the element as a template)."""
+    css = MAP_CSS.read_text(encoding="utf-8")
+    return "{% raw %}<style>\n" + css + "</style>{% endraw %}"
 
 
 def add_roads(m: folium.Map, model: CountyModel) -> gpd.GeoDataFrame:
@@ -107,7 +104,21 @@ def add_names(m: folium.Map, model: CountyModel, bm: TileSource) -> None:
         ).add_to(names)
     names.add_to(m)
     m.add_child(_NamesByZoom(bm.offline))
-    m.get_root().header.add_child(Element(CSS))  # type: ignore[attr-defined]
+    m.add_child(_MapCss())
+
+
+class _MapCss(MacroElement):  # type: ignore[misc]
+    """Writes :func:`map_css` into the page's head when its map is rendered: after the map's
+    Leaflet style sheet (which the map adds at render time), as the web app links them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapCss"
+
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]
+        root = self.get_root()
+        root.header.add_child(Element(map_css()), name="ds_map_css")  # type: ignore[attr-defined]
+        super().render(**kwargs)
 
 
 class _NamesByZoom(MacroElement):  # type: ignore[misc]

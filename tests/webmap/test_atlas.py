@@ -139,3 +139,21 @@ def test_doorstep_map_cli(tmp_path: Path) -> None:
     )
     assert main(["-q", "map", "--out", str(tmp_path / "t"), "--basemap", "tianditu"]) == 2
     assert not (tmp_path / "t" / "index.html").exists()
+
+
+@needs_shared
+def test_atlas_writes_the_shared_map_css_once(atlas_dir: Path) -> None:
+    """The standalone page carries ``static/map.css`` (the web app's marker rules, the icon
+    fix included) written into it, once, after Leaflet's style sheet; its key shows the
+    village room in TIER_STYLE's colour."""
+    from doorstep.webmap.atlas_base import MAP_CSS
+    from doorstep.webmap.layers import TIER_STYLE
+
+    page = (atlas_dir / "index.html").read_text(encoding="utf-8")
+    css = MAP_CSS.read_text(encoding="utf-8")
+    assert page.count(css) == 1
+    assert page.count(".ds-sp span {") == 1
+    assert page.index("leaflet/leaflet.css") < page.index(css)
+    assert "map.css" not in page.replace(css, "")  # written in, not linked
+    room = TIER_STYLE["village_room"][0]
+    assert re.search(rf'class="ds-sw ds-round ds-glyph" style="background:{room}">室', page)

@@ -1,5 +1,6 @@
 /* Doorstep shared helpers: base map (basemap setting, offline county layers), API calls with
-   CSRF, escaping, the GCJ-02 display shift. */
+   CSRF, escaping, the GCJ-02 display shift. The basemap and the service point styles come from
+   the page's ds-config JSON (written by Python: webmap.app.maplayers, webmap.layers.tier_config). */
 "use strict";
 window.DS = (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -22,14 +23,9 @@ window.DS = (function () {
     }
     return data;
   }
-  const TIER = {
-    county_centre: ["#08306b", "县公共法律服务中心 County centre", "县"],
-    correction_centre: ["#6a51a3", "社区矫正中心 Correction centre", "矫"],
-    township_station: ["#2171b5", "乡镇工作站 Township station", "站"],
-    village_room: ["#4a90b8", "村法律服务室 Village room", "室"],
-    lawyer_mediation_room: ["#238b45", "律师个人调解室 Lawyer's mediation room", "调"],
-    village_mediation_room: ["#74c476", "村(社区)个人调解室 Village mediation room", "调"],
-  };
+  const CONFIG = JSON.parse((document.getElementById("ds-config") || {textContent: "{}"}).textContent || "{}");
+  // {tier: {colour, label, glyph}}: webmap.layers.TIER_STYLE / TIER_GLYPH (no copy here)
+  const TIER = CONFIG.tiers || {};
   function minuteColour(m) {
     if (m == null) return "#777";
     if (m <= 15) return "#1a9850"; if (m <= 30) return "#91cf60";
@@ -81,7 +77,6 @@ window.DS = (function () {
     return L.extend({}, L.CRS.EPSG3857, {code: "EPSG:3857+GCJ02", projection: projection});
   }
 
-  const CONFIG = JSON.parse((document.getElementById("ds-config") || {textContent: "{}"}).textContent || "{}");
   const BASEMAP = CONFIG.basemap || {name: "offline", url: null, crs: "wgs84"};
   const maps = {}, tiles = {};  // by map element id (tests and pages reach them here)
   const LABEL_ZOOM = 12;  // village names from this zoom on
@@ -136,10 +131,10 @@ window.DS = (function () {
   function servicePoints(map, fc, popup) {
     const markers = [];
     L.geoJSON(fc, {pointToLayer: (f, ll) => {
-      const p = f.properties, t = TIER[p.tier] || ["#888", p.tier, "?"];
+      const p = f.properties, t = TIER[p.tier] || {colour: "#888", label: p.tier, glyph: "?"};
       const m = L.marker(ll, {title: p.name, alt: p.name, riseOnHover: true, zIndexOffset: p.tier === "village_room" ? 0 : 500,
         icon: L.divIcon({className: `ds-sp ds-sp-${p.tier}`, iconSize: null,
-          html: `<span style="background:${t[0]}" data-tier="${esc(p.tier)}" data-services="${esc(p.services)}">${t[2]}</span>`})});
+          html: `<span style="background:${esc(t.colour)}" data-tier="${esc(p.tier)}" data-services="${esc(p.services)}">${esc(t.glyph)}</span>`})});
       markers.push([m, String(p.services || "").split(";")]);
       return m;
     }, onEachFeature: (f, l) => l.bindPopup(popup(f.properties))}).addTo(map);

@@ -138,10 +138,11 @@ def chart_sources(result: JobResult) -> dict[str, str]:
 
 
 def report_map(result: JobResult) -> ReportMap:
-    """The map layers: county, townships, road edges (real/modelled), villages with minutes
-    and the underserved flag of :mod:`analysis.gaps`, the points counting for coverage."""
+    """The map layers: county, townships, the roads with their real/modelled status as the web
+    app and the atlas draw them (:func:`webmap.layers.road_lines`), villages with minutes and
+    the underserved flag of :mod:`analysis.gaps`, the points counting for coverage."""
     from doorstep.analysis.coverage import coverage_points
-    from doorstep.geo.export import graph_to_gdfs
+    from doorstep.webmap.layers import road_lines
     from doorstep.webmap.report_map import ReportMap
 
     model, mode = result.model, result.target.mode
@@ -150,11 +151,10 @@ def report_map(result: JobResult) -> ReportMap:
     v = model.villages[["code", "name", "geometry"]].copy()
     v["minutes"] = minutes.reindex(v["code"]).to_numpy(dtype=float)
     v["underserved"] = v["code"].isin(set(result.gaps.villages["code"]))
-    _, roads = graph_to_gdfs(model)
     return ReportMap(
         county=model.county,
         townships=model.townships,
-        roads=roads,
+        roads=road_lines(model),
         villages=gpd.GeoDataFrame(v, geometry="geometry", crs=model.villages.crs),
         points=gpd.GeoDataFrame(coverage_points(model)),
         mode=mode,

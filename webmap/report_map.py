@@ -37,9 +37,11 @@ SIMPLIFY_DEG = 0.0003  # ≈ 30 m: under a pixel on an A4 county map
 class ReportMap:
     """The layers of the report map (any CRS; drawn in WGS84).
 
-    ``townships`` has ``name``; ``roads`` has ``status`` (``real``/``modelled``); ``villages``
-    has ``minutes`` (to the nearest staffed point by ``mode``) and ``underserved`` (bool, beyond
-    the village's own target); ``points`` has ``tier`` (the points counting for coverage).
+    ``townships`` has ``name``; ``roads`` has ``status`` (``real``/``modelled``), as
+    :func:`webmap.layers.road_lines` gives it to the web app and the atlas, so that every map
+    draws the same roads with the same status; ``villages`` has ``minutes`` (to the nearest
+    staffed point by ``mode``) and ``underserved`` (bool, beyond the village's own target);
+    ``points`` has ``tier`` (the points counting for coverage).
     """
 
     county: gpd.GeoDataFrame

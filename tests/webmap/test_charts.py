@@ -4,6 +4,7 @@ the marks where the numbers put them."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,21 @@ def test_tornado_has_one_bar_per_row_spanning_low_to_high() -> None:
     text = "".join(root.itertext())
     assert "Δ 20.0 pp" in text and "Δ 8.0 pp" in text and "模拟 Modelled" in text
     assert "County share meeting the target (%, car)" in text
+
+
+def test_tornado_titles_and_percent_ticks() -> None:
+    root = ET.fromstring(tornado_svg(ROWS, mode="car <&>"))
+    assert root.get("aria-labelledby") == "tornado-title"
+    title = root.find(SVG + "title")  # the document's own (the bars' are inside their <rect>)
+    assert title is not None and title.get("id") == "tornado-title"
+    assert title.text == "敏感性（单因素）Sensitivity, one at a time"  # shorter than the heading
+    heading = [t.text for t in root.iter(SVG + "text") if t.get("font-weight") == "bold"]
+    assert heading == ["敏感性：县域达标人口比例 County share meeting the target (%, car <&>)"]
+    ticks = [t for t in root.iter(SVG + "text") if t.get("class") == "tick"]
+    # shares 0.7 … 0.9 padded by 5 % of the span: ticks every 5 pp from 70 % to 90 %
+    assert [t.text for t in ticks] == ["70%", "75%", "80%", "85%", "90%"]
+    grid = [ln for ln in root.iter(SVG + "line") if ln.get("class") is None]
+    assert [ln.get("x1") for ln in grid] == [t.get("x") for t in ticks]
 
 
 def test_tornado_without_rows_is_still_a_document() -> None:
@@ -108,7 +124,7 @@ def test_histogram_bins_heights_and_axes() -> None:
     """One rect per bin and panel; heights in proportion to persons; minutes on the x axis."""
     from doorstep.webmap.charts import histogram_svg
 
-    hists = [
+    hists: list[dict[str, Any]] = [
         {"mode": "car", "edges_minutes": [0, 5, 10, 15], "population": [100, 50, 0]},
         {"mode": "walk", "edges_minutes": [0, 30, 60], "population": [10, 30], "unreachable": 7},
     ]
@@ -131,7 +147,7 @@ def test_histogram_bins_heights_and_axes() -> None:
 def test_marginal_curve_points_in_order_with_gains() -> None:
     from doorstep.webmap.charts import marginal_curve_svg
 
-    pts = [
+    pts: list[dict[str, Any]] = [
         {"k": 0, "share": 0.8, "gain": None},
         {"k": 1, "share": 0.9, "gain": 1000},
         {"k": 2, "share": 0.95, "gain": 500},

@@ -44,20 +44,46 @@ def nice_max(v: float) -> float:
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= v - 1e-12)
 
 
-def open_svg(width: int, height: int, chart_id: str, title: str, subtitle: str = "") -> list[str]:
-    """The start of a standalone chart: ``<svg>`` with an accessible title, white background,
-    the title line and an optional grey subtitle line."""
+def open_svg(
+    width: int,
+    height: int,
+    chart_id: str,
+    title: str,
+    subtitle: str = "",
+    *,
+    accessible_title: str = "",
+) -> list[str]:
+    """The start of a standalone chart: ``<svg>`` with an accessible title (``title`` unless
+    ``accessible_title`` is given), white background, the title line and an optional grey
+    subtitle line."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {escape(chart_id)}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="{FONT}" font-size="12" role="img" aria-labelledby="{escape(chart_id)}-title">',
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+        f'<title id="{escape(chart_id)}-title">{escape(accessible_title or title)}</title>',
         '<rect width="100%" height="100%" fill="#fff"/>',
         f'<text x="10" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
     if subtitle:
         parts.append(f'<text x="10" y="36" fill="{MUTED}">{escape(subtitle)}</text>')
     return parts
+
+
+def percent(t: float) -> str:
+    """A share 0–1 as a tick label in per cent (``0.125`` → ``12.5%``)."""
+    return f"{100 * t:.4g}%"
+
+
+def grid_line(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A light grid line across the plot at a tick."""
+    return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{GRID}"/>'
+
+
+def tick_label(x: float, y: float, label: str, *, anchor: str = "middle") -> str:
+    """The value written at a tick of an axis."""
+    return (
+        f'<text class="tick" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(label)}</text>'
+    )
 
 
 def source_line(x: float, y: float, source: str) -> str:

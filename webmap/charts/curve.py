@@ -8,7 +8,17 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._svg import GRID, axis_label, close_svg, linear, open_svg, source_line, ticks
+from ._svg import (
+    axis_label,
+    close_svg,
+    grid_line,
+    linear,
+    open_svg,
+    percent,
+    source_line,
+    tick_label,
+    ticks,
+)
 
 LEFT = 80
 RIGHT = 40
@@ -42,14 +52,8 @@ def marginal_curve_svg(
     parts = open_svg(width, height, "marginal-curve", title)
     for t in ticks(lo_axis, 1.0, 5):
         y = py(t)
-        parts.append(
-            f'<line x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text class="tick" x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end">{100 * t:.4g}%</text>'
-        )
-    for k in ks:
-        parts.append(
-            f'<text class="tick" x="{px(k):.1f}" y="{base + 16}" text-anchor="middle">{k}</text>'
-        )
+        parts.append(grid_line(x0, y, x1, y) + tick_label(x0 - 6, y + 4, percent(t), anchor="end"))
+    parts += [tick_label(px(k), base + 16, str(k)) for k in ks]
     if points:
         d = " L".join(f"{px(k):.2f},{py(s):.2f}" for k, s in zip(ks, shares, strict=True))
         parts.append(

@@ -13,7 +13,17 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ._svg import FONT, ticks
+from ._svg import (
+    MUTED,
+    Scale,
+    close_svg,
+    grid_line,
+    linear,
+    open_svg,
+    percent,
+    tick_label,
+    ticks,
+)
 
 LABEL_W = 250  # px for the parameter names
 VALUE_W = 120  # px for the swing text on the right
@@ -24,21 +34,17 @@ LOWER_COLOUR = "#d95f02"  # the high end lowers the share
 RAISE_COLOUR = "#1b9e77"  # the high end raises the share
 
 
-def _scale(lo: float, hi: float, x0: float, x1: float) -> tuple[float, float, Any]:
+def _scale(lo: float, hi: float, x0: float, x1: float) -> tuple[float, float, Scale]:
     """Padded domain ``[lo, hi]`` of shares mapped to pixels ``[x0, x1]``."""
     span = hi - lo
     pad = span * 0.05 if span > 0 else 0.01
     lo, hi = max(0.0, lo - pad), min(1.0, hi + pad)
     if hi <= lo:
         lo, hi = max(0.0, lo - 0.01), min(1.0, hi + 0.01)
-
-    def px(v: float) -> float:
-        return x0 + (v - lo) / (hi - lo) * (x1 - x0)
-
-    return lo, hi, px
+    return lo, hi, linear(lo, hi, x0, x1)
 
 
-def _bar(i: int, row: Mapping[str, Any], px: Any, x0: float) -> str:
+def _bar(i: int, row: Mapping[str, Any], px: Scale, x0: float) -> str:
     """One row: label, bar from the low-end to the high-end share, swing in points."""
     a, b = float(row["share_at_low"]), float(row["share_at_high"])
     y = TOP + i * ROW_H
@@ -70,23 +76,18 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 76
     lo, hi, px = _scale(min(vals, default=0.0), max(vals, default=1.0), x0, x1)
     height = TOP + ROW_H * max(len(rows), 1) + BOTTOM
     y_end = TOP + ROW_H * len(rows)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12" role="img" '
-        'aria-labelledby="tornado-title">',
-        '<title id="tornado-title">敏感性（单因素）Sensitivity, one at a time</title>',
-        '<rect width="100%" height="100%" fill="#fff"/>',
-        f'<text x="10" y="18" font-size="14" font-weight="bold">敏感性：县域达标人口比例 '
-        f"County share meeting the target (%, {escape(mode)})</text>",
-        '<text x="10" y="36" fill="#555">模拟 Modelled: each parameter at the low / high end of '
-        "its range, others nominal; bar = low-end to high-end share</text>",
-    ]
+    parts = open_svg(
+        width,
+        height,
+        "tornado",
+        f"敏感性：县域达标人口比例 County share meeting the target (%, {mode})",
+        "模拟 Modelled: each parameter at the low / high end of its range, others nominal; "
+        "bar = low-end to high-end share",
+        accessible_title="敏感性（单因素）Sensitivity, one at a time",
+    )
     for t in ticks(lo, hi):
         x = px(t)
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{y_end}" stroke="#ddd"/>'
-            f'<text x="{x:.1f}" y="{y_end + 16}" text-anchor="middle">{100 * t:.4g}%</text>'
-        )
+        parts.append(grid_line(x, TOP - 4, x, y_end) + tick_label(x, y_end + 16, percent(t)))
     parts += [_bar(i, r, px, x0) for i, r in enumerate(rows)]
     if math.isfinite(nominal):
         xn = px(nominal)
@@ -96,10 +97,9 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], *, mode: str, width: int = 76
             f'text-anchor="middle">名义 nominal {nominal:.1%}</text>'
         )
     parts.append(
-        f'<text x="{x0}" y="{y_end + 32}" fill="#555">'
+        f'<text x="{x0}" y="{y_end + 32}" fill="{MUTED}">'
         f'<tspan fill="{RAISE_COLOUR}">■</tspan> high end raises the share  '
         f'<tspan fill="{LOWER_COLOUR}">■</tspan> high end lowers it · '
         "Δ = swing in percentage points (pp)</text>"
     )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    return close_svg(parts)

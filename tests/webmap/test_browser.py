@@ -221,6 +221,29 @@ def test_resident_call_button_and_large_text_that_sticks(
     p.close()
 
 
+VILLAGE_FILLS = """id => { const out = {};
+  window.DS.maps[id].eachLayer(l => { if (l instanceof L.CircleMarker && l.feature) out[l.feature.properties.code] = l.options.fillColor; });
+  return out; }"""
+SITE_FILLS = """id => { const out = [];
+  window.DS.maps[id].eachLayer(l => { if (l instanceof L.CircleMarker && !l.feature) out.push([l.options.fillColor, l.options.radius]); });
+  return out; }"""
+
+
+def village_fills(pg: Any, map_id: str) -> dict[str, str]:
+    """Each village marker's fill colour on a planner map, by village code."""
+    fills: dict[str, str] = pg.evaluate(VILLAGE_FILLS, map_id)
+    return fills
+
+
+def coverage_fills(fills: dict[str, str], result: dict[str, Any]) -> dict[str, str]:
+    """The fill a what-if result gives each village shown: green covered before, blue newly
+    covered, red not covered (all three must occur, or the comparison proves little)."""
+    before = {str(c) for c in result["villages_covered_before"]}
+    after = {str(c) for c in result["villages_covered_after"]}
+    assert before and after - before and set(fills) - after, "need all three kinds of village"
+    return {c: "#1a9850" if c in before else "#2c7fb8" if c in after else "#d73027" for c in fills}
+
+
 def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_path: Path) -> None:
     p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
     pg = p.page
@@ -265,9 +288,15 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
     p.shot("planner_mclp_whatif")
     # a second scenario, then both side by side: a map and the saved figures each
     pg.fill("#wi-k", "1")
-    with pg.expect_response(lambda r: r.url.endswith("/api/whatif"), timeout=COMPUTE_MS):
+    with pg.expect_response(lambda r: r.url.endswith("/api/whatif"), timeout=COMPUTE_MS) as wi:
         pg.click("#wi-run")
     pg.wait_for_selector("#cov-after")
+    # the what-if map's villages: covered before / newly covered / not, from the answer
+    n_villages = pg.evaluate(
+        "fetch('/api/layers/villages').then(r => r.json()).then(v => v.features.length)"
+    )
+    fills = village_fills(pg, "map")
+    assert len(fills) == n_villages and fills == coverage_fills(fills, wi.value.json())
     pg.fill("#sc-name", "MCLP k=1")
     pg.click("#sc-save")
     pg.wait_for_selector("#scenarios tbody tr:nth-child(2)")
@@ -280,6 +309,17 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
     assert shown == [f"{100 * s['summary']['share_after']:.1f}%" for s in saved]
     assert pg.locator("#compare-panels .cmp-map .leaflet-pane").count() >= 2
     assert saved[0]["summary"]["share_after"] > saved[1]["summary"]["share_after"]  # k=3 > k=1
+    # each scenario's map is coloured as the what-if map, from that scenario's saved result
+    for i, sid in enumerate(
+        pg.eval_on_selector_all(
+            "#compare-panels article.cmp", "a => a.map(x => x.dataset.scenario)"
+        )
+    ):
+        doc = pg.evaluate(f"fetch('/api/scenarios/{sid}').then(r => r.json())")
+        fills = village_fills(pg, f"cmp-map-{i}")
+        assert len(fills) == n_villages and fills == coverage_fills(fills, doc["result"])
+        sites = pg.evaluate(SITE_FILLS, f"cmp-map-{i}")
+        assert sites == [["#ffd700", 8]] * len(doc["result"]["new_sites"]) and sites
     pg.locator("#compare-panels").scroll_into_view_if_needed()
     p.shot("planner_scenarios_side_by_side")
     link = pg.get_attribute("a[href$='#from-scenario-h']", "href")  # on to 四个一 projects
@@ -364,6 +404,94 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
     done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
     assert [d["record"]["persons"] for d in done] == [9]
     p.shot("staff_circuits")
+    p.close()
+
+
+TICK_PROBE = """() => {
+  const map = window.DS.maps.map;
+  map.setView([map.getCenter().lat + 0.01, map.getCenter().lng - 0.02], map.getZoom() + 1, {animate: false});
+  let marker = null;
+  map.eachLayer(l => { if (!marker && l instanceof L.CircleMarker) marker = l; });
+  window.tickProbe = {marker: marker, rows: Array.from(document.querySelectorAll("#routes tbody tr"))};
+  return marker !== null;
+}"""
+TICK_STATE = """() => {
+  const map = window.DS.maps.map, c = map.getCenter(), probe = window.tickProbe;
+  const rows = Array.from(document.querySelectorAll("#routes tbody tr"));
+  return {view: [c.lat, c.lng, map.getZoom()], marker_kept: map.hasLayer(probe.marker),
+          rows_kept: rows.length === probe.rows.length && rows.every((r, i) => r === probe.rows[i]),
+          boxes: Array.from(document.querySelectorAll("#routes input.done")).map(b => b.checked),
+          edits: Array.from(document.querySelectorAll("#routes button.edit-record")).map(b => {
+            const box = b.previousElementSibling.querySelector("input.done");  // its own tick box
+            return [b.dataset.lawyer, b.dataset.date, b.dataset.village,
+                    box.dataset.lawyer + "|" + box.dataset.date + "|" + box.dataset.village];
+          }),
+          summary: document.getElementById("circuit-summary").textContent};
+}"""
+
+
+def test_staff_tick_changes_only_that_visit(browser: Any, server: str, shots: Path) -> None:
+    """A tick (and an untick) changes that visit's box and edit button only: the table's rows
+    and the map's layers are the same objects afterwards, and the map stays where it was put."""
+    month = "2026-12"
+    p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
+    pg = p.page
+    login(pg, server, STAFF)
+    with pg.expect_response(
+        lambda r: "/api/circuits?" in r.url and r.request.method == "GET", timeout=COMPUTE_MS
+    ):
+        pg.goto(f"{server}/circuits/?month={month}")
+    pg.wait_for_selector("#routes tbody tr")
+    assert pg.evaluate(TICK_PROBE), "no stop marker on the map"
+    before = pg.evaluate(TICK_STATE)
+    # an unticked visit that is not the first box (another test ticks that one)
+    i = next(n for n, on in enumerate(before["boxes"]) if n > 0 and not on)
+    box = pg.locator("#routes input.done").nth(i)
+    key = [box.get_attribute(a) for a in ("data-lawyer", "data-date", "data-village")]
+    box.check()
+    pg.wait_for_selector("#visit-dialog[open]")
+    pg.fill("#v-arrived", "14:00")
+    pg.fill("#v-left", "15:30")
+    pg.fill("#v-persons", "4")
+    with pg.expect_response(
+        lambda r: r.url.endswith("/api/circuits/visits") and r.request.method == "POST"
+    ) as saved:
+        pg.click("#visit-save")
+    assert saved.value.ok, saved.value.text()[:300]
+    edit = pg.locator(
+        f'#routes button.edit-record[data-lawyer="{key[0]}"][data-date="{key[1]}"]'
+        f'[data-village="{key[2]}"]'
+    )
+    edit.wait_for()
+    after = pg.evaluate(TICK_STATE)
+    assert after["view"] == before["view"]
+    assert after["marker_kept"] and after["rows_kept"]  # nothing redrawn
+    assert after["boxes"] == [on or n == i for n, on in enumerate(before["boxes"])]
+    assert sorted(after["edits"]) == sorted(before["edits"] + [[*key, "|".join(key)]])
+    assert after["summary"] == before["summary"]
+    assert box.is_checked()
+    done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
+    mine = [d for d in done if [d["lawyer"], d["date"], d["village"]] == key]
+    assert len(mine) == 1 and mine[0]["record"]["persons"] == 4
+    # the record opens filled in from the server's answer
+    edit.click()
+    pg.wait_for_selector("#visit-dialog[open]")
+    assert pg.input_value("#v-persons") == "4" and pg.input_value("#v-left") == "15:30"
+    pg.click("#visit-cancel")
+    assert box.is_checked()  # cancelling a correction keeps the tick
+    # unticking: the box and its edit button go, nothing else moves
+    with pg.expect_response(
+        lambda r: r.url.endswith("/api/circuits/visits") and r.request.method == "POST"
+    ) as removed:
+        box.uncheck()
+    assert removed.value.ok and removed.value.json()["done"] is False
+    edit.wait_for(state="detached")
+    again = pg.evaluate(TICK_STATE)
+    assert again["view"] == before["view"]
+    assert again["marker_kept"] and again["rows_kept"]
+    assert again["boxes"] == before["boxes"] and sorted(again["edits"]) == sorted(before["edits"])
+    done = pg.evaluate(f"fetch('/api/circuits?month={month}').then(r => r.json())")["done"]
+    assert key not in [[d["lawyer"], d["date"], d["village"]] for d in done]
     p.close()
 
 

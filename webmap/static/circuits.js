@@ -15,17 +15,20 @@
   const sel = document.getElementById("lawyer");
   sel.innerHTML += lawyers.map(l => `<option value="${esc(l)}">${esc(l)}</option>`).join("");
   const done = new Map((data.done || []).map(d => [`${d.lawyer}|${d.date}|${d.village}`, d.record || {}]));
+  const tbody = document.querySelector("#routes tbody");
+  const keyOf = el => `${el.dataset.lawyer}|${el.dataset.date}|${el.dataset.village}`;
+  const editButton = (attrs, name) => `<button type="button" class="link edit-record" ${attrs} aria-label="修改走访记录 Edit the visit record: ${esc(name)}">✎</button>`;
   function draw() {
     const who = sel.value;
     layer.clearLayers();
     const rows = routes.filter(r => !who || r.lawyer === who);
     document.getElementById("dl-ics").href = `/api/circuits/calendar.ics?month=${month}` + (who ? `&lawyer=${encodeURIComponent(who)}` : "");
-    document.querySelector("#routes tbody").innerHTML = rows.map(r => {
+    tbody.innerHTML = rows.map(r => {
       const stops = (r.stops || []).filter(s => s.village);
       return `<tr><td>${esc(r.date)}</td><td>${esc(r.lawyer_name || r.lawyer)}</td><td>${stops.map(s => esc(s.name || s.village)).join(" → ")}</td><td>${r.drive_min == null ? "" : Math.round(r.drive_min)}</td><td>${stops.map(s => {
         const key = `${r.lawyer}|${r.date}|${s.village}`;
         const attrs = `data-lawyer="${esc(r.lawyer)}" data-date="${esc(r.date)}" data-village="${esc(s.village)}"`;
-        const edit = done.has(key) ? `<button type="button" class="link edit-record" ${attrs} aria-label="修改走访记录 Edit the visit record: ${esc(s.name || s.village)}">✎</button>` : "";
+        const edit = done.has(key) ? editButton(attrs, s.name || s.village) : "";
         return `<label class="small"><input type="checkbox" class="done" ${attrs} ${done.has(key) ? "checked" : ""}>${esc(s.name || s.village)}</label>${edit}`;
       }).join(" ")}</td></tr>`;
     }).join("");
@@ -37,13 +40,29 @@
     });
     document.getElementById("circuit-summary").textContent = `${rows.length} 天路线 day routes · ${lawyers.length} 律师 lawyers`;
   }
+  // A tick (or untick) as the server stored it (the POST's answer): only that visit's tick box
+  // and its edit button change. The rest of the table, the map (whose view stays where the user
+  // left it) and the summary (its counts do not depend on ticks) are left as they are.
+  function showVisit(res) {
+    const key = `${res.lawyer}|${res.date}|${res.village}`;
+    if (res.done) done.set(key, res.record || {}); else done.delete(key);
+    tbody.querySelectorAll("input.done").forEach(box => {
+      if (keyOf(box) !== key) return;
+      box.checked = res.done;
+      const label = box.parentElement, next = label.nextElementSibling;
+      const edit = next && next.matches("button.edit-record") ? next : null;
+      if (res.done && !edit) {
+        const attrs = `data-lawyer="${esc(res.lawyer)}" data-date="${esc(res.date)}" data-village="${esc(res.village)}"`;
+        label.insertAdjacentHTML("afterend", editButton(attrs, label.textContent.trim()));
+      } else if (!res.done && edit) edit.remove();
+    });
+  }
   sel.addEventListener("change", draw);
   // ticking a visit opens the ledger's record form; unticking removes the tick and its record
   const dialog = document.getElementById("visit-dialog");
   const form = document.getElementById("visit-form");
   const errBox = document.getElementById("visit-error");
   let pending = null, editing = false;
-  const keyOf = el => `${el.dataset.lawyer}|${el.dataset.date}|${el.dataset.village}`;
   function record() {
     const out = {services: Array.from(form.querySelectorAll("input[name=services]:checked")).map(b => b.value)};
     form.querySelectorAll("input:not([type=checkbox]), select, textarea").forEach(el => { out[el.name] = el.value; });
@@ -75,24 +94,21 @@
     const t = pending; if (!t) return;
     try {
       const res = await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: true, ...record()}});
-      done.set(keyOf(t), res.record || {});
       pending = null;
       dialog.close();
-      draw();
+      showVisit(res);
     } catch (err) { errBox.textContent = err.message; }
   });
-  document.querySelector("#routes tbody").addEventListener("click", e => {
+  tbody.addEventListener("click", e => {
     const b = e.target.closest("button.edit-record"); if (!b) return;
     const box = b.previousElementSibling.querySelector("input.done");
     openForm(box, done.get(keyOf(b)));
   });
-  document.querySelector("#routes tbody").addEventListener("change", async e => {
+  tbody.addEventListener("change", async e => {
     const t = e.target; if (!t.classList.contains("done")) return;
     if (t.checked) { openForm(t); return; }
     try {
-      await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: false}});
-      done.delete(keyOf(t));
-      draw();
+      showVisit(await api("/api/circuits/visits", {method: "POST", body: {month, lawyer: t.dataset.lawyer, date: t.dataset.date, village: t.dataset.village, done: false}}));
     } catch (err) { t.checked = true; alert(err.message); }
   });
   draw();

@@ -90,6 +90,15 @@
   }
   loadValidation();
 
+  // a what-if result on a map (the what-if map and each side-by-side scenario map): villages
+  // covered before / newly covered / still not covered, and the new sites
+  const COVER = {before: "#1a9850", newly: "#2c7fb8", none: "#d73027", site: "#ffd700"};
+  function coverageColour(r) {
+    const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
+    return code => before.has(code) ? COVER.before : (after.has(code) ? COVER.newly : COVER.none);
+  }
+  const newSite = (x, radius) => L.circleMarker([x.lat, x.lon], {radius: radius, color: "#000", weight: 2, fillColor: COVER.site, fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name));
+
   let lastParams = null;
   function params() {
     const p = {model: document.getElementById("wi-model").value, k: Number(document.getElementById("wi-k").value),
@@ -109,10 +118,10 @@
       </div>
       <p class="small">${esc(r.model)} · ${esc(r.status)} · ${r.seconds}s · 新点 new: ${r.new_sites.map(x => esc(x.name)).join("、")}</p>`;
     newSites.clearLayers();
-    r.new_sites.forEach(x => L.circleMarker([x.lat, x.lon], {radius: 10, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name)).addTo(newSites));
-    const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
-    Object.entries(markers).forEach(([code, m]) => m.setStyle({fillColor: before.has(code) ? "#1a9850" : (after.has(code) ? "#2c7fb8" : "#d73027")}));
-    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (农村 rural ≤${r.params.minutes}, 城镇 urban ≤${r.params.urban_minutes} min)</b><br><i style="background:#1a9850"></i>原已覆盖 covered before<br><i style="background:#2c7fb8"></i>新覆盖 newly covered<br><i style="background:#d73027"></i>仍未覆盖 not covered<br><i style="background:#ffd700;border:1px solid #000"></i>新点 new site`;
+    r.new_sites.forEach(x => newSite(x, 10).addTo(newSites));
+    const colour = coverageColour(r);
+    Object.entries(markers).forEach(([code, m]) => m.setStyle({fillColor: colour(code)}));
+    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (农村 rural ≤${r.params.minutes}, 城镇 urban ≤${r.params.urban_minutes} min)</b><br><i style="background:${COVER.before}"></i>原已覆盖 covered before<br><i style="background:${COVER.newly}"></i>新覆盖 newly covered<br><i style="background:${COVER.none}"></i>仍未覆盖 not covered<br><i style="background:${COVER.site};border:1px solid #000"></i>新点 new site`;
     document.getElementById("scenario-form").hidden = false;
   }
   document.getElementById("whatif-form").addEventListener("submit", async e => {
@@ -157,15 +166,15 @@
         <div class="card"><div class="small">之后 After</div><b class="cmp-after">${pct(s.share_after)}</b></div>
         <div class="card"><div class="small">增加 Change</div><b>+${(s.covered_after - s.covered_before).toLocaleString()}</b><div class="small">人 persons</div></div></div>
         <div id="cmp-map-${i}" class="cmp-map" role="region" aria-label="${esc(d.name)} 地图 map"></div>
-        <p class="small cmp-legend"><i style="background:#1a9850"></i>原已覆盖 covered before<i style="background:#2c7fb8"></i>新覆盖 newly covered<i style="background:#d73027"></i>仍未覆盖 not covered<i style="background:#ffd700"></i>新点 new site</p>
+        <p class="small cmp-legend"><i style="background:${COVER.before}"></i>原已覆盖 covered before<i style="background:${COVER.newly}"></i>新覆盖 newly covered<i style="background:${COVER.none}"></i>仍未覆盖 not covered<i style="background:${COVER.site}"></i>新点 new site</p>
         <p class="small">新点 new: ${(d.result.new_sites || []).map(x => esc(x.name)).join("、")}</p></article>`;
     }).join("");
     for (let i = 0; i < docs.length; i++) {
       const r = docs[i].result, m = await baseMap(`cmp-map-${i}`);
-      const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
+      const colour = coverageColour(r);
       L.geoJSON(vill, {pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 4, color: "#333", weight: 1, fillOpacity: 0.9,
-        fillColor: before.has(f.properties.code) ? "#1a9850" : (after.has(f.properties.code) ? "#2c7fb8" : "#d73027")})}).addTo(m);
-      (r.new_sites || []).forEach(x => L.circleMarker([x.lat, x.lon], {radius: 8, color: "#000", weight: 2, fillColor: "#ffd700", fillOpacity: 1}).bindTooltip("新 New: " + esc(x.name)).addTo(m));
+        fillColor: colour(f.properties.code)})}).addTo(m);
+      (r.new_sites || []).forEach(x => newSite(x, 8).addTo(m));
       cmpMaps.push(m);
     }
     panel.dataset.ready = "1";

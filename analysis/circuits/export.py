@@ -430,8 +430,12 @@ def write_geojson(
     plan: MonthPlan, path: str | Path, coords: dict[str, tuple[float, float]], **kw: Any
 ) -> Path:
     """Write :func:`routes_geojson` to ``path`` atomically."""
-    data = json.dumps(routes_geojson(plan, coords, **kw), ensure_ascii=False).encode("utf-8")
-    return atomic_write_bytes(path, data)
+    return write_routes_geojson(routes_geojson(plan, coords, **kw), path)
+
+
+def write_routes_geojson(lines: dict[str, Any], path: str | Path) -> Path:
+    """Write route lines already built by :func:`routes_geojson` (compact UTF-8) atomically."""
+    return atomic_write_bytes(path, json.dumps(lines, ensure_ascii=False).encode("utf-8"))
 
 
 def write_json(obj: Any, path: str | Path) -> Path:

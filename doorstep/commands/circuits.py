@@ -121,7 +121,12 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _write_files(args: argparse.Namespace, model: CountyModel, cm: CountyMonth) -> dict[str, Any]:
     from doorstep.analysis.circuits.county import road_path_function
-    from doorstep.analysis.circuits.export import write_geojson, write_ics, write_ledger
+    from doorstep.analysis.circuits.export import (
+        routes_geojson,
+        write_ics,
+        write_ledger,
+        write_routes_geojson,
+    )
 
     plan, travel = cm.plan, cm.travel
     files: dict[str, Any] = {}
@@ -129,24 +134,27 @@ def _write_files(args: argparse.Namespace, model: CountyModel, cm: CountyMonth) 
         files["xlsx"] = str(write_ledger(plan, args.xlsx))
     if args.ics:
         files["ics"] = [str(p) for p in write_ics(plan, Path(args.ics))]
-    road = None
-    if (args.geojson or args.print_dir) and not args.straight:
-        road = road_path_function(model, travel, plan)
+    if not (args.geojson or args.print_dir):
+        return files
+    # The route lines (road geometry of every day route) are built once, for both outputs.
+    road = None if args.straight else road_path_function(model, travel, plan)
+    lines = routes_geojson(plan, travel.coords, road_path=road)
     if args.geojson:
-        files["geojson"] = str(write_geojson(plan, args.geojson, travel.coords, road_path=road))
+        files["geojson"] = str(write_routes_geojson(lines, args.geojson))
     if args.print_dir:
-        files["print"] = [str(p) for p in _write_printables(model, cm, road, args.print_dir)]
+        files["print"] = [str(p) for p in _write_printables(model, cm, lines, args.print_dir)]
     return files
 
 
-def _write_printables(model: CountyModel, cm: CountyMonth, road: Any, folder: str) -> list[Path]:
-    """排班表 and route sheets into ``folder``, all or nothing (a staging folder moved into
-    place at the end, so Ctrl-C part-way keeps nothing)."""
-    from doorstep.analysis.circuits.export import routes_geojson
+def _write_printables(
+    model: CountyModel, cm: CountyMonth, lines: dict[str, Any], folder: str
+) -> list[Path]:
+    """排班表 and route sheets into ``folder`` from the route ``lines``
+    (:func:`analysis.circuits.export.routes_geojson`), all or nothing (a staging folder moved
+    into place at the end, so Ctrl-C part-way keeps nothing)."""
     from doorstep.geo.atomic import staged_folder
     from doorstep.webmap.printables import PrintablePlan, write_printables
 
-    lines = routes_geojson(cm.plan, cm.travel.coords, road_path=road)
     pp = PrintablePlan.from_county_month(cm, model, lines)
     with staged_folder(folder) as stage:
         written = write_printables(pp, stage)

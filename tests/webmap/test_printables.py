@@ -222,12 +222,22 @@ def test_route_sheet_in_chromium(printed, browser, shots) -> None:  # noqa: F811
 
 @needs_data
 @pytest.mark.slow
-def test_huayuan_month_prints_through_the_cli(tmp_path, capsys) -> None:
-    """``doorstep circuits --lawyers 8 --month 2027-01 --print DIR``: the 排班表 of 228 visits
-    and 8 lawyers stays one page; a route-sheet page per lawyer-day with its km total."""
+def test_huayuan_month_prints_through_the_cli(tmp_path, capsys, monkeypatch) -> None:
+    """``doorstep circuits --lawyers 8 --month 2027-01 --print DIR --geojson F``: the 排班表 of
+    228 visits and 8 lawyers stays one page; a route-sheet page per lawyer-day with its km
+    total; the route lines are built once for the GeoJSON and the printables."""
+    from doorstep.analysis.circuits import export
     from doorstep.cli import main
 
+    built: list[dict[str, Any]] = []
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(routes_geojson(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(export, "routes_geojson", counted)
     out = tmp_path / "print"
+    geojson = tmp_path / "routes.geojson"
     assert (
         main(
             [
@@ -238,13 +248,20 @@ def test_huayuan_month_prints_through_the_cli(tmp_path, capsys) -> None:
                 "2027-01",
                 "--print",
                 str(out),
+                "--geojson",
+                str(geojson),
                 "--out",
                 str(tmp_path / "c.json"),
             ]
         )
         == 0
     )
+    assert len(built) == 1  # one build of the route lines serves both outputs
+    # the GeoJSON file is those lines, compact UTF-8 as analysis.circuits.export.write_geojson
+    assert geojson.read_bytes() == json.dumps(built[0], ensure_ascii=False).encode("utf-8")
+    assert {f["properties"]["geometry_source"] for f in built[0]["features"]} == {"roads"}
     doc = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert len(built[0]["features"]) == len(doc["routes"])
     assert len(doc["files"]["print"]) == 2 + 2 * 8
     sched = pdfium.PdfDocument(str(out / "schedule-2027-01.pdf"))
     assert len(sched) == 1 and tuple(round(x) for x in sched[0].get_size()) == (842, 595)

@@ -7,6 +7,7 @@ once). Analysis is always delegated to :mod:`analysis` / :mod:`geo`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -139,16 +140,26 @@ class AppState:
             f"service_coverage:{mode}", lambda: service_coverage_table(self.model, mode=mode)
         )
 
+    def nominal_coverage(self) -> Any:
+        """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car at the
+        modelled inputs only, without the ensemble's ranges (cached; not to be modified): for
+        what needs only the nominal figures, such as the villages layer's car minutes."""
+        from doorstep.analysis.coverage import coverage
+
+        return self._get("nominal_coverage", lambda: coverage(self.model))
+
     def coverage(self) -> Any:
         """Baseline :class:`analysis.coverage.CoverageResult` for walk, motorbike and car, with
         the 5–95 % range of every figure over the ensemble's draws of the modelled inputs (the
         same draws and seed as ``doorstep run``, so the pages and the report agree)."""
-        from doorstep.analysis.coverage import coverage
         from doorstep.analysis.uncertainty import DEFAULT_RUN_DRAWS
         from doorstep.analysis.uncertainty.coverage import annotate_coverage, coverage_ensemble
 
         def build() -> Any:
-            res = coverage(self.model)
+            # annotate_coverage works in place: it replaces the tables and adds a key to
+            # ``meta``, so it gets a copy of the cached nominal result (tables shared, unchanged)
+            res = dataclasses.replace(self.nominal_coverage())
+            res.meta = dict(res.meta)
             return annotate_coverage(res, coverage_ensemble(self.model, draws=DEFAULT_RUN_DRAWS))
 
         return self._get("coverage", build)
@@ -212,7 +223,9 @@ class AppState:
                     ],
                 )
             if name == "villages":
-                cov = self.coverage().villages
+                # the nominal car minutes and nearest point: no ensemble (its ranges are not
+                # drawn on this layer)
+                cov = self.nominal_coverage().villages
                 car = cov[cov["mode"] == "car"].set_index("code")
                 v = m.villages.copy()
                 v["minutes_car"] = car.loc[v["code"], "min_staffed"].to_numpy(float)

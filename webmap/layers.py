@@ -33,6 +33,17 @@ MINUTE_CLASSES: list[tuple[float, str, str]] = [
     (float("inf"), "#d73027", ">60 分钟 min"),
 ]
 UNREACHABLE_COLOUR = "#777777"
+UNREACHABLE_LABEL = "不可达 unreachable"
+
+COVERAGE_COLOUR: dict[str, str] = {
+    # a what-if result on the planner's maps (web app only, ds-config's ``coverage``): villages
+    # covered before, newly covered, still not covered (green and red as the ends of
+    # MINUTE_CLASSES), and the fill of the new sites
+    "before": "#1a9850",
+    "newly": "#2c7fb8",
+    "none": "#d73027",
+    "site": "#ffd700",
+}
 
 TIER_STYLE: dict[str, tuple[str, int, str]] = {
     # tier: (colour, marker size for the static report map, label) — the one table: the atlas
@@ -43,7 +54,12 @@ TIER_STYLE: dict[str, tuple[str, int, str]] = {
     # 3.5:1 against white (#9ecae1 was 1.75:1, under WCAG's 3:1 for map symbols)
     "village_room": ("#4a90b8", 4, "村法律服务室 Village room"),
     "lawyer_mediation_room": ("#238b45", 6, "律师个人调解室 Lawyer's mediation room"),
-    "village_mediation_room": ("#74c476", 5, "村(社区)个人调解室 Village mediation room"),
+    # a muted rose, not a green: #74c476 was 2.12:1 on white, and a green that reaches 3:1 on
+    # #f3f1ea can be at most a little lighter than the lawyer's room #238b45 (same 调 glyph,
+    # same icon shape), so the two would hardly differ. #a05070 is 5.4:1 on white, 4.8:1 on the offline
+    # background #f3f1ea (the white glyph on it too), 150° of hue from the lawyer's green, and
+    # stays apart from every tier under simulated deuteranopia and protanopia (CIEDE2000 ≥ 14)
+    "village_mediation_room": ("#a05070", 5, "村(社区)个人调解室 Village mediation room"),
 }
 
 TIER_GLYPH: dict[str, str] = {
@@ -64,6 +80,22 @@ def tier_config() -> dict[str, dict[str, str]]:
     return {
         tier: {"colour": colour, "label": label, "glyph": TIER_GLYPH.get(tier, "?")}
         for tier, (colour, _size, label) in TIER_STYLE.items()
+    }
+
+
+def minute_config() -> dict[str, Any]:
+    """The travel-time classes as the web pages receive them (``ds-config``'s ``minutes``, read
+    by ``DS.minuteColour`` and the minutes legends of ``static/*.js``): ``{"classes": [{"upto",
+    "colour", "label"}], "unreachable": {"colour", "label"}}`` from :data:`MINUTE_CLASSES`,
+    :data:`UNREACHABLE_COLOUR` and :data:`UNREACHABLE_LABEL`. The open last class has
+    ``upto: None`` (JSON has no infinity; ``float("inf")`` would write ``Infinity``, which
+    ``JSON.parse`` rejects)."""
+    return {
+        "classes": [
+            {"upto": upper if np.isfinite(upper) else None, "colour": colour, "label": label}
+            for upper, colour, label in MINUTE_CLASSES
+        ],
+        "unreachable": {"colour": UNREACHABLE_COLOUR, "label": UNREACHABLE_LABEL},
     }
 
 

@@ -238,13 +238,65 @@ def village_fills(pg: Any, map_id: str) -> dict[str, str]:
 def coverage_fills(fills: dict[str, str], result: dict[str, Any]) -> dict[str, str]:
     """The fill a what-if result gives each village shown: green covered before, blue newly
     covered, red not covered (all three must occur, or the comparison proves little)."""
+    from doorstep.webmap.layers import COVERAGE_COLOUR as C
+
+    assert (C["before"], C["newly"], C["none"]) == ("#1a9850", "#2c7fb8", "#d73027")
     before = {str(c) for c in result["villages_covered_before"]}
     after = {str(c) for c in result["villages_covered_after"]}
     assert before and after - before and set(fills) - after, "need all three kinds of village"
-    return {c: "#1a9850" if c in before else "#2c7fb8" if c in after else "#d73027" for c in fills}
+    return {
+        c: C["before"] if c in before else C["newly"] if c in after else C["none"] for c in fills
+    }
+
+
+MINUTE_KEY = """() => [...document.querySelectorAll('#plan-legend .ds-minute-key')].map(k =>
+  [k.dataset.class, getComputedStyle(k.querySelector('i')).backgroundColor, k.textContent.trim()])"""
+"""The planner's minutes legend: each row's class, swatch colour and label."""
+
+
+def rgb(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def check_minute_colours(pg: Any) -> None:
+    """The planner map before any what-if: every village dot is filled with
+    ``minute_colour(its car minutes)`` (at least three classes shown), ``DS.minuteColour``
+    agrees with Python on and around every class bound, and the legend lists the Python
+    classes and the unreachable grey in their colours."""
+    from doorstep.webmap.layers import (
+        MINUTE_CLASSES,
+        UNREACHABLE_COLOUR,
+        UNREACHABLE_LABEL,
+        minute_colour,
+        minute_config,
+    )
+
+    assert pg.evaluate("DS.MINUTES") == minute_config()
+    vill = pg.evaluate("fetch('/api/layers/villages').then(r => r.json())")["features"]
+    minutes = {f["properties"]["code"]: f["properties"]["minutes_car"] for f in vill}
+    # the dots are drawn before the dashboard's tables are filled: already there, but guarded
+    pg.wait_for_function(
+        f"!!(window.DS && DS.maps.map) && Object.keys(({VILLAGE_FILLS})('map')).length"
+        f" === {len(vill)}"
+    )
+    fills = village_fills(pg, "map")
+    want = {c: minute_colour(float("nan") if m is None else m) for c, m in minutes.items()}
+    assert fills == want
+    assert len(set(fills.values())) >= 3, set(fills.values())
+    probes = [0.0, 15.0, 15.01, 29.99, 30.0, 44.5, 45.0, 59.9, 60.0, 60.01, 240.0]
+    js = pg.evaluate("ms => ms.map(DS.minuteColour)", [*probes, None])
+    assert js == [minute_colour(m) for m in probes] + [UNREACHABLE_COLOUR]
+    assert pg.evaluate(MINUTE_KEY) == [
+        [str(i), rgb(c), lbl] for i, (_u, c, lbl) in enumerate(MINUTE_CLASSES)
+    ] + [["unreachable", rgb(UNREACHABLE_COLOUR), UNREACHABLE_LABEL]]
 
 
 def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_path: Path) -> None:
+    from doorstep.webmap.layers import COVERAGE_COLOUR
+
+    assert COVERAGE_COLOUR["site"] == "#ffd700"
     p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
     pg = p.page
     login(pg, server, PLANNER)
@@ -259,6 +311,7 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
     lo, hi = api["share_within_30_p05"], api["share_within_30_p95"]
     assert f"{100 * lo:.1f}%–{100 * hi:.1f}%" in ranges and lo <= api["share_within_30"] <= hi
     assert len(ranges) == 5  # every share and the mean time carry a range
+    check_minute_colours(pg)
     p.shot("planner_dashboard")
     # the validation table, one per check, filled from /api/validation
     pg.wait_for_selector("#validation table.validation", state="attached", timeout=COMPUTE_MS)
@@ -319,7 +372,7 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
         fills = village_fills(pg, f"cmp-map-{i}")
         assert len(fills) == n_villages and fills == coverage_fills(fills, doc["result"])
         sites = pg.evaluate(SITE_FILLS, f"cmp-map-{i}")
-        assert sites == [["#ffd700", 8]] * len(doc["result"]["new_sites"]) and sites
+        assert sites == [[COVERAGE_COLOUR["site"], 8]] * len(doc["result"]["new_sites"]) and sites
     pg.locator("#compare-panels").scroll_into_view_if_needed()
     p.shot("planner_scenarios_side_by_side")
     link = pg.get_attribute("a[href$='#from-scenario-h']", "href")  # on to 四个一 projects

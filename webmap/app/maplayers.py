@@ -9,9 +9,10 @@ coordinates are WGS84: on a GCJ-02 basemap the browser shifts them for display.
 
 :func:`register` puts the resolved basemap (:func:`webmap.basemaps.resolve_basemap`) in
 ``app.extensions["doorstep_basemap"]``, gives every template its page config (``ds_config``:
-the basemap, and the service point styles of :func:`webmap.layers.tier_config`, which
-``static/common.js`` draws with) and lets the tile host into the Content-Security-Policy's
-``img-src``.
+the basemap, the service point styles of :func:`webmap.layers.tier_config`, the
+travel-time classes of :func:`webmap.layers.minute_config` and the what-if colours of
+:data:`webmap.layers.COVERAGE_COLOUR`, which ``static/common.js`` and ``static/plan.js`` draw
+with) and lets the tile host into the Content-Security-Policy's ``img-src``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from doorstep.webmap.basemaps import TileSource
-from doorstep.webmap.layers import DISPLAY_LAYERS, geojson_text, tier_config
+from doorstep.webmap.layers import (
+    COVERAGE_COLOUR,
+    DISPLAY_LAYERS,
+    geojson_text,
+    minute_config,
+    tier_config,
+)
 
 from .errors import ApiError
 from .security import BASEMAP_EXTENSION
@@ -76,10 +83,17 @@ def layer(name: str) -> Response:
 
 def register(app: Flask, source: TileSource) -> None:
     """Store ``source`` (the security headers read it for the CSP's tile host), serve the
-    layers and pass the page config (basemap and tier styles)."""
+    layers and pass the page config (basemap, tier styles, travel-time classes, what-if colours)."""
     app.extensions[EXTENSION] = source
     app.register_blueprint(bp)
 
     @app.context_processor
     def _config() -> dict[str, Any]:
-        return {"ds_config": {"basemap": source.page_config(), "tiers": tier_config()}}
+        return {
+            "ds_config": {
+                "basemap": source.page_config(),
+                "tiers": tier_config(),
+                "minutes": minute_config(),
+                "coverage": dict(COVERAGE_COLOUR),
+            }
+        }

@@ -1,6 +1,7 @@
 /* Doorstep shared helpers: base map (basemap setting, offline county layers), API calls with
-   CSRF, escaping, the GCJ-02 display shift. The basemap and the service point styles come from
-   the page's ds-config JSON (written by Python: webmap.app.maplayers, webmap.layers.tier_config). */
+   CSRF, escaping, the GCJ-02 display shift. The basemap, the service point styles, the
+   travel-time classes and the what-if colours come from the page's ds-config JSON (written by
+   Python: webmap.app.maplayers; webmap.layers.tier_config, minute_config, COVERAGE_COLOUR). */
 "use strict";
 window.DS = (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -26,10 +27,20 @@ window.DS = (function () {
   const CONFIG = JSON.parse((document.getElementById("ds-config") || {textContent: "{}"}).textContent || "{}");
   // {tier: {colour, label, glyph}}: webmap.layers.TIER_STYLE / TIER_GLYPH (no copy here)
   const TIER = CONFIG.tiers || {};
-  function minuteColour(m) {
-    if (m == null) return "#777";
-    if (m <= 15) return "#1a9850"; if (m <= 30) return "#91cf60";
-    if (m <= 45) return "#fee08b"; if (m <= 60) return "#fc8d59"; return "#d73027";
+  // {classes: [{upto, colour, label}], unreachable: {colour, label}}: webmap.layers.MINUTE_CLASSES
+  // and UNREACHABLE_COLOUR (no copy here); the open last class has upto null
+  const MINUTES = CONFIG.minutes || {classes: [], unreachable: {colour: "#888", label: "?"}};
+  // {before, newly, none, site}: a what-if result's colours, webmap.layers.COVERAGE_COLOUR
+  const COVERAGE = CONFIG.coverage || {};
+  function minuteColour(m) {  // as webmap.layers.minute_colour
+    if (m == null || !Number.isFinite(m)) return MINUTES.unreachable.colour;
+    const c = MINUTES.classes.find(k => k.upto == null || m <= k.upto);
+    return c ? c.colour : MINUTES.unreachable.colour;
+  }
+  // The travel-time key under a bold title: one swatch and label per class, then unreachable.
+  function minuteLegend(title) {
+    const row = (k, i) => `<span class="ds-minute-key" data-class="${i}"><i style="background:${esc(k.colour)}"></i>${esc(k.label)}</span><br>`;
+    return `<b>${esc(title)}</b><br>` + MINUTES.classes.map(row).join("") + row(MINUTES.unreachable, "unreachable");
   }
 
   // GCJ-02 (the published algorithm, as geo/coords.py; a test holds the two to 1e-7 degrees)
@@ -164,5 +175,5 @@ window.DS = (function () {
     }));
     return map;
   }
-  return {api, esc, baseMap, villageLabels, servicePoints, TIER, minuteColour, toGcj, toWgs, maps, tiles, BASEMAP, LABEL_ZOOM};
+  return {api, esc, baseMap, villageLabels, servicePoints, TIER, MINUTES, COVERAGE, minuteColour, minuteLegend, toGcj, toWgs, maps, tiles, BASEMAP, LABEL_ZOOM};
 })();

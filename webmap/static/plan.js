@@ -1,7 +1,7 @@
 /* Planners: coverage dashboard, underserved list, what-if (model & k or clicked villages), scenarios. */
 "use strict";
 (async function () {
-  const {api, esc, baseMap, minuteColour, villageLabels} = window.DS;
+  const {api, esc, baseMap, minuteColour, minuteLegend, villageLabels, COVERAGE: COVER} = window.DS;
   const map = await baseMap("map");
   const vill = await api("/api/layers/villages");
   const markers = {};
@@ -27,7 +27,7 @@
   legend.onAdd = () => {
     const d = L.DomUtil.create("div", "map-legend");
     d.id = "plan-legend";
-    d.innerHTML = `<b>驾车到最近服务点 Car minutes</b><br><i style="background:#1a9850"></i>≤15 <i style="background:#91cf60"></i>≤30 <i style="background:#fee08b"></i>≤45 <i style="background:#fc8d59"></i>≤60 <i style="background:#d73027"></i>&gt;60`;
+    d.innerHTML = minuteLegend("驾车到最近服务点 Car minutes");
     return d;
   };
   legend.addTo(map);
@@ -91,8 +91,8 @@
   loadValidation();
 
   // a what-if result on a map (the what-if map and each side-by-side scenario map): villages
-  // covered before / newly covered / still not covered, and the new sites
-  const COVER = {before: "#1a9850", newly: "#2c7fb8", none: "#d73027", site: "#ffd700"};
+  // covered before / newly covered / still not covered, and the new sites, in COVER's colours
+  // (webmap.layers.COVERAGE_COLOUR via ds-config)
   function coverageColour(r) {
     const before = new Set(r.villages_covered_before), after = new Set(r.villages_covered_after);
     return code => before.has(code) ? COVER.before : (after.has(code) ? COVER.newly : COVER.none);

@@ -31,6 +31,7 @@ from .layers import (
     TIER_GLYPH,
     TIER_STYLE,
     UNREACHABLE_COLOUR,
+    UNREACHABLE_LABEL,
     MapLayers,
     minute_colour,
 )
@@ -97,7 +98,8 @@ def _legend_html(
         for _u, c, lbl in MINUTE_CLASSES
     )
     swatches += (
-        f'<span class="ds-sw" style="background:{UNREACHABLE_COLOUR}"></span>不可达 unreachable<br>'
+        f'<span class="ds-sw" style="background:{UNREACHABLE_COLOUR}"></span>'
+        f"{html.escape(UNREACHABLE_LABEL)}<br>"
     )
     tiers = "".join(
         f'<span class="ds-sw ds-round ds-glyph" style="background:{c}">'
@@ -321,12 +323,12 @@ def _add_optional(m: folium.Map, layers: MapLayers, bm: TileSource) -> set[str]:
                 layers.isochrones.sort_values("minutes", ascending=False), ["minutes", "area_km2"]
             ),
         )
-        colours = {15.0: "#1a9850", 30.0: "#fee08b", 60.0: "#fc8d59"}
         folium.GeoJson(
             iso,
             name="等时圈 Isochrone bands",
             style_function=lambda f: {
-                "color": colours.get(f["properties"]["minutes"], "#fc8d59"),
+                # the band's travel-time class, as the villages' dots (≤30 was the ≤45 colour)
+                "color": minute_colour(float(f["properties"]["minutes"])),
                 "weight": 1,
                 "fillOpacity": 0.18,
             },

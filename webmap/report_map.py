@@ -16,7 +16,13 @@ import numpy as np
 from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
-from .layers import MINUTE_CLASSES, TIER_STYLE, UNREACHABLE_COLOUR, minute_colour
+from .layers import (
+    MINUTE_CLASSES,
+    TIER_STYLE,
+    UNREACHABLE_COLOUR,
+    UNREACHABLE_LABEL,
+    minute_colour,
+)
 from .printing import CJK_FONT_STACK
 from .svgmap import Frame, Layer, geometries, svg_map
 
@@ -59,7 +65,7 @@ def _band_layers(villages: gpd.GeoDataFrame) -> list[Layer]:
     bands = [
         (colours == colour, colour, f"村 village {label}") for _, colour, label in MINUTE_CLASSES
     ]
-    bands.append((colours == UNREACHABLE_COLOUR, UNREACHABLE_COLOUR, "无法到达 unreachable"))
+    bands.append((colours == UNREACHABLE_COLOUR, UNREACHABLE_COLOUR, UNREACHABLE_LABEL))
     return [
         Layer(
             [g for g, s in zip(geoms, sel, strict=True) if s],

@@ -157,3 +157,18 @@ def test_atlas_writes_the_shared_map_css_once(atlas_dir: Path) -> None:
     assert "map.css" not in page.replace(css, "")  # written in, not linked
     room = TIER_STYLE["village_room"][0]
     assert re.search(rf'class="ds-sw ds-round ds-glyph" style="background:{room}">室', page)
+
+
+@needs_shared
+def test_atlas_isochrone_bands_use_the_travel_time_classes(atlas_dir: Path) -> None:
+    """Each band (15/30/60 min) is drawn in its class's colour, as the villages' dots (the 30-min
+    band used to take the 30–45 colour)."""
+    from doorstep.webmap.layers import minute_colour
+
+    page = (atlas_dir / "index.html").read_text(encoding="utf-8")
+    stylers = re.findall(r"_styler\(feature\) \{(.*?)\n\s*\}\s*\n", page, re.S)
+    bands = [s for s in stylers if '"fillOpacity": 0.18' in s]
+    assert len(bands) == 1, "one isochrone layer"
+    colours = set(re.findall(r'"color": "(#[0-9a-f]{6})"', bands[0]))
+    assert colours == {minute_colour(15.0), minute_colour(30.0), minute_colour(60.0)}
+    assert "#91cf60" in colours and "#fee08b" not in colours

@@ -9,7 +9,17 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ._svg import GRID, axis_label, close_svg, linear, nice_max, open_svg, source_line, ticks
+from ._svg import (
+    axis_label,
+    close_svg,
+    grid_line,
+    linear,
+    nice_max,
+    open_svg,
+    source_line,
+    tick_label,
+    ticks,
+)
 
 LABEL_W = 110
 GAP = 30
@@ -52,8 +62,7 @@ def _panel(
     out = [f'<g class="panel" data-metric="{metric}">']
     for t in ticks(0.0, vmax, 3):
         out.append(
-            f'<line x1="{px(t):.1f}" y1="{TOP - 4}" x2="{px(t):.1f}" y2="{y_end}" stroke="{GRID}"/>'
-            f'<text class="tick" x="{px(t):.1f}" y="{y_end + 14}" text-anchor="middle">{t:g}</text>'
+            grid_line(px(t), TOP - 4, px(t), y_end) + tick_label(px(t), y_end + 14, f"{t:g}")
         )
     for i, r in enumerate(rows):
         y, x = TOP + i * ROW_H, x0

@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ._svg import GRID, axis_label, close_svg, linear, open_svg, source_line
+from ._svg import (
+    axis_label,
+    close_svg,
+    grid_line,
+    linear,
+    open_svg,
+    percent,
+    source_line,
+    tick_label,
+)
 
 LABEL_W = 150
 VALUE_W = 150
@@ -68,10 +77,7 @@ def coverage_bars_svg(
     parts = open_svg(width, height, "coverage-bars", title)
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = px(t)
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{y_end}" stroke="{GRID}"/>'
-            f'<text class="tick" x="{x:.1f}" y="{y_end + 14}" text-anchor="middle">{100 * t:g}%</text>'
-        )
+        parts.append(grid_line(x, TOP - 4, x, y_end) + tick_label(x, y_end + 14, percent(t)))
     parts += [_row(i, r, px, x0) for i, r in enumerate(rows)]
     if county_share is not None:
         xc = px(county_share)

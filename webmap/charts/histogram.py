@@ -12,7 +12,17 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ._svg import GRID, axis_label, close_svg, linear, nice_max, open_svg, source_line, ticks
+from ._svg import (
+    axis_label,
+    close_svg,
+    grid_line,
+    linear,
+    nice_max,
+    open_svg,
+    source_line,
+    tick_label,
+    ticks,
+)
 
 LEFT = 80
 RIGHT = 20
@@ -41,10 +51,7 @@ def _panel(i: int, h: Mapping[str, Any], x0: float, x1: float, y_unit: str) -> l
     ]
     for t in ticks(0.0, ymax, 3):
         y = py(t)
-        out.append(
-            f'<line x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text class="tick" x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{t:,.0f}</text>'
-        )
+        out.append(grid_line(x0, y, x1, y) + tick_label(x0 - 4, y + 4, f"{t:,.0f}", anchor="end"))
     for a, b, p in zip(edges[:-1], edges[1:], pop, strict=True):
         xa, xb = px(a), px(b)
         out.append(
@@ -54,9 +61,7 @@ def _panel(i: int, h: Mapping[str, Any], x0: float, x1: float, y_unit: str) -> l
         )
     step = max(1, (len(edges) - 1) // 10)
     for e in edges[::step]:
-        out.append(
-            f'<text class="tick" x="{px(e):.1f}" y="{base + 13}" text-anchor="middle">{e:g}</text>'
-        )
+        out.append(tick_label(px(e), base + 13, f"{e:g}"))
     out.append(axis_label(LEFT - 58, (top + base) / 2, y_unit, rotate=True))
     unreachable = int(h.get("unreachable", 0))
     if unreachable:

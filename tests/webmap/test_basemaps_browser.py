@@ -97,6 +97,15 @@ def tile_marker_on_screen(pg: Any, box: dict[str, float]) -> tuple[float, float]
         content=".leaflet-marker-pane,.leaflet-overlay-pane,.leaflet-tooltip-pane,"
         ".leaflet-popup-pane,.leaflet-control-container{visibility:hidden !important}"
     )
+    # Leaflet fades loaded tiles in over ~200 ms after the layer's "load" event: wait until
+    # every tile is opaque, or the screenshot may catch the marker's tile still transparent
+    pg.wait_for_function(
+        """() => {
+          const tiles = Array.from(document.querySelectorAll("img.leaflet-tile"));
+          return tiles.length > 0 && tiles.every(t => t.classList.contains("leaflet-tile-loaded")
+            && getComputedStyle(t).opacity === "1");
+        }"""
+    )
     png = pg.screenshot(clip=box)
     a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
     hit = (a[:, :, 0] > 235) & (a[:, :, 1] < 40) & (a[:, :, 2] > 235)

@@ -47,6 +47,21 @@ def check_icons(icons: list[dict[str, Any]], room_px: float) -> None:
     assert corr and all(i["radius"] == "0px" for i in corr), corr
 
 
+def county_then_zoom13(p: Any, mapvar: str, shot: str) -> None:
+    """Icons checked at the county view (rooms as 9 px dots), then at zoom 13 with names
+    (rooms as 16 px icons, at least three in view); a screenshot of each."""
+    pg = p.page
+    assert pg.evaluate(f"{mapvar}.getZoom()") < 12
+    check_icons(pg.evaluate(ICONS), room_px=9)
+    p.shot(f"{shot}_county")
+    pg.evaluate(f"() => {{ {mapvar}.setView([28.58, 109.48], 13, {{animate: false}}); }}")
+    pg.wait_for_selector(".ds-names")
+    icons = [i for i in pg.evaluate(ICONS) if i["inView"]]
+    assert sum(i["tier"] == "village_room" for i in icons) >= 3
+    check_icons(pg.evaluate(ICONS), room_px=16)
+    p.shot(f"{shot}_zoom13")
+
+
 def test_web_app_icons_on_their_points_in_the_python_colours(
     browser: Any,  # noqa: F811
     shots: Path,  # noqa: F811
@@ -63,15 +78,7 @@ def test_web_app_icons_on_their_points_in_the_python_colours(
         pg.wait_for_selector(".ds-sp-village_room >> nth=227", state="attached")
         pg.wait_for_selector("#village-list li")
         assert pg.evaluate("DS.TIER") == tier_config()
-        assert pg.evaluate("DS.maps.map.getZoom()") < 12
-        check_icons(pg.evaluate(ICONS), room_px=9)
-        p.shot("styles_web_county")
-        pg.evaluate("() => { DS.maps.map.setView([28.58, 109.48], 13, {animate: false}); }")
-        pg.wait_for_selector(".ds-names")
-        icons = [i for i in pg.evaluate(ICONS) if i["inView"]]
-        assert sum(i["tier"] == "village_room" for i in icons) >= 3
-        check_icons(pg.evaluate(ICONS), room_px=16)
-        p.shot("styles_web_zoom13")
+        county_then_zoom13(p, "DS.maps.map", "styles_web")
         p.close()
 
 
@@ -95,13 +102,5 @@ def test_atlas_icons_on_their_points_in_the_python_colours(
     pg.locator(".leaflet-control-layers-overlays label", has_text="Village room").click()
     pg.wait_for_selector(".ds-sp-village_room >> nth=227", state="attached")
     mapvar = "window[Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))]"
-    assert pg.evaluate(f"{mapvar}.getZoom()") < 12
-    check_icons(pg.evaluate(ICONS), room_px=9)
-    p.shot("styles_atlas_county")
-    pg.evaluate(f"() => {{ {mapvar}.setView([28.58, 109.48], 13, {{animate: false}}); }}")
-    pg.wait_for_selector(".ds-names")
-    icons = [i for i in pg.evaluate(ICONS) if i["inView"]]
-    assert sum(i["tier"] == "village_room" for i in icons) >= 3
-    check_icons(pg.evaluate(ICONS), room_px=16)
-    p.shot("styles_atlas_zoom13")
+    county_then_zoom13(p, mapvar, "styles_atlas")
     p.close()

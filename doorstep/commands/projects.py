@@ -77,20 +77,18 @@ def database_path(db: str | None, instance: str | None) -> Path:
     reads them)."""
     if db:
         return Path(db)
-    from flask import Config
+    from doorstep.webmap.app import database_path as app_database
 
-    from doorstep.webmap.app import instance_folder
-
-    inst = instance_folder(instance)
-    cfg = Config(inst, {"DATABASE": os.path.join(inst, "doorstep.sqlite")})
     try:
-        cfg.from_pyfile("config.py", silent=True)
+        return Path(app_database(instance))
     except Exception as exc:  # the app would not start either; say which file
+        from doorstep.webmap.app import instance_folder
+
         raise DataFileError(
-            os.path.join(inst, "config.py"), f"cannot be read ({exc})", fix="correct it"
+            os.path.join(instance_folder(instance), "config.py"),
+            f"cannot be read ({exc})",
+            fix="correct it",
         ) from None
-    cfg.from_prefixed_env("DOORSTEP")
-    return Path(str(cfg["DATABASE"]))
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

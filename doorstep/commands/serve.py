@@ -229,21 +229,22 @@ def read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from doorstep.webmap.app import instance_folder
     from doorstep.webmap.app.db import add_user
 
     pw = read_password(args)
-    inst = instance_folder(args.instance)
-    os.makedirs(inst, exist_ok=True)
-    add_user(os.path.join(inst, "doorstep.sqlite"), args.name, pw, args.role)
-    sys.stdout.write(f"user {args.name} ({args.role}) saved in {inst}\n")
+    path = _db_path(args)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    add_user(path, args.name, pw, args.role)
+    sys.stdout.write(f"user {args.name} ({args.role}) saved in {path}\n")
     return 0
 
 
 def _db_path(args: argparse.Namespace) -> str:
-    from doorstep.webmap.app import instance_folder
+    """The database ``doorstep serve --instance`` uses (its ``config.py`` and
+    ``$DOORSTEP_DATABASE`` included: :func:`webmap.app.database_path`)."""
+    from doorstep.webmap.app import database_path
 
-    return os.path.join(instance_folder(args.instance), "doorstep.sqlite")
+    return database_path(args.instance)
 
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:

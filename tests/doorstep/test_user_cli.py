@@ -41,3 +41,31 @@ def test_user_lifecycle(tmp_path, monkeypatch, capsys):
     assert _state(db) == {}
     assert main(["user", "disable", "nobody", "--instance", inst]) == 2
     assert "no user named 'nobody'" in capsys.readouterr().err
+
+
+def test_user_commands_use_the_database_the_app_serves(tmp_path, monkeypatch, capsys):
+    """With ``DATABASE`` set in the instance's config.py (or ``$DOORSTEP_DATABASE``), ``doorstep
+    user`` writes where ``doorstep serve``'s app reads, not ``<instance>/doorstep.sqlite``."""
+    from doorstep.webmap.app import create_app, database_path
+
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    other = tmp_path / "elsewhere" / "users.sqlite"
+    (inst / "config.py").write_text(f"DATABASE = {str(other)!r}\n", encoding="utf-8")
+    monkeypatch.delenv("DOORSTEP_DATABASE", raising=False)
+    monkeypatch.setenv("DS_PW", "first-password")
+    args = ["--password-env", "DS_PW", "--instance", str(inst)]
+    assert main(["user", "add", "ana", "--role", "planner", *args]) == 0
+    assert str(other) in capsys.readouterr().out
+    assert create_app(instance_path=str(inst)).config["DATABASE"] == str(other)
+    assert database_path(str(inst)) == str(other)
+    assert _state(other) == {"ana": (0, 0)}
+    assert not (inst / "doorstep.sqlite").exists()
+    env_db = tmp_path / "env.sqlite"
+    monkeypatch.setenv("DOORSTEP_DATABASE", str(env_db))  # the environment wins, as in the app
+    assert main(["user", "add", "bo", "--role", "staff", *args]) == 0
+    assert create_app(instance_path=str(inst)).config["DATABASE"] == str(env_db)
+    assert _state(env_db) == {"bo": (0, 0)} and _state(other) == {"ana": (0, 0)}
+    capsys.readouterr()
+    assert main(["user", "list", "--instance", str(inst)]) == 0
+    assert capsys.readouterr().out.split("\t")[:2] == ["bo", "staff"]

@@ -48,6 +48,21 @@ def instance_folder(path: str | None = None) -> str:
     return os.path.abspath(path or os.environ.get("DOORSTEP_INSTANCE") or "instance")
 
 
+def database_path(instance_path: str | None = None) -> str:
+    """The SQLite database the app of ``instance_path`` (:func:`instance_folder`) uses: its
+    ``DATABASE`` setting, read as :func:`create_app` reads it (default
+    ``<instance>/doorstep.sqlite``, then the instance's ``config.py``, then
+    ``$DOORSTEP_DATABASE``), so ``doorstep user`` and ``doorstep projects`` work on the
+    database ``doorstep serve`` serves. A broken ``config.py`` raises as it would for the app."""
+    from flask import Config
+
+    inst = instance_folder(instance_path)
+    cfg = Config(inst, {"DATABASE": os.path.join(inst, "doorstep.sqlite")})
+    cfg.from_pyfile("config.py", silent=True)
+    cfg.from_prefixed_env("DOORSTEP")
+    return str(cfg["DATABASE"])
+
+
 def _session_and_transport(app: Flask) -> None:
     """Session lifetime, and HTTPS/proxy settings (``HTTPS``: Secure cookies and HSTS;
     ``BEHIND_PROXY``: trust one reverse proxy's X-Forwarded-* headers for address and scheme)."""

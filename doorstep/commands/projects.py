@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -79,16 +78,7 @@ def database_path(db: str | None, instance: str | None) -> Path:
         return Path(db)
     from doorstep.webmap.app import database_path as app_database
 
-    try:
-        return Path(app_database(instance))
-    except Exception as exc:  # the app would not start either; say which file
-        from doorstep.webmap.app import instance_folder
-
-        raise DataFileError(
-            os.path.join(instance_folder(instance), "config.py"),
-            f"cannot be read ({exc})",
-            fix="correct it",
-        ) from None
+    return Path(app_database(instance))
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

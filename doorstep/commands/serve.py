@@ -233,8 +233,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     pw = read_password(args)
     path = _db_path(args)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    add_user(path, args.name, pw, args.role)
+    add_user(path, args.name, pw, args.role)  # init_db makes its folder (0700)
     sys.stdout.write(f"user {args.name} ({args.role}) saved in {path}\n")
     return 0
 

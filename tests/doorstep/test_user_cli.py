@@ -69,3 +69,14 @@ def test_user_commands_use_the_database_the_app_serves(tmp_path, monkeypatch, ca
     capsys.readouterr()
     assert main(["user", "list", "--instance", str(inst)]) == 0
     assert capsys.readouterr().out.split("\t")[:2] == ["bo", "staff"]
+
+
+def test_user_with_a_broken_config_py_says_which_file(tmp_path, monkeypatch, capsys):
+    """A config.py that does not run gives one line naming it, not a traceback."""
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    (inst / "config.py").write_text("DATABASE = \n", encoding="utf-8")
+    assert main(["user", "list", "--instance", str(inst)]) == 2
+    err = capsys.readouterr().err
+    assert str(inst / "config.py") in err and "SyntaxError" in err and "correct it" in err
+    assert "Traceback" not in err

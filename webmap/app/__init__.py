@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from doorstep.webmap.assets import STATIC_DIR
@@ -53,14 +53,35 @@ def database_path(instance_path: str | None = None) -> str:
     ``DATABASE`` setting, read as :func:`create_app` reads it (default
     ``<instance>/doorstep.sqlite``, then the instance's ``config.py``, then
     ``$DOORSTEP_DATABASE``), so ``doorstep user`` and ``doorstep projects`` work on the
-    database ``doorstep serve`` serves. A broken ``config.py`` raises as it would for the app."""
+    database ``doorstep serve`` serves. A broken ``config.py`` raises
+    :class:`~doorstep.geo._errors.DataFileError` naming it."""
     from flask import Config
 
     inst = instance_folder(instance_path)
-    cfg = Config(inst, {"DATABASE": os.path.join(inst, "doorstep.sqlite")})
-    cfg.from_pyfile("config.py", silent=True)
+    cfg = Config(inst, {"DATABASE": default_database(inst)})
+    read_config_py(cfg, inst)
     cfg.from_prefixed_env("DOORSTEP")
     return str(cfg["DATABASE"])
+
+
+def default_database(instance: str) -> str:
+    """``<instance>/doorstep.sqlite``: the database unless ``DATABASE`` says otherwise."""
+    return os.path.join(instance, "doorstep.sqlite")
+
+
+def read_config_py(cfg: Config, instance: str) -> None:
+    """Load the instance's optional ``config.py`` into ``cfg``; a file that does not run gives a
+    :class:`~doorstep.geo._errors.DataFileError` naming it (one line, not a traceback)."""
+    from doorstep.geo._errors import DataFileError
+
+    try:
+        cfg.from_pyfile("config.py", silent=True)
+    except Exception as exc:  # whatever the file raises: the app cannot start with it
+        raise DataFileError(
+            os.path.join(instance, "config.py"),
+            f"cannot be read ({type(exc).__name__}: {exc})",
+            fix="correct it (it is Python: NAME = value lines)",
+        ) from None
 
 
 def _session_and_transport(app: Flask) -> None:
@@ -102,7 +123,7 @@ def create_app(
     )
     app.config.from_mapping(
         SECRET_KEY=DEFAULT_SECRET,
-        DATABASE=os.path.join(app.instance_path, "doorstep.sqlite"),
+        DATABASE=default_database(app.instance_path),
         PRODUCTION=False,
         VINTAGE="2023",
         DATA_DIR=None,
@@ -119,7 +140,7 @@ def create_app(
         BEHIND_PROXY=False,
     )
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        read_config_py(app.config, app.instance_path)
         settings = dict(app.config)  # the basemap: config before environment (see basemaps)
         app.config.from_prefixed_env("DOORSTEP")
     else:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ..layers import UNREACHABLE_LABEL
 from ._svg import (
     axis_label,
     close_svg,
@@ -67,7 +68,7 @@ def _panel(i: int, h: Mapping[str, Any], x0: float, x1: float, y_unit: str) -> l
     if unreachable:
         out.append(
             f'<text x="{x1}" y="{top - 6}" text-anchor="end" fill="#b00">'
-            f"无法到达 unreachable: {unreachable:,} 人 persons</text>"
+            f"{escape(UNREACHABLE_LABEL)}: {unreachable:,} 人 persons</text>"
         )
     out.append("</g>")
     return out

@@ -41,8 +41,8 @@
     document.getElementById("circuit-summary").textContent = `${rows.length} 天路线 day routes · ${lawyers.length} 律师 lawyers`;
   }
   // A tick (or untick) as the server stored it (the POST's answer): only that visit's tick box
-  // and its edit button change. The rest of the table, the map (whose view stays where the user
-  // left it) and the summary (its counts do not depend on ticks) are left as they are.
+  // and its edit button change. The table's other rows, the map's layers and the summary (its
+  // counts do not depend on ticks) are not rebuilt.
   function showVisit(res) {
     const key = `${res.lawyer}|${res.date}|${res.village}`;
     if (res.done) done.set(key, res.record || {}); else done.delete(key);

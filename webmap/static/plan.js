@@ -121,7 +121,7 @@
     r.new_sites.forEach(x => newSite(x, 10).addTo(newSites));
     const colour = coverageColour(r);
     Object.entries(markers).forEach(([code, m]) => m.setStyle({fillColor: colour(code)}));
-    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (农村 rural ≤${r.params.minutes}, 城镇 urban ≤${r.params.urban_minutes} min)</b><br><i style="background:${COVER.before}"></i>原已覆盖 covered before<br><i style="background:${COVER.newly}"></i>新覆盖 newly covered<br><i style="background:${COVER.none}"></i>仍未覆盖 not covered<br><i style="background:${COVER.site};border:1px solid #000"></i>新点 new site`;
+    document.getElementById("plan-legend").innerHTML = `<b>情景覆盖 What-if coverage (农村 rural ≤${r.params.minutes}, 城镇 urban ≤${r.params.urban_minutes} min)</b><br><i style="background:${esc(COVER.before)}"></i>原已覆盖 covered before<br><i style="background:${esc(COVER.newly)}"></i>新覆盖 newly covered<br><i style="background:${esc(COVER.none)}"></i>仍未覆盖 not covered<br><i style="background:${esc(COVER.site)};border:1px solid #000"></i>新点 new site`;
     document.getElementById("scenario-form").hidden = false;
   }
   document.getElementById("whatif-form").addEventListener("submit", async e => {
@@ -166,7 +166,7 @@
         <div class="card"><div class="small">之后 After</div><b class="cmp-after">${pct(s.share_after)}</b></div>
         <div class="card"><div class="small">增加 Change</div><b>+${(s.covered_after - s.covered_before).toLocaleString()}</b><div class="small">人 persons</div></div></div>
         <div id="cmp-map-${i}" class="cmp-map" role="region" aria-label="${esc(d.name)} 地图 map"></div>
-        <p class="small cmp-legend"><i style="background:${COVER.before}"></i>原已覆盖 covered before<i style="background:${COVER.newly}"></i>新覆盖 newly covered<i style="background:${COVER.none}"></i>仍未覆盖 not covered<i style="background:${COVER.site}"></i>新点 new site</p>
+        <p class="small cmp-legend"><i style="background:${esc(COVER.before)}"></i>原已覆盖 covered before<i style="background:${esc(COVER.newly)}"></i>新覆盖 newly covered<i style="background:${esc(COVER.none)}"></i>仍未覆盖 not covered<i style="background:${esc(COVER.site)}"></i>新点 new site</p>
         <p class="small">新点 new: ${(d.result.new_sites || []).map(x => esc(x.name)).join("、")}</p></article>`;
     }).join("");
     for (let i = 0; i < docs.length; i++) {

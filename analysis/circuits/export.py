@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ from doorstep.geo.atomic import write_bytes
 
 from .model import Lawyer, hhmm, weekday_zh
 from .plan import DayRoute, MonthPlan
+
+log = logging.getLogger(__name__)
 
 LEDGER_COLUMNS = [
     ("date", "日期 date"),
@@ -266,8 +269,12 @@ def visit_uid(plan: MonthPlan, village_id: str, visit_no: int) -> str:
     """The calendar UID of a visit: county, month, village code and visit number — not the
     lawyer or the date, so a re-plan of the same month that moves the visit to another day
     updates the event in the adviser's calendar instead of adding a second one."""
-    county = plan.county or "county"
-    return f"visit-{county}-{plan.month}-{village_id}-{visit_no}@doorstep"
+    return f"{uid_prefix(plan)}{village_id}-{visit_no}@doorstep"
+
+
+def uid_prefix(plan: MonthPlan) -> str:
+    """The start every visit UID of this county and month shares (:func:`visit_uid`)."""
+    return f"visit-{plan.county or 'county'}-{plan.month}-"
 
 
 def ics_sequence(stamp: dt.datetime) -> int:
@@ -281,9 +288,16 @@ def ics_calendar(
     name: str = "",
     *,
     stamp: dt.datetime | None = None,
+    earlier: Sequence[Any] = (),
 ) -> bytes:
     """iCalendar bytes with one event per village visit (on-site time, Asia/Shanghai) of the
     given lawyers (default all), travel and lunch in the description.
+
+    ``earlier`` holds the VEVENTs of this county and month that an earlier version of the same
+    file had (:func:`earlier_visits`): each whose UID the plan no longer gives these lawyers
+    (the visit moved to another adviser, or was dropped) is written again with
+    ``STATUS:CANCELLED`` and the new SEQUENCE, so a calendar that imported the earlier file
+    cancels it instead of keeping a visit its adviser no longer makes (§3.8.1.11).
 
     Each event's UID is :func:`visit_uid` (stable across re-plans of the month); DTSTAMP is
     ``stamp`` (UTC, default now) and SEQUENCE :func:`ics_sequence` of it, so a calendar that
@@ -302,10 +316,16 @@ def ics_calendar(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{name} {plan.month} 走访".strip())
+    uids = set()
     for lid in ids:
         for r in plan.routes_of(lid):
             for i in range(1, len(r.stops) + 1):
-                cal.add_component(_visit_event(plan, r, i, stamp, tz, Event))
+                ev = _visit_event(plan, r, i, stamp, tz, Event)
+                uids.add(str(ev["uid"]))
+                cal.add_component(ev)
+    for old in earlier:
+        if str(old["uid"]) not in uids:
+            cal.add_component(_cancelled(old, stamp, Event))
     cal.add_missing_timezones()  # RFC 5545 §3.2.19: every TZID used needs its VTIMEZONE
     return bytes(cal.to_ical())
 
@@ -335,6 +355,46 @@ def _visit_event(
     return ev
 
 
+def _cancelled(old: Any, stamp: dt.datetime, event: Any) -> Any:
+    """An earlier visit event, cancelled as of ``stamp`` (same UID, times and place)."""
+    ev = event()
+    ev.add("uid", str(old["uid"]))
+    ev.add("dtstamp", stamp)
+    ev.add("sequence", ics_sequence(stamp))
+    ev.add("status", "CANCELLED")
+    ev.add("dtstart", old.decoded("dtstart"))
+    if "dtend" in old:
+        ev.add("dtend", old.decoded("dtend"))
+    ev.add("summary", f"已取消 Cancelled: {old.get('summary', '')}")
+    if "location" in old:
+        ev.add("location", str(old["location"]))
+    ev.add(
+        "description",
+        "重新排班后此走访不再由本日历的顾问进行（改由他人或取消）。 The re-plan no longer gives "
+        "this visit to this calendar's adviser (another adviser makes it, or it was dropped).",
+    )
+    return ev
+
+
+def earlier_visits(path: Path, plan: MonthPlan) -> list[Any]:
+    """The visit events of ``plan``'s county and month in an earlier calendar at ``path`` (none
+    when there is no such file; a file that cannot be read is logged and ignored: its visits
+    then get no cancellation)."""
+    from icalendar import Calendar
+
+    if not path.is_file():
+        return []
+    try:
+        cal = Calendar.from_ical(path.read_bytes())
+    except (ValueError, OSError) as exc:
+        log.warning("%s: earlier calendar not read (%s); no cancellations from it", path, exc)
+        return []
+    prefix = uid_prefix(plan)
+    return [
+        e for e in cal.walk("VEVENT") if str(e.get("uid", "")).startswith(prefix) and "dtstart" in e
+    ]
+
+
 def file_stem(lawyer_id: str) -> str:
     """A lawyer id made safe as a file name stem (characters other than word characters, ``.``
     and ``-`` replaced by ``_``)."""
@@ -359,26 +419,25 @@ def write_ics(
 ) -> list[Path]:
     """One iCalendar file per lawyer (``<id>.ics``, see :func:`ics_calendar`) for the given
     lawyers (default all), and, when all are written, :data:`ALL_ICS` with every visit (for the
-    justice office's shared calendar). All files share one DTSTAMP/SEQUENCE."""
+    justice office's shared calendar). All files share one DTSTAMP/SEQUENCE. A file that
+    replaces an earlier one of the same month keeps the earlier visits that are no longer its
+    adviser's as cancelled events (:func:`ics_calendar`'s ``earlier``)."""
     names = {lw.id: lw.name for lw in plan.lawyers}
     ids = list(names) if lawyer_ids is None else list(lawyer_ids)
     stamp = stamp or dt.datetime.now(dt.UTC)
-    out = [
-        atomic_write_bytes(
-            Path(folder) / ics_file_name(lid),
-            ics_calendar(plan, [lid], names[lid], stamp=stamp),
-        )
-        for lid in ids
-    ]
+    out = []
+    for lid in ids:
+        path = Path(folder) / ics_file_name(lid)
+        cal = ics_calendar(plan, [lid], names[lid], stamp=stamp, earlier=earlier_visits(path, plan))
+        out.append(atomic_write_bytes(path, cal))
     if lawyer_ids is None:
         if ALL_ICS in {p.name for p in out}:  # an adviser whose id is the combined file's stem
             raise ValueError(f"an adviser id makes the file name {ALL_ICS}; rename the adviser")
-        out.append(
-            atomic_write_bytes(
-                Path(folder) / ALL_ICS,
-                ics_calendar(plan, name="全部顾问 all advisers", stamp=stamp),
-            )
+        path = Path(folder) / ALL_ICS
+        cal = ics_calendar(
+            plan, name="全部顾问 all advisers", stamp=stamp, earlier=earlier_visits(path, plan)
         )
+        out.append(atomic_write_bytes(path, cal))
     return out
 
 

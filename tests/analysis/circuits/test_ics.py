@@ -110,3 +110,56 @@ def test_the_strict_check_fails_broken_calendars(two_plans):
     assert any("strict parser" in p for p in rfc5545_problems(bad_date))
     lf = raw.replace(b"\r\n", b"\n")
     assert any("bare LF" in p for p in rfc5545_problems(lf))
+
+
+def _statuses(raw: bytes) -> dict[str, tuple[str, int]]:
+    """UID -> (STATUS or CONFIRMED, SEQUENCE) of every event of a calendar."""
+    cal = Calendar.from_ical(raw)
+    return {
+        str(e["uid"]): (str(e.get("status", "CONFIRMED")), int(e["sequence"]))
+        for e in cal.walk("VEVENT")
+    }
+
+
+def test_a_visit_moved_to_another_adviser_is_cancelled_in_the_first_ones_file(tmp_path):
+    """Re-planned with 三村 moved from 张律师 to 李律师: 张律师's rewritten file cancels its
+    三村 visits (same UID, higher SEQUENCE, STATUS:CANCELLED), 李律师's has them, the shared
+    file cancels nothing; another month's file in the folder is left alone."""
+    model = line_county()
+    first = plan_county_month(model, "2026-12", roster=_roster(tmp_path, ""), min_gap_days=7)
+    moved_roster = tmp_path / "moved.csv"
+    moved_roster.write_text(
+        "姓名,电话,驻点,服务村,请假\n"
+        "李律师,13900000001,县中心,城关社区、四社区、三村,\n"
+        "张律师,13900000002,S,一村,\n",
+        encoding="utf-8",
+    )
+    second = plan_county_month(model, "2026-12", roster=moved_roster, min_gap_days=7)
+    folder = tmp_path / "ics"
+    write_ics(first.plan, folder, stamp=STAMP_1)
+    zhang_before = _statuses((folder / "张律师.ics").read_bytes())
+    san = {
+        visit_uid(first.plan, s.village_id, s.visit_no)
+        for r in first.plan.routes_of("张律师")
+        for s in r.stops
+        if s.village == "三村"
+    }
+    assert san and san <= set(zhang_before)
+    january = plan_county_month(model, "2027-01", roster=_roster(tmp_path, ""), min_gap_days=7)
+    write_ics(january.plan, tmp_path / "jan", stamp=STAMP_1)
+    write_ics(second.plan, folder, stamp=STAMP_2)
+    zhang = _statuses((folder / "张律师.ics").read_bytes())
+    li = _statuses((folder / "李律师.ics").read_bytes())
+    shared = _statuses((folder / "all-advisers.ics").read_bytes())
+    seq2 = ics_sequence(STAMP_2)
+    assert {u for u, (st, _) in zhang.items() if st == "CANCELLED"} == san
+    assert all(zhang[u][1] == seq2 > zhang_before[u][1] for u in san)
+    assert all(li[u] == ("CONFIRMED", seq2) for u in san)
+    assert all(st == "CONFIRMED" for st, _ in shared.values())  # every visit is still made
+    assert len(shared) == second.plan.scheduled_visits
+    for name in ("张律师.ics", "李律师.ics", "all-advisers.ics"):
+        assert rfc5545_problems((folder / name).read_bytes()) == []
+    # the same folder holding January: December's re-plan leaves other months' visits alone
+    jan_file = tmp_path / "jan" / "张律师.ics"
+    write_ics(second.plan, tmp_path / "jan", stamp=STAMP_2)
+    assert all(st == "CONFIRMED" for st, _ in _statuses(jan_file.read_bytes()).values())

@@ -364,7 +364,12 @@ def overdue(milestones: Sequence[Milestone], today: dt.date) -> int:
     return sum(m.due < today and m.status != DONE for m in milestones)
 
 
-def _line(items: Sequence[tuple[Project, Sequence[Milestone]]], today: dt.date) -> dict[str, Any]:
+def ledger_line(
+    items: Sequence[tuple[Project, Sequence[Milestone]]], today: dt.date
+) -> dict[str, Any]:
+    """One line of the ledger for ``items`` (a township, the county, or one project): projects
+    by status, milestones done and overdue on ``today``, budget planned and spent (元), projects
+    on a point still to confirm."""
     ms = [m for _, mm in items for m in mm]
     status = [project_status(mm) for _, mm in items]
     return {
@@ -389,8 +394,8 @@ def township_totals(
     for p, ms in items:
         by.setdefault(p.place.township or "—", []).append((p, ms))
     return {
-        "townships": [{"township": t, **_line(v, today)} for t, v in sorted(by.items())],
-        "total": _line(items, today),
+        "townships": [{"township": t, **ledger_line(v, today)} for t, v in sorted(by.items())],
+        "total": ledger_line(items, today),
         "units": {"budget_planned": "元 (CNY)", "budget_spent": "元 (CNY)"},
         "today": today.isoformat(),
     }

@@ -37,11 +37,11 @@ UNREACHABLE_LABEL = "不可达 unreachable"
 
 COVERAGE_COLOUR: dict[str, str] = {
     # a what-if result on the planner's maps (web app only, ds-config's ``coverage``): villages
-    # covered before, newly covered, still not covered (green and red as the ends of
+    # covered before, newly covered, still not covered (the green and red ends of
     # MINUTE_CLASSES), and the fill of the new sites
-    "before": "#1a9850",
+    "before": MINUTE_CLASSES[0][1],
     "newly": "#2c7fb8",
-    "none": "#d73027",
+    "none": MINUTE_CLASSES[-1][1],
     "site": "#ffd700",
 }
 

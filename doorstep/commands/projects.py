@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from doorstep.geo._errors import DataFileError, InputError
+from doorstep.geo._errors import InputError
 
 from ._common import check_output_file, emit_json
 
@@ -81,68 +80,15 @@ def database_path(db: str | None, instance: str | None) -> Path:
     return Path(app_database(instance))
 
 
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """``path`` opened read-only (SQLite ``mode=ro``, queries only), checked to hold the
-    project tables; :class:`DataFileError` naming the file and the fix otherwise."""
-    if not path.is_file():
-        problem = "is a folder" if path.is_dir() else "no such database"
-        raise DataFileError(
-            path, problem, fix=f"{_WHERE}, or run `doorstep serve` once to create it"
-        )
-    uri = path.resolve().as_uri() + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=10, detect_types=sqlite3.PARSE_DECLTYPES)
-    except sqlite3.Error as exc:
-        raise DataFileError(
-            path, f"cannot be opened ({exc})", fix="check its permissions"
-        ) from None
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA query_only = ON")
-        have = {
-            str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-    except sqlite3.OperationalError as exc:  # locked, or no right to read it or its -shm
-        conn.close()
-        raise DataFileError(
-            path,
-            f"cannot be read ({exc})",
-            fix="check that you may read it and the folder beside it (the WAL's -shm file)",
-        ) from None
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise DataFileError(path, f"is not a Doorstep database ({exc})", fix=_WHERE) from None
-    missing = [t for t in TABLES if t not in have]
-    if missing:
-        conn.close()
-        raise DataFileError(
-            path,
-            f"is not a Doorstep web app database with projects (no {missing[0]} table)",
-            fix=f"{_WHERE}; one from before 四个一 projects is upgraded by starting `doorstep serve`",
-        )
-    return conn
-
-
 @contextlib.contextmanager
 def project_database(args: argparse.Namespace) -> Iterator[Path]:
-    """An application context whose connection (``flask.g.db``, what
-    :func:`webmap.app.db.get_db` returns) is the read-only database of ``args``, so the web
-    app's :mod:`~webmap.app.project_store` reads it as it does for ``/projects``."""
-    from flask import Flask, g
+    """The database of ``args`` open read-only for :mod:`webmap.app.project_store`
+    (:func:`webmap.app.db.reading`)."""
+    from doorstep.webmap.app.db import reading
 
     path = database_path(args.db, args.instance)
-    conn = open_read_only(path)
-    try:
-        app = Flask("doorstep.projects")
-        app.config["DATABASE"] = str(path)
-        with app.app_context():
-            g.db = conn
-            try:
-                yield path
-            except sqlite3.Error as exc:  # e.g. locked for longer than the timeout
-                raise DataFileError(path, f"cannot be read ({exc})", fix="try again") from None
-    finally:
-        conn.close()
+    with reading(path, TABLES, where=_WHERE):
+        yield path
 
 
 def _today(value: str | None) -> dt.date:
@@ -159,12 +105,13 @@ def _today(value: str | None) -> dt.date:
 def ledger(args: argparse.Namespace, today: dt.date) -> dict[str, Any]:
     """The list as a document: one entry per project (as ``/projects`` lists them) and
     :func:`analysis.projects.township_totals` judged on ``today``."""
-    from doorstep.analysis.projects import DONE, overdue, township_totals
+    from doorstep.analysis.projects import ledger_line, township_totals
     from doorstep.webmap.app import project_store as store
 
     with project_database(args) as path:
         docs = store.list_projects()
     items = store.project_items(docs)
+    lines = [ledger_line([item], today) for item in items]
     rows = [
         {
             "id": d["id"],
@@ -176,13 +123,13 @@ def ledger(args: argparse.Namespace, today: dt.date) -> dict[str, Any]:
             "status": d["status"],
             "status_en": d["status_en"],
             "missing": d["missing"],
-            "milestones": len(ms),
-            "milestones_done": sum(m.status == DONE for m in ms),
-            "overdue": overdue(ms, today),
+            "milestones": line["milestones"],
+            "milestones_done": line["milestones_done"],
+            "overdue": line["overdue"],
             "budget_planned": d["budget_planned"],
             "budget_spent": d["budget_spent"],
         }
-        for d, (_p, ms) in zip(docs, items, strict=True)
+        for d, line in zip(docs, lines, strict=True)
     ]
     return {
         "database": str(path),

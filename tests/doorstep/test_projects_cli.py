@@ -186,7 +186,8 @@ def test_default_database_is_the_one_serve_uses(
 def test_read_only_beside_a_writing_server(site: dict[str, Any], capsys: Any) -> None:
     """A write the server has not committed yet neither blocks the list nor shows in it, and
     the command's own connection refuses to write."""
-    from doorstep.commands.projects import open_read_only
+    from doorstep.commands.projects import TABLES
+    from doorstep.webmap.app.db import connect_read_only
 
     server = sqlite3.connect(site["db"], timeout=0)
     try:
@@ -200,7 +201,7 @@ def test_read_only_beside_a_writing_server(site: dict[str, Any], capsys: Any) ->
     finally:
         server.close()
     assert len(_list(capsys, "--db", str(site["db"]))["projects"]) == 3
-    conn = open_read_only(site["db"])
+    conn = connect_read_only(site["db"], TABLES, where="--db")
     try:
         with pytest.raises(sqlite3.OperationalError, match="readonly database"):
             conn.execute("DELETE FROM project")

@@ -17,13 +17,15 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
 from werkzeug.security import generate_password_hash
 
-from doorstep.geo._errors import InputError
+from doorstep.geo._errors import DataFileError, InputError
 
 ROLES = ("planner", "staff")
 
@@ -137,6 +139,66 @@ def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+def connect_read_only(path: Path, tables: Sequence[str], *, where: str) -> sqlite3.Connection:
+    """``path`` opened read-only (SQLite ``mode=ro``, queries only; a running server is not
+    disturbed), checked to hold ``tables``; :class:`DataFileError` naming the file and the fix
+    (``where``: how to name the right database) otherwise."""
+    if not path.is_file():
+        problem = "is a folder" if path.is_dir() else "no such database"
+        raise DataFileError(
+            path, problem, fix=f"{where}, or run `doorstep serve` once to create it"
+        )
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=10, detect_types=sqlite3.PARSE_DECLTYPES)
+    except sqlite3.Error as exc:
+        raise DataFileError(
+            path, f"cannot be opened ({exc})", fix="check its permissions"
+        ) from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        have = {
+            str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    except sqlite3.OperationalError as exc:  # locked, or no right to read it or its -shm
+        conn.close()
+        raise DataFileError(
+            path,
+            f"cannot be read ({exc})",
+            fix="check that you may read it and the folder beside it (the WAL's -shm file)",
+        ) from None
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise DataFileError(path, f"is not a Doorstep database ({exc})", fix=where) from None
+    missing = [t for t in tables if t not in have]
+    if missing:
+        conn.close()
+        raise DataFileError(
+            path,
+            f"is not a Doorstep web app database with projects (no {missing[0]} table)",
+            fix=f"{where}; one from before 四个一 projects is upgraded by starting `doorstep serve`",
+        )
+    return conn
+
+
+@contextlib.contextmanager
+def reading(path: Path, tables: Sequence[str], *, where: str) -> Iterator[None]:
+    """An application context whose connection (``g.db``, what :func:`get_db` returns) is
+    :func:`connect_read_only` of ``path``, so the app's stores read it outside a request (the
+    command line); a read that fails later (e.g. locked too long) is a :class:`DataFileError`."""
+    conn = connect_read_only(path, tables, where=where)
+    try:
+        with Flask("doorstep.reading").app_context():
+            g.db = conn
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise DataFileError(path, f"cannot be read ({exc})", fix="try again") from None
+    finally:
+        conn.close()
 
 
 USER_COLUMNS = {

@@ -86,14 +86,13 @@ def register(app: Flask, source: TileSource) -> None:
     layers and pass the page config (basemap, tier styles, travel-time classes, what-if colours)."""
     app.extensions[EXTENSION] = source
     app.register_blueprint(bp)
+    page = {  # constant for the app's life: built once, not per rendered page
+        "basemap": source.page_config(),
+        "tiers": tier_config(),
+        "minutes": minute_config(),
+        "coverage": dict(COVERAGE_COLOUR),
+    }
 
     @app.context_processor
     def _config() -> dict[str, Any]:
-        return {
-            "ds_config": {
-                "basemap": source.page_config(),
-                "tiers": tier_config(),
-                "minutes": minute_config(),
-                "coverage": dict(COVERAGE_COLOUR),
-            }
-        }
+        return {"ds_config": page}

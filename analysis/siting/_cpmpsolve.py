@@ -40,6 +40,7 @@ from ._cpmp import (
     subgradient,
 )
 from ._cpmpls import swap_search
+from ._cpmpsp import SpSettings, prove
 from ._highs import INF, Milp, NoSolutionError
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class CpmpSettings:
     # Lagrangian cuts given to HiGHS: 0 none, 1 one aggregated row per kept multiplier vector,
     # 2 one row per site and multiplier vector (see :func:`_add_cuts`)
     lagrangian_cuts: int = 1
+    # the set-partitioning proof (:mod:`._cpmpsp`) before HiGHS on the compact MILP; ``None``
+    # goes straight to HiGHS
+    set_partitioning: SpSettings | None = SpSettings()
 
 
 @dataclass
@@ -166,9 +170,19 @@ def solve_cpmp(
     if root.fix is None:
         assert inc is not None
         return CpmpOutcome(inc[1], inc[2], inc[0], inc[0], True, 0, root.bound)
+    clock = _Clock(time_limit)
     red = _reduced(data, *root.fix)
+    bound = root.bound
+    if cfg.set_partitioning is not None:
+        kept = int(root.fix[0].sum())
+        out = prove(red, inc, root.lams, cfg.set_partitioning, clock.left(), kept, root.bound)
+        if out.proven or (clock.left() or 1.0) <= 0.0:
+            return out
+        if out.assign is not None and out.open_sites is not None:
+            inc = (out.value, out.assign, out.open_sites)
+        bound = max(bound, out.bound)
     cuts = _cuts(data, root.lams, cfg.lagrangian_cuts)
-    return _prove(red, inc, _Clock(time_limit).left(), seed, root.bound, cuts)
+    return _prove(red, inc, clock.left(), seed, bound, cuts)
 
 
 class _Clock:

@@ -57,26 +57,28 @@ def _search(
     best_mode: bool,
     out: Any,
     max_out: int,
-) -> tuple[float, int, Any]:
+    max_nodes: int,
+) -> tuple[float, int, Any, int]:
     """Depth-first search over ``items`` (sorted); includes before excludes.
 
     ``best_mode``: the best set of value > ``threshold`` goes to ``out[0]`` (returns its value,
     or ``threshold`` with count 0 when none). Otherwise every set of value >= ``threshold`` is
     written to ``out``, grown as needed (returns count, or -1 when more than ``max_out``).
-    Returns ``(value, count, out)``.
+    Count -2: more than ``max_nodes`` search steps. Returns ``(value, count, out, steps)``.
     """
     kk = items.size
     take = np.zeros(kk, dtype=np.bool_)
     k, room, cur, pen = 0, cap, 0.0, 0.0
     best, found = threshold, 0
+    nodes = 0
     while True:
+        nodes += 1
+        if nodes > max_nodes:
+            return threshold, -2, out, nodes
         descend = k < kk
         if descend:
             bound = cur - pen + _frac(prof, wt, k, room)
-            if best_mode:
-                descend = bound > best + 1e-9
-            else:
-                descend = bound >= threshold - 1e-9
+            descend = bound > best + 1e-9 if best_mode else bound >= threshold - 1e-9
         if descend:
             if wt[k] <= room + 1e-9:
                 take[k] = True
@@ -100,7 +102,7 @@ def _search(
                                 out[0, items[t]] = True
                 elif value >= threshold - 1e-9:
                     if found >= max_out:
-                        return threshold, -1, out
+                        return threshold, -1, out, nodes
                     if found == out.shape[0]:
                         grown = np.zeros((min(2 * found, max_out), out.shape[1]), dtype=np.bool_)
                         grown[:found] = out
@@ -128,7 +130,7 @@ def _search(
                 pen -= cut_w[q]
             counts[q] -= 1
         k = back + 1
-    return best, found, out
+    return best, found, out, nodes
 
 
 @njit
@@ -152,27 +154,44 @@ def price_sites(
     cut_idx: Any,
     cut_w: Any,
     ncuts: int,
-) -> tuple[Any, Any]:
+    max_nodes: int,
+) -> tuple[Any, Any, int]:
     """For each site ``j`` in ``sites``: the customer set of largest
     ``sum(profit[S, j]) - penalties(S)``, if it exceeds ``base[j]`` (a negative reduced cost).
-    Returns ``(gain over base, or 0 when none; (n, len(sites)) sets)``."""
+    Returns ``(gain over base, or 0 when none; (len(sites), n) sets; search steps)``, steps
+    -1 when they exceeded ``max_nodes`` (the answer is then incomplete)."""
     n = profit.shape[0]
     gains = np.zeros(sites.size)
     sets = np.zeros((sites.size, n), dtype=np.bool_)
     counts = np.zeros(max(ncuts, 1), dtype=np.int64)
+    total = 0
     for s in range(sites.size):
         j = sites[s]
         items, prof, wt = _site_items(profit[:, j], load, caps[j], 0.0)
         counts[:] = 0
         out = np.zeros((1, n), dtype=np.bool_)
-        best, found, out = _search(
-            items, prof, wt, caps[j], cut_ptr, cut_idx, cut_w, counts, base[j] + 1e-7, True,
-            out, 1,
+        best, found, out, steps = _search(
+            items,
+            prof,
+            wt,
+            caps[j],
+            cut_ptr,
+            cut_idx,
+            cut_w,
+            counts,
+            base[j] + 1e-7,  # _cpmpsp.EPS
+            True,
+            out,
+            1,
+            max_nodes - total,
         )
+        if found == -2:
+            return gains, sets, -1
+        total += steps
         if found > 0:
             gains[s] = best - base[j]
             sets[s] = out[0]
-    return gains, sets
+    return gains, sets, total
 
 
 @njit
@@ -186,9 +205,11 @@ def enumerate_site(
     cut_w: Any,
     ncuts: int,
     max_out: int,
-) -> tuple[int, Any]:
+    max_nodes: int,
+) -> tuple[int, Any, int]:
     """Every customer set of ``sum(profit_j[S]) - penalties(S) >= threshold``, at most
-    ``max_out`` (count -1 when there are more)."""
+    ``max_out`` (count -1 when there are more, -2 after ``max_nodes`` search steps), as
+    ``(count, sets, search steps)``."""
     n = profit_j.size
     pos = 0.0
     for i in range(n):
@@ -198,10 +219,22 @@ def enumerate_site(
     items, prof, wt = _site_items(profit_j, load, cap, min(threshold - pos, 0.0) - 1e-9)
     counts = np.zeros(max(ncuts, 1), dtype=np.int64)
     out = np.zeros((min(max_out, 1024), n), dtype=np.bool_)
-    _best, found, out = _search(
-        items, prof, wt, cap, cut_ptr, cut_idx, cut_w, counts, threshold, False, out, max_out
+    _best, found, out, steps = _search(
+        items,
+        prof,
+        wt,
+        cap,
+        cut_ptr,
+        cut_idx,
+        cut_w,
+        counts,
+        threshold,
+        False,
+        out,
+        max_out,
+        max_nodes,
     )
-    return found, out
+    return found, out, steps
 
 
 @njit
@@ -251,3 +284,18 @@ def csr(triples: list[tuple[int, int, int]], n: int) -> tuple[npt.NDArray[np.int
     ptr[1:] = np.cumsum([len(x) for x in lists])
     idx = np.array([q for x in lists for q in x], dtype=np.int64)
     return ptr, idx
+
+
+def compile_kernels() -> None:
+    """Compile every kernel now (numba caches the machine code on disk, so this costs seconds
+    once per installation and a fraction of a second afterwards): a benchmark calls it first so
+    that no instance's time includes compilation."""
+    profit = np.array([[3.0, 1.0], [2.0, -np.inf], [1.0, 2.0]])
+    load = np.array([1.0, 2.0, 1.0])
+    caps = np.array([2.0, 3.0])
+    ptr, idx = csr([(0, 1, 2)], 3)
+    pen = np.array([0.5])
+    price_sites(profit, load, caps, np.arange(2), np.zeros(2), ptr, idx, pen, 1, 10**6)
+    enumerate_site(profit[:, 0], load, 2.0, 0.0, ptr, idx, pen, 1, 10, 10**6)
+    sup = np.ones((1, 3), dtype=np.bool_)
+    triple_lhs(sup, np.ones(1), np.ones((3, 3)), np.arange(3, dtype=np.int64), 0.5)

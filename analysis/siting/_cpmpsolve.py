@@ -60,7 +60,7 @@ class CpmpSettings:
     lagrangian_cuts: int = 1
     # the set-partitioning proof (:mod:`._cpmpsp`) before HiGHS on the compact MILP; ``None``
     # goes straight to HiGHS
-    set_partitioning: SpSettings | None = SpSettings()
+    set_partitioning: SpSettings | None = field(default_factory=SpSettings)
 
 
 @dataclass
@@ -173,9 +173,10 @@ def solve_cpmp(
     clock = _Clock(time_limit)
     red = _reduced(data, *root.fix)
     bound = root.bound
-    if cfg.set_partitioning is not None:
+    sp = cfg.set_partitioning
+    if sp is not None and inc is not None and inc[0] - bound >= sp.min_gap * abs(inc[0]):
         kept = int(root.fix[0].sum())
-        out = prove(red, inc, root.lams, cfg.set_partitioning, clock.left(), kept, root.bound)
+        out = prove(red, inc, root.lams, sp, clock.left(), kept, root.bound)
         if out.proven or (clock.left() or 1.0) <= 0.0:
             return out
         if out.assign is not None and out.open_sites is not None:

@@ -26,7 +26,8 @@ The proof. For an integer solution of value ``v``, with the final duals,
 :math:`\bar c_{jS} \le v - LB`. Enumerating every column with :math:`\bar c \le t - LB` and
 solving the set-partitioning MILP on them either finds the optimum (if it is at most ``t``) or
 shows that none is, so ``t`` (``t + 1`` with integer costs) becomes the bound. ``t`` grows from
-``LB`` to the incumbent, doubling the step, as long as the columns stay within a budget.
+``LB`` to the incumbent (one unit at a time with integer costs, else by a doubling step) as
+long as the columns stay within a budget.
 """
 
 from __future__ import annotations
@@ -342,9 +343,10 @@ def enumerate_columns(root: SpRoot, gap: float, budget: int) -> list[Column] | N
 def solve_columns(
     data: CpmpData, cols: list[Column], cutoff: float, time_limit: float | None
 ) -> tuple[bool, Incumbent | None]:
-    """The set-partitioning MILP on ``cols``: ``(complete, best)`` with ``best`` its optimum
-    below ``cutoff`` as an incumbent ``(value, assignment, open sites)``, ``None`` when it has
-    none; ``complete`` is false when time ran out first."""
+    """The set-partitioning MILP on ``cols``: ``(complete, best)``, ``complete`` false when time
+    ran out first. ``best`` (``(value, assignment, open sites)``) is the optimum when one is
+    below ``cutoff``; otherwise it is ``None`` or a solution at or above ``cutoff`` that HiGHS
+    found before the cutoff pruned the rest (an incumbent, not an optimum)."""
     n, m = data.cost.shape
     if not cols:
         return True, None

@@ -20,6 +20,7 @@ from doorstep.analysis.siting._cpmp import (
 )
 from doorstep.analysis.siting._cpmpls import swap_search
 from doorstep.analysis.siting._cpmpsolve import CpmpSettings, solve_cpmp
+from doorstep.analysis.siting._cpmpsp import SpSettings
 from doorstep.analysis.siting._gapheur import greedy_assign, heuristic_assign
 from doorstep.analysis.siting.readers import read_lorena_senne, read_pmedcap
 from doorstep.geo._errors import InfeasibleError
@@ -338,3 +339,51 @@ def test_lagrangian_cuts_keep_the_optimum(seed: int) -> None:
         out = solve_cpmp(data, settings=cfg)
         assert out.proven and out.value == best == out.bound
         assert out.assign is not None and data.value(out.assign) == best
+
+
+SP_LOG = "doorstep.analysis.siting._cpmpsp"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 7])
+def test_set_partitioning_route_and_its_fallback_keep_the_optimum(
+    seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a weak root (3 subgradient steps, no local search) leaves a gap, so the set-partitioning
+    # proof runs (min_gap 0); with a 1-step budget it gives up and HiGHS proves the optimum
+    data, best = _tight(seed)
+    routes = {
+        "highs": None,
+        "set partitioning": SpSettings(min_gap=0.0),
+        "budget": SpSettings(min_gap=0.0, steps=1),
+    }
+    for name, sp in routes.items():
+        caplog.clear()
+        cfg = CpmpSettings(
+            set_partitioning=sp, root_iterations=3, restricted_nodes=1, local_search=False
+        )
+        with caplog.at_level("INFO", logger=SP_LOG):
+            out = solve_cpmp(data, settings=cfg)
+        assert out.proven and out.value == best == out.bound, name
+        assert out.assign is not None and out.open_sites is not None
+        assert data.value(out.assign) == best
+        assert set(out.assign.tolist()) <= set(out.open_sites.tolist())
+        assert out.open_sites.size == data.k
+        assert np.bincount(out.assign, weights=data.load, minlength=8).max() <= data.caps[0]
+        said = " ".join(r.getMessage() for r in caplog.records if r.name == SP_LOG)
+        if out.lagrangian_bound < best - 1:  # the root did not close it: the route ran
+            assert ("set-partitioning bound" in said) == (name == "set partitioning"), name
+            assert ("pricing over 1 steps" in said) == (name == "budget"), name
+
+
+@pytest.mark.skipif(not PMEDCAP.is_dir(), reason=f"pmedcap files not found at {PMEDCAP}")
+def test_pmedcap1_08_proven_through_set_partitioning(caplog: pytest.LogCaptureFixture) -> None:
+    # the hardest pmedcap1 instance for the compact MILP (root gap 6 %): the subset-row bound and
+    # the column enumeration prove the published optimum 820
+    inst = read_pmedcap(PMEDCAP / "pmedcap1_08.txt")
+    prob = SitingProblem.from_cost_matrix(inst.cost, np.ones(50))
+    with caplog.at_level("INFO", logger=SP_LOG):
+        r = capacitated_pmedian(prob, inst.p, inst.capacity, demand=inst.demand, time_limit=120)
+    assert r.optimal and r.objective == 820 == r.lower_bound
+    assert inst.cost[np.arange(50), r.assignment].sum() == 820
+    assert np.bincount(r.assignment, weights=inst.demand, minlength=50).max() <= 120
+    assert any("set-partitioning bound" in rec.getMessage() for rec in caplog.records)

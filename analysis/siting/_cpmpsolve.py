@@ -4,8 +4,12 @@
 2. Root: subgradient ascent on the Lagrangian (knapsack) bound of :mod:`._cpmp`, with the
    Lagrangian heuristic (each new relaxed choice of sites assigned within capacity) and then the
    restricted MILP heuristic; the reduction tests remove pairs and close / open sites.
-3. HiGHS on the reduced MILP, with Lagrangian cuts, asked for a solution better than the
-   incumbent.
+3. When the root leaves a gap of at least :attr:`SpSettings.min_gap` of the incumbent: the
+   set-partitioning proof of :mod:`._cpmpsp` on the reduced problem (subset-row cuts, then
+   reduced-cost column enumeration), which sees several sites at once where the knapsack bound
+   sees one.
+4. Unless that proved it: HiGHS on the reduced MILP, with Lagrangian cuts, asked for a solution
+   better than the incumbent.
 
 All effort limits count iterations and nodes (HiGHS's too), so the answer does not depend on
 the machine's load; ``time_limit`` only stops the search early, unproven.
@@ -26,6 +30,7 @@ from ._cpmp import (
     CpmpData,
     CpmpOutcome,
     Incumbent,
+    SpSettings,
     _closed,
     _slack,
     assign_to,
@@ -40,7 +45,6 @@ from ._cpmp import (
     subgradient,
 )
 from ._cpmpls import swap_search
-from ._cpmpsp import SpSettings, prove
 from ._highs import INF, Milp, NoSolutionError
 
 log = logging.getLogger(__name__)
@@ -175,6 +179,8 @@ def solve_cpmp(
     bound = root.bound
     sp = cfg.set_partitioning
     if sp is not None and inc is not None and inc[0] - bound >= sp.min_gap * abs(inc[0]):
+        from ._cpmpsp import prove  # imports numba: only when the proof runs
+
         kept = int(root.fix[0].sum())
         out = prove(red, inc, root.lams, sp, clock.left(), kept, root.bound)
         if out.proven or (clock.left() or 1.0) <= 0.0:

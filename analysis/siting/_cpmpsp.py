@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from doorstep.geo._errors import InfeasibleError
 
-from ._cpmp import CpmpData, CpmpOutcome, Incumbent, _closed, knapsacks
+from ._cpmp import CpmpData, CpmpOutcome, Incumbent, SpSettings, _closed, knapsacks
 from ._cpmpkern import csr, enumerate_site, price_sites, triple_lhs
 from ._highs import INF, HighsSolveError, Milp, NoSolutionError, csr_from_lists, new_highs
 
@@ -57,20 +57,6 @@ EPS = 1e-7
 
 Column = tuple[int, npt.NDArray[np.bool_]]
 """``(site, customer set)``."""
-
-
-@dataclass(frozen=True)
-class SpSettings:
-    """Deterministic effort of the set-partitioning proof."""
-
-    rounds: int = 30  # rounds of subset-row cuts
-    cuts_per_round: int = 30
-    columns: int = 150_000  # most enumerated columns before giving up
-    steps: int = 40_000_000  # most search steps of pricing and enumeration before giving up
-    # used only when the Lagrangian root leaves a gap of at least this share of the incumbent:
-    # below it the reduction leaves HiGHS a small compact model (Huayuan: 0.2 %, 1.4 % of the
-    # pairs kept; pmedcap1_08: 6 %, 62 %)
-    min_gap: float = 0.005
 
 
 class _OverBudget(Exception):

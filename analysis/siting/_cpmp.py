@@ -104,6 +104,7 @@ class SpSettings:
     cuts_per_round: int = 30
     columns: int = 150_000  # most enumerated columns before giving up
     steps: int = 40_000_000  # most search steps of pricing and enumeration before giving up
+    nodes: int = 50_000  # HiGHS nodes per set-partitioning MILP
     # used only when the Lagrangian root leaves a gap of at least this share of the incumbent:
     # below it the reduction leaves HiGHS a small compact model (Huayuan: 0.2 %, 1.4 % of the
     # pairs kept; pmedcap1_08: 6 %, 62 %)

@@ -31,13 +31,14 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps impo
 def _frac(prof: Any, wt: Any, k: int, room: float) -> float:
     """Fractional knapsack of the positive profits ``prof[k:]`` (sorted by profit / load)."""
     total = 0.0
+    room = max(room, 0.0)  # < 0 after an item taken within the 1e-9 tolerance
     for i in range(k, prof.size):
         if prof[i] <= 0.0:
             break
         if wt[i] <= room:
             total += prof[i]
             room -= wt[i]
-        else:
+        else:  # wt[i] > room >= 0
             total += prof[i] * room / wt[i]
             break
     return total
@@ -154,10 +155,12 @@ def price_sites(
     cut_idx: Any,
     cut_w: Any,
     ncuts: int,
+    min_gain: float,
     max_nodes: int,
 ) -> tuple[Any, Any, int]:
     """For each site ``j`` in ``sites``: the customer set of largest
-    ``sum(profit[S, j]) - penalties(S)``, if it exceeds ``base[j]`` (a negative reduced cost).
+    ``sum(profit[S, j]) - penalties(S)``, if it exceeds ``base[j] + min_gain`` (a negative
+    reduced cost).
     Returns ``(gain over base, or 0 when none; (len(sites), n) sets; search steps)``, steps
     -1 when they exceeded ``max_nodes`` (the answer is then incomplete)."""
     n = profit.shape[0]
@@ -179,7 +182,7 @@ def price_sites(
             cut_idx,
             cut_w,
             counts,
-            base[j] + 1e-7,  # _cpmpsp.EPS
+            base[j] + min_gain,
             True,
             out,
             1,
@@ -295,7 +298,7 @@ def compile_kernels() -> None:
     caps = np.array([2.0, 3.0])
     ptr, idx = csr([(0, 1, 2)], 3)
     pen = np.array([0.5])
-    price_sites(profit, load, caps, np.arange(2), np.zeros(2), ptr, idx, pen, 1, 10**6)
+    price_sites(profit, load, caps, np.arange(2), np.zeros(2), ptr, idx, pen, 1, 1e-7, 10**6)
     enumerate_site(profit[:, 0], load, 2.0, 0.0, ptr, idx, pen, 1, 10, 10**6)
     sup = np.ones((1, 3), dtype=np.bool_)
     triple_lhs(sup, np.ones(1), np.ones((3, 3)), np.arange(3, dtype=np.int64), 0.5)

@@ -183,13 +183,14 @@ def solve_cpmp(
 
         kept = int(root.fix[0].sum())
         out = prove(red, inc, root.lams, sp, clock.left(), kept, root.bound)
-        if out.proven or (clock.left() or 1.0) <= 0.0:
+        left = clock.left()
+        if out.proven or (left is not None and left <= 0.0):
             return out
         if out.assign is not None and out.open_sites is not None:
             inc = (out.value, out.assign, out.open_sites)
         bound = max(bound, out.bound)
     cuts = _cuts(data, root.lams, cfg.lagrangian_cuts)
-    return _prove(red, inc, clock.left(), seed, bound, cuts)
+    return _prove(red, inc, clock.left(), seed, bound, cuts, lagrangian_bound=root.bound)
 
 
 class _Clock:
@@ -247,9 +248,13 @@ def _prove(
     seed: int,
     bound: float,
     cuts: Cuts | None = None,
+    *,
+    lagrangian_bound: float | None = None,
 ) -> CpmpOutcome:
     """HiGHS on the reduced MILP, asked for a solution better than ``inc``: none means ``inc``
-    is optimal, an optimum below it replaces it."""
+    is optimal, an optimum below it replaces it. ``bound`` holds for every solution;
+    ``lagrangian_bound`` (default ``bound``) is reported as the root's."""
+    root_bound = bound if lagrangian_bound is None else lagrangian_bound
     keep = np.isfinite(red.cost) & (red.load[:, None] <= red.caps[None, :])
     ylo = np.zeros(keep.shape[1])
     ylo[red.existing] = 1.0
@@ -272,15 +277,15 @@ def _prove(
     except InfeasibleError:
         if inc is None:
             raise
-        return CpmpOutcome(inc[1], inc[2], upper, upper, True, kept, bound)
+        return CpmpOutcome(inc[1], inc[2], upper, upper, True, kept, root_bound)
     except NoSolutionError as exc:
         if inc is None:
             raise
         lb = max(bound, min(exc.bound, upper)) if np.isfinite(exc.bound) else bound
-        return CpmpOutcome(inc[1], inc[2], upper, min(lb, upper), False, kept, bound)
+        return CpmpOutcome(inc[1], inc[2], upper, min(lb, upper), False, kept, root_bound)
     if inc is None or sol.objective < upper:
         assign = pairs_out(sol.x, x, keep)
         sites = np.flatnonzero(sol.x[y] > 0.5).astype(np.intp)
         inc = (sol.objective, assign, sites)
     lb = inc[0] if sol.optimal else max(bound, min(sol.bound, inc[0]))
-    return CpmpOutcome(inc[1], inc[2], inc[0], lb, sol.optimal, kept, bound)
+    return CpmpOutcome(inc[1], inc[2], inc[0], lb, sol.optimal, kept, root_bound)

@@ -49,9 +49,6 @@ from ._highs import INF, HighsSolveError, Milp, NoSolutionError, csr_from_lists,
 
 log = logging.getLogger(__name__)
 
-ARTIFICIAL = 1e6
-"""Cost of each cover row's artificial column (keeps the first master LPs feasible)."""
-
 EPS = 1e-7
 """Smallest reduced-cost gain of a priced column (the kernels' own threshold too)."""
 
@@ -59,14 +56,19 @@ Column = tuple[int, npt.NDArray[np.bool_]]
 """``(site, customer set)``."""
 
 
-class _OverBudget(Exception):
-    """The pricing or enumeration search took more than :attr:`SpSettings.steps`."""
+class _GiveUp(Exception):
+    """The search took more than :attr:`SpSettings.steps`, or HiGHS did not solve the master
+    LP: no further bound can be trusted, the caller falls back to HiGHS."""
 
 
 @dataclass
 class Master:
     """The master LP in HiGHS: rows ``0..n-1`` cover, ``n..n+m-1`` sites, ``n+m`` the
-    cardinality, then one row per cut; columns: ``n`` artificials, then :attr:`sets`."""
+    cardinality, then one row per cut; columns: ``n`` artificials, then :attr:`sets`.
+
+    Each artificial costs :attr:`artificial`, more than any assignment (one plus the sum of
+    every customer's dearest allowed cost): it keeps the first LPs feasible and relaxes the
+    master, so every bound stays valid."""
 
     data: CpmpData
     h: highspy.Highs = field(init=False)
@@ -76,17 +78,22 @@ class Master:
     triples: list[tuple[int, int, int]] = field(default_factory=list)
     seen: set[tuple[int, bytes]] = field(default_factory=set)
     steps_left: int = 0
+    artificial: float = field(init=False)
+    tri: npt.NDArray[np.intp] = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.data
         n, m = d.cost.shape
+        fin = np.where(np.isfinite(d.cost), np.abs(d.cost), 0.0)
+        self.artificial = 1.0 + float(fin.max(axis=1, initial=0.0).sum())
+        self.tri = np.zeros((0, 3), dtype=np.intp)
         h = new_highs()
         ei, ev = np.zeros(0, np.int32), np.zeros(0)
         h.addRows(n, np.ones(n), np.ones(n), 0, np.zeros(n, np.int32), ei, ev)
         h.addRows(m, np.full(m, -INF), np.ones(m), 0, np.zeros(m, np.int32), ei, ev)
         h.addRow(-INF, float(d.k), 0, ei, ev)
         for i in range(n):
-            h.addCol(ARTIFICIAL, 0.0, INF, 1, np.array([i], np.int32), np.ones(1))
+            h.addCol(self.artificial, 0.0, INF, 1, np.array([i], np.int32), np.ones(1))
         self.h = h
         self.candidate = np.zeros(m, dtype=bool)
         self.candidate[d.candidates] = True
@@ -105,7 +112,7 @@ class Master:
         rows = [*np.flatnonzero(s).tolist(), n + j]
         if self.candidate[j]:
             rows.append(n + m)
-        rows += [n + m + 1 + t for t, tri in enumerate(self.triples) if s[list(tri)].sum() >= 2]
+        rows += (n + m + 1 + np.flatnonzero(s[self.tri].sum(axis=1) >= 2)).tolist()
         cost = float(self.data.cost[s, j].sum())
         self.h.addCol(cost, 0.0, INF, len(rows), np.array(rows, np.int32), np.ones(len(rows)))
         self.sites.append(j)
@@ -117,6 +124,7 @@ class Master:
         if not tris:
             return
         a = np.array(self.sets, dtype=bool)
+        self.tri = np.concatenate([self.tri, np.array(tris, dtype=np.intp)])
         for tri in tris:
             self.triples.append(tri)
             at = self.n + np.flatnonzero(a[:, list(tri)].sum(axis=1) >= 2)
@@ -125,6 +133,8 @@ class Master:
     def solve(self) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """LP value, column values (artificials first) and row duals."""
         self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise _GiveUp(f"master LP: {self.h.modelStatusToString(self.h.getModelStatus())}")
         sol = self.h.getSolution()
         value = float(self.h.getInfo().objective_function_value)
         return value, np.asarray(sol.col_value), np.asarray(sol.row_dual)
@@ -171,9 +181,6 @@ def column_generation(
     sites, caps = _usable(d), _caps(d)
     while True:
         lp, x, duals = master.solve()
-        # no column gains more than EPS, and a solution opens at most k + |E| sites: the bound
-        # (less HiGHS's dual tolerance) holds for every integer solution
-        value = lp - (EPS + 1e-7) * (d.k + d.existing.size + 1) - 1e-9 * abs(lp)
         pr = Pricing.at(master, duals)
         gains, sets, steps = price_sites(
             pr.profit,
@@ -185,16 +192,24 @@ def column_generation(
             pr.idx,
             pr.penalty,
             pr.penalty.size,
+            EPS,
             master.steps_left,
         )
         if steps < 0:
-            raise _OverBudget
+            raise _GiveUp("pricing search budget")
         master.steps_left -= steps
         added = 0
-        for s in np.flatnonzero(gains > EPS).tolist():
+        for s in np.flatnonzero(gains > 0.0).tolist():
             added += master.add(int(sites[s]), sets[s])
-        if not added:
-            return value, x, duals
+        if added:
+            continue
+        # every column left gains at most EPS (or ``worst``: a column already in the master,
+        # within HiGHS's dual tolerance), and an integer solution opens at most k + |E| sites
+        worst = EPS + float(gains.max(initial=0.0))
+        if worst > 1e-6 * max(1.0, abs(lp)):
+            raise _GiveUp(f"master LP not optimal: a column of the master gains {worst:g}")
+        value = lp - (worst + 1e-7) * (d.k + d.existing.size + 1) - 1e-9 * abs(lp)
+        return value, x, duals
 
 
 def separate(master: Master, x: npt.NDArray[np.float64], limit: int) -> list[tuple[int, int, int]]:
@@ -268,7 +283,7 @@ def root_bound(
     triple is violated, three rounds gain almost nothing, or ``settings.rounds`` are done."""
     master = Master(data, steps_left=settings.steps)
     warm_start(master, lams)
-    value, x, duals = column_generation(master)  # _OverBudget here: no bound at all
+    value, x, duals = column_generation(master)  # _GiveUp here: no bound at all
     history = [value]
     for r in range(settings.rounds):
         if _closed(value, upper, data.integral):
@@ -281,7 +296,7 @@ def root_bound(
         master.cut(tris)
         try:
             value, x, duals = column_generation(master)
-        except _OverBudget:  # the last complete round's bound and duals still hold
+        except _GiveUp:  # the last complete round's bound and duals still hold
             return SpRoot(history[-1], history, master, duals, exhausted=True)
         history.append(value)
         log.debug(
@@ -318,7 +333,7 @@ def enumerate_columns(root: SpRoot, gap: float, budget: int) -> list[Column] | N
             root.master.steps_left,
         )
         if found == -2:
-            raise _OverBudget
+            raise _GiveUp("enumeration search budget")
         root.master.steps_left -= steps
         if found < 0 or len(out) + found > budget:
             return None
@@ -327,12 +342,11 @@ def enumerate_columns(root: SpRoot, gap: float, budget: int) -> list[Column] | N
 
 
 def solve_columns(
-    data: CpmpData, cols: list[Column], cutoff: float, time_limit: float | None
+    data: CpmpData, cols: list[Column], time_limit: float | None, node_limit: int | None = None
 ) -> tuple[bool, Incumbent | None]:
-    """The set-partitioning MILP on ``cols``: ``(complete, best)``, ``complete`` false when time
-    ran out first. ``best`` (``(value, assignment, open sites)``) is the optimum when one is
-    below ``cutoff``; otherwise it is ``None`` or a solution at or above ``cutoff`` that HiGHS
-    found before the cutoff pruned the rest (an incumbent, not an optimum)."""
+    """The set-partitioning MILP on ``cols``: ``(complete, best)`` with ``best`` its optimum
+    ``(value, assignment, open sites)``, or ``None`` when the columns hold no solution;
+    ``complete`` is false when HiGHS stopped first (time, nodes, or its own solve error)."""
     n, m = data.cost.shape
     if not cols:
         return True, None
@@ -340,7 +354,8 @@ def solve_columns(
     if not sets.any(axis=0).all():
         return True, None  # a customer no column serves
     sites = np.array([j for j, _s in cols], dtype=np.intp)
-    cost = np.where(sets, np.nan_to_num(data.cost[:, sites].T, posinf=0.0), 0.0).sum(axis=1)
+    cost = np.where(sets, data.cost[:, sites].T, 0.0).sum(axis=1)
+    assert np.isfinite(cost).all(), "an enumerated column holds a forbidden pair"
     milp = Milp()
     lam = milp.add_cols(cost, 0.0, 1.0, integer=True)
     cand = np.isin(sites, data.candidates)
@@ -349,12 +364,13 @@ def solve_columns(
     hi = np.concatenate([np.ones(n), np.ones(m), [float(data.k)]])
     start, index = csr_from_lists([r.astype(np.int64) for r in rows])
     milp.add_rows(lo, hi, start, index, np.ones(index.size))
+    sol = None
     for presolve in (True, False):
         try:
             sol = milp.solve(
                 integral_objective=data.integral,
-                cutoff=cutoff,
                 time_limit=time_limit,
+                node_limit=node_limit,
                 label="capacitated p-median (set partitioning)",
                 presolve=presolve,
             )
@@ -362,11 +378,10 @@ def solve_columns(
         except InfeasibleError:
             return True, None
         except HighsSolveError:
-            if not presolve:
-                raise
+            continue  # seen in HiGHS 1.16's presolve; without it the same model solves
         except NoSolutionError:
             return False, None
-    if not sol.optimal:
+    if sol is None or not sol.optimal:
         return False, None
     chosen = np.flatnonzero(sol.x > 0.5)
     assign = np.full(n, -1, dtype=np.intp)
@@ -396,8 +411,8 @@ def prove(
     upper = math.inf if inc is None else inc[0]
     try:
         root = root_bound(data, lams, upper, settings, deadline)
-    except _OverBudget:
-        log.info("capacitated p-median: set-partitioning pricing over %d steps", settings.steps)
+    except _GiveUp as exc:
+        log.info("capacitated p-median: set partitioning stopped (%s)", exc)
         return _outcome(data, inc, -math.inf, pairs_kept, lagrangian_bound)
     lb = root.value
     log.info(
@@ -410,10 +425,7 @@ def prove(
         settings.steps - root.master.steps_left,
         upper,
     )
-    try:
-        lb, inc = _enumeration_rounds(data, root, inc, settings, deadline)
-    except _OverBudget:
-        log.info("capacitated p-median: column enumeration over %d steps", settings.steps)
+    lb, inc = _enumeration_rounds(data, root, inc, settings, deadline)
     return _outcome(data, inc, lb, pairs_kept, lagrangian_bound)
 
 
@@ -425,43 +437,51 @@ def _enumeration_rounds(
     deadline: float | None,
 ) -> tuple[float, Incumbent | None]:
     """Raise the bound ``t`` by enumeration and set partitioning (module docstring): the new
-    bound and incumbent."""
+    bound and incumbent. The step doubles after each round unless the columns would more than
+    double (then it halves, down to one unit)."""
     lb = root.value
     upper = math.inf if inc is None else inc[0]
     if root.exhausted:
         return lb, inc
     tol = 1e-6 + 1e-9 * max(1.0, abs(lb))
-    step = 1.0 if data.integral else max(1e-4 * abs(lb), 1e-6)
-    while not _closed(lb, upper, data.integral):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        if data.integral:
-            target = min(math.ceil(lb - 1e-6) + step - 1.0, upper - 1.0)
-        else:
-            target = min(lb + step, upper * (1 - 1e-9))
-        cols = enumerate_columns(root, target - root.value + tol, settings.columns)
-        if cols is None:
-            log.info("capacitated p-median: over %d columns below %g", settings.columns, target)
-            break
-        left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-        cutoff = min(target + 0.5, upper - 0.5) if data.integral else min(target + tol, upper)
-        complete, got = solve_columns(data, cols, cutoff, left)
-        if not complete:
-            break
-        log.info(
-            "capacitated p-median: %d columns within %.4g of the bound; best below %g: %s",
-            len(cols),
-            target - root.value,
-            target,
-            "none" if got is None else f"{got[0]:g}",
-        )
-        if got is not None and (inc is None or got[0] < upper):
-            inc, upper = got, got[0]
-        if got is not None and got[0] <= target + tol:
-            return got[0], inc
-        lb = target + 1.0 if data.integral else target
-        if not data.integral:
-            step *= 2
+    unit = 1.0 if data.integral else max(1e-4 * abs(lb), 1e-6)
+    step, before = unit, 0
+    try:
+        while not _closed(lb, upper, data.integral):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            while True:
+                if data.integral:
+                    target = min(math.ceil(lb - 1e-6) + step - 1.0, upper - 1.0)
+                else:
+                    target = min(lb + step, upper * (1 - 1e-9))
+                cols = enumerate_columns(root, target - root.value + tol, settings.columns)
+                if step <= unit or (cols is not None and len(cols) <= max(2 * before, 2000)):
+                    break
+                step = max(unit, math.floor(step / 2) if data.integral else step / 2)
+            if cols is None:
+                log.info("capacitated p-median: over %d columns below %g", settings.columns, target)
+                break
+            left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+            complete, got = solve_columns(data, cols, left, settings.nodes)
+            if not complete:
+                break
+            log.info(
+                "capacitated p-median: %d columns within %.4g of the bound (every solution up "
+                "to %g); their best: %s",
+                len(cols),
+                target - root.value,
+                target,
+                "none" if got is None else f"{got[0]:g}",
+            )
+            if got is not None and (inc is None or got[0] < upper):
+                inc, upper = got, got[0]
+            if got is not None and got[0] <= target + tol:
+                return got[0], inc
+            lb = target + 1.0 if data.integral else target
+            step, before = step * 2, len(cols)
+    except _GiveUp as exc:
+        log.info("capacitated p-median: set partitioning stopped (%s)", exc)
     return lb, inc
 
 

@@ -14,13 +14,13 @@ import pytest
 from doorstep.analysis.siting import SitingProblem, capacitated_pmedian
 from doorstep.analysis.siting._cpmp import (
     CpmpData,
+    SpSettings,
     knapsack_at_capacity,
     knapsacks,
     start_incumbent,
 )
 from doorstep.analysis.siting._cpmpls import swap_search
 from doorstep.analysis.siting._cpmpsolve import CpmpSettings, solve_cpmp
-from doorstep.analysis.siting._cpmpsp import SpSettings
 from doorstep.analysis.siting._gapheur import greedy_assign, heuristic_assign
 from doorstep.analysis.siting.readers import read_lorena_senne, read_pmedcap
 from doorstep.geo._errors import InfeasibleError
@@ -372,7 +372,7 @@ def test_set_partitioning_route_and_its_fallback_keep_the_optimum(
         said = " ".join(r.getMessage() for r in caplog.records if r.name == SP_LOG)
         if out.lagrangian_bound < best - 1:  # the root did not close it: the route ran
             assert ("set-partitioning bound" in said) == (name == "set partitioning"), name
-            assert ("pricing over 1 steps" in said) == (name == "budget"), name
+            assert ("stopped (pricing search budget)" in said) == (name == "budget"), name
 
 
 @pytest.mark.skipif(not PMEDCAP.is_dir(), reason=f"pmedcap files not found at {PMEDCAP}")

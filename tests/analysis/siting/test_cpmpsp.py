@@ -13,7 +13,7 @@ import pytest
 from doorstep.analysis.siting._cpmp import CpmpData, CpmpOutcome, Incumbent
 from doorstep.analysis.siting._cpmpkern import csr, enumerate_site, price_sites, triple_lhs
 from doorstep.analysis.siting._cpmpsp import (
-    ARTIFICIAL,
+    EPS,
     Master,
     SpSettings,
     prove,
@@ -117,7 +117,7 @@ def test_price_sites_matches_brute_force(seed: int) -> None:
     base[m - 1] = 100.0  # no set of this site beats its base
     sites = rng.permutation(m).astype(np.int64)  # gains follow ``sites``, not the columns
     gains, sets, steps = price_sites(
-        profit, load, caps, sites, base, ptr, idx, weights, ncuts, NODES
+        profit, load, caps, sites, base, ptr, idx, weights, ncuts, EPS, NODES
     )
     assert steps >= sites.size  # at least one step per site
     assert gains.shape == (m,) and sets.shape == (m, n)
@@ -125,7 +125,7 @@ def test_price_sites_matches_brute_force(seed: int) -> None:
     for s, j in enumerate(sites.tolist()):
         values = penalised_values(masks, profit[:, j], load, caps[j], triples, weights)
         best = float(values.max()) - base[j]
-        expected = best if best > 1e-7 else 0.0
+        expected = best if best > EPS else 0.0
         assert gains[s] == pytest.approx(expected, abs=1e-9), (s, j)
         if expected == 0.0:
             assert not sets[s].any()
@@ -148,11 +148,11 @@ def test_price_sites_penalty_changes_the_best_set() -> None:
     base = np.zeros(1)
     ptr, idx = csr([(0, 1, 2)], 4)
     gains, sets, _ = price_sites(
-        profit, load, caps, sites, base, ptr, idx, np.array([4.0]), 1, NODES
+        profit, load, caps, sites, base, ptr, idx, np.array([4.0]), 1, EPS, NODES
     )
     assert gains[0] == pytest.approx(11.0) and sets[0].tolist() == [True, True, True, False]
     gains, sets, _ = price_sites(
-        profit, load, caps, sites, base, ptr, idx, np.array([12.0]), 1, NODES
+        profit, load, caps, sites, base, ptr, idx, np.array([12.0]), 1, EPS, NODES
     )
     assert gains[0] == pytest.approx(9.0)
     assert sets[0][3] and sets[0][:3].sum() == 1
@@ -224,13 +224,15 @@ def test_kernels_stop_at_their_step_budget() -> None:
     ptr, idx = csr([], n)
     sites = np.arange(2, dtype=np.int64)
     gains, sets, steps = price_sites(
-        profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, NODES
+        profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, EPS, NODES
     )
     assert gains.tolist() == [10.0, 10.0] and sets.all() and steps >= 2 * n
     # the budget covers the first site only: incomplete
-    _, _, short = price_sites(profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, steps - 1)
+    _, _, short = price_sites(
+        profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, EPS, steps - 1
+    )
     assert short == -1
-    _, _, again = price_sites(profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, steps)
+    _, _, again = price_sites(profit, load, caps, sites, np.zeros(2), ptr, idx, NO_W, 0, EPS, steps)
     assert again == steps
     count, _, steps = enumerate_site(profit[:, 0], load, 0.0, 1.0, ptr, idx, NO_W, 0, 5000, NODES)
     assert count == 2**n - 1 and steps >= count
@@ -414,7 +416,7 @@ def test_master_columns_hold_their_rows() -> None:
     cuts = [(0, 1, 2), (2, 3, 4), (1, 2, 5)]
     for c in range(n):  # artificials
         assert index[start[c] : start[c + 1]].tolist() == [c]
-        assert lp.col_cost_[c] == ARTIFICIAL
+        assert lp.col_cost_[c] == master.artificial
     for t, (j, cust) in enumerate(cols):
         c = n + t
         rows = sorted(index[start[c] : start[c + 1]].tolist())
@@ -585,6 +587,52 @@ def test_prove_under_a_step_budget_keeps_a_valid_bound(steps: int) -> None:
         assert out.value == opt == out.bound
 
 
+def test_kernels_take_a_zero_load_customer_after_an_item_filled_the_room() -> None:
+    # 0.1 + 0.2 fills 0.3 only within rounding (room ends slightly below 0), then a customer of
+    # no load: the bound must not divide by zero, and the best set takes all three
+    profit = np.array([[10.0], [20.0], [1e-3]])
+    load = np.array([0.1, 0.2, 0.0])
+    ptr, idx = csr([], 3)
+    gains, sets, _ = price_sites(
+        profit, load, np.array([0.3]), np.array([0]), np.zeros(1), ptr, idx, NO_W, 0, EPS, NODES
+    )
+    assert gains[0] == pytest.approx(30.001) and sets[0].all()
+    count, out, _ = enumerate_site(profit[:, 0], load, 0.3, 0.0, ptr, idx, NO_W, 0, 100, NODES)
+    assert count == 7 and out[:count].any(axis=1).all()  # every non-empty subset
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e6])
+def test_prove_on_large_costs_takes_few_rounds(
+    scale: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    # costs x 1e4 (integral) and x 1e6 (far above any fixed artificial cost): the same
+    # root bound, scaled, and a proof in a few enumeration rounds (the step doubles), not one
+    # round per unit of cost
+    data = random_data(151, 9, 3)
+    big = CpmpData(
+        data.cost * scale, data.load, data.caps, data.existing, data.candidates, data.k, True
+    )
+    sols = brute_force(data)
+    settings = SpSettings(rounds=0)
+    small_root = root_bound(data, lams_for(data), math.inf, settings)
+    big_root = root_bound(big, [lam * scale for lam in lams_for(data)], math.inf, settings)
+    assert big_root.value == pytest.approx(small_root.value * scale, rel=1e-6)
+    worst = (sols[-1][0] * scale, sols[-1][1], sols[-1][2])
+    with caplog.at_level("INFO", logger="doorstep.analysis.siting._cpmpsp"):
+        out = prove(big, worst, lams_for(data), settings, None, 0, -math.inf)
+    assert out.proven and out.value == sols[0][0] * scale
+    rounds = [r for r in caplog.records if "columns within" in r.getMessage()]
+    assert 1 <= len(rounds) <= 40
+
+
+def test_prove_with_no_time_left_is_unproven_but_valid() -> None:
+    data = random_data(151, 9, 3)
+    sols = brute_force(data)
+    out = prove(data, sols[-1], lams_for(data), SpSettings(), 0.0, 0, -math.inf)
+    assert out.bound <= sols[0][0] and out.value == sols[-1][0]
+    assert not out.proven  # the root stops after its column generation; no enumeration
+
+
 # --------------------------------------------------------------------------- solve_columns
 
 
@@ -593,11 +641,11 @@ def test_solve_columns_customer_in_no_column() -> None:
     s01 = np.array([True, True, False, False, False, False])
     s2345 = np.array([False, False, True, True, True, True])
     s234 = np.array([False, False, True, True, True, False])
-    assert solve_columns(data, [(0, s01), (3, s234)], math.inf, None) == (True, None)
-    assert solve_columns(data, [], math.inf, None) == (True, None)
+    assert solve_columns(data, [(0, s01), (3, s234)], None) == (True, None)
+    assert solve_columns(data, [], None) == (True, None)
     # with customer 5 covered the same call has a solution (when the loads fit)
     data = CpmpData(data.cost, data.load, np.full(6, 1e9), data.existing, data.candidates, 2, True)
-    done, got = solve_columns(data, [(0, s01), (3, s2345)], math.inf, None)
+    done, got = solve_columns(data, [(0, s01), (3, s2345)], None)
     assert done and got is not None
     assert got[0] == data.cost[s01, 0].sum() + data.cost[s2345, 3].sum()
     assert got[1].tolist() == [0, 0, 3, 3, 3, 3] and got[2].tolist() == [0, 3]
@@ -610,32 +658,35 @@ def test_solve_columns_on_every_column_is_the_optimum() -> None:
     cols = [(j, s) for j in range(n) for s in masks if data.load[s].sum() <= data.caps[j] + 1e-9]
     sols = brute_force(data)
     opt = sols[0][0]
-    done, got = solve_columns(data, cols, math.inf, None)
+    done, got = solve_columns(data, cols, None)
     assert done and got is not None and got[0] == opt
     assert check_solution(data, got[1], got[2]) == opt
-    done, got = solve_columns(data, cols, opt + 0.5, None)
-    assert done and got is not None and got[0] == opt
 
 
-def test_solve_columns_below_the_cutoff_or_only_an_incumbent() -> None:
-    # no solution is below opt - 0.5 (opt = 99): the call is complete and returns nothing below
-    # the cutoff; HiGHS 1.16 may keep the solution it found before pruning (99), which the
-    # caller may use as an incumbent only, so it must be a real solution of its stated value
+def test_solve_columns_without_an_optimal_column_gives_the_best_of_the_rest() -> None:
+    # drop one column of the optimal solution: the answer is the best assignment (at most k
+    # sites, within capacity) whose customers at that site are not exactly that column
     data = random_data(32, 7, 2)
-    masks = all_subsets(7)[1:]
-    cols = [(j, s) for j in range(7) for s in masks if data.load[s].sum() <= data.caps[j] + 1e-9]
-    opt = brute_force(data)[0][0]
-    assert opt == 99.0
-    done, got = solve_columns(data, cols, opt - 0.5, None)
-    assert done
-    if got is not None:
-        assert got[0] >= opt and data.value(got[1]) == got[0]
-        assert (np.bincount(got[1], weights=data.load, minlength=7) <= data.caps).all()
-    done, got = solve_columns(data, cols, opt + 0.5, None)
-    assert done and got is not None and got[0] == opt == data.value(got[1])
+    n = 7
+    masks = all_subsets(n)[1:]
+    cols = [(j, s) for j in range(n) for s in masks if data.load[s].sum() <= data.caps[j] + 1e-9]
+    opt, assign = brute_force(data)[0][:2]
+    j0 = int(assign[0])
+    drop = assign == j0
+    rest = [(j, s) for j, s in cols if not (j == j0 and (s == drop).all())]
+    every = np.array(list(itertools.product(range(n), repeat=n)), dtype=np.intp)
+    total = data.cost[np.arange(n), every].sum(axis=1)
+    at = every[:, :, None] == np.arange(n)  # (assignments, customers, sites)
+    ok = (at.any(axis=1).sum(axis=1) <= data.k) & ~(at[:, :, j0] == drop).all(axis=1)
+    ok &= (np.einsum("acj,c->aj", at, data.load) <= data.caps + 1e-9).all(axis=1)
+    expect = float(total[ok].min())
+    done, got = solve_columns(data, rest, None)
+    assert done and got is not None
+    assert got[0] == expect > opt
+    assert check_solution(data, got[1], got[2]) == expect
 
 
-def test_solve_columns_is_integral_and_honours_a_cutoff_below_it() -> None:
+def test_solve_columns_is_integral() -> None:
     # An odd cycle: pairs {0,1}, {1,2}, {0,2} at sites 0, 1, 2 cost 1 each, singletons at
     # sites 3, 4, 5 cost 1.5 each. The LP takes half of each pair (1.5); the best partition is
     # a pair and a singleton (2.5).
@@ -647,7 +698,7 @@ def test_solve_columns_is_integral_and_honours_a_cutoff_below_it() -> None:
     )
     mask = [np.isin(np.arange(3), ix) for ix in ([0, 1], [1, 2], [0, 2], [0], [1], [2])]
     cols = list(enumerate(mask))
-    done, got = solve_columns(data, cols, math.inf, None)
+    done, got = solve_columns(data, cols, None)
     assert done and got is not None and got[0] == pytest.approx(2.5)
     # one pair site serves two customers, one singleton site the third
     counts = np.bincount(got[1], minlength=6)
@@ -655,4 +706,3 @@ def test_solve_columns_is_integral_and_honours_a_cutoff_below_it() -> None:
     assert data.value(got[1]) == pytest.approx(2.5)
     # k = 5 candidates open: the two used and three spare ones
     assert got[2].size == 5 and set(got[1].tolist()) <= set(got[2].tolist())
-    assert solve_columns(data, cols, 2.0, None) == (True, None)

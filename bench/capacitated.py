@@ -9,14 +9,14 @@ demand``; real Euclidean distances). A file whose second line has three numbers 
 ``pmedcap`` block, otherwise Lorena & Senne (``.dat`` always is).
 
 Prints one JSON line per instance: ``instance, format, n, p, objective, optimal, lower_bound,
-seconds, cpu_seconds, sites, assignment`` (node ids 1-based as in the files; ``assignment[i]`` is customer
-``i + 1``'s median), plus ``published`` and ``matches`` when an optimum is known: from
+seconds, cpu_seconds, sites, assignment`` (node ids 1-based as in the files; ``assignment[i]``
+is customer ``i + 1``'s median), plus ``published`` and ``matches`` when an optimum is known: from
 ``pmedcap1_optima.csv`` next to the file (columns ``instance, optimum``), else a ``pmedcap``
 block's own header. ``seconds`` (wall clock) and ``cpu_seconds`` (``time.process_time`` of
 this process, HiGHS included) include reading the file; on a shared machine wall time is an
-upper bound, CPU time the fairer figure. The compiled kernels of the set-partitioning proof are made ready
-first (numba compiles them once per installation, about 7 s here, then loads them from its
-cache); the time is printed on stderr and is in no instance's ``seconds``.
+upper bound, CPU time the fairer figure. The compiled kernels of the set-partitioning proof
+are made ready first (numba compiles them once per installation, about 7 s here, then loads
+them from its cache); the time is printed on stderr and is in no instance's ``seconds``.
 """
 
 from __future__ import annotations

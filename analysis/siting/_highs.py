@@ -176,12 +176,12 @@ class Milp:
         a proof of optimality (HiGHS's ``mip_abs_gap`` is set just below 1). ``cutoff`` (for a
         minimisation) prunes every node not below it: :class:`InfeasibleError` then means that
         no solution below ``cutoff`` exists, and so does an optimal status with a solution at
-        or above it (HiGHS 1.16 may keep one it found before pruning). ``node_limit`` caps HiGHS's branch-and-bound
-        nodes: a deterministic effort limit (the same input gives the same answer on a loaded
-        machine, unlike ``time_limit``). ``heuristics=False`` switches HiGHS's primal heuristics
-        off (as under a ``cutoff``): for small models that its branch and bound solves anyway,
-        e.g. the capacitated p-median's restricted MILP (pmedcap1_14: 2.8 -> 1.4 s, same
-        optimum). ``presolve=False`` skips HiGHS's presolve.
+        or above it (HiGHS 1.16 may keep one it found before pruning). ``node_limit`` caps
+        HiGHS's branch-and-bound nodes: a deterministic effort limit (the same input gives the
+        same answer on a loaded machine, unlike ``time_limit``). ``heuristics=False`` switches
+        HiGHS's primal heuristics off (as under a ``cutoff``): for small models that its branch
+        and bound solves anyway, e.g. the capacitated p-median's restricted MILP (pmedcap1_14:
+        2.8 -> 1.4 s, same optimum). ``presolve=False`` skips HiGHS's presolve.
         """
         t0 = time.perf_counter()
         h = new_highs()

@@ -4,7 +4,9 @@ subset-row penalties, reduced-cost column enumeration and subset-row separation.
 Each is a depth-first branch and bound over a site's customers sorted by profit per unit of
 load, bounded by the fractional knapsack of the positive profits still to come (penalties only
 grow as customers are added, so the bound stays valid with them). Compiled with numba when it is
-installed; the same code runs as plain Python otherwise (slowly).
+installed; the same code runs as plain Python otherwise (slowly). numba caches the machine code
+beside this file or in the user's cache folder; where neither is writable each process compiles
+it again (about 7 s).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ try:
     from numba import njit as _njit
 
     def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return _njit(cache=True, nogil=True)(fn)  # type: ignore[no-any-return]
+        try:
+            return _njit(cache=True, nogil=True)(fn)  # type: ignore[no-any-return]
+        except RuntimeError:  # no writable cache folder (read-only install, no home folder)
+            return _njit(nogil=True)(fn)  # type: ignore[no-any-return]
 
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps imports working
 

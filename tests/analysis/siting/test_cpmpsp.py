@@ -706,3 +706,23 @@ def test_solve_columns_is_integral() -> None:
     assert data.value(got[1]) == pytest.approx(2.5)
     # k = 5 candidates open: the two used and three spare ones
     assert got[2].size == 5 and set(got[1].tolist()) <= set(got[2].tolist())
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    # numba raises RuntimeError at decoration when no cache folder is writable (a read-only
+    # install under an account without a home folder): the kernel is then compiled uncached
+    from numba.core import dispatcher
+
+    from doorstep.analysis.siting import _cpmpkern
+
+    def no_locator(self: object) -> None:
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(dispatcher.Dispatcher, "enable_caching", no_locator)
+
+    def plus_one(x: int) -> int:
+        return x + 1
+
+    fn = _cpmpkern.njit(plus_one)
+    assert isinstance(fn, dispatcher.Dispatcher)  # compiled, not the plain function
+    assert type(fn._cache).__name__ == "NullCache" and fn(1) == 2

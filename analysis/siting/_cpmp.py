@@ -82,10 +82,13 @@ class CpmpData:
     k: int
     integral: bool
 
+    def room(self) -> npt.NDArray[np.float64]:
+        """Each column's capacity, at most the whole load (finite where ``caps`` is not)."""
+        return np.minimum(self.caps, float(self.load.sum()))
+
     def scaled(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Integer knapsack loads and capacities (a relaxation when scaled or fractional)."""
-        total = float(self.load.sum())
-        cap = np.minimum(self.caps, total)
+        cap = self.room()
         s = max(1.0, float(cap.max(initial=0.0)) / MAX_CELLS)
         wt = np.floor(self.load / s).astype(np.int64)
         cp = np.floor(cap / s + 1e-9).astype(np.int64)

@@ -43,7 +43,14 @@ import numpy.typing as npt
 
 from doorstep.geo._errors import InfeasibleError
 
-from ._cpmp import CpmpData, CpmpOutcome, Incumbent, SpSettings, _closed, knapsacks
+from ._cpmp import (
+    CpmpData,
+    CpmpOutcome,
+    Incumbent,
+    SpSettings,
+    _closed,
+    knapsack_at_capacity,
+)
 from ._cpmpkern import csr, enumerate_site, price_sites, triple_lhs
 from ._highs import INF, HighsSolveError, Milp, NoSolutionError, csr_from_lists, new_highs
 
@@ -168,17 +175,13 @@ class Pricing:
         return cls(profit, base, ptr, idx, np.where(nu > 1e-9, nu, 0.0))
 
 
-def _caps(data: CpmpData) -> npt.NDArray[np.float64]:
-    return np.minimum(data.caps, float(data.load.sum()))
-
-
 def column_generation(
     master: Master,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Price until no column is negative: the LP optimum (less the pricing and LP
     tolerances, so that it is a valid bound), column values and duals."""
     d = master.data
-    sites, caps = _usable(d), _caps(d)
+    sites, caps = _usable(d), d.room()
     while True:
         lp, x, duals = master.solve()
         pr = Pricing.at(master, duals)
@@ -247,7 +250,7 @@ def warm_start(master: Master, lams: list[npt.NDArray[np.float64]]) -> None:
     usable = _usable(d)
     for lam in lams:
         profit = np.where(np.isfinite(d.cost), lam[:, None] - d.cost, 0.0)
-        _dp, take = knapsacks(profit, wt, cp, choose=True)
+        _value, take = knapsack_at_capacity(profit, wt, cp, choose=True)
         assert take is not None
         fits = d.load @ take <= d.caps + 1e-9
         for j in usable.tolist():
@@ -317,7 +320,7 @@ def enumerate_columns(root: SpRoot, gap: float, budget: int) -> list[Column] | N
     are more than ``budget``)."""
     d = root.master.data
     pr = Pricing.at(root.master, root.duals)
-    caps = _caps(d)
+    caps = d.room()
     out: list[Column] = []
     for j in _usable(d).tolist():
         found, sets, steps = enumerate_site(

@@ -390,8 +390,9 @@ def test_planner_runs_mclp_whatif(browser: Any, server: str, shots: Path, tmp_pa
     p.close()
 
 
-def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots: Path) -> None:
-    month = "2026-12"
+def staff_circuits(browser: Any, server: str, shots: Path, month: str) -> Page:
+    """A staff login on the circuits page of ``month``, once its plan has loaded and the route
+    table has rows."""
     p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
     pg = p.page
     login(pg, server, STAFF)
@@ -402,6 +403,13 @@ def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots
         pg.goto(f"{server}/circuits/?month={month}")
     assert plan.value.ok, plan.value.text()[:300]
     pg.wait_for_selector("#routes tbody tr")
+    return p
+
+
+def test_staff_downloads_ledger(browser: Any, server: str, tmp_path: Path, shots: Path) -> None:
+    month = "2026-12"
+    p = staff_circuits(browser, server, shots, month)
+    pg = p.page
     assert pg.locator("#routes tbody tr").count() >= 1
     # the download starts once the ledger is written: wait for that event, not for a time
     with pg.expect_download(timeout=COMPUTE_MS) as dl:
@@ -487,14 +495,8 @@ def test_staff_tick_changes_only_that_visit(browser: Any, server: str, shots: Pa
     """A tick (and an untick) changes that visit's box and edit button only: the table's rows
     and the map's layers are the same objects afterwards, and the map stays where it was put."""
     month = "2026-12"
-    p = Page(browser, shots, server, viewport={"width": 1400, "height": 1000})
+    p = staff_circuits(browser, server, shots, month)
     pg = p.page
-    login(pg, server, STAFF)
-    with pg.expect_response(
-        lambda r: "/api/circuits?" in r.url and r.request.method == "GET", timeout=COMPUTE_MS
-    ):
-        pg.goto(f"{server}/circuits/?month={month}")
-    pg.wait_for_selector("#routes tbody tr")
     assert pg.evaluate(TICK_PROBE), "no stop marker on the map"
     before = pg.evaluate(TICK_STATE)
     # an unticked visit that is not the first box (another test ticks that one)
